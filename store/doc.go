@@ -1,0 +1,45 @@
+// Package store is the one owner of Dialtone's BadgerDB. Nothing else imports badger.
+//
+// It owns the domain types (Tenant, Department, User, Extension, ExternalNumber, Phone,
+// Session, AuditEvent, and the records the protocol packages add: bindings, discovered
+// phones, flex sessions), the key layout below, the secondary indexes, uniqueness rules, the
+// secrets kept at rest (key file, encrypted SIP passwords, keyed PIN hashes, password
+// hashes) and the change-event feed that caches (provisioning renders, the registrar's
+// credentials, the LDAP directory) follow.
+//
+// It does not own HTTP, SIP, LDAP or TFTP, permissions (admin decides who may call what),
+// or rendering.
+//
+// # Values
+//
+// Every value is one version byte (currently 1) followed by the record as JSON, so the
+// format can evolve without a migration step. Index values are plain bytes (an id or a
+// "tenant/id" pair), never JSON.
+//
+// # Key layout
+//
+//	meta/version                         store format version
+//	meta/secret/{name}                   random server secrets (nonce HMAC keys, …), encrypted
+//	tenant/{slug}                        Tenant
+//	idx/token/{provisioning-token}       -> slug
+//	idx/sipdomain/{domain}               -> slug
+//	t/{slug}/dept/{id}                   Department
+//	t/{slug}/deptname/{lower(name)}      -> department id
+//	t/{slug}/user/{id}                   User
+//	t/{slug}/email/{lower(email)}        -> user id        (unique within the tenant)
+//	idx/login/{lower(email)}/{slug}      -> user id        (login by email across tenants)
+//	t/{slug}/ext/{number}                Extension         (unique within the tenant)
+//	idx/sipuser/{sip-username}           -> slug/number    (SIP usernames are global)
+//	t/{slug}/did/{e164}                  ExternalNumber    (unique within the tenant)
+//	phone/{mac}                          Phone             (a MAC is one device: global)
+//	t/{slug}/phone/{mac}                 -> ""             (the tenant's phones, for listing)
+//	t/{slug}/userphone/{user}/{mac}      -> ""             (phones assigned to a user)
+//	session/{sha256(token)}              Session           (TTL)
+//	t/{slug}/audit/{time-seq}            AuditEvent
+//
+// Every write that touches an index does so in the same transaction as the record and
+// checks uniqueness there; transactions are retried on badger.ErrConflict. After a commit
+// the store publishes one Change per touched record to its subscribers, in commit order,
+// before the writing call returns, so a cache that drops entries on a change never serves
+// a stale file to the next request.
+package store

@@ -1,0 +1,200 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+func phoneKey(mac string) string                { return "phone/" + mac }
+func tenantPhoneKey(slug, mac string) string    { return "t/" + slug + "/phone/" + mac }
+func userPhoneKey(slug, uid, mac string) string { return "t/" + slug + "/userphone/" + uid + "/" + mac }
+
+// guestRef is the idx/sipuser value of a flex phone's guest account.
+func guestRef(slug, mac string) string { return slug + "/@" + mac }
+
+// CreatePhone adds a phone to a tenant. The MAC is normalised; a flex phone gets its guest
+// SIP account.
+func (tx *Tx) CreatePhone(p Phone) (Phone, error) {
+	mac, ok := NormalizeMAC(p.MAC)
+	if !ok {
+		return p, invalid("mac", "not a MAC address (12 hex digits)")
+	}
+	p.MAC = mac
+	if _, err := tx.Tenant(p.Tenant); err != nil {
+		return p, err
+	}
+	if ok, err := tx.exists(phoneKey(mac)); err != nil || ok {
+		return p, errors.Join(err, conflict("mac", "phone %s exists", mac))
+	}
+	p.Created = tx.s.now().UTC()
+	p.GuestUsername, p.GuestPassword = "", ""
+	if err := tx.SavePhone(Phone{}, p); err != nil {
+		return p, err
+	}
+	return tx.Phone(mac) // as saved: with its guest account when flex
+
+}
+
+// SavePhone writes next (prev is the stored record or the zero Phone) and keeps the
+// tenant, user and guest-account indexes right. A phone that becomes flex gets its guest
+// account here: read the phone back to see it.
+func (tx *Tx) SavePhone(prev, next Phone) error {
+	isNew := prev.MAC == ""
+	if !isNew && (next.MAC != prev.MAC || next.Tenant != prev.Tenant) {
+		return invalid("mac", "a phone's MAC and tenant cannot change")
+	}
+	if len(next.Model) > 64 || strings.ContainsAny(next.Model, "\r\n\x00/") {
+		return invalid("model", "not a model name")
+	}
+	if next.UserID != "" && next.UserID != prev.UserID {
+		if _, err := tx.User(next.Tenant, next.UserID); err != nil {
+			return invalid("user_id", "no such user")
+		}
+	}
+	if next.UserID != prev.UserID {
+		if prev.UserID != "" {
+			if err := tx.del(userPhoneKey(prev.Tenant, prev.UserID, prev.MAC)); err != nil {
+				return err
+			}
+		}
+		if next.UserID != "" {
+			if err := tx.putRaw(userPhoneKey(next.Tenant, next.UserID, next.MAC), ""); err != nil {
+				return err
+			}
+		}
+	}
+	// A flex phone has a guest SIP account; a phone that stops being flex loses it.
+	if next.Flex && next.GuestUsername == "" {
+		for {
+			next.GuestUsername = NewSIPUsername()
+			ok, err := tx.exists(sipUserKey(next.GuestUsername))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				break
+			}
+		}
+		next.GuestPassword = tx.s.secrets.Seal(GeneratePassword())
+		if err := tx.putRaw(sipUserKey(next.GuestUsername), guestRef(next.Tenant, next.MAC)); err != nil {
+			return err
+		}
+	}
+	if !next.Flex && next.GuestUsername != "" {
+		if err := tx.del(sipUserKey(next.GuestUsername)); err != nil {
+			return err
+		}
+		next.GuestUsername, next.GuestPassword = "", ""
+	}
+	if err := tx.put(phoneKey(next.MAC), next); err != nil {
+		return err
+	}
+	if isNew {
+		if err := tx.putRaw(tenantPhoneKey(next.Tenant, next.MAC), ""); err != nil {
+			return err
+		}
+	}
+	c := Change{Kind: KindPhone, Op: OpPut, Tenant: next.Tenant, ID: next.MAC, New: next}
+	if !isNew {
+		c.Old = prev
+	}
+	tx.Emit(c)
+	return nil
+}
+
+// phoneDeleteHooks let store files that keep per-phone records (flex sessions, render
+// logs) remove them with the phone.
+var phoneDeleteHooks []func(tx *Tx, p Phone) error
+
+// DeletePhone removes a phone of the tenant.
+func (tx *Tx) DeletePhone(slug, mac string) (Phone, error) {
+	p, err := tx.TenantPhone(slug, mac)
+	if err != nil {
+		return p, err
+	}
+	for _, h := range phoneDeleteHooks {
+		if err := h(tx, p); err != nil {
+			return p, err
+		}
+	}
+	keys := []string{phoneKey(p.MAC), tenantPhoneKey(slug, p.MAC)}
+	if p.UserID != "" {
+		keys = append(keys, userPhoneKey(slug, p.UserID, p.MAC))
+	}
+	if p.GuestUsername != "" {
+		keys = append(keys, sipUserKey(p.GuestUsername))
+	}
+	for _, k := range keys {
+		if err := tx.del(k); err != nil {
+			return p, err
+		}
+	}
+	tx.Emit(Change{Kind: KindPhone, Op: OpDelete, Tenant: slug, ID: p.MAC, Old: p})
+	return p, nil
+}
+
+// Phone reads a phone by MAC (any tenant: the MAC names one device).
+func (tx *Tx) Phone(mac string) (Phone, error) {
+	var p Phone
+	m, ok := NormalizeMAC(mac)
+	if !ok {
+		return p, fmt.Errorf("phone %q: %w", mac, ErrNotFound)
+	}
+	if err := tx.get(phoneKey(m), &p); err != nil {
+		return p, fmt.Errorf("phone %s: %w", m, err)
+	}
+	return p, nil
+}
+
+// TenantPhone reads a phone and answers ErrNotFound when it belongs to another tenant,
+// so no tenant learns of another's devices.
+func (tx *Tx) TenantPhone(slug, mac string) (Phone, error) {
+	p, err := tx.Phone(mac)
+	if err == nil && p.Tenant != slug {
+		return Phone{}, fmt.Errorf("phone %s: %w", p.MAC, ErrNotFound)
+	}
+	return p, err
+}
+
+// Phones lists a tenant's phones in MAC order after cursor.
+func (tx *Tx) Phones(slug, cursor string, limit int) ([]Phone, error) {
+	prefix := "t/" + slug + "/phone/"
+	var macs []string
+	err := tx.scan(prefix, cursor, true, func(key string, _ *badgerItem) (bool, error) {
+		macs = append(macs, strings.TrimPrefix(key, prefix))
+		return limit <= 0 || len(macs) < limit, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Phone, 0, len(macs))
+	for _, m := range macs {
+		p, err := tx.Phone(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// UserPhones lists the MACs of the phones assigned to a user.
+func (tx *Tx) UserPhones(slug, uid string) ([]string, error) {
+	prefix := "t/" + slug + "/userphone/" + uid + "/"
+	var macs []string
+	err := tx.scan(prefix, "", true, func(key string, _ *badgerItem) (bool, error) {
+		macs = append(macs, strings.TrimPrefix(key, prefix))
+		return true, nil
+	})
+	return macs, err
+}
+
+// Phone reads a phone by MAC.
+func (s *Store) Phone(mac string) (p Phone, err error) {
+	err = s.View(func(tx *Tx) error { p, err = tx.Phone(mac); return err })
+	return p, err
+}
+
+// GuestPassword opens a flex phone's guest SIP password.
+func (s *Store) GuestPassword(p Phone) (string, error) { return s.secrets.Open(p.GuestPassword) }

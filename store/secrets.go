@@ -1,0 +1,187 @@
+package store
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// KeyFileName is the file in the data directory that holds the master key. Whoever has the
+// store without it can read no SIP password and test no PIN offline.
+const KeyFileName = "dialtone.key"
+
+// Secrets seals and hashes secrets with keys derived from the key file.
+type Secrets struct {
+	aead   cipher.AEAD
+	pinKey []byte
+	pwKey  []byte
+	master []byte
+}
+
+func loadSecrets(dir string) (*Secrets, error) {
+	var master []byte
+	if dir == "" {
+		master = randomBytes(32)
+	} else {
+		path := filepath.Join(dir, KeyFileName)
+		b, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			master, err = hex.DecodeString(strings.TrimSpace(string(b)))
+			if err != nil || len(master) != 32 {
+				return nil, fmt.Errorf("key file %s: not 64 hex digits", path)
+			}
+		case errors.Is(err, os.ErrNotExist):
+			master = randomBytes(32)
+			if err := writeFileAtomic(path, []byte(hex.EncodeToString(master)+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("key file: %w", err)
+			}
+		default:
+			return nil, fmt.Errorf("key file: %w", err)
+		}
+	}
+	return newSecrets(master)
+}
+
+func newSecrets(master []byte) (*Secrets, error) {
+	block, err := aes.NewCipher(derive(master, "sip-password-seal"))
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &Secrets{aead: aead, pinKey: derive(master, "pin-hmac"), pwKey: derive(master, "generated-password-hmac"), master: master}, nil
+}
+
+func derive(master []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, master)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
+}
+
+// Derive gives a 32-byte key for a named purpose (nonce HMACs, session signing, …).
+func (s *Secrets) Derive(purpose string) []byte { return derive(s.master, "ext:"+purpose) }
+
+// Seal encrypts a secret that must be read back (SIP passwords, phonebook passwords).
+func (s *Secrets) Seal(plain string) string {
+	nonce := randomBytes(s.aead.NonceSize())
+	out := s.aead.Seal(nonce, nonce, []byte(plain), nil)
+	return base64.RawStdEncoding.EncodeToString(out)
+}
+
+// Open decrypts what Seal produced.
+func (s *Secrets) Open(sealed string) (string, error) {
+	b, err := base64.RawStdEncoding.DecodeString(sealed)
+	if err != nil || len(b) < s.aead.NonceSize() {
+		return "", fmt.Errorf("sealed secret: %w", ErrCorrupt)
+	}
+	n := s.aead.NonceSize()
+	plain, err := s.aead.Open(nil, b[:n], b[n:], nil)
+	if err != nil {
+		return "", fmt.Errorf("sealed secret (wrong key file?): %w", ErrCorrupt)
+	}
+	return string(plain), nil
+}
+
+// HashPIN is a keyed HMAC of a PIN, bound to its owner so equal PINs hash differently.
+// Checking one costs a microsecond; without the key file nothing can be tested offline.
+func (s *Secrets) HashPIN(owner, pin string) string {
+	m := hmac.New(sha256.New, s.pinKey)
+	m.Write([]byte(owner))
+	m.Write([]byte{0})
+	m.Write([]byte(pin))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// CheckPIN compares in constant time.
+func (s *Secrets) CheckPIN(owner, pin, hash string) bool {
+	return hash != "" && subtle.ConstantTimeCompare([]byte(s.HashPIN(owner, pin)), []byte(hash)) == 1
+}
+
+// Password hashes carry their scheme:
+//
+//	argon2id$<salt-b64>$<hash-b64>  a password a person chose (slow KDF, RFC 9106)
+//	hmac$<hash-hex>                 a generated password of ≥ 120 random bits, for which a
+//	                                keyed hash is as strong as a KDF and costs microseconds
+//	                                (so a 10,000-row import is not an hour of hashing)
+const (
+	argonTime    = 1
+	argonMemory  = 64 * 1024
+	argonThreads = 2
+	argonKeyLen  = 32
+)
+
+// HashPassword hashes a password a person chose.
+func (s *Secrets) HashPassword(pw string) string {
+	salt := randomBytes(16)
+	h := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return "argon2id$" + base64.RawStdEncoding.EncodeToString(salt) + "$" + base64.RawStdEncoding.EncodeToString(h)
+}
+
+// HashGeneratedPassword hashes a password made by GeneratePassword.
+func (s *Secrets) HashGeneratedPassword(pw string) string {
+	m := hmac.New(sha256.New, s.pwKey)
+	m.Write([]byte(pw))
+	return "hmac$" + hex.EncodeToString(m.Sum(nil))
+}
+
+// CheckPassword verifies pw against a hash of either scheme, in constant time.
+func (s *Secrets) CheckPassword(pw, hash string) bool {
+	scheme, rest, _ := strings.Cut(hash, "$")
+	switch scheme {
+	case "argon2id":
+		saltB64, sumB64, ok := strings.Cut(rest, "$")
+		if !ok {
+			return false
+		}
+		salt, err1 := base64.RawStdEncoding.DecodeString(saltB64)
+		sum, err2 := base64.RawStdEncoding.DecodeString(sumB64)
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		h := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, uint32(len(sum)))
+		return subtle.ConstantTimeCompare(h, sum) == 1
+	case "hmac":
+		return subtle.ConstantTimeCompare([]byte(s.HashGeneratedPassword(pw)), []byte(hash)) == 1
+	}
+	return false
+}
+
+// TokenHash is how session and link tokens are keyed: the store never holds a usable token.
+func TokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

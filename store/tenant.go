@@ -1,0 +1,234 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// DefaultTenant is the tenant of bare TFTP names, IP-addressed SIP requests and the
+// first start.
+const DefaultTenant = "default"
+
+// NewTenant holds what a caller chooses when creating a tenant; the rest is generated.
+type NewTenant struct {
+	Slug, Name, SIPDomain, Language, Timezone string
+	ExtMin, ExtMax                            int
+}
+
+func (in *NewTenant) check() error {
+	if !ValidSlug(in.Slug) {
+		return invalid("slug", "2 to 32 lower-case letters, digits and hyphens")
+	}
+	if in.Name == "" {
+		in.Name = in.Slug
+	}
+	if !ValidName(in.Name) {
+		return invalid("name", "1 to 100 printable characters")
+	}
+	in.SIPDomain = strings.ToLower(strings.TrimSpace(in.SIPDomain))
+	if in.SIPDomain == "" {
+		in.SIPDomain = in.Slug + ".dialtone.local"
+	}
+	if !validDomain(in.SIPDomain) {
+		return invalid("sip_domain", "not a host name")
+	}
+	if in.Language == "" {
+		in.Language = "en"
+	}
+	lang, ok := NormalizeLanguage(in.Language)
+	if !ok {
+		return invalid("language", "unknown language %q", in.Language)
+	}
+	in.Language = lang
+	if in.Timezone == "" {
+		in.Timezone = "UTC"
+	}
+	if !ValidTimezone(in.Timezone) {
+		return invalid("timezone", "not an IANA time zone name")
+	}
+	if in.ExtMin == 0 && in.ExtMax == 0 {
+		in.ExtMin, in.ExtMax = 100, 99999
+	}
+	if in.ExtMin < 10 || in.ExtMax > 99999999 || in.ExtMin > in.ExtMax {
+		return invalid("ext_min", "extension range must satisfy 10 <= ext_min <= ext_max <= 99999999")
+	}
+	return nil
+}
+
+func validDomain(d string) bool {
+	if len(d) == 0 || len(d) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// CreateTenant creates a tenant with a fresh provisioning token and phonebook and phone
+// admin passwords.
+func (tx *Tx) CreateTenant(in NewTenant) (Tenant, error) {
+	if err := in.check(); err != nil {
+		return Tenant{}, err
+	}
+	if ok, err := tx.exists("tenant/" + in.Slug); err != nil || ok {
+		return Tenant{}, errors.Join(err, conflict("slug", "tenant %q exists", in.Slug))
+	}
+	if ok, err := tx.exists("idx/sipdomain/" + in.SIPDomain); err != nil || ok {
+		return Tenant{}, errors.Join(err, conflict("sip_domain", "SIP domain %q is taken", in.SIPDomain))
+	}
+	sec := tx.s.secrets
+	t := Tenant{
+		Slug: in.Slug, Name: in.Name, SIPDomain: in.SIPDomain, Language: in.Language,
+		Timezone: in.Timezone, ExtMin: in.ExtMin, ExtMax: in.ExtMax,
+		ProvisioningToken:  NewToken(),
+		PhonebookPassword:  sec.Seal(GeneratePassword()),
+		PhoneAdminPassword: sec.Seal(GeneratePassword()),
+		AutoLogout:         "daily:03:00",
+		Created:            tx.s.now().UTC(),
+	}
+	return t, tx.putTenant(nil, t)
+}
+
+// SaveTenant writes a changed tenant, keeping the token and domain indexes right.
+func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
+	if next.Slug != prev.Slug {
+		return invalid("slug", "a tenant's slug cannot change")
+	}
+	if !ValidName(next.Name) {
+		return invalid("name", "1 to 100 printable characters")
+	}
+	next.SIPDomain = strings.ToLower(strings.TrimSpace(next.SIPDomain))
+	if !validDomain(next.SIPDomain) {
+		return invalid("sip_domain", "not a host name")
+	}
+	if next.SIPDomain != prev.SIPDomain {
+		if ok, err := tx.exists("idx/sipdomain/" + next.SIPDomain); err != nil || ok {
+			return errors.Join(err, conflict("sip_domain", "SIP domain %q is taken", next.SIPDomain))
+		}
+	}
+	lang, ok := NormalizeLanguage(next.Language)
+	if !ok {
+		return invalid("language", "unknown language %q", next.Language)
+	}
+	next.Language = lang
+	if !ValidTimezone(next.Timezone) {
+		return invalid("timezone", "not an IANA time zone name")
+	}
+	if next.ExtMin < 10 || next.ExtMax > 99999999 || next.ExtMin > next.ExtMax {
+		return invalid("ext_min", "extension range must satisfy 10 <= ext_min <= ext_max <= 99999999")
+	}
+	return tx.putTenant(&prev, next)
+}
+
+func (tx *Tx) putTenant(prev *Tenant, t Tenant) error {
+	if prev != nil {
+		if prev.ProvisioningToken != t.ProvisioningToken {
+			if err := tx.del("idx/token/" + prev.ProvisioningToken); err != nil {
+				return err
+			}
+		}
+		if prev.SIPDomain != t.SIPDomain {
+			if err := tx.del("idx/sipdomain/" + prev.SIPDomain); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tx.put("tenant/"+t.Slug, t); err != nil {
+		return err
+	}
+	if err := tx.putRaw("idx/token/"+t.ProvisioningToken, t.Slug); err != nil {
+		return err
+	}
+	if err := tx.putRaw("idx/sipdomain/"+t.SIPDomain, t.Slug); err != nil {
+		return err
+	}
+	c := Change{Kind: KindTenant, Op: OpPut, Tenant: t.Slug, ID: t.Slug, New: t}
+	if prev != nil {
+		c.Old = *prev
+	}
+	tx.Emit(c)
+	return nil
+}
+
+// Tenant reads a tenant by slug.
+func (tx *Tx) Tenant(slug string) (Tenant, error) {
+	var t Tenant
+	if err := tx.get("tenant/"+slug, &t); err != nil {
+		return t, fmt.Errorf("tenant %q: %w", slug, err)
+	}
+	return t, nil
+}
+
+// TenantByToken finds the tenant of a provisioning token.
+func (tx *Tx) TenantByToken(token string) (Tenant, error) {
+	if token == "" || len(token) > 128 {
+		return Tenant{}, ErrNotFound
+	}
+	slug, err := tx.getRaw("idx/token/" + token)
+	if err != nil {
+		return Tenant{}, err
+	}
+	return tx.Tenant(slug)
+}
+
+// TenantBySIPDomain finds the tenant serving a SIP domain.
+func (tx *Tx) TenantBySIPDomain(domain string) (Tenant, error) {
+	slug, err := tx.getRaw("idx/sipdomain/" + strings.ToLower(domain))
+	if err != nil {
+		return Tenant{}, err
+	}
+	return tx.Tenant(slug)
+}
+
+// Tenants lists tenants in slug order after cursor, at most limit (0: all).
+func (tx *Tx) Tenants(cursor string, limit int) ([]Tenant, error) {
+	var out []Tenant
+	err := scanValues(tx, "tenant/", cursor, limit, func(t Tenant) bool { out = append(out, t); return true })
+	return out, err
+}
+
+// Convenience single-call readers for the protocol packages' hot paths.
+
+// Tenant reads a tenant by slug.
+func (s *Store) Tenant(slug string) (t Tenant, err error) {
+	err = s.View(func(tx *Tx) error { t, err = tx.Tenant(slug); return err })
+	return t, err
+}
+
+// TenantByToken finds the tenant of a provisioning token.
+func (s *Store) TenantByToken(token string) (t Tenant, err error) {
+	err = s.View(func(tx *Tx) error { t, err = tx.TenantByToken(token); return err })
+	return t, err
+}
+
+// TenantBySIPDomain finds the tenant serving a SIP domain.
+func (s *Store) TenantBySIPDomain(domain string) (t Tenant, err error) {
+	err = s.View(func(tx *Tx) error { t, err = tx.TenantBySIPDomain(domain); return err })
+	return t, err
+}
+
+// Tenants lists every tenant.
+func (s *Store) Tenants() (ts []Tenant, err error) {
+	err = s.View(func(tx *Tx) error { ts, err = tx.Tenants("", 0); return err })
+	return ts, err
+}
+
+// PhonebookPassword opens the tenant's phonebook bind password.
+func (s *Store) PhonebookPassword(t Tenant) (string, error) {
+	return s.secrets.Open(t.PhonebookPassword)
+}
+
+// PhoneAdminPassword opens the tenant's phone web admin password.
+func (s *Store) PhoneAdminPassword(t Tenant) (string, error) {
+	return s.secrets.Open(t.PhoneAdminPassword)
+}

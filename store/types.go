@@ -1,0 +1,152 @@
+package store
+
+import "time"
+
+// Tenant is one office (or customer of an installer): its own users, phones, numbers,
+// SIP domain, provisioning token and LDAP subtree.
+type Tenant struct {
+	Slug      string `json:"slug"`
+	Name      string `json:"name"`
+	SIPDomain string `json:"sip_domain"`
+	Language  string `json:"language"`
+	Timezone  string `json:"timezone"` // IANA name, e.g. Europe/Amsterdam
+	// Extensions are taken from [ExtMin, ExtMax] when a user is created without one.
+	ExtMin int `json:"ext_min"`
+	ExtMax int `json:"ext_max"`
+	// ProvisioningToken selects the tenant in /p/{token}/… and TFTP {token}/….
+	ProvisioningToken string `json:"provisioning_token"`
+	// PhonebookPassword (sealed) is the password of cn=phonebook,o={slug},dc=dialtone.
+	PhonebookPassword string `json:"phonebook_password"`
+	// PhoneAdminPassword (sealed) is the web admin password written into phone configs.
+	PhoneAdminPassword string   `json:"phone_admin_password"`
+	AnonymousLDAP      bool     `json:"anonymous_ldap,omitempty"`
+	EmergencyNumbers   []string `json:"emergency_numbers,omitempty"`
+	// Flex login policy.
+	FlexMultiLogin bool   `json:"flex_multi_login,omitempty"` // a user may be logged in on several phones
+	AutoLogout     string `json:"auto_logout,omitempty"`      // "never", "after:8h", "daily:03:00" (default)
+	// Settings are raw phone settings for every phone of the tenant, by make then key.
+	Settings map[string]map[string]string `json:"settings,omitempty"`
+	Created  time.Time                    `json:"created"`
+}
+
+// Department groups users; its language and time zone are taken over by members that set
+// none of their own.
+type Department struct {
+	ID       string    `json:"id"`
+	Tenant   string    `json:"tenant"`
+	Name     string    `json:"name"`
+	Language string    `json:"language,omitempty"`
+	Timezone string    `json:"timezone,omitempty"`
+	Created  time.Time `json:"created"`
+}
+
+// User is a person: their login, role, department, PIN and the numbers and phones
+// assigned to them.
+type User struct {
+	ID           string   `json:"id"`
+	Tenant       string   `json:"tenant"`
+	FirstName    string   `json:"first_name"`
+	LastName     string   `json:"last_name"`
+	Email        string   `json:"email,omitempty"`
+	Role         Role     `json:"role"`
+	DepartmentID string   `json:"department_id,omitempty"`
+	Departments  []string `json:"departments,omitempty"` // further memberships
+	Language     string   `json:"language,omitempty"`
+	Timezone     string   `json:"timezone,omitempty"`
+	Mobile       string   `json:"mobile,omitempty"`
+	// PasswordHash is argon2id for chosen passwords, keyed HMAC for generated ones.
+	PasswordHash string `json:"password_hash,omitempty"`
+	// PINHash is Secrets.HashPIN(tenant/id, pin).
+	PINHash          string       `json:"pin_hash,omitempty"`
+	Extensions       []string     `json:"extensions,omitempty"`
+	ExternalNumbers  []string     `json:"external_numbers,omitempty"`
+	ManagedTenants   []string     `json:"managed_tenants,omitempty"`
+	ExtraPermissions []Permission `json:"extra_permissions,omitempty"`
+	Photo            bool         `json:"photo,omitempty"`
+	Created          time.Time    `json:"created"`
+	Updated          time.Time    `json:"updated"`
+}
+
+// PINOwner is the owner string PINs are hashed with.
+func (u *User) PINOwner() string { return u.Tenant + "/" + u.ID }
+
+// DisplayName is "First Last".
+func (u *User) DisplayName() string {
+	switch {
+	case u.FirstName == "":
+		return u.LastName
+	case u.LastName == "":
+		return u.FirstName
+	}
+	return u.FirstName + " " + u.LastName
+}
+
+// Extension is an internal number and the SIP account that registers it.
+type Extension struct {
+	Tenant      string `json:"tenant"`
+	Number      string `json:"number"`
+	UserID      string `json:"user_id,omitempty"`
+	SIPUsername string `json:"sip_username"`
+	// SIPPassword is sealed with the key file; SIPPassword(ext) opens it.
+	SIPPassword string `json:"sip_password"`
+}
+
+// ExternalNumber is a DID in E.164 form assigned to a user.
+type ExternalNumber struct {
+	Tenant string `json:"tenant"`
+	Number string `json:"number"`
+	UserID string `json:"user_id,omitempty"`
+}
+
+// Phone is a desk phone known by its MAC (12 lower-case hex digits).
+type Phone struct {
+	MAC    string `json:"mac"`
+	Tenant string `json:"tenant"`
+	Make   string `json:"make,omitempty"`
+	Model  string `json:"model,omitempty"`
+	UserID string `json:"user_id,omitempty"`
+	Flex   bool   `json:"flex,omitempty"`
+	// Guest is the SIP account a flex phone registers with while nobody is logged in.
+	GuestUsername string `json:"guest_username,omitempty"`
+	GuestPassword string `json:"guest_password,omitempty"` // sealed
+	// Settings are raw settings for this phone only, in its make's own terms.
+	Settings map[string]string `json:"settings,omitempty"`
+	// What the phone last told us when it fetched its files.
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	LastAddr  string    `json:"last_addr,omitempty"`
+	UserAgent string    `json:"user_agent,omitempty"`
+	Firmware  string    `json:"firmware,omitempty"`
+	Created   time.Time `json:"created"`
+}
+
+// Session is a logged-in API session, keyed by the hash of its bearer token.
+type Session struct {
+	TokenHash string    `json:"-"`
+	Tenant    string    `json:"tenant"`
+	UserID    string    `json:"user_id"`
+	Created   time.Time `json:"created"`
+	Expires   time.Time `json:"expires"`
+	// View-as: the session acts as Tenant/UserID on behalf of ActorTenant/ActorID.
+	ActorTenant string `json:"actor_tenant,omitempty"`
+	ActorID     string `json:"actor_id,omitempty"`
+	Source      string `json:"source,omitempty"`
+}
+
+// AuditEvent records one change: who, from where, when, what, before and after (with
+// secrets redacted by the writer).
+type AuditEvent struct {
+	ID          string    `json:"id"`
+	Tenant      string    `json:"tenant"`
+	Time        time.Time `json:"time"`
+	ActorTenant string    `json:"actor_tenant,omitempty"`
+	ActorID     string    `json:"actor_id,omitempty"`
+	ActorEmail  string    `json:"actor_email,omitempty"`
+	// ViewAs is the user the actor acted as, when the change was made in a view-as session.
+	ViewAs  string `json:"view_as,omitempty"`
+	Source  string `json:"source,omitempty"`
+	Action  string `json:"action"`
+	Object  string `json:"object"`
+	Before  any    `json:"before,omitempty"`
+	After   any    `json:"after,omitempty"`
+	Subject string `json:"subject,omitempty"` // user id the event concerns, for their own audit view
+}
