@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# make bench: each of Dialtone's services against the peer an admin would otherwise run,
+# in one run on this machine, with the same data and the same load tool, printing both
+# figures and the ratio. Needs the peers and load tools of ../shared/bench:
+#   apt-get install -y kamailio slapd ldap-utils tftpd-hpa tftp-hpa nginx wrk sip-tester
+#   bench/run.sh ./bin/dialtone [http] [tftp] [sip] [ldap]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); shift
+shared=${SHARED:-$(cd "$here/../../shared/bench" && pwd)}
+what=("$@"); [ ${#what[@]} -gt 0 ] || what=(http tftp sip ldap)
+work=$(mktemp -d /tmp/dialtone-bench.XXXXXX)
+export PEER_DIR=$work/peers
+DUR=${DUR:-10s}
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+( cd "$shared" && go build -o "$work/tftpload" ./tftpload && go build -o "$work/ldapload" ./ldapload )
+
+# dialtone_with CSV: a fresh data directory with CSV imported offline, then serve on free
+# loopback ports. Sets HTTP TFTP SIP LDAP TOKEN PROV_TOKEN.
+dialtone_with() {
+  local data=$work/data-$RANDOM
+  "$bin" import-users "$1" --tenant default --data "$data" >/dev/null
+  "$bin" serve --data "$data" --http 127.0.0.1:0 --tftp 127.0.0.1:0 --sip 127.0.0.1:0 \
+    --ldap 127.0.0.1:0 --public-host 127.0.0.1 --log-level warn 2>"$data.log" >/dev/null &
+  pids+=($!)
+  local i; for i in $(seq 100); do grep -q 'svc=ldap' "$data.log" 2>/dev/null && break; sleep 0.1; done
+  addr() { grep "msg=listening svc=$1 " "$data.log" | head -1 | sed -E 's/.* addr=([^ ]+).*/\1/'; }
+  HTTP=$(addr http); TFTP=$(addr tftp); SIP=$(addr sip); LDAP=$(addr ldap)
+  # import-users printed no admin password: the bootstrap happened in import-users' open.
+  TOKEN=$(curl -sf "http://$HTTP/api/v1/auth/login" -d "{\"email\":\"admin@localhost\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -r .token)
+  PROV_TOKEN=$(curl -sf -H "Authorization: Bearer $TOKEN" "http://$HTTP/api/v1/tenants/default" | jq -r .provisioning_token)
+}
+export DIALTONE_ADMIN_PASSWORD=${ADMIN_PASSWORD:=bench-admin-password}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+report() { printf '%-5s peer %-10s %10.0f/s   dialtone %10.0f/s   ratio %s×   %s\n' "$1" "$2" "$3" "$4" "$(ratio "$4" "$3")" "${5:-}"; }
+
+phones_csv() { # N Yealink phones, one user each
+  echo "FirstName,LastName,Number,MAC,Model"
+  local i; for ((i = 0; i < $1; i++)); do printf 'Bench,User%d,%d,%012x,T46U\n' "$i" $((1000 + i)) $((0x001565000000 + i)); done
+}
+
+for w in "${what[@]}"; do
+  source "$here/$w.sh"
+done

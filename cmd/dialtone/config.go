@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+)
+
+// Config is what serve runs with. Each field is a flag, a DIALTONE_* variable and a key of
+// the optional config file; the flag wins over the environment, which wins over the file.
+type Config struct {
+	Data          string
+	HTTP          string
+	TFTP          string
+	SIP           string
+	LDAP          string
+	PublicHost    string
+	AdminPassword string
+	SMTP          string
+	MailFrom      string
+	TrustedProxy  string // comma-separated addresses whose X-Forwarded-For is believed
+	LogLevel      string
+}
+
+type option struct {
+	name, env, def, usage string
+	ptr                   *string
+	secret                bool
+}
+
+func (c *Config) options() []option {
+	return []option{
+		{"data", "DIALTONE_DATA", "./dialtone-data", "BadgerDB directory (and firmware/photo files under it)", &c.Data, false},
+		{"http", "DIALTONE_HTTP", ":8080", "provisioning, firmware, XML apps, admin API, metrics", &c.HTTP, false},
+		{"tftp", "DIALTONE_TFTP", ":69", "TFTP (UDP); empty disables", &c.TFTP, false},
+		{"sip", "DIALTONE_SIP", ":5060", "SIP over UDP and TCP on the same port; empty disables", &c.SIP, false},
+		{"ldap", "DIALTONE_LDAP", ":389", "LDAP; empty disables", &c.LDAP, false},
+		{"public-host", "DIALTONE_PUBLIC_HOST", "", "host name or address written into phone configs (default: first non-loopback address)", &c.PublicHost, false},
+		{"admin-password", "DIALTONE_ADMIN_PASSWORD", "", "password of the first System Owner, used only when the store is empty (default: random, printed once)", &c.AdminPassword, true},
+		{"smtp", "DIALTONE_SMTP", "", "smtp://[user:pass@]host:port or smtps://; empty: mail waits in the outbox", &c.SMTP, true},
+		{"mail-from", "DIALTONE_MAIL_FROM", "", "sender of welcome mails (default dialtone@{public-host})", &c.MailFrom, false},
+		{"trusted-proxy", "DIALTONE_TRUSTED_PROXY", "", "comma-separated proxy addresses whose X-Forwarded-For is trusted", &c.TrustedProxy, false},
+		{"log-level", "DIALTONE_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel, false},
+	}
+}
+
+// parseServeConfig reads flags, then fills what no flag set from the environment, then from
+// the config file (--config or DIALTONE_CONFIG), then defaults.
+func parseServeConfig(args []string, lookupEnv func(string) (string, bool), stderr io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	opts := c.options()
+	for _, o := range opts {
+		fs.StringVar(o.ptr, o.name, "", o.usage+" (env "+o.env+", default "+quoteDefault(o.def)+")")
+	}
+	configPath := fs.String("config", "", "config file of name = value lines (env DIALTONE_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	file := map[string]string{}
+	if *configPath == "" {
+		*configPath, _ = lookupEnv("DIALTONE_CONFIG")
+	}
+	if *configPath != "" {
+		var err error
+		if file, err = readConfigFile(*configPath, opts); err != nil {
+			return c, err
+		}
+	}
+	for _, o := range opts {
+		if set[o.name] {
+			continue
+		}
+		if v, ok := lookupEnv(o.env); ok {
+			*o.ptr = v
+		} else if v, ok := file[o.name]; ok {
+			*o.ptr = v
+		} else {
+			*o.ptr = o.def
+		}
+	}
+	if c.PublicHost == "" {
+		c.PublicHost = firstNonLoopback()
+	}
+	if c.MailFrom == "" {
+		c.MailFrom = "dialtone@" + c.PublicHost
+	}
+	return c, nil
+}
+
+func quoteDefault(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// readConfigFile reads `name = value` lines; # starts a comment; names are the flag names.
+func readConfigFile(path string, opts []option) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	known := map[string]bool{}
+	for _, o := range opts {
+		known[o.name] = true
+	}
+	out := map[string]string{}
+	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(text, "=")
+		if !ok {
+			return nil, fmt.Errorf("config file %s line %d: want name = value", path, line)
+		}
+		name, value = strings.TrimSpace(name), strings.Trim(strings.TrimSpace(value), `"`)
+		if !known[name] {
+			return nil, fmt.Errorf("config file %s line %d: unknown setting %q", path, line, name)
+		}
+		out[name] = value
+	}
+	return out, sc.Err()
+}
+
+func firstNonLoopback() string {
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil && !ipn.IP.IsLinkLocalUnicast() {
+				return ipn.IP.String()
+			}
+		}
+	}
+	return "127.0.0.1"
+}
+
+var errUsage = errors.New("usage")

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func envMap(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "dialtone.conf")
+	os.WriteFile(file, []byte("# comment\nhttp = :9000\nldap = :3890\nsip = \":5070\"\n"), 0o600)
+	env := envMap(map[string]string{"DIALTONE_CONFIG": file, "DIALTONE_LDAP": ":3999", "DIALTONE_TFTP": ""})
+	c, err := parseServeConfig([]string{"--sip", ":5080", "--public-host", "pbx.example"}, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string][2]string{
+		"http (file)":            {c.HTTP, ":9000"},
+		"ldap (env over file)":   {c.LDAP, ":3999"},
+		"sip (flag over file)":   {c.SIP, ":5080"},
+		"tftp (empty env = off)": {c.TFTP, ""},
+		"data (default)":         {c.Data, "./dialtone-data"},
+		"mail-from (derived)":    {c.MailFrom, "dialtone@pbx.example"},
+	}
+	for name, v := range checks {
+		if v[0] != v[1] {
+			t.Errorf("%s = %q, want %q", name, v[0], v[1])
+		}
+	}
+}
+
+func TestConfigFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.conf")
+	os.WriteFile(bad, []byte("htp = :9000\n"), 0o600)
+	if _, err := parseServeConfig([]string{"--config", bad}, envMap(nil), io.Discard); err == nil {
+		t.Error("unknown setting accepted")
+	}
+	os.WriteFile(bad, []byte("just words\n"), 0o600)
+	if _, err := parseServeConfig([]string{"--config", bad}, envMap(nil), io.Discard); err == nil {
+		t.Error("line without = accepted")
+	}
+	if _, err := parseServeConfig([]string{"--config", filepath.Join(dir, "missing")}, envMap(nil), io.Discard); err == nil {
+		t.Error("missing file accepted")
+	}
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// controlSocketName is the Unix socket in the data directory through which backup and
+// import-users reach a running serve (BadgerDB allows one process per directory). Only
+// whoever may open the data directory may connect: the socket is 0600.
+const controlSocketName = "control.sock"
+
+func listenControl(dataDir string) (net.Listener, error) {
+	path := filepath.Join(dataDir, controlSocketName)
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("another dialtone serves this data directory (%s answers)", path)
+	}
+	os.Remove(path) // a stale socket from a killed process
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
+// controlService answers one command per connection:
+//
+//	backup\n                              → the backup stream
+//	import SLUG DRY(0|1) LENGTH\n BODY    → the import result as JSON
+//
+// Every answer starts with "ok\n" or "error MESSAGE\n".
+func (m *Main) controlService() service {
+	return service{name: "control", serve: func(ctx context.Context) error {
+		go func() { <-ctx.Done(); m.control.Close() }()
+		for {
+			c, err := m.control.Accept()
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			go m.handleControl(ctx, c)
+		}
+	}}
+}
+
+func (m *Main) handleControl(ctx context.Context, c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReader(io.LimitReader(c, maxImportBytes+4096))
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return
+	}
+	w := bufio.NewWriter(c)
+	defer w.Flush()
+	fields := strings.Fields(line)
+	if len(fields) == 0 {
+		fmt.Fprintf(w, "error empty command\n")
+		return
+	}
+	switch fields[0] {
+	case "backup":
+		fmt.Fprintf(w, "ok\n")
+		if err := writeBackup(w, m.cfg.Data, m.store); err != nil {
+			m.log.Error("online backup failed", "svc", "control", "err", err)
+		}
+	case "import":
+		if len(fields) != 4 {
+			fmt.Fprintf(w, "error usage: import SLUG DRY LENGTH\n")
+			return
+		}
+		n, err := strconv.Atoi(fields[3])
+		if err != nil || n < 0 || n > maxImportBytes {
+			fmt.Fprintf(w, "error CSV larger than %d bytes\n", maxImportBytes)
+			return
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			fmt.Fprintf(w, "error short body\n")
+			return
+		}
+		res, err := runImport(ctx, m.store, fields[1], body, fields[2] == "1", nil)
+		writeImportAnswer(w, res, err)
+	default:
+		fmt.Fprintf(w, "error unknown command %q\n", fields[0])
+	}
+}
+
+// dialControl connects to a running serve on dataDir, or says there is none.
+func dialControl(dataDir string) (net.Conn, bool) {
+	c, err := net.DialTimeout("unix", filepath.Join(dataDir, controlSocketName), 2*time.Second)
+	if err != nil {
+		return nil, false
+	}
+	return c, true
+}
+
+// readControlStatus reads the "ok" / "error …" line of an answer.
+func readControlStatus(r *bufio.Reader) error {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("control socket: %w", err)
+	}
+	line = strings.TrimSuffix(line, "\n")
+	if line == "ok" {
+		return nil
+	}
+	return errors.New(strings.TrimPrefix(line, "error "))
+}

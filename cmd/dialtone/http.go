@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// httpMount is one part of the HTTP space: it answers true when it handled the request.
+type httpMount func(ctx *fasthttp.RequestCtx) (route string, handled bool)
+
+// httpService serves /healthz, /metrics and the mounted packages on the one listener.
+func (m *Main) httpService(mounts []httpMount) service {
+	requests := m.metrics.Counter("dialtone_http_requests_total", "HTTP requests by route and status code.", "route", "code")
+	latency := m.metrics.Histogram("dialtone_http_request_duration_seconds", "HTTP request latency by route.", "route")
+	handler := func(ctx *fasthttp.RequestCtx) {
+		start := time.Now()
+		route := m.routeHTTP(ctx, mounts)
+		requests(route, strconv.Itoa(ctx.Response.StatusCode()))
+		latency(time.Since(start), route)
+	}
+	srv := &fasthttp.Server{
+		Handler:                       handler,
+		Name:                          "dialtone",
+		ReadTimeout:                   30 * time.Second,
+		WriteTimeout:                  10 * time.Minute, // firmware images are large
+		IdleTimeout:                   2 * time.Minute,
+		MaxRequestBodySize:            64 << 20, // firmware uploads; each route sets its own lower limit
+		DisableHeaderNamesNormalizing: false,
+		NoDefaultServerHeader:         false,
+		Logger:                        fasthttpLogger{m.log.With("svc", "http")},
+		StreamRequestBody:             false,
+	}
+	return service{name: "http", serve: func(ctx context.Context) error {
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(m.httpLn) }()
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+		defer cancel()
+		if err := srv.ShutdownWithContext(sctx); err != nil {
+			m.log.Warn("http drain cut short", "err", err)
+		}
+		return nil
+	}}
+}
+
+func (m *Main) routeHTTP(ctx *fasthttp.RequestCtx, mounts []httpMount) string {
+	path := ctx.Path()
+	switch {
+	case bytes.Equal(path, []byte("/healthz")):
+		ctx.SetContentType("text/plain; charset=utf-8")
+		ctx.SetBodyString("ok\n")
+		return "/healthz"
+	case bytes.Equal(path, []byte("/metrics")):
+		ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
+		m.metrics.WriteText(ctx)
+		return "/metrics"
+	}
+	for _, mount := range mounts {
+		if route, ok := mount(ctx); ok {
+			return route
+		}
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetStatusCode(fasthttp.StatusNotFound)
+	ctx.SetBodyString(`{"error":{"code":"not_found","message":"no such path"}}`)
+	return "other"
+}
+
+type fasthttpLogger struct{ l interface{ Warn(string, ...any) } }
+
+func (f fasthttpLogger) Printf(format string, args ...any) {
+	f.l.Warn(strings.TrimSpace(fmt.Sprintf(format, args...)))
+}

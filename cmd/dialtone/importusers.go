@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/dialtone/dialtone/store"
+	"github.com/dialtone/dialtone/userimport"
+)
+
+// maxImportBytes is the largest CSV accepted, as for the API.
+const maxImportBytes = 20 << 20
+
+func importUsersCommand(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import-users", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	tenant := fs.String("tenant", "", "tenant slug (required)")
+	dry := fs.Bool("dry-run", false, "validate and report, write nothing")
+	data := fs.String("data", envOr("DIALTONE_DATA", "./dialtone-data"), "data directory")
+	file, err := parseWithFile(fs, args)
+	if err != nil {
+		return err
+	}
+	if *tenant == "" {
+		return fmt.Errorf("%w: import-users needs --tenant SLUG", errUsage)
+	}
+	body, err := readLimited(file, maxImportBytes)
+	if err != nil {
+		return err
+	}
+	var res userimport.Result
+	if c, ok := dialControl(*data); ok { // serve runs: it imports
+		defer c.Close()
+		dryFlag := "0"
+		if *dry {
+			dryFlag = "1"
+		}
+		fmt.Fprintf(stderr, "importing %s through the running server…\n", file)
+		if _, err := fmt.Fprintf(c, "import %s %s %d\n", *tenant, dryFlag, len(body)); err != nil {
+			return err
+		}
+		if _, err := c.Write(body); err != nil {
+			return err
+		}
+		r := bufio.NewReader(c)
+		if err := readControlStatus(r); err != nil {
+			return err
+		}
+		if err := json.NewDecoder(r).Decode(&res); err != nil {
+			return fmt.Errorf("import answer: %w", err)
+		}
+	} else {
+		st, err := store.Open(store.Options{Dir: *data})
+		if err != nil {
+			return fmt.Errorf("--data %s: %w", *data, err)
+		}
+		defer st.Close()
+		// An empty store gets its first tenant and owner here, as serve would make them.
+		created, generated, err := st.Bootstrap(os.Getenv("DIALTONE_ADMIN_PASSWORD"))
+		if err != nil {
+			return err
+		}
+		if created && generated != "" {
+			fmt.Fprintf(stdout, "new store: admin login %s, password %s (shown once)\n", store.BootstrapAdminEmail, generated)
+		}
+		res, err = runImport(context.Background(), st, *tenant, body, *dry, userimport.ProgressBar(stderr))
+		if err != nil && len(res.Errors) == 0 {
+			return err
+		}
+	}
+	return reportImport(stdout, res, *dry)
+}
+
+func runImport(_ context.Context, st *store.Store, tenant string, body []byte, dry bool, progress func(done, total int)) (userimport.Result, error) {
+	return userimport.Import(st, tenant, bytes.NewReader(body), userimport.Options{DryRun: dry, Progress: progress,
+		Actor: userimport.Actor{Source: "cli"}})
+}
+
+func writeImportAnswer(w io.Writer, res userimport.Result, err error) {
+	if err != nil && len(res.Errors) == 0 {
+		fmt.Fprintf(w, "error %s\n", err)
+		return
+	}
+	fmt.Fprintf(w, "ok\n")
+	json.NewEncoder(w).Encode(res)
+}
+
+// reportImport prints warnings, errors and the created users (with the secrets generated
+// for them, once) and fails when any row failed.
+func reportImport(w io.Writer, res userimport.Result, dry bool) error {
+	for _, x := range res.Warnings {
+		fmt.Fprintf(w, "warning: line %d, column %s: %s\n", x.Line, x.Column, x.Message)
+	}
+	for _, x := range res.Errors {
+		fmt.Fprintf(w, "error:   line %d, column %s: %s\n", x.Line, x.Column, x.Message)
+	}
+	if len(res.Errors) > 0 {
+		return fmt.Errorf("%d row errors: nothing imported", len(res.Errors))
+	}
+	verb := "imported"
+	if dry {
+		verb = "would import"
+	}
+	fmt.Fprintf(w, "%s %d users (%d departments created)\n", verb, len(res.Users), len(res.DepartmentsCreated))
+	if !dry {
+		tw := bufio.NewWriter(w)
+		fmt.Fprintln(tw, "email\textensions\tpin\tpassword")
+		for _, u := range res.Users {
+			fmt.Fprintf(tw, "%s\t%v\t%s\t%s\n", u.Email, u.Extensions, u.PIN, u.Password)
+		}
+		tw.Flush()
+	}
+	return nil
+}
+
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: larger than %s bytes", path, strconv.FormatInt(limit, 10))
+	}
+	return b, nil
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dialtone/dialtone/metrics"
+	"github.com/dialtone/dialtone/store"
+)
+
+// drainTimeout bounds how long in-flight work may take after a stop signal. It is its own
+// deadline: the serving context is already cancelled by then.
+const drainTimeout = 5 * time.Second
+
+// Main is one running Dialtone: the store, every bound listener, and the services wired
+// over them.
+type Main struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *store.Store
+	metrics *metrics.Registry
+
+	httpLn  net.Listener
+	tftpPC  *net.UDPConn
+	sipPC   net.PacketConn
+	sipLn   net.Listener
+	ldapLn  net.Listener
+	control net.Listener
+
+	// Addrs are the addresses actually bound, by service name.
+	Addrs map[string]string
+
+	services []service
+}
+
+// A service serves on what NewMain bound until ctx is cancelled, then drains.
+type service struct {
+	name  string
+	serve func(ctx context.Context) error
+}
+
+// NewMain opens the store (bootstrapping an empty one), binds every listener, and wires
+// the services. Nothing is served until Run.
+func NewMain(cfg Config, log *slog.Logger, stdout io.Writer) (*Main, error) {
+	m := &Main{cfg: cfg, log: log, metrics: metrics.New(), Addrs: map[string]string{}}
+	ok := false
+	defer func() {
+		if !ok {
+			m.Close()
+		}
+	}()
+	if err := m.openStore(stdout); err != nil {
+		return nil, err
+	}
+	if err := m.bind(); err != nil {
+		return nil, err
+	}
+	if err := m.wire(); err != nil {
+		return nil, err
+	}
+	ok = true
+	return m, nil
+}
+
+func (m *Main) openStore(stdout io.Writer) error {
+	if err := os.MkdirAll(m.cfg.Data, 0o750); err != nil {
+		return fmt.Errorf("--data %s: %w", m.cfg.Data, err)
+	}
+	st, err := store.Open(store.Options{Dir: m.cfg.Data, Logger: m.log})
+	if err != nil {
+		return fmt.Errorf("--data %s: %w", m.cfg.Data, err)
+	}
+	m.store = st
+	created, generated, err := st.Bootstrap(m.cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("first start: %w", err)
+	}
+	if created {
+		m.log.Info("first start: created tenant default and System Owner", "login", store.BootstrapAdminEmail)
+		if generated != "" {
+			// Printed once, on stdout, never through the logger.
+			fmt.Fprintf(stdout, "\nAdmin login: %s\nPassword:    %s\n(shown once; set --admin-password to choose it)\n\n", store.BootstrapAdminEmail, generated)
+		}
+	}
+	return nil
+}
+
+// bind takes every socket before anything is served, so a port that cannot be had stops
+// the start with an error naming its flag.
+func (m *Main) bind() error {
+	var err error
+	if m.httpLn, err = net.Listen("tcp", m.cfg.HTTP); err != nil {
+		return fmt.Errorf("--http %s: %w", m.cfg.HTTP, err)
+	}
+	m.noteAddr("http", m.httpLn.Addr())
+	if m.cfg.TFTP != "" {
+		ua, err := net.ResolveUDPAddr("udp", m.cfg.TFTP)
+		if err != nil {
+			return fmt.Errorf("--tftp %s: %w", m.cfg.TFTP, err)
+		}
+		if m.tftpPC, err = net.ListenUDP("udp", ua); err != nil {
+			return fmt.Errorf("--tftp %s: %w", m.cfg.TFTP, err)
+		}
+		m.noteAddr("tftp", m.tftpPC.LocalAddr())
+	}
+	if m.cfg.SIP != "" {
+		if m.sipPC, m.sipLn, err = bindUDPAndTCP(m.cfg.SIP); err != nil {
+			return fmt.Errorf("--sip %s: %w", m.cfg.SIP, err)
+		}
+		m.noteAddr("sip", m.sipPC.LocalAddr())
+		m.noteAddr("sip", m.sipLn.Addr())
+	}
+	if m.cfg.LDAP != "" {
+		if m.ldapLn, err = net.Listen("tcp", m.cfg.LDAP); err != nil {
+			return fmt.Errorf("--ldap %s: %w", m.cfg.LDAP, err)
+		}
+		m.noteAddr("ldap", m.ldapLn.Addr())
+	}
+	if m.control, err = listenControl(m.cfg.Data); err != nil {
+		return fmt.Errorf("--data %s: control socket: %w", m.cfg.Data, err)
+	}
+	return nil
+}
+
+func (m *Main) noteAddr(name string, a net.Addr) {
+	m.Addrs[name] = a.String()
+	m.log.Info("listening", "svc", name, "addr", a.String(), "net", a.Network())
+}
+
+// bindUDPAndTCP binds both transports on one port; with port 0 the TCP side takes the
+// port the UDP side was given (tried a few times, in case another process grabs it).
+func bindUDPAndTCP(addr string) (net.PacketConn, net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	for attempt := 0; attempt < 10; attempt++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		p := strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port)
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, p))
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		if port != "0" {
+			return nil, nil, err
+		}
+	}
+	return nil, nil, errors.New("no port free on both UDP and TCP")
+}
+
+// Run serves every service under one errgroup until ctx is cancelled or one fails.
+func (m *Main) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	for _, s := range m.services {
+		g.Go(func() error {
+			if err := s.serve(ctx); err != nil {
+				return fmt.Errorf("%s: %w", s.name, err)
+			}
+			return nil
+		})
+	}
+	err := g.Wait()
+	m.log.Info("stopped")
+	return err
+}
+
+// Close releases every listener and the store.
+func (m *Main) Close() error {
+	for _, c := range []io.Closer{m.httpLn, m.tftpPC, m.sipPC, m.sipLn, m.ldapLn, m.control} {
+		if c != nil && !isNilCloser(c) {
+			c.Close()
+		}
+	}
+	if m.control != nil {
+		os.Remove(filepath.Join(m.cfg.Data, controlSocketName))
+	}
+	if m.store != nil {
+		err := m.store.Close()
+		m.store = nil
+		return err
+	}
+	return nil
+}
+
+func isNilCloser(c io.Closer) bool {
+	switch v := c.(type) {
+	case net.Listener:
+		return v == nil
+	case *net.UDPConn:
+		return v == nil
+	case net.PacketConn:
+		return v == nil
+	}
+	return false
+}

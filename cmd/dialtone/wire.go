@@ -1,0 +1,17 @@
+package main
+
+// wire builds every service over the bound listeners and connects the packages through
+// the interfaces they declare.
+func (m *Main) wire() error {
+	m.registerStoreMetrics()
+	var mounts []httpMount
+	m.services = append(m.services, m.httpService(mounts), m.controlService())
+	return nil
+}
+
+func (m *Main) registerStoreMetrics() {
+	m.metrics.Gauge("dialtone_store_bytes", "On-disk size of the store by part.", func() map[string]float64 {
+		lsm, vlog := m.store.Size()
+		return map[string]float64{"lsm": float64(lsm), "vlog": float64(vlog)}
+	}, "part")
+}
