@@ -2,8 +2,8 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -76,7 +76,9 @@ func (m *Main) routeHTTP(ctx *fasthttp.RequestCtx, mounts []httpMount) string {
 	return "other"
 }
 
-type fasthttpLogger struct{ l interface{ Warn(string, ...any) } }
+type fasthttpLogger struct {
+	l interface{ Warn(string, ...any) }
+}
 
 func (f fasthttpLogger) Printf(format string, args ...any) {
 	f.l.Warn(strings.TrimSpace(fmt.Sprintf(format, args...)))
