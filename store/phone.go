@@ -81,6 +81,11 @@ func (tx *Tx) SavePhone(prev, next Phone) error {
 			return err
 		}
 	}
+	if !next.Flex && prev.Flex {
+		if _, err := tx.EndFlex(prev.Tenant, prev.MAC); err != nil {
+			return err
+		}
+	}
 	if !next.Flex && next.GuestUsername != "" {
 		if err := tx.del(sipUserKey(next.GuestUsername)); err != nil {
 			return err

@@ -127,6 +127,15 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 	if next.ExtMin < 10 || next.ExtMax > 99999999 || next.ExtMin > next.ExtMax {
 		return invalid("ext_min", "extension range must satisfy 10 <= ext_min <= ext_max <= 99999999")
 	}
+	if _, err := AutoLogoutAt(next.AutoLogout, next.Timezone, tx.s.now()); err != nil {
+		return err
+	}
+	for i, n := range next.EmergencyNumbers {
+		if len(n) == 0 || len(n) > 8 || strings.Trim(n, "0123456789") != "" {
+			return invalid("emergency_numbers", "%q is not a short number of digits", n)
+		}
+		next.EmergencyNumbers[i] = n
+	}
 	return tx.putTenant(&prev, next)
 }
 

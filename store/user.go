@@ -227,6 +227,9 @@ func (tx *Tx) SaveUser(prev, next User) error {
 			}
 		}
 	}
+	if err := tx.endFlexOnExtensionLoss(prev, next); err != nil {
+		return err
+	}
 	// External numbers.
 	for _, n := range next.ExternalNumbers {
 		if slices.Contains(prev.ExternalNumbers, n) {

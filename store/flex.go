@@ -1,0 +1,247 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Flex sessions: a user logged in at a shared (flex) phone.
+//
+//	t/{slug}/flex/{mac}                     FlexSession
+//	t/{slug}/flexuser/{user-id}/{mac}       -> ""      (the phones a user is logged in at)
+//	flexdue/{until-unix-hex}/{slug}/{mac}   -> ""      (auto-logout queue, in time order)
+//	t/{slug}/pinfail/{extension}            PINFailures (TTL: the lock window)
+
+// FlexSession says who is logged in at a flex phone, since when, until when, and how.
+type FlexSession struct {
+	Tenant    string    `json:"tenant"`
+	MAC       string    `json:"mac"`
+	UserID    string    `json:"user_id"`
+	Extension string    `json:"extension"` // the one dialled to log in
+	Since     time.Time `json:"since"`
+	Until     time.Time `json:"until,omitzero"` // zero: no auto-logout
+	How       string    `json:"how"`            // "sip", "api", "admin"
+	By        string    `json:"by,omitempty"`   // the admin who logged the user in, if not themselves
+}
+
+func flexKey(slug, mac string) string          { return "t/" + slug + "/flex/" + mac }
+func flexUserKey(slug, uid, mac string) string { return "t/" + slug + "/flexuser/" + uid + "/" + mac }
+func flexDueKey(s FlexSession) string {
+	return "flexdue/" + fmt.Sprintf("%016x", s.Until.Unix()) + "/" + s.Tenant + "/" + s.MAC
+}
+
+func init() {
+	userDeleteHooks = append(userDeleteHooks, func(tx *Tx, u User) error {
+		_, err := tx.EndUserFlex(u.Tenant, u.ID, "")
+		return err
+	})
+	phoneDeleteHooks = append(phoneDeleteHooks, func(tx *Tx, p Phone) error {
+		_, err := tx.EndFlex(p.Tenant, p.MAC)
+		return err
+	})
+}
+
+// StartFlex records a login, replacing whoever was logged in at the phone.
+func (tx *Tx) StartFlex(s FlexSession) error {
+	if _, err := tx.EndFlex(s.Tenant, s.MAC); err != nil {
+		return err
+	}
+	if err := tx.put(flexKey(s.Tenant, s.MAC), s); err != nil {
+		return err
+	}
+	if err := tx.putRaw(flexUserKey(s.Tenant, s.UserID, s.MAC), ""); err != nil {
+		return err
+	}
+	if !s.Until.IsZero() {
+		if err := tx.putRaw(flexDueKey(s), ""); err != nil {
+			return err
+		}
+	}
+	tx.Emit(Change{Kind: KindFlex, Op: OpPut, Tenant: s.Tenant, ID: s.MAC, New: s})
+	return nil
+}
+
+// EndFlex logs out whoever is logged in at a phone; it returns the ended session, or
+// ErrNotFound when nobody was.
+func (tx *Tx) EndFlex(slug, mac string) (FlexSession, error) {
+	s, err := tx.Flex(slug, mac)
+	if errors.Is(err, ErrNotFound) {
+		return s, nil
+	}
+	if err != nil {
+		return s, err
+	}
+	keys := []string{flexKey(slug, mac), flexUserKey(slug, s.UserID, mac)}
+	if !s.Until.IsZero() {
+		keys = append(keys, flexDueKey(s))
+	}
+	for _, k := range keys {
+		if err := tx.del(k); err != nil {
+			return s, err
+		}
+	}
+	tx.Emit(Change{Kind: KindFlex, Op: OpDelete, Tenant: slug, ID: mac, Old: s})
+	return s, nil
+}
+
+// EndUserFlex logs a user out of every phone but keep (a MAC, or "" for all), returning
+// the ended sessions.
+func (tx *Tx) EndUserFlex(slug, uid, keep string) ([]FlexSession, error) {
+	macs, err := tx.UserFlexPhones(slug, uid)
+	if err != nil {
+		return nil, err
+	}
+	var ended []FlexSession
+	for _, mac := range macs {
+		if mac == keep {
+			continue
+		}
+		s, err := tx.EndFlex(slug, mac)
+		if err != nil {
+			return ended, err
+		}
+		if s.MAC != "" {
+			ended = append(ended, s)
+		}
+	}
+	return ended, nil
+}
+
+// Flex reads the session at a phone; ErrNotFound when nobody is logged in.
+func (tx *Tx) Flex(slug, mac string) (FlexSession, error) {
+	var s FlexSession
+	err := tx.get(flexKey(slug, mac), &s)
+	return s, err
+}
+
+// UserFlexPhones lists the MACs a user is logged in at.
+func (tx *Tx) UserFlexPhones(slug, uid string) ([]string, error) {
+	prefix := "t/" + slug + "/flexuser/" + uid + "/"
+	var macs []string
+	err := tx.scan(prefix, "", true, func(key string, _ *badgerItem) (bool, error) {
+		macs = append(macs, strings.TrimPrefix(key, prefix))
+		return true, nil
+	})
+	return macs, err
+}
+
+// DueFlex lists sessions whose auto-logout time is at or before now, oldest first, at
+// most limit: the auto-logout loop reads only what is due, never every session.
+func (tx *Tx) DueFlex(now time.Time, limit int) ([]FlexSession, error) {
+	bound := "flexdue/" + fmt.Sprintf("%016x", now.Unix()) + "/\xff"
+	var refs [][2]string
+	err := tx.scan("flexdue/", "", true, func(key string, _ *badgerItem) (bool, error) {
+		if key > bound {
+			return false, nil
+		}
+		parts := strings.SplitN(strings.TrimPrefix(key, "flexdue/"), "/", 3)
+		if len(parts) == 3 {
+			refs = append(refs, [2]string{parts[1], parts[2]})
+		}
+		return len(refs) < limit, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []FlexSession
+	for _, r := range refs {
+		s, err := tx.Flex(r[0], r[1])
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// endFlexOnExtensionLoss logs a user out everywhere when an extension of theirs is taken
+// away (the phone would otherwise keep a line the user no longer has).
+func (tx *Tx) endFlexOnExtensionLoss(prev, next User) error {
+	for _, n := range prev.Extensions {
+		if !containsString(next.Extensions, n) {
+			_, err := tx.EndUserFlex(prev.Tenant, prev.ID, "")
+			return err
+		}
+	}
+	return nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// PINFailures counts wrong PINs for one extension within the lock window.
+type PINFailures struct {
+	Count       int       `json:"count"`
+	First       time.Time `json:"first"`
+	LockedUntil time.Time `json:"locked_until,omitzero"`
+}
+
+func pinFailKey(slug, ext string) string { return "t/" + slug + "/pinfail/" + ext }
+
+// PINFailures reads the failure record of an extension (zero when none).
+func (tx *Tx) PINFailures(slug, ext string) (PINFailures, error) {
+	var f PINFailures
+	err := tx.get(pinFailKey(slug, ext), &f)
+	if errors.Is(err, ErrNotFound) {
+		return PINFailures{}, nil
+	}
+	return f, err
+}
+
+// PutPINFailures writes the failure record with a TTL so it disappears by itself.
+func (tx *Tx) PutPINFailures(slug, ext string, f PINFailures, ttl time.Duration) error {
+	return tx.putTTL(pinFailKey(slug, ext), f, ttl)
+}
+
+// ClearPINFailures forgets the failures of an extension (after a good PIN).
+func (tx *Tx) ClearPINFailures(slug, ext string) error { return tx.del(pinFailKey(slug, ext)) }
+
+// AutoLogoutAt computes when a login made at now ends under a tenant's policy:
+// "never", "after:DURATION" (e.g. after:8h) or "daily:HH:MM" in the tenant's time zone
+// (the default, daily:03:00).
+func AutoLogoutAt(policy, timezone string, now time.Time) (time.Time, error) {
+	if policy == "" {
+		policy = "daily:03:00"
+	}
+	kind, arg, _ := strings.Cut(policy, ":")
+	switch kind {
+	case "never":
+		return time.Time{}, nil
+	case "after":
+		d, err := time.ParseDuration(arg)
+		if err != nil || d < time.Minute || d > 30*24*time.Hour {
+			return time.Time{}, invalid("auto_logout", "after: needs a duration from 1m to 720h")
+		}
+		return now.Add(d), nil
+	case "daily":
+		hh, mm, ok := strings.Cut(arg, ":")
+		h, err1 := strconv.Atoi(hh)
+		m, err2 := strconv.Atoi(mm)
+		if !ok || err1 != nil || err2 != nil || h < 0 || h > 23 || m < 0 || m > 59 {
+			return time.Time{}, invalid("auto_logout", "daily: needs HH:MM")
+		}
+		loc, err := time.LoadLocation(timezone)
+		if err != nil {
+			loc = time.UTC
+		}
+		local := now.In(loc)
+		at := time.Date(local.Year(), local.Month(), local.Day(), h, m, 0, 0, loc)
+		if !at.After(local) {
+			at = time.Date(local.Year(), local.Month(), local.Day()+1, h, m, 0, 0, loc)
+		}
+		return at.UTC(), nil
+	}
+	return time.Time{}, invalid("auto_logout", "never, after:DURATION or daily:HH:MM")
+}
