@@ -1,0 +1,205 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dialtone/dialtone/store"
+)
+
+// onChange follows the store: credentials drop out of the cache, bindings of deleted
+// accounts go, and phones whose configuration changed are queued for a check-sync
+// NOTIFY. It runs inside the writer's call, so it only touches memory.
+func (s *Server) onChange(c store.Change) {
+	switch c.Kind {
+	case store.KindTenant:
+		s.accounts.forgetAll()
+		if c.Op == store.OpDelete {
+			s.bindings.removeWhere(c.Tenant, func(*Binding) bool { return true })
+			return
+		}
+		old, _ := c.Old.(store.Tenant)
+		nw, _ := c.New.(store.Tenant)
+		if c.Old != nil && tenantConfigChanged(old, nw) {
+			s.resync.add("t:" + c.Tenant)
+		}
+	case store.KindExtension:
+		old, _ := c.Old.(store.Extension)
+		nw, _ := c.New.(store.Extension)
+		s.accounts.forgetUser(old.SIPUsername)
+		s.accounts.forgetUser(nw.SIPUsername)
+		if c.Op == store.OpDelete || (c.Old != nil && old.SIPUsername != nw.SIPUsername) {
+			// RFC 3261 §10.3: an AOR that no longer exists has no bindings.
+			s.bindings.removeWhere(c.Tenant, func(b *Binding) bool { return b.Username == old.SIPUsername })
+		}
+		uid := nw.UserID
+		if c.Op == store.OpDelete {
+			uid = old.UserID
+		}
+		if uid != "" && (c.Op == store.OpDelete || old != nw) {
+			s.resync.add("u:" + c.Tenant + "/" + uid)
+		}
+		if c.Old != nil && old.UserID != "" && old.UserID != nw.UserID {
+			s.resync.add("u:" + c.Tenant + "/" + old.UserID)
+		}
+	case store.KindUser:
+		old, _ := c.Old.(store.User)
+		nw, _ := c.New.(store.User)
+		if c.Op == store.OpDelete {
+			s.bindings.removeWhere(c.Tenant, func(b *Binding) bool { return b.UserID == c.ID })
+			return
+		}
+		if c.Old != nil && userConfigChanged(old, nw) {
+			s.resync.add("u:" + c.Tenant + "/" + c.ID)
+		}
+	case store.KindPhone:
+		old, _ := c.Old.(store.Phone)
+		nw, _ := c.New.(store.Phone)
+		s.accounts.forgetUser(old.GuestUsername)
+		s.accounts.forgetUser(nw.GuestUsername)
+		if c.Op == store.OpDelete {
+			s.bindings.removeWhere(c.Tenant, func(b *Binding) bool {
+				return old.GuestUsername != "" && b.Username == old.GuestUsername
+			})
+			return
+		}
+		if c.Old == nil || phoneConfigChanged(old, nw) {
+			s.resync.add("m:" + c.ID)
+		}
+	case store.KindFlex:
+		s.resync.add("m:" + c.ID)
+	}
+}
+
+// tenantConfigChanged: what a tenant change writes into every phone's config.
+func tenantConfigChanged(a, b store.Tenant) bool {
+	return a.Name != b.Name || a.SIPDomain != b.SIPDomain || a.Language != b.Language ||
+		a.Timezone != b.Timezone || a.PhonebookPassword != b.PhonebookPassword ||
+		a.PhoneAdminPassword != b.PhoneAdminPassword || !slices.Equal(a.EmergencyNumbers, b.EmergencyNumbers) ||
+		!mapsEqual2(a.Settings, b.Settings)
+}
+
+func userConfigChanged(a, b store.User) bool {
+	return a.FirstName != b.FirstName || a.LastName != b.LastName || a.Language != b.Language ||
+		a.Timezone != b.Timezone || a.DepartmentID != b.DepartmentID ||
+		!slices.Equal(a.Extensions, b.Extensions) || !slices.Equal(a.ExternalNumbers, b.ExternalNumbers)
+}
+
+// phoneConfigChanged ignores what a phone reports about itself on every fetch.
+func phoneConfigChanged(a, b store.Phone) bool {
+	return a.Make != b.Make || a.Model != b.Model || a.UserID != b.UserID || a.Flex != b.Flex ||
+		a.GuestUsername != b.GuestUsername || a.GuestPassword != b.GuestPassword ||
+		!maps.Equal(a.Settings, b.Settings)
+}
+
+func mapsEqual2(a, b map[string]map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if !maps.Equal(v, b[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// resyncQueue debounces check-sync work: every key (a phone "m:", a user's phones "u:",
+// a tenant's phones "t:") is sent once per burst of changes.
+type resyncQueue struct {
+	s        *Server
+	debounce time.Duration
+	mu       sync.Mutex
+	due      map[string]time.Time
+	wake     chan struct{}
+}
+
+func newResyncQueue(s *Server, debounce time.Duration) *resyncQueue {
+	return &resyncQueue{s: s, debounce: debounce, due: make(map[string]time.Time), wake: make(chan struct{}, 1)}
+}
+
+func (q *resyncQueue) add(key string) {
+	q.mu.Lock()
+	if _, ok := q.due[key]; !ok {
+		q.due[key] = time.Now().Add(q.debounce)
+	}
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *resyncQueue) run(ctx context.Context) {
+	tick := time.NewTicker(q.debounce / 3)
+	defer tick.Stop()
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-q.wake:
+			continue
+		}
+		now := time.Now()
+		var ready []string
+		q.mu.Lock()
+		for k, t := range q.due {
+			if !t.After(now) {
+				ready = append(ready, k)
+				delete(q.due, k)
+			}
+		}
+		q.mu.Unlock()
+		macs := map[string]bool{}
+		for _, k := range ready {
+			for _, m := range q.s.resolveTargets(k) {
+				macs[m] = true
+			}
+		}
+		for mac := range macs {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				err := q.s.Resync(ctx, mac)
+				switch {
+				case err == nil:
+					q.s.log.Debug("check-sync sent", "mac", mac)
+				case errors.Is(err, ErrNotRegistered), errors.Is(err, store.ErrNotFound), ctx.Err() != nil:
+				default:
+					q.s.log.Warn("check-sync failed", "mac", mac, "err", err)
+				}
+			}()
+		}
+	}
+}
+
+// resolveTargets turns a queue key into MACs (store reads, outside the change callback).
+func (s *Server) resolveTargets(key string) []string {
+	kind, rest := key[:2], key[2:]
+	switch kind {
+	case "m:":
+		return []string{rest}
+	case "u:":
+		tenant, uid, _ := strings.Cut(rest, "/")
+		macs, _ := s.cfg.Directory.UserPhones(tenant, uid)
+		return macs
+	case "t:":
+		macs, _ := s.cfg.Directory.TenantPhones(rest)
+		return macs
+	}
+	return nil
+}

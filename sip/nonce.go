@@ -1,0 +1,120 @@
+package sip
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"hash"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// nonceLifetime is how long a nonce may be used (Kamailio's default, 300 s); after it a
+// request with that nonce gets a fresh challenge with stale=true (RFC 7616 §3.3).
+const nonceLifetime = 300 * time.Second
+
+// replaySlots is the size of the nc replay window (a power of two). Each slot is 8 bytes;
+// a nonce whose slot was taken over by a newer nonce is treated as stale, so the memory is
+// bounded whatever the load.
+const replaySlots = 1 << 18
+
+// nonce layout before base64: 4 bytes unix seconds, 5 bytes sequence, 12 bytes HMAC.
+const (
+	nonceRaw = 4 + 5 + 12
+	nonceLen = (nonceRaw*8 + 5) / 6 // base64 raw URL length: 28
+)
+
+// nonceStatus is the verdict on a nonce presented in credentials.
+type nonceStatus uint8
+
+const (
+	nonceOK      nonceStatus = iota
+	nonceInvalid             // not ours (forged, garbled, from before a restart)
+	nonceStale               // ours but expired, or its replay slot was reused
+	nonceReplay              // nc already used with this nonce
+)
+
+// Nonces mints and checks stateless nonces (RFC 7616 §3.3: timestamp + HMAC).
+type Nonces struct {
+	key  []byte
+	seq  atomic.Uint64
+	pool sync.Pool // hash.Hash (HMAC-SHA-256)
+	now  func() time.Time
+	// ring holds, per slot, seq<<24 | highest nc seen (RFC 7616 §3.4: nc replay check).
+	ring []atomic.Uint64
+}
+
+func newNonces(now func() time.Time) *Nonces {
+	n := &Nonces{key: make([]byte, 32), now: now, ring: make([]atomic.Uint64, replaySlots)}
+	if _, err := rand.Read(n.key); err != nil {
+		panic("sip: no randomness: " + err.Error())
+	}
+	n.pool.New = func() any { return hmac.New(sha256.New, n.key) }
+	return n
+}
+
+func (n *Nonces) mac(dst []byte, head []byte, realm string) {
+	h := n.pool.Get().(hash.Hash)
+	h.Reset()
+	h.Write(head)
+	h.Write([]byte(realm))
+	var sum [sha256.Size]byte
+	copy(dst, h.Sum(sum[:0]))
+	n.pool.Put(h)
+}
+
+// Mint returns a fresh nonce for realm.
+func (n *Nonces) Mint(realm string) string {
+	var raw [nonceRaw]byte
+	binary.BigEndian.PutUint32(raw[0:4], uint32(n.now().Unix()))
+	s := n.seq.Add(1) & (1<<40 - 1)
+	raw[4], raw[5], raw[6], raw[7], raw[8] = byte(s>>32), byte(s>>24), byte(s>>16), byte(s>>8), byte(s)
+	n.mac(raw[9:], raw[:9], realm)
+	return base64.RawURLEncoding.EncodeToString(raw[:])
+}
+
+// Check verifies nonce for realm and, when record is set and all is well, records nc as
+// used (only answers that proved the password consume an nc).
+func (n *Nonces) Check(nonce, realm string, nc uint32, record bool) nonceStatus {
+	if len(nonce) != nonceLen {
+		return nonceInvalid
+	}
+	var raw [nonceRaw]byte
+	if k, err := base64.RawURLEncoding.Decode(raw[:], []byte(nonce)); err != nil || k != nonceRaw {
+		return nonceInvalid
+	}
+	var want [12]byte
+	n.mac(want[:], raw[:9], realm)
+	if !hmac.Equal(want[:], raw[9:]) {
+		return nonceInvalid
+	}
+	issued := time.Unix(int64(binary.BigEndian.Uint32(raw[0:4])), 0)
+	age := n.now().Sub(issued)
+	if age > nonceLifetime || age < -time.Minute {
+		return nonceStale
+	}
+	if nc == 0 || nc >= 1<<24 {
+		return nonceReplay
+	}
+	s := uint64(raw[4])<<32 | uint64(raw[5])<<24 | uint64(raw[6])<<16 | uint64(raw[7])<<8 | uint64(raw[8])
+	slot := &n.ring[s&(replaySlots-1)]
+	for {
+		v := slot.Load()
+		held := v >> 24
+		switch {
+		case held > s:
+			return nonceStale // slot reused by a newer nonce: cannot vouch for this one
+		case held == s && uint32(v&0xffffff) >= nc:
+			return nonceReplay
+		}
+		if !record {
+			return nonceOK
+		}
+		if slot.CompareAndSwap(v, s<<24|uint64(nc)) {
+			return nonceOK
+		}
+	}
+}

@@ -1,0 +1,278 @@
+package sip
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/store"
+	"github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
+)
+
+// ErrNotRegistered: the phone has no live binding to send a NOTIFY to.
+var ErrNotRegistered = errors.New("phone not registered")
+
+// Timers of a non-INVITE client transaction over UDP (RFC 3261 §17.1.2.2).
+const (
+	timerT1 = 500 * time.Millisecond
+	timerT2 = 4 * time.Second
+	timerF  = 64 * timerT1
+)
+
+// Resync sends the phone an out-of-dialog NOTIFY with Event: check-sync so that it
+// fetches its configuration again, answering the phone's digest challenge if it sends
+// one. It returns when every registered contact of the phone answered.
+func (s *Server) Resync(ctx context.Context, mac string) error {
+	m, ok := store.NormalizeMAC(mac)
+	if !ok {
+		return fmt.Errorf("mac %q: %w", mac, store.ErrInvalid)
+	}
+	targets, err := s.phoneBindings(m)
+	if err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		return fmt.Errorf("phone %s: %w", m, ErrNotRegistered)
+	}
+	var first error
+	for _, b := range targets {
+		if err := s.checkSync(ctx, b); err != nil && first == nil {
+			first = fmt.Errorf("phone %s: %w", m, err)
+		}
+	}
+	return first
+}
+
+// phoneBindings finds the bindings of a phone: those of the SIP accounts it registers
+// with, narrowed to the ones that name its MAC (or come from its last address) when the
+// account is shared by several phones.
+func (s *Server) phoneBindings(mac string) ([]Binding, error) {
+	p, usernames, err := s.cfg.Directory.Phone(mac)
+	if err != nil {
+		return nil, fmt.Errorf("phone %s: %w", mac, err)
+	}
+	var all []Binding
+	for _, u := range usernames {
+		s.bindings.each(p.Tenant, func(b Binding) {
+			if b.Username == u {
+				all = append(all, b)
+			}
+		})
+	}
+	var mine []Binding
+	lastIP := ""
+	if ap, err := netip.ParseAddrPort(p.LastAddr); err == nil {
+		lastIP = ap.Addr().String()
+	} else if a, err := netip.ParseAddr(p.LastAddr); err == nil {
+		lastIP = a.String()
+	}
+	for _, b := range all {
+		src, _ := netip.ParseAddrPort(b.Source)
+		if b.MAC == mac || (b.MAC == "" && lastIP != "" && src.Addr().String() == lastIP) {
+			mine = append(mine, b)
+		}
+	}
+	if len(mine) == 0 && len(all) == 1 && all[0].MAC == "" {
+		mine = all // one phone on the account, and it did not say its MAC
+	}
+	return mine, nil
+}
+
+// checkSync runs one NOTIFY client transaction to a binding, with one retry carrying
+// credentials when the phone challenges (RFC 3261 §22.2).
+func (s *Server) checkSync(ctx context.Context, b Binding) error {
+	callID := randHex(12) + "@dialtone"
+	fromTag := randHex(6)
+	var auth string
+	for cseq := 1; cseq <= 2; cseq++ {
+		res, err := s.transact(ctx, b, callID, fromTag, cseq, auth)
+		if err != nil {
+			return err
+		}
+		switch {
+		case res.StatusCode >= 200 && res.StatusCode < 300:
+			return nil
+		case (res.StatusCode == 401 || res.StatusCode == 407) && cseq == 1:
+			auth, err = s.answerChallenge(res, b)
+			if err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("NOTIFY answered %d %s", res.StatusCode, res.Reason)
+		}
+	}
+	return errors.New("NOTIFY refused after authentication")
+}
+
+// answerChallenge builds the Authorization (or Proxy-Authorization) header for the
+// phone's challenge with the credentials of the account the phone registered.
+func (s *Server) answerChallenge(res *sip.Response, b Binding) (string, error) {
+	name, hname := "WWW-Authenticate", "Authorization"
+	if res.StatusCode == 407 {
+		name, hname = "Proxy-Authenticate", "Proxy-Authorization"
+	}
+	cred, err := s.accounts.credential(b.Username)
+	if err != nil {
+		return "", fmt.Errorf("credentials for the phone's challenge: %w", err)
+	}
+	for _, h := range res.GetHeaders(name) {
+		chal, err := digest.ParseChallenge(h.Value())
+		if err != nil || !digest.CanDigest(chal) {
+			continue
+		}
+		c, err := digest.Digest(chal, digest.Options{
+			Method: "NOTIFY", URI: contactURI(b.Contact), Username: cred.Username, Password: cred.Password,
+		})
+		if err != nil {
+			continue
+		}
+		return hname + ": " + c.String(), nil
+	}
+	return "", errors.New("phone sent no challenge we can answer")
+}
+
+// transact sends one NOTIFY and waits for its final response, retransmitting over UDP.
+func (s *Server) transact(ctx context.Context, b Binding, callID, fromTag string, cseq int, auth string) (*sip.Response, error) {
+	dst, err := netip.ParseAddrPort(b.Source)
+	if err != nil {
+		return nil, fmt.Errorf("binding source %q: %w", b.Source, err)
+	}
+	branch := "z9hG4bK" + randHex(10)
+	ch := make(chan *sip.Response, 4)
+	s.mu.Lock()
+	s.txs[branch] = ch
+	var sock *udpSocket
+	if len(s.udp) > 0 {
+		sock = s.udp[0]
+	}
+	tc := s.tcp[dst]
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.txs, branch)
+		s.mu.Unlock()
+	}()
+	var send func([]byte) error
+	var local net.Addr
+	transport := "UDP"
+	switch {
+	case b.Transport == "TCP":
+		if tc == nil {
+			return nil, fmt.Errorf("TCP connection of the binding is gone: %w", ErrNotRegistered)
+		}
+		transport, local, send = "TCP", tc.c.LocalAddr(), tc.write
+	case sock != nil:
+		local = sock.pc.LocalAddr()
+		send = func(p []byte) error { return sock.writeTo(p, dst) }
+	default:
+		return nil, errors.New("no UDP socket to send from")
+	}
+	msg := s.buildNotify(b, transport, local, branch, callID, fromTag, cseq, auth)
+	if err := send(msg); err != nil {
+		return nil, err
+	}
+	interval := timerT1
+	retrans := time.NewTimer(interval)
+	defer retrans.Stop()
+	deadline := time.NewTimer(timerF)
+	defer deadline.Stop()
+	for {
+		select {
+		case res := <-ch:
+			if res.StatusCode >= 200 {
+				return res, nil
+			}
+			if transport == "UDP" { // provisional: stop retransmitting, keep waiting
+				retrans.Stop()
+			}
+		case <-retrans.C:
+			if transport == "UDP" {
+				_ = send(msg)
+				interval = min(2*interval, timerT2)
+				retrans.Reset(interval)
+			}
+		case <-deadline.C:
+			return nil, errors.New("NOTIFY timed out (RFC 3261 Timer F)")
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-s.done:
+			return nil, errors.New("registrar closed")
+		}
+	}
+}
+
+// buildNotify writes the check-sync NOTIFY (RFC 3265 §3.2 with Event: check-sync, as
+// phones expect it; Subscription-State: terminated since there is no subscription).
+func (s *Server) buildNotify(b Binding, transport string, local net.Addr, branch, callID, fromTag string, cseq int, auth string) []byte {
+	host := s.cfg.PublicHost
+	if ap, err := netip.ParseAddrPort(local.String()); err == nil {
+		if !ap.Addr().IsUnspecified() {
+			host = ap.Addr().String()
+			if ap.Addr().Is6() {
+				host = "[" + host + "]"
+			}
+		}
+		host += ":" + strconv.Itoa(int(ap.Port()))
+	}
+	domain := s.cfg.PublicHost
+	if ti, err := s.accounts.tenant(b.Tenant); err == nil && ti.realm != "" {
+		domain = ti.realm
+	}
+	uri := contactURI(b.Contact)
+	var m strings.Builder
+	m.Grow(512)
+	m.WriteString("NOTIFY " + uri + " SIP/2.0\r\n")
+	m.WriteString("Via: SIP/2.0/" + transport + " " + host + ";branch=" + branch + ";rport\r\n")
+	m.WriteString("Max-Forwards: 70\r\n")
+	m.WriteString("From: <sip:dialtone@" + domain + ">;tag=" + fromTag + "\r\n")
+	m.WriteString("To: <sip:" + b.AOR + "@" + domain + ">\r\n")
+	m.WriteString("Call-ID: " + callID + "\r\n")
+	m.WriteString("CSeq: " + strconv.Itoa(cseq) + " NOTIFY\r\n")
+	m.WriteString("Contact: <sip:dialtone@" + host + ">\r\n")
+	m.WriteString("Event: check-sync;reboot=false\r\n")
+	m.WriteString("Subscription-State: terminated\r\n")
+	if auth != "" {
+		m.WriteString(auth + "\r\n")
+	}
+	m.WriteString("User-Agent: Dialtone\r\nContent-Length: 0\r\n\r\n")
+	return []byte(m.String())
+}
+
+// deliverResponse hands a response to the client transaction waiting for it.
+func (s *Server) deliverResponse(res *sip.Response) {
+	via := res.Via()
+	if via == nil {
+		return
+	}
+	branch, _ := via.Params.Get("branch")
+	s.mu.Lock()
+	ch := s.txs[branch]
+	s.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- res:
+		default:
+		}
+	}
+}
+
+func contactURI(contact string) string {
+	if i := strings.IndexByte(contact, '>'); i > 0 && contact[0] == '<' {
+		return contact[1:i]
+	}
+	return contact
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

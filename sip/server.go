@@ -1,0 +1,248 @@
+package sip
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/dialtone/dialtone/store"
+	"github.com/emiago/sipgo/sip"
+)
+
+// Config is what New needs. Store is required (bindings, change events); Directory
+// defaults to one over Store.
+type Config struct {
+	Store      *store.Store
+	Directory  Directory
+	Logger     *slog.Logger
+	PublicHost string   // the host written into phone configs; selects tenant "default"
+	Flex       FlexDesk // flex login rules; nil answers every code with 403
+	Now        func() time.Time
+	// Algorithms offered, in order (default SHA-256 then MD5, RFC 8760 §2.4).
+	Algorithms []string
+	// Expiry bounds in seconds (defaults 3600, 60, 7200).
+	DefaultExpires, MinExpires, MaxExpires int
+	// MaxContacts per AOR (default 5; a flex guest account always 1). Over it, the
+	// oldest binding is dropped, so a phone that changed address is never locked out.
+	MaxContacts int
+	// Readers is the number of goroutines reading each UDP socket (default GOMAXPROCS).
+	Readers int
+}
+
+// Server is the registrar.
+type Server struct {
+	cfg        Config
+	log        *slog.Logger
+	now        func() time.Time
+	st         *store.Store
+	accounts   *Accounts
+	nonces     *Nonces
+	guard      *Guard
+	bindings   *Bindings
+	algorithms []string
+	date       dateHeader
+	tag        string
+	parser     *sip.Parser
+	flex       FlexDesk
+
+	mu   sync.Mutex
+	udp  []*udpSocket
+	tcp  map[netip.AddrPort]*tcpConn
+	txs  map[string]chan *sip.Response // client transactions by Via branch
+	done chan struct{}
+
+	invites  *answerCache
+	resync   *resyncQueue
+	flexSem  chan struct{}
+	unsubscr func()
+	bg       sync.WaitGroup
+	bgCancel context.CancelFunc
+}
+
+// New builds a registrar; it loads the persisted bindings and follows store changes.
+// Close ends its background work.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("sip: a store is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Directory == nil {
+		cfg.Directory = StoreDirectory{cfg.Store}
+	}
+	if len(cfg.Algorithms) == 0 {
+		cfg.Algorithms = defaultAlgorithms
+	}
+	for _, a := range cfg.Algorithms {
+		if a != "MD5" && a != "SHA-256" {
+			return nil, errors.New("sip: algorithms are MD5 and SHA-256")
+		}
+	}
+	if cfg.DefaultExpires <= 0 {
+		cfg.DefaultExpires = 3600
+	}
+	if cfg.MinExpires <= 0 {
+		cfg.MinExpires = 60
+	}
+	if cfg.MaxExpires <= 0 {
+		cfg.MaxExpires = 7200
+	}
+	if cfg.MaxContacts <= 0 {
+		cfg.MaxContacts = 5
+	}
+	log := cfg.Logger.With("svc", "sip")
+	tag := make([]byte, 8)
+	rand.Read(tag)
+	s := &Server{
+		cfg: cfg, log: log, now: cfg.Now, st: cfg.Store,
+		accounts:   newAccounts(cfg.Directory, cfg.PublicHost),
+		nonces:     newNonces(cfg.Now),
+		guard:      newGuard(cfg.Now, log),
+		bindings:   newBindings(cfg.Store, log, cfg.Now),
+		algorithms: cfg.Algorithms,
+		tag:        hex.EncodeToString(tag),
+		parser:     sip.NewParser(),
+		flex:       cfg.Flex,
+		tcp:        make(map[netip.AddrPort]*tcpConn),
+		txs:        make(map[string]chan *sip.Response),
+		done:       make(chan struct{}),
+		invites:    newAnswerCache(4096, 32*time.Second, cfg.Now),
+		flexSem:    make(chan struct{}, 64),
+	}
+	s.date.now = cfg.Now
+	n, err := s.bindings.load()
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		log.Info("bindings restored", "count", n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.bgCancel = cancel
+	s.resync = newResyncQueue(s, 300*time.Millisecond)
+	s.bg.Add(2)
+	go func() { defer s.bg.Done(); s.bindings.flushLoop(ctx) }()
+	go func() { defer s.bg.Done(); s.resync.run(ctx) }()
+	s.unsubscr = cfg.Store.Subscribe(s.onChange,
+		store.KindTenant, store.KindUser, store.KindExtension, store.KindPhone, store.KindFlex)
+	return s, nil
+}
+
+// Close stops following the store and persists the bindings still pending.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	select {
+	case <-s.done:
+		s.mu.Unlock()
+		return nil
+	default:
+		close(s.done)
+	}
+	s.mu.Unlock()
+	s.unsubscr()
+	s.bgCancel()
+	s.bg.Wait()
+	return nil
+}
+
+// Registrations lists the live bindings of a tenant (GET …/registrations).
+func (s *Server) Registrations(tenant string) []Binding { return s.bindings.Registrations(tenant) }
+
+// inbound is one received message and where it came from.
+type inbound struct {
+	src       netip.AddrPort
+	transport string // "UDP" or "TCP"
+	write     func(b []byte, to netip.AddrPort) error
+}
+
+// send answers to where the request came from (RFC 3581 §4: the source port).
+func (in *inbound) send(b []byte) error { return in.write(b, in.src) }
+
+// maxMessage bounds what we parse; a REGISTER is well under 2 KiB.
+const maxMessage = 16 << 10
+
+// handleDatagram parses and answers one message; w is the caller's reused writer.
+func (s *Server) handleMessage(data []byte, in *inbound, w *replyWriter) {
+	if len(data) > maxMessage || !cleanHeaders(data) {
+		return // oversize or header injection: dropped
+	}
+	msg, err := s.parser.ParseSIP(data)
+	if err != nil {
+		return // garbage: dropped, no log line per packet
+	}
+	switch m := msg.(type) {
+	case *sip.Response:
+		s.deliverResponse(m)
+	case *sip.Request:
+		w.req, w.src, w.tag = m, in.src, s.tag
+		s.handleRequest(m, in, w)
+		w.req = nil
+	}
+}
+
+func (s *Server) handleRequest(req *sip.Request, in *inbound, w *replyWriter) {
+	via := req.Via()
+	if via == nil {
+		return // nowhere to answer
+	}
+	if req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil ||
+		req.CSeq().MethodName != req.Method {
+		in.send(w.simple(400, "Bad Request")) // RFC 3261 §8.1.1 mandatory headers
+		return
+	}
+	switch req.Method {
+	case sip.REGISTER:
+		s.onRegister(req, in, w)
+	case sip.OPTIONS:
+		// Keep-alive and capability query (RFC 3261 §11).
+		w.status(200, "OK")
+		w.header("Allow", allowed)
+		w.header("Accept", "application/sdp")
+		in.send(w.finish())
+	case sip.INVITE:
+		s.onInvite(req, in, w)
+	case sip.ACK:
+		// ACK of our non-2xx final answer: nothing to do (RFC 3261 §17.2.1).
+	case sip.CANCEL:
+		in.send(w.simple(481, "Call/Transaction Does Not Exist"))
+	default:
+		w.status(405, "Method Not Allowed")
+		w.header("Allow", allowed)
+		in.send(w.finish())
+	}
+}
+
+const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL"
+
+// cleanHeaders refuses control characters and bare CR or LF in the header section, so
+// nothing we echo can inject a header line.
+func cleanHeaders(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == '\r':
+			if i+1 >= len(b) || b[i+1] != '\n' {
+				return false
+			}
+			if i+3 < len(b) && b[i+2] == '\r' && b[i+3] == '\n' {
+				return true // end of headers; the body is not echoed
+			}
+			i++
+		case c == '\n':
+			return false
+		case c < 0x20 && c != '\t', c == 0x7f:
+			return false
+		}
+	}
+	return true
+}
