@@ -41,6 +41,8 @@ type Main struct {
 	Addrs map[string]string
 
 	services []service
+	// closers stop services' background work before the store closes.
+	closers []func() error
 }
 
 // A service serves on what NewMain bound until ctx is cancelled, then drains.
@@ -178,13 +180,33 @@ func (m *Main) Run(ctx context.Context) error {
 	return err
 }
 
-// Close releases every listener and the store.
+// Close releases every listener, the services' background work, and the store.
 func (m *Main) Close() error {
-	for _, c := range []io.Closer{m.httpLn, m.tftpPC, m.sipPC, m.sipLn, m.ldapLn, m.control} {
-		if c != nil && !isNilCloser(c) {
-			c.Close()
+	var ls []io.Closer
+	if m.httpLn != nil {
+		ls = append(ls, m.httpLn)
+	}
+	if m.tftpPC != nil {
+		ls = append(ls, m.tftpPC)
+	}
+	if m.sipPC != nil {
+		ls = append(ls, m.sipPC, m.sipLn)
+	}
+	if m.ldapLn != nil {
+		ls = append(ls, m.ldapLn)
+	}
+	if m.control != nil {
+		ls = append(ls, m.control)
+	}
+	for _, c := range ls {
+		c.Close()
+	}
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		if err := m.closers[i](); err != nil {
+			m.log.Warn("close", "err", err)
 		}
 	}
+	m.closers = nil
 	if m.control != nil {
 		os.Remove(filepath.Join(m.cfg.Data, controlSocketName))
 	}
@@ -194,16 +216,4 @@ func (m *Main) Close() error {
 		return err
 	}
 	return nil
-}
-
-func isNilCloser(c io.Closer) bool {
-	switch v := c.(type) {
-	case net.Listener:
-		return v == nil
-	case *net.UDPConn:
-		return v == nil
-	case net.PacketConn:
-		return v == nil
-	}
-	return false
 }

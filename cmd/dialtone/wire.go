@@ -1,9 +1,18 @@
 package main
 
+import (
+	"github.com/dialtone/dialtone/flex"
+)
+
 // wire builds every service over the bound listeners and connects the packages through
 // the interfaces they declare.
 func (m *Main) wire() error {
 	m.registerStoreMetrics()
+	desk := flex.New(m.store, m.log, nil)
+	m.services = append(m.services, service{name: "flex", serve: desk.Run})
+	if _, err := m.wireSIP(desk); err != nil {
+		return err
+	}
 	var mounts []httpMount
 	m.services = append(m.services, m.httpService(mounts), m.controlService())
 	return nil

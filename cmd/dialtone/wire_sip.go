@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/dialtone/dialtone/flex"
+	"github.com/dialtone/dialtone/sip"
+)
+
+// flexOverSIP lets the registrar's *55 / *56 codes reach the flex desk.
+type flexOverSIP struct{ desk *flex.Desk }
+
+func (f flexOverSIP) Login(ctx context.Context, l sip.FlexLogin) error {
+	_, err := f.desk.Login(ctx, l.Tenant, l.MAC, l.Extension, l.PIN, flex.Via{How: "sip", Source: l.Source})
+	switch {
+	case errors.Is(err, flex.ErrLocked):
+		return sip.ErrFlexLocked
+	case errors.Is(err, flex.ErrWrongPIN):
+		return sip.ErrFlexWrong
+	}
+	return err
+}
+
+func (f flexOverSIP) Logout(ctx context.Context, l sip.FlexLogout) error {
+	_, err := f.desk.LogoutDialled(ctx, l.Tenant, l.MAC, l.UserID, flex.Via{How: "sip", Source: l.Source})
+	return err
+}
+
+// wireSIP starts the registrar on the bound UDP socket and TCP listener.
+func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
+	if m.sipPC == nil {
+		return nil, nil
+	}
+	srv, err := sip.New(sip.Config{Store: m.store, Logger: m.log.With("svc", "sip"),
+		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}})
+	if err != nil {
+		return nil, err
+	}
+	m.closers = append(m.closers, srv.Close)
+	m.services = append(m.services,
+		service{name: "sip-udp", serve: func(ctx context.Context) error { return srv.ServeUDP(ctx, m.sipPC) }},
+		service{name: "sip-tcp", serve: func(ctx context.Context) error { return srv.ServeTCP(ctx, m.sipLn) }},
+	)
+	return srv, nil
+}
