@@ -13,7 +13,11 @@ func (m *Main) wire() error {
 	if _, err := m.wireSIP(desk); err != nil {
 		return err
 	}
-	var mounts []httpMount
+	prov, err := m.wireProvision(nil)
+	if err != nil {
+		return err
+	}
+	mounts := []httpMount{provisionMount(prov)}
 	m.services = append(m.services, m.httpService(mounts), m.controlService())
 	return nil
 }

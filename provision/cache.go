@@ -1,0 +1,142 @@
+package provision
+
+import "sync"
+
+// renderCache keeps rendered files by request (tenant, path, User-Agent), so a
+// phone's repeat fetch is a map lookup and a write. Entries are indexed by
+// tenant, phone and user, and dropped on the store's change events. A render
+// that started before a drop is not stored (generation check), so a change
+// always shows in the next fetch.
+type renderCache struct {
+	mu       sync.RWMutex
+	gen      uint64
+	m        map[string]*cacheEntry
+	byTenant map[string]map[string]struct{}
+	byPhone  map[string]map[string]struct{}
+	byUser   map[string]map[string]struct{} // tenant/user
+}
+
+// cacheEntry is one rendered file and what the fetch log needs to know of it.
+type cacheEntry struct {
+	body        []byte
+	contentType string
+	tenant      string
+	mac         string // the known phone it was rendered for, "" for common files
+	user        string
+	make        Make
+	model       string
+	firmware    string // from the User-Agent
+}
+
+const maxCacheEntries = 200000
+
+func newRenderCache() *renderCache {
+	c := &renderCache{}
+	c.reset()
+	return c
+}
+
+func (c *renderCache) reset() {
+	c.m = map[string]*cacheEntry{}
+	c.byTenant = map[string]map[string]struct{}{}
+	c.byPhone = map[string]map[string]struct{}{}
+	c.byUser = map[string]map[string]struct{}{}
+}
+
+func (c *renderCache) get(key string) *cacheEntry {
+	c.mu.RLock()
+	e := c.m[key]
+	c.mu.RUnlock()
+	return e
+}
+
+func (c *renderCache) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+// put stores e unless something was dropped since gen was read.
+func (c *renderCache) put(key string, e *cacheEntry, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if len(c.m) >= maxCacheEntries {
+		c.reset()
+	}
+	c.m[key] = e
+	index(c.byTenant, e.tenant, key)
+	if e.mac != "" {
+		index(c.byPhone, e.mac, key)
+	}
+	if e.user != "" {
+		index(c.byUser, e.tenant+"/"+e.user, key)
+	}
+}
+
+func index(m map[string]map[string]struct{}, k, key string) {
+	s := m[k]
+	if s == nil {
+		s = map[string]struct{}{}
+		m[k] = s
+	}
+	s[key] = struct{}{}
+}
+
+func (c *renderCache) drop(set map[string]struct{}) {
+	for key := range set {
+		e := c.m[key]
+		if e == nil {
+			continue
+		}
+		delete(c.m, key)
+		deleteIndexed(c.byTenant, e.tenant, key)
+		deleteIndexed(c.byPhone, e.mac, key)
+		deleteIndexed(c.byUser, e.tenant+"/"+e.user, key)
+	}
+}
+
+func deleteIndexed(m map[string]map[string]struct{}, k, key string) {
+	if s := m[k]; s != nil {
+		delete(s, key)
+		if len(s) == 0 {
+			delete(m, k)
+		}
+	}
+}
+
+func (c *renderCache) dropTenant(slug string) {
+	c.mu.Lock()
+	c.gen++
+	c.drop(c.byTenant[slug])
+	c.mu.Unlock()
+}
+
+func (c *renderCache) dropPhone(mac string) {
+	c.mu.Lock()
+	c.gen++
+	c.drop(c.byPhone[mac])
+	c.mu.Unlock()
+}
+
+func (c *renderCache) dropUser(slug, user string) {
+	c.mu.Lock()
+	c.gen++
+	c.drop(c.byUser[slug+"/"+user])
+	c.mu.Unlock()
+}
+
+func (c *renderCache) dropAll() {
+	c.mu.Lock()
+	c.gen++
+	c.reset()
+	c.mu.Unlock()
+}
+
+func (c *renderCache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m)
+}

@@ -1,0 +1,23 @@
+// Package provision hands desk phones their configuration over HTTP and TFTP.
+//
+// It owns:
+//   - detection: which make, model, firmware and MAC a request comes from, from the
+//     file name asked for (each make's names, detect.go), the User-Agent (useragent.go)
+//     and the MAC's OUI (oui.go);
+//   - rendering: a Profile (the view of one phone's tenant, user lines, language,
+//     time zone, phonebook, firmware and raw settings, built by the caller) goes
+//     through the make's text/template from package templates (or an override file
+//     of the same name) into bytes (render.go, timezone.go, language.go);
+//   - serving: a fasthttp handler for /p/{token}/... (http.go) and a read-only TFTP
+//     server (tftp.go, RFC 1350/2347/2348/2349/7440);
+//   - the per-phone render cache, the provisioning log, discovered phones and the
+//     unknown-MAC throttle (provisioner.go, cache.go, throttle.go).
+//
+// It does not own the records it renders from (package store), the LDAP or XML
+// phonebook contents (it declares Phonebooks; ldapdir implements it), nor SIP
+// check-sync NOTIFYs (sip listens to the store's change events).
+//
+// Unknown MACs never receive secrets: files without a MAC (common files) carry no
+// SIP, LDAP or admin passwords, and a per-phone file is only rendered for a phone
+// the tenant knows.
+package provision

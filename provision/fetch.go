@@ -1,0 +1,238 @@
+package provision
+
+import (
+	"bytes"
+	"errors"
+	"net/netip"
+	"os"
+	"strings"
+
+	"github.com/dialtone/dialtone/store"
+)
+
+// fetchRequest is one file request, from HTTP or TFTP.
+type fetchRequest struct {
+	Token string // from /p/{token}/ or TFTP {token}/…; "" means Slug
+	Slug  string // TFTP bare names: "default"
+	Path  string // below the token: {file}, fw/{file}, directory/{vendor}.xml
+	UA    string
+	Addr  netip.Addr
+	Proto string // http or tftp
+}
+
+// fetchResult is the answer: bytes, or a file on disk (firmware).
+type fetchResult struct {
+	Status      int // HTTP terms: 200, 404, 429, 500
+	Body        []byte
+	ContentType string
+	FilePath    string
+	Size        int64
+}
+
+var (
+	notFound  = fetchResult{Status: 404}
+	throttled = fetchResult{Status: 429}
+	failed    = fetchResult{Status: 500}
+)
+
+// fetch answers a request. A cached render costs a map lookup; everything the
+// fetch tells (log entry, last seen) is queued, never written inline.
+func (p *Provisioner) fetch(r fetchRequest) fetchResult {
+	var t store.Tenant
+	var ok bool
+	if r.Token != "" {
+		t, ok = p.tenantByToken(r.Token)
+	} else {
+		t, ok = p.tenantBySlug(r.Slug)
+	}
+	if !ok || len(r.Path) > 200 {
+		return notFound
+	}
+	if p.scans.blocked(r.Addr) {
+		return throttled
+	}
+	if len(r.UA) > 256 {
+		r.UA = r.UA[:256]
+	}
+	key := t.Slug + "\x00" + r.Path + "\x00" + r.UA
+	if e := p.cache.get(key); e != nil {
+		p.logFetch(t.Slug, r, e.mac, e.make, e.model, e.firmware, 200, len(e.body), e.mac != "")
+		return fetchResult{Status: 200, Body: e.body, ContentType: e.contentType}
+	}
+	switch {
+	case strings.HasPrefix(r.Path, "fw/"):
+		return p.fetchFirmware(t, r)
+	case strings.HasPrefix(r.Path, "directory/"):
+		return p.fetchDirectory(t, strings.TrimPrefix(r.Path, "directory/"), "")
+	}
+	return p.fetchConfig(t, r, key)
+}
+
+func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest, key string) fetchResult {
+	req, ok := p.cat.ParseFileName(r.Path)
+	if !ok {
+		return notFound
+	}
+	ua := ParseUserAgent(r.UA)
+	var ph store.Phone
+	known := false
+	if req.MAC != "" {
+		var err error
+		ph, err = p.st.Phone(req.MAC)
+		switch {
+		case err == nil && ph.Tenant != t.Slug:
+			return notFound // another tenant's phone: not ours to record or serve
+		case err == nil:
+			known = true
+		case !errors.Is(err, store.ErrNotFound):
+			p.log.Error("phone lookup", "mac", req.MAC, "err", err)
+			return failed
+		}
+	}
+	mk := Identify(req, Make(ph.Make), ua)
+	model := ph.Model
+	if model == "" {
+		model = req.Model
+	}
+	if model == "" && ua.Make == mk {
+		model = ua.Model
+	}
+	if m, ok := p.cat.Lookup(mk, model); ok {
+		model = m.Name
+	}
+	if req.MAC != "" && !known {
+		if !p.scans.unknown(r.Addr, req.MAC) {
+			return throttled
+		}
+		d := &store.Discovered{Tenant: t.Slug, MAC: req.MAC, Make: string(mk), Model: model, Addr: r.Addr.String(),
+			UserAgent: r.UA, FirstSeen: p.cfg.Now().UTC(), LastSeen: p.cfg.Now().UTC()}
+		if ua.Make == mk {
+			d.Firmware = ua.Firmware
+		}
+		p.events.add(fetchEvent{tenant: t.Slug, entry: p.entry(r, req.MAC, mk, model, d.Firmware, 404, 0), addr: r.Addr, discovered: d})
+		return notFound // unknown MACs never get secrets
+	}
+	if mk == "" {
+		return notFound
+	}
+	if req.MAC == "" && ua.MAC != "" && ua.Make == mk {
+		// A common file asked by a phone whose User-Agent names its MAC: an
+		// unknown one is discovered here already (same throttle as {mac} names).
+		if _, err := p.st.Phone(ua.MAC); errors.Is(err, store.ErrNotFound) {
+			if !p.scans.unknown(r.Addr, ua.MAC) {
+				return throttled
+			}
+			now := p.cfg.Now().UTC()
+			p.events.add(fetchEvent{tenant: t.Slug, addr: r.Addr, entry: p.entry(r, ua.MAC, mk, model, ua.Firmware, 200, 0),
+				discovered: &store.Discovered{Tenant: t.Slug, MAC: ua.MAC, Make: string(mk), Model: model, Firmware: ua.Firmware,
+					Addr: r.Addr.String(), UserAgent: r.UA, FirstSeen: now, LastSeen: now}})
+		}
+	}
+	kind := req.KindFor(mk)
+	firmware := ""
+	if ua.Make == mk {
+		firmware = ua.Firmware
+	}
+	gen := p.cache.generation()
+	var pr *Profile
+	var err error
+	user := ""
+	if kind == KindDirectory {
+		return p.fetchDirectory(t, string(mk)+".xml", ph.MAC)
+	}
+	if known {
+		pr, user, err = p.phoneProfile(t, ph, mk, model, r.Path)
+	} else {
+		pr, err = p.commonProfile(t, mk, model, r.Path)
+	}
+	if err == nil && kind == KindBoot && pr.MAC == "" && ua.Make == Yealink {
+		pr.MAC = ua.MAC // the boot file names the phone's own file; no secrets in it
+	}
+	if err != nil {
+		p.log.Error("profile", "tenant", t.Slug, "mac", ph.MAC, "file", r.Path, "err", err)
+		return failed
+	}
+	body, err := p.renderer.Render(pr, kind)
+	if err != nil {
+		p.log.Error("render failed", "tenant", t.Slug, "mac", ph.MAC, "file", r.Path, "make", mk, "model", model,
+			"templates", strings.Join(TemplateNames(mk, model, kind), ","), "err", err)
+		return failed
+	}
+	e := &cacheEntry{body: body, contentType: contentType(r.Path, body), tenant: t.Slug, mac: ph.MAC, user: user,
+		make: mk, model: model, firmware: firmware}
+	p.cache.put(key, e, gen)
+	p.logFetch(t.Slug, r, ph.MAC, mk, model, firmware, 200, len(body), known)
+	return fetchResult{Status: 200, Body: body, ContentType: e.contentType}
+}
+
+func (p *Provisioner) fetchFirmware(t store.Tenant, r fetchRequest) fetchResult {
+	name := strings.TrimPrefix(r.Path, "fw/")
+	path, err := p.firmwarePath(t.Slug, name)
+	if err != nil {
+		return notFound
+	}
+	var fw store.Firmware
+	if err := p.st.View(func(tx *store.Tx) error { fw, err = tx.Firmware(t.Slug, name); return err }); err != nil {
+		return notFound
+	}
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		p.log.Warn("firmware file missing", "tenant", t.Slug, "file", name)
+		return notFound
+	}
+	p.logFetch(t.Slug, r, "", Make(fw.Make), fw.Model, "", 200, int(st.Size()), false)
+	return fetchResult{Status: 200, FilePath: path, Size: st.Size(), ContentType: "application/octet-stream"}
+}
+
+func (p *Provisioner) fetchDirectory(t store.Tenant, file, mac string) fetchResult {
+	vendor, ok := strings.CutSuffix(file, ".xml")
+	if !ok || p.cfg.Phonebooks == nil {
+		return notFound
+	}
+	if _, ok := ParseMake(vendor); !ok || vendor != strings.ToLower(vendor) {
+		return notFound
+	}
+	var buf bytes.Buffer
+	if err := p.cfg.Phonebooks.WriteXML(&buf, t.Slug, vendor); err != nil {
+		p.log.Warn("xml phonebook", "tenant", t.Slug, "vendor", vendor, "err", err)
+		return notFound
+	}
+	return fetchResult{Status: 200, Body: buf.Bytes(), ContentType: "text/xml; charset=utf-8"}
+}
+
+func (p *Provisioner) entry(r fetchRequest, mac string, mk Make, model, firmware string, status, n int) store.ProvisionLogEntry {
+	return store.ProvisionLogEntry{Time: p.cfg.Now().UTC(), MAC: mac, File: r.Path, Protocol: r.Proto, Make: string(mk),
+		Model: model, Firmware: firmware, UserAgent: r.UA, Status: status, Bytes: int64(n)}
+}
+
+func (p *Provisioner) logFetch(slug string, r fetchRequest, mac string, mk Make, model, firmware string, status, n int, known bool) {
+	p.events.add(fetchEvent{tenant: slug, entry: p.entry(r, mac, mk, model, firmware, status, n), addr: r.Addr, known: known && mac != ""})
+}
+
+// tenantBySlug serves TFTP's bare names (tenant "default").
+func (p *Provisioner) tenantBySlug(slug string) (store.Tenant, bool) {
+	if !safeToken(slug, 64) {
+		return store.Tenant{}, false
+	}
+	p.tokMu.RLock()
+	t, ok := p.byToken["slug:"+slug]
+	p.tokMu.RUnlock()
+	if ok {
+		return t, true
+	}
+	t, err := p.st.Tenant(slug)
+	if err != nil {
+		return store.Tenant{}, false
+	}
+	p.tokMu.Lock()
+	p.byToken["slug:"+slug] = t
+	p.tokMu.Unlock()
+	return t, true
+}
+
+func contentType(name string, body []byte) string {
+	if bytes.HasPrefix(body, []byte("<?xml")) || bytes.HasPrefix(body, []byte("<")) {
+		return "text/xml; charset=utf-8"
+	}
+	return "text/plain; charset=utf-8"
+}

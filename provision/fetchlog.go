@@ -1,0 +1,226 @@
+package provision
+
+import (
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/dialtone/dialtone/store"
+)
+
+// fetchLog writes what fetches tell (provisioning log entries, phones' last
+// seen, discovered phones) in batches off the request path: a fetch only
+// queues an event. When the queue is full events are dropped and counted,
+// never waited for.
+type fetchLog struct {
+	st      *store.Store
+	log     *slog.Logger
+	ch      chan fetchEvent
+	done    chan struct{}
+	mu      sync.Mutex
+	dropped int64
+
+	closeMu sync.RWMutex // a fetch still running after Close must not send on a closed channel
+	closed  bool
+
+	capMu      sync.Mutex
+	discovered map[string]int // tenant → discovered records (loaded once)
+
+	touched map[string]touchState // only the flusher goroutine uses it
+	every   time.Duration
+}
+
+type fetchEvent struct {
+	tenant     string
+	entry      store.ProvisionLogEntry // Addr left empty: addr holds it until the flush
+	addr       netip.Addr
+	known      bool              // entry.MAC is the tenant's phone: touch it
+	discovered *store.Discovered // an unknown MAC to record
+}
+
+// touchEvery bounds how often an unchanged phone's last-seen is rewritten.
+const touchEvery = 30 * time.Second
+
+type touchState struct {
+	at             time.Time
+	addr, ua, firm string
+}
+
+// maxDiscovered bounds each tenant's discovered list.
+const maxDiscovered = 1000
+
+func newFetchLog(st *store.Store, log *slog.Logger, every time.Duration) *fetchLog {
+	if every <= 0 {
+		every = 2 * time.Second
+	}
+	l := &fetchLog{st: st, log: log, every: every, ch: make(chan fetchEvent, 8192), done: make(chan struct{}),
+		discovered: map[string]int{}, touched: map[string]touchState{}}
+	go l.run()
+	return l
+}
+
+func (l *fetchLog) add(ev fetchEvent) {
+	l.closeMu.RLock()
+	defer l.closeMu.RUnlock()
+	if l.closed {
+		return
+	}
+	select {
+	case l.ch <- ev:
+	default:
+		l.mu.Lock()
+		l.dropped++
+		l.mu.Unlock()
+	}
+}
+
+func (l *fetchLog) close() {
+	l.closeMu.Lock()
+	l.closed = true
+	close(l.ch)
+	l.closeMu.Unlock()
+	<-l.done
+}
+
+func (l *fetchLog) run() {
+	defer close(l.done)
+	tick := time.NewTicker(l.every)
+	defer tick.Stop()
+	var batch []fetchEvent
+	for {
+		select {
+		case ev, ok := <-l.ch:
+			if !ok {
+				l.flush(batch)
+				return
+			}
+			batch = append(batch, ev)
+			if len(batch) >= 65536 {
+				l.flush(batch)
+				batch = batch[:0]
+			}
+		case <-tick.C:
+			if len(batch) > 0 {
+				l.flush(batch)
+				batch = batch[:0]
+			}
+		}
+	}
+}
+
+func (l *fetchLog) flush(batch []fetchEvent) {
+	if len(batch) == 0 {
+		return
+	}
+	// Repeats of one fetch within the batch become one entry with a count, so a
+	// busy phone or a benchmark costs the log a write per batch, not per fetch.
+	type repeatKey struct {
+		tenant, mac, file, proto, ua string
+		addr                         netip.Addr
+		status                       int
+	}
+	order := map[string][]repeatKey{}
+	merged := map[repeatKey]*store.ProvisionLogEntry{}
+	touch := map[string]store.ProvisionLogEntry{}
+	disc := map[string]store.Discovered{}
+	for _, ev := range batch {
+		ev.entry.Addr = ev.addr.String()
+		k := repeatKey{ev.tenant, ev.entry.MAC, ev.entry.File, ev.entry.Protocol, ev.entry.UserAgent, ev.addr, ev.entry.Status}
+		if m := merged[k]; m != nil {
+			m.Count++
+			m.Time, m.Bytes = ev.entry.Time, ev.entry.Bytes
+		} else {
+			e := ev.entry
+			e.Count = 1
+			merged[k] = &e
+			order[ev.tenant] = append(order[ev.tenant], k)
+		}
+		if ev.known {
+			last := l.touched[ev.entry.MAC]
+			if ev.entry.Time.Sub(last.at) >= touchEvery || last.addr != ev.entry.Addr || last.ua != ev.entry.UserAgent ||
+				ev.entry.Firmware != "" && last.firm != ev.entry.Firmware {
+				touch[ev.entry.MAC] = ev.entry
+			}
+		}
+		if ev.discovered != nil && l.roomFor(ev.tenant, ev.discovered.MAC, disc) {
+			disc[ev.tenant+"/"+ev.discovered.MAC] = *ev.discovered
+		}
+	}
+	byTenant := map[string][]store.ProvisionLogEntry{}
+	for slug, keys := range order {
+		for _, k := range keys {
+			e := *merged[k]
+			if e.Count == 1 {
+				e.Count = 0
+			}
+			byTenant[slug] = append(byTenant[slug], e)
+		}
+	}
+	if len(l.touched) > 1<<20 {
+		l.touched = map[string]touchState{}
+	}
+	for mac, e := range touch {
+		l.touched[mac] = touchState{at: e.Time, addr: e.Addr, ua: e.UserAgent, firm: e.Firmware}
+	}
+	err := l.st.UpdateLazy(func(tx *store.Tx) error {
+		for slug, entries := range byTenant {
+			if err := tx.AppendProvisionLog(slug, entries); err != nil {
+				return err
+			}
+		}
+		for mac, e := range touch {
+			if err := tx.TouchPhone(mac, e.Time, e.Addr, e.UserAgent, e.Firmware); err != nil {
+				continue // deleted meanwhile
+			}
+		}
+		for _, d := range disc {
+			if _, err := tx.Phone(d.MAC); err == nil {
+				continue // assigned meanwhile
+			}
+			if err := tx.SaveDiscovered(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		l.log.Error("provisioning log not written", "err", err, "entries", len(batch))
+	}
+	l.mu.Lock()
+	if l.dropped > 0 {
+		l.log.Warn("provisioning log events dropped (queue full)", "count", l.dropped)
+		l.dropped = 0
+	}
+	l.mu.Unlock()
+}
+
+// roomFor keeps each tenant's discovered list under maxDiscovered (a refresh of
+// a MAC already listed always has room).
+func (l *fetchLog) roomFor(slug, mac string, pending map[string]store.Discovered) bool {
+	if _, dup := pending[slug+"/"+mac]; dup {
+		return true
+	}
+	l.capMu.Lock()
+	defer l.capMu.Unlock()
+	n, counted := l.discovered[slug]
+	exists := false
+	_ = l.st.View(func(tx *store.Tx) error {
+		if !counted {
+			n, _ = tx.CountDiscovered(slug)
+		}
+		_, err := tx.DiscoveredPhone(slug, mac)
+		exists = err == nil
+		return nil
+	})
+	if exists {
+		l.discovered[slug] = n
+		return true
+	}
+	if n >= maxDiscovered {
+		l.discovered[slug] = n
+		return false
+	}
+	l.discovered[slug] = n + 1
+	return true
+}

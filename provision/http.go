@@ -1,0 +1,172 @@
+package provision
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// HTTPHandler serves /p/{token}/{file}, /p/{token}/fw/{file} (Range requests,
+// zero-copy from disk) and /p/{token}/directory/{vendor}.xml. It returns false,
+// writing nothing, when the path is not under /p/, so cmd/dialtone can mount it
+// beside the admin API on one listener.
+func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
+	raw := ctx.URI().PathOriginal()
+	if !bytes.HasPrefix(raw, []byte("/p/")) {
+		return false
+	}
+	if !ctx.IsGet() && !ctx.IsHead() {
+		// Poly PUTs its logs and overrides: refused, nothing stored.
+		ctx.Error("method not allowed", fasthttp.StatusMethodNotAllowed)
+		ctx.Response.Header.Set("Allow", "GET, HEAD")
+		return true
+	}
+	token, rest, ok := splitProvPath(string(raw[3:]))
+	if !ok {
+		ctx.Error("not found", fasthttp.StatusNotFound)
+		return true
+	}
+	r := fetchRequest{Token: token, Path: rest, UA: string(ctx.UserAgent()), Addr: p.clientAddr(ctx), Proto: "http"}
+	res := p.fetch(r)
+	switch res.Status {
+	case 200:
+	case 429:
+		ctx.Error("too many requests", fasthttp.StatusTooManyRequests)
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(scanBlock/time.Second)))
+		return true
+	case 500:
+		ctx.Error("internal error", fasthttp.StatusInternalServerError)
+		return true
+	default:
+		ctx.Error("not found", fasthttp.StatusNotFound)
+		return true
+	}
+	if res.FilePath != "" {
+		p.serveFirmware(ctx, res.FilePath)
+		return true
+	}
+	ctx.SetContentType(res.ContentType)
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	ctx.Response.SetBodyRaw(res.Body) // cached bodies are never modified: no copy
+	return true
+}
+
+// splitProvPath splits "{token}/{rest}" and refuses anything that is not one of
+// the served shapes: percent-escapes, "..", empty parts, deeper paths.
+func splitProvPath(s string) (token, rest string, ok bool) {
+	if strings.ContainsAny(s, "%\\\x00?#") || strings.Contains(s, "..") || strings.Contains(s, "//") {
+		return "", "", false
+	}
+	token, rest, ok = strings.Cut(s, "/")
+	if !ok || !safeToken(token, 128) || rest == "" {
+		return "", "", false
+	}
+	dir, file, nested := strings.Cut(rest, "/")
+	if nested {
+		if (dir != "fw" && dir != "directory") || strings.Contains(file, "/") || !safeFileName(file) {
+			return "", "", false
+		}
+	} else if !safeFileName(rest) {
+		return "", "", false
+	}
+	return token, rest, true
+}
+
+// clientAddr is the peer's address, or the X-Forwarded-For hop a trusted
+// proxy added (the right-most address not itself a trusted proxy).
+func (p *Provisioner) clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
+	peer, _ := netip.AddrFromSlice(ctx.RemoteIP())
+	peer = peer.Unmap()
+	if len(p.cfg.TrustedProxies) == 0 || !p.trusted(peer) {
+		return peer
+	}
+	xff := string(ctx.Request.Header.Peek("X-Forwarded-For"))
+	hops := strings.Split(xff, ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return peer
+		}
+		a = a.Unmap()
+		if !p.trusted(a) {
+			return a
+		}
+	}
+	return peer
+}
+
+func (p *Provisioner) trusted(a netip.Addr) bool {
+	for _, pr := range p.cfg.TrustedProxies {
+		if pr.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+const fwPathKey = "dialtone.fwpath"
+
+// serveFirmware hands the file to fasthttp's file server: Range requests
+// (RFC 9110 §14), conditional requests, and sendfile for the body.
+func (p *Provisioner) serveFirmware(ctx *fasthttp.RequestCtx, path string) {
+	rel, err := filepath.Rel(filepath.Join(p.cfg.DataDir, "firmware"), path)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		ctx.Error("not found", fasthttp.StatusNotFound)
+		return
+	}
+	ctx.SetUserValue(fwPathKey, "/"+filepath.ToSlash(rel))
+	p.firmwareHandler()(ctx)
+}
+
+func (p *Provisioner) firmwareHandler() fasthttp.RequestHandler {
+	p.fwOnce.Do(func() {
+		fs := &fasthttp.FS{
+			Root:            filepath.Join(p.cfg.DataDir, "firmware"),
+			AcceptByteRange: true,
+			Compress:        false,
+			CacheDuration:   5 * time.Second,
+			PathRewrite: func(ctx *fasthttp.RequestCtx) []byte {
+				s, _ := ctx.UserValue(fwPathKey).(string)
+				return []byte(s)
+			},
+			PathNotFound: func(ctx *fasthttp.RequestCtx) { ctx.Error("not found", fasthttp.StatusNotFound) },
+		}
+		p.fwHandler = fs.NewRequestHandler()
+	})
+	return p.fwHandler
+}
+
+// ServeHTTP serves only the provisioning paths on ln until ctx is cancelled
+// (tests, or a dedicated listener); cmd/dialtone normally mounts HTTPHandler.
+func (p *Provisioner) ServeHTTP(ctx context.Context, ln net.Listener) error {
+	srv := &fasthttp.Server{
+		Handler: func(c *fasthttp.RequestCtx) {
+			if !p.HTTPHandler(c) {
+				c.Error("not found", fasthttp.StatusNotFound)
+			}
+		},
+		Name:               "dialtone",
+		ReadTimeout:        30 * time.Second,
+		WriteTimeout:       10 * time.Minute,
+		IdleTimeout:        2 * time.Minute,
+		MaxRequestBodySize: 64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.ShutdownWithContext(sctx)
+		return nil
+	case err := <-errc:
+		return err
+	}
+}

@@ -1,0 +1,55 @@
+package provision
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSplitPaths(t *testing.T) {
+	for in, want := range map[string][3]string{
+		"tok/805ec0aabbcc.cfg":   {"tok", "", "805ec0aabbcc.cfg"},
+		"tok/fw/a.rom":           {"tok", "", "fw/a.rom"},
+		"805ec0aabbcc.cfg":       {"", "default", "805ec0aabbcc.cfg"},
+		"fw/a.rom":               {"", "default", "fw/a.rom"},
+		"directory/yealink.xml":  {"", "default", "directory/yealink.xml"},
+		"tok/directory/snom.xml": {"tok", "", "directory/snom.xml"},
+	} {
+		tok, slug, path, ok := splitTFTPName(in)
+		if !ok || tok != want[0] || slug != want[1] || path != want[2] {
+			t.Errorf("%q: %q %q %q %v", in, tok, slug, path, ok)
+		}
+	}
+	for _, bad := range []string{"", "/x.cfg", "tok/../x.cfg", "tok//x.cfg", "tok/a/b/c", "tok/x/y.cfg", "a\\b.cfg", "tok/%2e.cfg", "tok/"} {
+		if _, _, _, ok := splitTFTPName(bad); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func FuzzSplitTFTPName(f *testing.F) {
+	for _, s := range []string{"tok/805ec0aabbcc.cfg", "fw/a.rom", "/etc/passwd", "a/../b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		tok, slug, path, ok := splitTFTPName(name)
+		if !ok {
+			return
+		}
+		if strings.Contains(path, "..") || strings.HasPrefix(path, "/") || strings.ContainsAny(path, "\\\x00%") ||
+			(tok == "") == (slug == "") || strings.Count(path, "/") > 1 {
+			t.Fatalf("%q → %q %q %q", name, tok, slug, path)
+		}
+	})
+}
+
+func FuzzParseRRQ(f *testing.F) {
+	f.Add([]byte("tok/805ec0aabbcc.cfg\x00octet\x00blksize\x001468\x00tsize\x000\x00"))
+	f.Add([]byte("x\x00netascii\x00"))
+	f.Add([]byte("\x00\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rq, ok := parseRRQ(b)
+		if ok && (rq.file == "" || rq.mode != "octet" && rq.mode != "netascii") {
+			t.Fatalf("%q → %+v", b, rq)
+		}
+	})
+}

@@ -1,0 +1,114 @@
+package provision
+
+import "time"
+
+// Profile is everything one rendered file says, built by the caller from the
+// store (profile_store.go) or by hand in tests. Render turns it into the
+// make's syntax; it holds no make-specific values itself.
+type Profile struct {
+	Make     Make
+	Model    string // canonical model name; "" when unknown
+	MAC      string // 12 lower-case hex; "" for common files
+	FileName string // the file asked for
+
+	Tenant     string // slug
+	TenantName string
+
+	Lines []Line // one per extension of the phone's user (or the guest line)
+
+	Language string // ISO 639-1 (user, else department, else tenant)
+	TimeZone string // IANA name (user, else department, else tenant)
+	NTP      string
+
+	ProvisioningURL string // http://{public-host}:{port}/p/{token}/, ends in '/'
+	ResyncMinutes   int    // periodic re-check of the configuration
+
+	Phonebook     Phonebook
+	Firmware      Firmware
+	AdminPassword string // the phone's web admin password (per tenant)
+
+	// Settings are raw key → value pairs in the make's own terms, already merged
+	// tenant < model < phone (MergeSettings). A key the template writes is
+	// replaced; the others are appended in the make's syntax.
+	Settings map[string]string
+
+	Flex  bool // shared desk phone
+	Guest bool // flex phone with nobody logged in: Lines holds the guest account
+
+	// Now fixes the clock for the time-zone rules (tests); zero means time.Now.
+	Now time.Time
+}
+
+// Line is one SIP account on the phone.
+type Line struct {
+	Index       int // 1-based; Render numbers lines left at 0
+	Extension   string
+	DisplayName string
+	Label       string
+	UserName    string // user part of the AOR
+	AuthUser    string
+	Password    string
+	Domain      string // the tenant's sip_domain (the registrar's realm)
+	Server      string // public host the phone registers to
+	Port        int
+	Transport   string // udp, tcp or tls
+	Expires     int    // seconds
+}
+
+// TransportCode is Yealink's and Fanvil's number for the transport: 0 UDP, 1 TCP, 2 TLS.
+func (l Line) TransportCode() int {
+	switch l.Transport {
+	case "tcp":
+		return 1
+	case "tls":
+		return 2
+	}
+	return 0
+}
+
+// TransportUpper is the transport as Poly and Cisco spell it: UDP, TCP, TLS.
+func (l Line) TransportUpper() string {
+	switch l.Transport {
+	case "tcp":
+		return "TCP"
+	case "tls":
+		return "TLS"
+	}
+	return "UDP"
+}
+
+// Phonebook is where phones look colleagues up (LDAP.md).
+type Phonebook struct {
+	LDAPHost     string
+	LDAPPort     int
+	BaseDN       string // ou=people,o={slug},dc=dialtone
+	BindDN       string // cn=phonebook,o={slug},dc=dialtone
+	BindPassword string
+	XMLURL       string // {provisioning_url}directory/{make}.xml
+}
+
+// Firmware is the model's target firmware, when the admin set one.
+type Firmware struct {
+	URL     string // {provisioning_url}fw/{file}
+	File    string
+	Version string
+}
+
+// MergeSettings merges raw settings layers from the least to the most
+// specific (tenant, model, phone): a later layer's key wins.
+func MergeSettings(layers ...map[string]string) map[string]string {
+	n := 0
+	for _, l := range layers {
+		n += len(l)
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make(map[string]string, n)
+	for _, l := range layers {
+		for k, v := range l {
+			out[k] = v
+		}
+	}
+	return out
+}

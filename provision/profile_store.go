@@ -1,0 +1,138 @@
+package provision
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dialtone/dialtone/store"
+)
+
+// sipExpires is the registration interval written into lines.
+const sipExpires = 600
+
+// baseProfile is what every file of a tenant carries: no lines and no secrets.
+func (p *Provisioner) baseProfile(tx *store.Tx, t store.Tenant, mk Make, model, file string) (*Profile, store.ModelProfile) {
+	prov := p.provisioningURL(t)
+	pr := &Profile{
+		Make: mk, Model: model, FileName: file,
+		Tenant: t.Slug, TenantName: t.Name,
+		Language: orDefault(t.Language, "en"), TimeZone: orDefault(t.Timezone, "UTC"), NTP: p.cfg.NTP,
+		ProvisioningURL: prov, ResyncMinutes: p.cfg.ResyncMinutes,
+		Phonebook: Phonebook{
+			LDAPHost: p.cfg.PublicHost, LDAPPort: p.cfg.LDAPPort,
+			BaseDN: "ou=people,o=" + t.Slug + ",dc=dialtone",
+			BindDN: "cn=phonebook,o=" + t.Slug + ",dc=dialtone",
+			XMLURL: prov + "directory/" + string(mk) + ".xml",
+		},
+		Now: p.cfg.Now(),
+	}
+	var mp store.ModelProfile
+	if model != "" {
+		mp, _ = tx.ModelProfile(t.Slug, string(mk), model)
+		if mp.Firmware != "" {
+			if fw, err := tx.Firmware(t.Slug, mp.Firmware); err == nil {
+				pr.Firmware = Firmware{URL: prov + "fw/" + fw.Name, File: fw.Name, Version: fw.Version}
+			}
+		}
+	}
+	pr.Settings = MergeSettings(t.Settings[string(mk)], mp.Settings)
+	return pr, mp
+}
+
+// commonProfile renders files without a MAC: tenant language and time zone,
+// settings of tenant and model, never a secret.
+func (p *Provisioner) commonProfile(t store.Tenant, mk Make, model, file string) (*Profile, error) {
+	var pr *Profile
+	err := p.st.View(func(tx *store.Tx) error {
+		pr, _ = p.baseProfile(tx, t, mk, model, file)
+		return nil
+	})
+	return pr, err
+}
+
+// phoneProfile renders one known phone: its user's extensions as lines (or its
+// guest line while a flex phone has nobody logged in), language and time zone
+// from user, else department, else tenant, and every secret it needs.
+func (p *Provisioner) phoneProfile(t store.Tenant, ph store.Phone, mk Make, model, file string) (*Profile, string, error) {
+	var pr *Profile
+	var userID string
+	err := p.st.View(func(tx *store.Tx) error {
+		var mp store.ModelProfile
+		pr, mp = p.baseProfile(tx, t, mk, model, file)
+		pr.MAC, pr.Flex = ph.MAC, ph.Flex
+		pr.Settings = MergeSettings(t.Settings[string(mk)], mp.Settings, ph.Settings)
+		var err error
+		if pr.AdminPassword, err = p.st.PhoneAdminPassword(t); err != nil {
+			return fmt.Errorf("admin password: %w", err)
+		}
+		if pr.Phonebook.BindPassword, err = p.st.PhonebookPassword(t); err != nil {
+			return fmt.Errorf("phonebook password: %w", err)
+		}
+		userID = ph.UserID
+		if ph.Flex {
+			userID = ""
+			if p.cfg.Flex != nil {
+				if uid, ok := p.cfg.Flex.FlexUser(t.Slug, ph.MAC); ok {
+					userID = uid
+				}
+			}
+		}
+		if userID == "" {
+			if ph.Flex && ph.GuestUsername != "" {
+				pw, err := p.st.GuestPassword(ph)
+				if err != nil {
+					return fmt.Errorf("guest password: %w", err)
+				}
+				pr.Guest = true
+				pr.Lines = []Line{{Extension: "", DisplayName: "Flex", Label: "Flex login", UserName: ph.GuestUsername,
+					AuthUser: ph.GuestUsername, Password: pw, Domain: t.SIPDomain, Server: p.cfg.PublicHost,
+					Port: p.cfg.SIPPort, Transport: "udp", Expires: sipExpires}}
+			}
+			return nil
+		}
+		u, err := tx.User(t.Slug, userID)
+		if errors.Is(err, store.ErrNotFound) {
+			userID = ""
+			return nil // assignment to a deleted user: no lines
+		} else if err != nil {
+			return err
+		}
+		var dept store.Department
+		if u.DepartmentID != "" {
+			dept, _ = tx.Department(t.Slug, u.DepartmentID)
+		}
+		pr.Language = firstOf(u.Language, dept.Language, t.Language, "en")
+		pr.TimeZone = firstOf(u.Timezone, dept.Timezone, t.Timezone, "UTC")
+		for _, num := range u.Extensions {
+			e, err := tx.Extension(t.Slug, num)
+			if err != nil {
+				continue
+			}
+			pw, err := p.st.SIPPassword(e)
+			if err != nil {
+				return fmt.Errorf("extension %s: %w", num, err)
+			}
+			pr.Lines = append(pr.Lines, Line{Extension: num, DisplayName: u.DisplayName(), Label: num,
+				UserName: num, AuthUser: e.SIPUsername, Password: pw, Domain: t.SIPDomain,
+				Server: p.cfg.PublicHost, Port: p.cfg.SIPPort, Transport: "udp", Expires: sipExpires})
+		}
+		return nil
+	})
+	return pr, userID, err
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func firstOf(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,212 @@
+package provision
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/dialtone/dialtone/store"
+	"github.com/dialtone/dialtone/templates"
+)
+
+// Phonebooks writes a tenant's XML remote phonebook in a make's format
+// (LDAP.md); ldapdir.Directory implements it and cmd/dialtone passes it in.
+type Phonebooks interface {
+	WriteXML(w io.Writer, tenant, vendor string) error
+}
+
+// FlexState tells who is logged in on a flex phone; cmd/dialtone wires the
+// flex-login records. Nil means nobody ever is: flex phones get their guest line.
+type FlexState interface {
+	FlexUser(tenant, mac string) (userID string, ok bool)
+}
+
+// Config is what New needs.
+type Config struct {
+	Store *store.Store
+	// BaseURL is how phones reach the HTTP listener, e.g. http://pbx.example:8080;
+	// provisioning URLs are BaseURL/p/{token}/.
+	BaseURL    string
+	PublicHost string // written into configs as the SIP outbound proxy and LDAP host
+	SIPPort    int    // 5060 when 0
+	LDAPPort   int    // 389 when 0
+	NTP        string // pool.ntp.org when empty
+	// ResyncMinutes is the periodic re-check written into configs (60 when 0).
+	ResyncMinutes int
+	// DataDir holds firmware files under DataDir/firmware/{tenant}/.
+	DataDir string
+	// Templates defaults to templates.FS; Overrides (may be nil) wins per file name.
+	Templates  fs.FS
+	Overrides  fs.FS
+	Phonebooks Phonebooks // nil: directory requests answer 404
+	Flex       FlexState
+	// TrustedProxies may set X-Forwarded-For; from any other address it is ignored.
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger
+	Now            func() time.Time
+	// LogEvery is how often fetches are written to the provisioning log and
+	// phones' last-seen (2s when 0); repeats within it become one entry.
+	LogEvery time.Duration
+}
+
+// Provisioner answers phones' file requests over HTTP and TFTP.
+type Provisioner struct {
+	cfg      Config
+	st       *store.Store
+	log      *slog.Logger
+	cat      *Catalogue
+	renderer *Renderer
+	cache    *renderCache
+	scans    *scanThrottle
+	events   *fetchLog
+	unsub    func()
+
+	tokMu   sync.RWMutex
+	byToken map[string]store.Tenant // token → tenant, dropped on tenant changes
+
+	fwOnce    sync.Once
+	fwHandler func(*fasthttp.RequestCtx)
+
+	closeOnce sync.Once
+}
+
+// New builds a Provisioner and subscribes it to the store's change events.
+// Close stops it.
+func New(cfg Config) (*Provisioner, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("provision: no store")
+	}
+	if cfg.Templates == nil {
+		cfg.Templates = templates.FS
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SIPPort == 0 {
+		cfg.SIPPort = 5060
+	}
+	if cfg.LDAPPort == 0 {
+		cfg.LDAPPort = 389
+	}
+	if cfg.NTP == "" {
+		cfg.NTP = "pool.ntp.org"
+	}
+	if cfg.ResyncMinutes == 0 {
+		cfg.ResyncMinutes = 60
+	}
+	if cfg.PublicHost == "" {
+		cfg.PublicHost = "127.0.0.1"
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://" + cfg.PublicHost + ":8080"
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	cat, err := LoadCatalogue(cfg.Templates)
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Logger.With("svc", "provision")
+	p := &Provisioner{
+		cfg: cfg, st: cfg.Store, log: log, cat: cat,
+		renderer: NewRenderer(cfg.Templates, cfg.Overrides),
+		cache:    newRenderCache(),
+		scans:    newScanThrottle(cfg.Now, log),
+		byToken:  map[string]store.Tenant{},
+	}
+	p.events = newFetchLog(p.st, log, cfg.LogEvery)
+	p.unsub = p.st.Subscribe(p.onChange)
+	return p, nil
+}
+
+// Close ends the subscription and writes the last log entries.
+func (p *Provisioner) Close() {
+	p.closeOnce.Do(func() {
+		p.unsub()
+		p.events.close()
+	})
+}
+
+// Catalogue is the model table in use.
+func (p *Provisioner) Catalogue() *Catalogue { return p.cat }
+
+// onChange drops what a committed change makes stale (store calls it before the
+// writer returns, so the next fetch renders afresh).
+func (p *Provisioner) onChange(c store.Change) {
+	switch c.Kind {
+	case store.KindTenant:
+		p.tokMu.Lock()
+		p.byToken = map[string]store.Tenant{}
+		p.tokMu.Unlock()
+		p.cache.dropTenant(c.Tenant)
+	case store.KindDepartment, store.KindSetting, store.KindFirmware, store.KindFlex:
+		p.cache.dropTenant(c.Tenant)
+	case store.KindTemplate:
+		p.renderer.Drop()
+		p.cache.dropAll()
+	case store.KindUser:
+		p.cache.dropUser(c.Tenant, c.ID)
+	case store.KindExtension:
+		for _, v := range []any{c.Old, c.New} {
+			if e, ok := v.(store.Extension); ok && e.UserID != "" {
+				p.cache.dropUser(c.Tenant, e.UserID)
+			}
+		}
+	case store.KindPhone:
+		p.cache.dropPhone(c.ID)
+	}
+}
+
+// DropTemplates makes the next render read the override directory again (after
+// an admin stored or removed a template file).
+func (p *Provisioner) DropTemplates() {
+	p.renderer.Drop()
+	p.cache.dropAll()
+}
+
+// tenantByToken reads by key once, then from memory until a tenant changes.
+func (p *Provisioner) tenantByToken(token string) (store.Tenant, bool) {
+	if !safeToken(token, 128) {
+		return store.Tenant{}, false
+	}
+	p.tokMu.RLock()
+	t, ok := p.byToken[token]
+	p.tokMu.RUnlock()
+	if ok {
+		return t, true
+	}
+	t, err := p.st.TenantByToken(token)
+	if err != nil {
+		return store.Tenant{}, false
+	}
+	p.tokMu.Lock()
+	if len(p.byToken) > 100000 {
+		p.byToken = map[string]store.Tenant{}
+	}
+	p.byToken[token] = t
+	p.tokMu.Unlock()
+	return t, true
+}
+
+// firmwarePath is where a tenant's firmware file lives on disk.
+func (p *Provisioner) firmwarePath(slug, name string) (string, error) {
+	if p.cfg.DataDir == "" || !safeFileName(name) || !safeToken(slug, 64) {
+		return "", fs.ErrNotExist
+	}
+	return filepath.Join(p.cfg.DataDir, "firmware", slug, name), nil
+}
+
+func (p *Provisioner) provisioningURL(t store.Tenant) string {
+	return fmt.Sprintf("%s/p/%s/", p.cfg.BaseURL, t.ProvisioningToken)
+}
