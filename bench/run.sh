@@ -25,7 +25,7 @@ dialtone_with() {
   "$bin" import-users "$1" --tenant default --data "$data" >/dev/null
   "$bin" serve --data "$data" --http 127.0.0.1:0 --tftp 127.0.0.1:0 --sip 127.0.0.1:0 \
     --ldap 127.0.0.1:0 --public-host 127.0.0.1 --log-level warn 2>"$data.log" >/dev/null &
-  pids+=($!)
+  DIALTONE_PID=$!; pids+=("$DIALTONE_PID")
   local i; for i in $(seq 100); do grep -q 'svc=ldap' "$data.log" 2>/dev/null && break; sleep 0.1; done
   addr() { grep "msg=listening svc=$1 " "$data.log" | head -1 | sed -E 's/.* addr=([^ ]+).*/\1/'; }
   HTTP=$(addr http); TFTP=$(addr tftp); SIP=$(addr sip); LDAP=$(addr ldap)

@@ -10,14 +10,19 @@ func (m *Main) wire() error {
 	m.registerStoreMetrics()
 	desk := flex.New(m.store, m.log, nil)
 	m.services = append(m.services, service{name: "flex", serve: desk.Run})
-	if _, err := m.wireSIP(desk); err != nil {
+	reg, err := m.wireSIP(desk)
+	if err != nil {
+		return err
+	}
+	api, err := m.wireAdmin(reg, desk)
+	if err != nil {
 		return err
 	}
 	prov, err := m.wireProvision(nil)
 	if err != nil {
 		return err
 	}
-	mounts := []httpMount{provisionMount(prov)}
+	mounts := []httpMount{api.Mount, provisionMount(prov)}
 	m.services = append(m.services, m.httpService(mounts), m.controlService())
 	return nil
 }

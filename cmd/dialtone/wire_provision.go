@@ -109,3 +109,5 @@ func provisionMount(p *provision.Provisioner) httpMount {
 		return "/p/{token}/{file}", true
 	}
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,132 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/store"
+	"github.com/valyala/fasthttp"
+)
+
+// Body limits (INTERFACES.md, issue 2 "Bad input").
+const (
+	MaxJSONBody  = 1 << 20  // JSON requests
+	MaxCSVBody   = 20 << 20 // CSV import
+	MaxPhotoBody = 2 << 20  // PUT …/photo
+	// MaxRequestBody is what the HTTP server in front must accept at least, so that the
+	// API itself can answer 413 in its own error shape.
+	MaxRequestBody = MaxCSVBody + 1
+)
+
+// Config is what New needs. Store is required; every service interface may be nil (its
+// routes then answer 503).
+type Config struct {
+	Store  *store.Store
+	Logger *slog.Logger
+	// PublicHost and HTTPPort build provisioning_url: http://{host}:{port}/p/{token}/.
+	PublicHost string
+	HTTPPort   int
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// SessionTTL is the life of a login session (default 12h); view-as sessions live at
+	// most one hour.
+	SessionTTL time.Duration
+	// LoginFailures failed logins per minute from one source address lock that address
+	// out of login for LoginLockout (defaults 10 and 10 minutes).
+	LoginFailures int
+	LoginLockout  time.Duration
+	// OnRequest, when set, is called once per request with the matched route pattern
+	// (e.g. "GET /api/v1/tenants/{slug}/users"), the status and the time taken.
+	OnRequest func(route string, status int, dur time.Duration)
+
+	Registrations Registrations
+	Resyncer      Resyncer
+	Flex          FlexDesk
+	Outbox        Outbox
+	Welcome       Welcomer
+}
+
+// API serves /api/v1/….
+type API struct {
+	cfg      Config
+	st       *store.Store
+	log      *slog.Logger
+	routes   []*route
+	throttle *loginThrottle
+}
+
+// New builds the API.
+func New(cfg Config) (*API, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("admin: Config.Store is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.LoginFailures <= 0 {
+		cfg.LoginFailures = 10
+	}
+	if cfg.LoginLockout <= 0 {
+		cfg.LoginLockout = 10 * time.Minute
+	}
+	a := &API{cfg: cfg, st: cfg.Store, log: cfg.Logger.With("svc", "admin")}
+	a.throttle = newLoginThrottle(cfg.LoginFailures, time.Minute, cfg.LoginLockout, cfg.Store.Now)
+	a.routes = a.routeTable()
+	return a, nil
+}
+
+// Mount handles the request when its path is under /api/v1/ and reports the route
+// pattern it matched, for cmd/dialtone's HTTP mux and metrics.
+func (a *API) Mount(ctx *fasthttp.RequestCtx) (route string, handled bool) {
+	if !strings.HasPrefix(string(ctx.Path()), "/api/v1/") && string(ctx.Path()) != "/api/v1" {
+		return "", false
+	}
+	return a.serve(ctx), true
+}
+
+// Handler serves one request (any path; paths outside /api/v1/ answer 404).
+func (a *API) Handler(ctx *fasthttp.RequestCtx) { a.serve(ctx) }
+
+// Serve runs a fasthttp server with Handler on ln until ctx is cancelled (standalone use
+// and tests; cmd/dialtone mounts the API on its shared listener instead).
+func (a *API) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &fasthttp.Server{Handler: a.Handler, Name: "dialtone", MaxRequestBodySize: MaxRequestBody + 1<<20,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.ShutdownWithContext(sctx)
+	return nil
+}
+
+// provisioningURL is where phones of the tenant fetch their files.
+func (a *API) provisioningURL(token string) string {
+	host := a.cfg.PublicHost
+	if host == "" {
+		host = "localhost"
+	}
+	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
+		host = "[" + host + "]" // IPv6 literal
+	}
+	port := a.cfg.HTTPPort
+	if port == 0 {
+		port = 8080
+	}
+	return "http://" + host + ":" + strconv.Itoa(port) + "/p/" + token + "/"
+}

@@ -1,0 +1,202 @@
+package admin
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/dialtone/dialtone/store"
+)
+
+// viewAsTTL bounds a view-as session.
+const viewAsTTL = time.Hour
+
+type loginBody struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	// Tenant picks the account when one email logs in to several tenants.
+	Tenant string `json:"tenant,omitempty"`
+}
+
+type sessionAnswer struct {
+	Token   string    `json:"token"`
+	Expires time.Time `json:"expires"`
+	User    userView  `json:"user"`
+}
+
+var (
+	dummyOnce sync.Once
+	dummyHash string
+)
+
+// login: POST /api/v1/auth/login. Failures are counted per source address; past the
+// limit the source gets 429 for the lockout time, and the lockout is logged once.
+func (a *API) login(r *request) (any, error) {
+	if locked, until := a.throttle.locked(r.source); locked {
+		r.ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(time.Until(until).Seconds())+1))
+		return nil, problem(429, "throttled", "", "too many failed logins from your address; try again later")
+	}
+	var in loginBody
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	if in.Email == "" {
+		return nil, badRequest("email", "email is required")
+	}
+	if in.Password == "" {
+		return nil, badRequest("password", "password is required")
+	}
+	var cands []store.User
+	if err := a.view(func(tx *store.Tx) (err error) { cands, err = tx.UsersByLogin(in.Email); return err }); err != nil {
+		return nil, err
+	}
+	sec := a.st.Secrets()
+	var who *store.User
+	for i := range cands {
+		if in.Tenant != "" && cands[i].Tenant != in.Tenant {
+			continue
+		}
+		if sec.CheckPassword(in.Password, cands[i].PasswordHash) {
+			who = &cands[i]
+			break
+		}
+	}
+	if len(cands) == 0 {
+		// Spend the same time as a real check, so timing does not tell which emails exist.
+		dummyOnce.Do(func() { dummyHash = sec.HashPassword(store.GeneratePassword()) })
+		sec.CheckPassword(in.Password, dummyHash)
+	}
+	if who == nil {
+		if a.throttle.fail(r.source) {
+			a.log.Warn("login locked out after repeated failures", "source", r.source,
+				"failures", a.cfg.LoginFailures, "lockout", a.cfg.LoginLockout.String())
+		}
+		return nil, problem(401, "unauthorized", "", "wrong email or password")
+	}
+	if who.Role == store.RoleNone {
+		return nil, forbidden("this account has no access to the API (role none)")
+	}
+	ans := sessionAnswer{}
+	err := a.update(func(tx *store.Tx) error {
+		tok, err := tx.CreateSession(store.Session{Tenant: who.Tenant, UserID: who.ID, Source: r.source}, a.cfg.SessionTTL)
+		if err != nil {
+			return err
+		}
+		ans.Token = tok
+		r.caller = &caller{user: *who, actor: *who}
+		return r.audit(tx, who.Tenant, "auth.login", "user/"+who.ID, who.ID, nil, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	ans.Expires = a.st.Now().Add(a.cfg.SessionTTL).UTC()
+	ans.User = fullUserView(*who, r.caller.home())
+	r.caller = nil // a login request is not a view-as request
+	return ans, nil
+}
+
+// logout: POST /api/v1/auth/logout ends the session of the token used.
+func (a *API) logout(r *request) (any, error) {
+	c := r.caller
+	err := a.update(func(tx *store.Tx) error {
+		if err := tx.DeleteSession(c.token); err != nil {
+			return err
+		}
+		return r.audit(tx, c.user.Tenant, "auth.logout", "user/"+c.user.ID, c.user.ID, nil, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.status = 204
+	return nil, nil
+}
+
+type meAnswer struct {
+	userView
+	// ViewAsBy is the person behind a view-as session.
+	ViewAsBy *actorRef `json:"view_as_by,omitempty"`
+}
+
+type actorRef struct {
+	Tenant string `json:"tenant"`
+	ID     string `json:"id"`
+	Email  string `json:"email,omitempty"`
+}
+
+// me: GET /api/v1/me, the acting user with their effective permissions.
+func (a *API) me(r *request) (any, error) {
+	c := r.caller
+	ans := meAnswer{userView: fullUserView(c.user, c.home())}
+	if c.viewAs {
+		ans.ViewAsBy = &actorRef{Tenant: c.actor.Tenant, ID: c.actor.ID, Email: c.actor.Email}
+	}
+	return ans, nil
+}
+
+// patchMe: PATCH /api/v1/me, self-service (own PIN, language, password, …).
+func (a *API) patchMe(r *request) (any, error) {
+	return a.changeUser(r, r.caller.home(), r.caller.user.ID)
+}
+
+type viewAsBody struct {
+	Tenant string `json:"tenant"`
+	UserID string `json:"user_id"`
+}
+
+// viewAs: POST /api/v1/auth/view-as gives a session acting as another user, with at most
+// the caller's own permissions; a view-as session cannot start another.
+func (a *API) viewAs(r *request) (any, error) {
+	c := r.caller
+	if c.viewAs {
+		return nil, forbidden("a view-as session cannot start another view-as session")
+	}
+	var in viewAsBody
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	if in.Tenant == "" {
+		in.Tenant = c.user.Tenant
+	}
+	sc, ok := c.scopeIn(in.Tenant)
+	if !ok {
+		return nil, &Problem{Status: 404, Code: "not_found", Field: "tenant", Message: "no such tenant"}
+	}
+	if err := sc.need(store.PermUsersViewAs); err != nil {
+		return nil, err
+	}
+	ttl := min(viewAsTTL, c.sess.Expires.Sub(a.st.Now()))
+	var ans sessionAnswer
+	err := a.update(func(tx *store.Tx) error {
+		target, err := tx.User(in.Tenant, in.UserID)
+		if err != nil {
+			return &Problem{Status: 404, Code: "not_found", Field: "user_id", Message: "no such user"}
+		}
+		switch {
+		case target.ID == c.user.ID && target.Tenant == c.user.Tenant:
+			return problem(422, "unprocessable", "user_id", "you cannot view as yourself")
+		case target.Role == store.RoleNone:
+			return problem(422, "unprocessable", "user_id", "a user with role none has no API view")
+		case target.Role.Rank() > sc.rank:
+			return forbiddenField("user_id", "you cannot view as a user whose role is above yours")
+		}
+		if err := sc.needOn(store.PermUsersViewAs, target); err != nil {
+			return err
+		}
+		tok, err := tx.CreateSession(store.Session{Tenant: target.Tenant, UserID: target.ID,
+			ActorTenant: c.actor.Tenant, ActorID: c.actor.ID, Source: r.source}, ttl)
+		if err != nil {
+			return err
+		}
+		ans.Token = tok
+		ans.Expires = a.st.Now().Add(ttl).UTC()
+		view := &caller{user: target, actor: c.actor, viewAs: true}
+		ans.User = fullUserView(target, view.home())
+		return r.audit(tx, target.Tenant, "auth.view_as", "user/"+target.ID, target.ID, nil,
+			map[string]any{"target": target.ID, "expires": ans.Expires})
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.status = 201
+	return ans, nil
+}

@@ -1,0 +1,16 @@
+// Package admin is Dialtone's REST API under /api/v1/: sessions (login, logout, view-as),
+// the roles and permissions of ROLES.md (department scope, no escalation, managed
+// tenants, extra permissions), tenants, departments, users, extensions, phones, photos,
+// the audit log and the OpenAPI 3 description of all of it.
+//
+// It owns the HTTP edge of these records: decoding and bounding requests, mapping store
+// errors to statuses in one table (errors.go), deciding who may do what (rbac.go), and
+// writing every change to the audit log in the transaction of the change, with secrets
+// redacted (audit.go).
+//
+// It does not own the records (package store does), nor CSV parsing (package userimport,
+// which it calls after its own permission and escalation checks), nor SIP, provisioning or
+// mail: for registrations, resync, flex login, the outbox and welcome mails it declares
+// small interfaces (services.go) that cmd/dialtone fills with the other packages'
+// implementations. An unset one answers 503, never a pretended success.
+package admin

@@ -1,0 +1,95 @@
+package admin
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/dialtone/dialtone/store"
+	"github.com/dialtone/dialtone/userimport"
+)
+
+// importUsers: POST …/users/import?dry_run=true|false, body text/csv (≤ 20 MiB), run by
+// package userimport. It needs users.manage over the whole tenant (rows name any
+// department) and applies the escalation rules to the file's Role column: every row is
+// checked in a dry run first, and a row giving a role the caller may not give rejects the
+// file before anything is written.
+func (a *API) importUsers(r *request) (any, error) {
+	sc, err := r.tenantScope()
+	if err != nil {
+		return nil, err
+	}
+	if err := sc.need(store.PermUsersManage); err != nil {
+		return nil, err
+	}
+	if !sc.wide {
+		return nil, forbidden("CSV import needs users.manage over the whole tenant")
+	}
+	dry := false
+	switch s := string(r.ctx.QueryArgs().Peek("dry_run")); s {
+	case "", "false", "0":
+	case "true", "1":
+		dry = true
+	default:
+		return nil, badRequest("dry_run", "dry_run is true or false")
+	}
+	body := r.ctx.Request.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, badRequest("", "a CSV body is required")
+	}
+	c := r.caller
+	opts := userimport.Options{Actor: userimport.Actor{Tenant: c.actor.Tenant, ID: c.actor.ID,
+		Email: c.actor.Email, Source: r.source}}
+	if c.viewAs {
+		opts.Actor.ViewAs = c.user.ID
+	}
+	// The dry run validates the file and tells which roles it gives.
+	opts.DryRun = true
+	res, err := userimport.Import(a.st, sc.tenant, bytes.NewReader(body), opts)
+	if err != nil {
+		return nil, importProblem(res, err)
+	}
+	for _, u := range res.Users {
+		if err := a.checkGrant(sc, nil, u.Role, nil, nil, nil, c); err != nil {
+			p, _ := toProblem(err)
+			return nil, &Problem{Status: 403, Code: "forbidden", Field: "Role",
+				Message: fmt.Sprintf("line %d: %s", u.Line, p.Message)}
+		}
+	}
+	if dry {
+		return res, nil
+	}
+	opts.DryRun = false
+	res, err = userimport.Import(a.st, sc.tenant, bytes.NewReader(body), opts)
+	if err != nil {
+		return nil, importProblem(res, err)
+	}
+	for _, u := range res.Users {
+		a.welcome(sc.tenant, u.ID, u.Email)
+	}
+	r.status = 201
+	return res, nil
+}
+
+// importProblem answers a refused import with its report: 413 for a file too large,
+// 422 with every error by line and column for a rejected one.
+func importProblem(res userimport.Result, err error) error {
+	switch {
+	case errors.Is(err, userimport.ErrTooLarge):
+		return &Problem{Status: 413, Code: "too_large", Message: err.Error()}
+	case errors.Is(err, userimport.ErrRejected):
+		return &Problem{Status: 422, Code: "import_rejected", Details: res,
+			Message: fmt.Sprintf("%d errors; nothing was written", len(res.Errors))}
+	}
+	return err
+}
+
+// welcome queues a welcome mail for a new user with an email, when mail is wired.
+func (a *API) welcome(tenant, id, email string) {
+	if a.cfg.Welcome == nil || email == "" {
+		return
+	}
+	if err := a.cfg.Welcome.QueueWelcome(tenant, id); err != nil {
+		a.log.Warn("welcome mail not queued", "tenant", tenant, "user", id, "err", err)
+	}
+}

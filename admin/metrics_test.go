@@ -1,0 +1,39 @@
+package admin
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/store"
+)
+
+func TestOnRequestAndSIPRegeneration(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	e := newEnv(t, func(c *Config) {
+		c.OnRequest = func(route string, status int, d time.Duration) {
+			mu.Lock()
+			seen[route] = status
+			mu.Unlock()
+		}
+	})
+	tok := e.adminToken()
+	e.do(tok, "GET", "/api/v1/tenants/default/users/abc", nil)
+	e.do(tok, "GET", "/api/v1/nowhere", nil)
+	mu.Lock()
+	if seen["GET /api/v1/tenants/{slug}/users/{id}"] != 404 || seen["unmatched"] != 404 || seen["POST /api/v1/auth/login"] != 200 {
+		t.Errorf("routes seen: %v", seen)
+	}
+	mu.Unlock()
+
+	u := e.user("default", store.RoleUser, "", func(in *store.NewUser) { in.Extensions = []string{"401"} })
+	before, _ := e.st.Extension("default", "401")
+	a := e.must(200, tok, "POST", "/api/v1/tenants/default/users/"+u.ID+"/sip-credentials", nil).json(t)
+	item := a["items"].([]any)[0].(map[string]any)
+	after, _ := e.st.Extension("default", "401")
+	if item["sip_username"] != after.SIPUsername || after.SIPUsername == before.SIPUsername {
+		t.Errorf("SIP credentials not regenerated: %v", item)
+	}
+	e.must(403, e.session(u), "POST", "/api/v1/tenants/default/users/"+u.ID+"/sip-credentials", nil)
+}

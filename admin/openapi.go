@@ -1,0 +1,263 @@
+package admin
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+)
+
+// The OpenAPI 3 description is written by hand here (not generated from the router);
+// TestOpenAPICoversRoutes walks the route table and fails when a route is missing from
+// it, or when it describes a route that does not exist.
+
+type opDoc struct {
+	method, path, summary string
+	body                  string // schema name of the request body ("" none; "csv", "image")
+	answer                string // schema name of the answer ("" for 204)
+	status                string
+	public                bool
+	query                 []string
+}
+
+var operations = []opDoc{
+	{method: "GET", path: "/api/v1/openapi.json", summary: "This document", answer: "Object", status: "200", public: true},
+	{method: "POST", path: "/api/v1/auth/login", summary: "Log in with email and password", body: "Login", answer: "Session", status: "200", public: true},
+	{method: "POST", path: "/api/v1/auth/logout", summary: "End this session", status: "204"},
+	{method: "POST", path: "/api/v1/auth/view-as", summary: "Get a session acting as another user (users.view_as)", body: "ViewAs", answer: "Session", status: "201"},
+	{method: "GET", path: "/api/v1/me", summary: "The acting user and effective permissions", answer: "User", status: "200"},
+	{method: "PATCH", path: "/api/v1/me", summary: "Self-service: own PIN, language, password (old_password required)", body: "UserPatch", answer: "User", status: "200"},
+	{method: "GET", path: "/api/v1/me/audit", summary: "Audit events about me, including view-as requests made as me", answer: "AuditPage", status: "200", query: []string{"limit", "cursor"}},
+
+	{method: "GET", path: "/api/v1/tenants", summary: "Tenants the caller reaches (home and managed)", answer: "TenantPage", status: "200", query: []string{"limit", "cursor"}},
+	{method: "POST", path: "/api/v1/tenants", summary: "Create a tenant (tenant.settings in tenant default)", body: "TenantCreate", answer: "Tenant", status: "201"},
+	{method: "GET", path: "/api/v1/tenants/{slug}", summary: "A tenant; provisioning and LDAP credentials for admins", answer: "Tenant", status: "200"},
+	{method: "PATCH", path: "/api/v1/tenants/{slug}", summary: "Change tenant settings (tenant.settings)", body: "TenantPatch", answer: "Tenant", status: "200"},
+
+	{method: "GET", path: "/api/v1/tenants/{slug}/departments", summary: "List departments", answer: "DepartmentPage", status: "200", query: []string{"limit", "cursor"}},
+	{method: "POST", path: "/api/v1/tenants/{slug}/departments", summary: "Create a department (departments.manage)", body: "DepartmentCreate", answer: "Department", status: "201"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/departments/{id}", summary: "A department", answer: "Department", status: "200"},
+	{method: "PATCH", path: "/api/v1/tenants/{slug}/departments/{id}", summary: "Rename (departments.manage) or set language/time zone (department.settings)", body: "DepartmentPatch", answer: "Department", status: "200"},
+	{method: "DELETE", path: "/api/v1/tenants/{slug}/departments/{id}", summary: "Delete a department; 409 with members unless move_members_to=ID or -", status: "204", query: []string{"move_members_to"}},
+
+	{method: "GET", path: "/api/v1/tenants/{slug}/users", summary: "List users (colleagues)", answer: "UserPage", status: "200", query: []string{"limit", "cursor", "department_id"}},
+	{method: "POST", path: "/api/v1/tenants/{slug}/users", summary: "Create a user; generated PIN and password are returned once", body: "UserCreate", answer: "User", status: "201"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/users/import", summary: "CSV import (ROLES.md), all or nothing", body: "csv", answer: "Object", status: "200", query: []string{"dry_run"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/users/{id}", summary: "A user", answer: "User", status: "200"},
+	{method: "PATCH", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Change a user (roles and permissions per ROLES.md)", body: "UserPatch", answer: "User", status: "200"},
+	{method: "DELETE", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Delete a user and every reference to them", status: "204"},
+	{method: "PUT", path: "/api/v1/tenants/{slug}/users/{id}/photo", summary: "Set the photo (JPEG or PNG, at most 2 MiB; scaled to 256 px)", body: "image", status: "204"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/users/{id}/photo", summary: "The photo, as JPEG", answer: "jpeg", status: "200"},
+	{method: "DELETE", path: "/api/v1/tenants/{slug}/users/{id}/photo", summary: "Remove the photo", status: "204"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/users/{id}/sip-credentials", summary: "New SIP user names and passwords for the user's extensions", answer: "ExtensionPage", status: "200"},
+
+	{method: "GET", path: "/api/v1/tenants/{slug}/extensions", summary: "Extensions; SIP credentials for users.manage (in scope) or phones.manage", answer: "ExtensionPage", status: "200", query: []string{"limit", "cursor"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/phones", summary: "List phones", answer: "PhonePage", status: "200", query: []string{"limit", "cursor"}},
+	{method: "POST", path: "/api/v1/tenants/{slug}/phones", summary: "Add a phone (phones.manage); MAC in any notation", body: "PhoneCreate", answer: "Phone", status: "201"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "A phone", answer: "Phone", status: "200"},
+	{method: "PATCH", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Change or assign a phone", body: "PhonePatch", answer: "Phone", status: "200"},
+	{method: "DELETE", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Remove a phone (phones.manage)", status: "204"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/resync", summary: "Send check-sync to the phone (phones.manage)", answer: "Object", status: "202"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/login", summary: "Flex login with extension and PIN", body: "FlexLogin", answer: "Object", status: "200"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/logout", summary: "Flex logout", answer: "Object", status: "200"},
+
+	{method: "GET", path: "/api/v1/tenants/{slug}/registrations", summary: "Live SIP registrations (phones.manage or reports.read)", answer: "ItemPage", status: "200"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/audit", summary: "Audit log, newest first (reports.read)", answer: "AuditPage", status: "200", query: []string{"limit", "cursor", "subject"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/outbox", summary: "Mail not yet handed to an SMTP server", answer: "ItemPage", status: "200", query: []string{"limit", "cursor"}},
+}
+
+func obj(props map[string]any, required ...string) map[string]any {
+	m := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		m["required"] = required
+	}
+	return m
+}
+
+var (
+	str     = map[string]any{"type": "string"}
+	boolean = map[string]any{"type": "boolean"}
+	integer = map[string]any{"type": "integer"}
+	strs    = map[string]any{"type": "array", "items": str}
+	stamp   = map[string]any{"type": "string", "format": "date-time"}
+	anyObj  = map[string]any{"type": "object"}
+)
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+func pageOf(name string) map[string]any {
+	return obj(map[string]any{"items": map[string]any{"type": "array", "items": ref(name)}, "next_cursor": str}, "items", "next_cursor")
+}
+
+func schemas() map[string]any {
+	userFields := map[string]any{
+		"first_name": str, "last_name": str, "email": str, "role": ref("Role"), "department_id": str,
+		"departments": strs, "language": str, "timezone": str, "mobile": str, "pin": str, "password": str,
+		"extensions": strs, "external_numbers": strs, "managed_tenants": strs,
+		"extra_permissions": map[string]any{"type": "array", "items": ref("Permission")},
+	}
+	patch := map[string]any{"old_password": str, "reset_pin": boolean, "reset_password": boolean}
+	for k, v := range userFields {
+		patch[k] = v
+	}
+	user := map[string]any{"id": str, "tenant": str, "photo": boolean, "created": stamp, "updated": stamp,
+		"permissions": map[string]any{"type": "array", "items": obj(map[string]any{"name": ref("Permission"), "source": map[string]any{"type": "string", "enum": []string{"role", "extra"}}})}}
+	for k, v := range userFields {
+		user[k] = v
+	}
+	tenantFields := map[string]any{"name": str, "sip_domain": str, "language": str, "timezone": str,
+		"ext_min": integer, "ext_max": integer}
+	tpatch := map[string]any{"anonymous_ldap": boolean, "emergency_numbers": strs, "auto_logout": str,
+		"flex_multi_login": boolean, "settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
+	for k, v := range tenantFields {
+		tpatch[k] = v
+	}
+	tenant := map[string]any{"slug": str, "created": stamp, "ldap_base_dn": str, "provisioning_token": str,
+		"provisioning_url": str, "ldap_bind_dn": str, "ldap_bind_password": str}
+	for k, v := range tpatch {
+		tenant[k] = v
+	}
+	tcreate := map[string]any{"slug": str}
+	for k, v := range tenantFields {
+		tcreate[k] = v
+	}
+	dept := map[string]any{"name": str, "language": str, "timezone": str}
+	settings := map[string]any{"type": "object", "additionalProperties": str}
+	roles, perms := []string{}, []string{}
+	for _, r := range roleNames() {
+		roles = append(roles, r)
+	}
+	for _, p := range permissionNames() {
+		perms = append(perms, p)
+	}
+	return map[string]any{
+		"Error":        obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str, "field": str}, "code", "message")}, "error"),
+		"Role":         map[string]any{"type": "string", "enum": roles},
+		"Permission":   map[string]any{"type": "string", "enum": perms},
+		"Object":       anyObj,
+		"Login":        obj(map[string]any{"email": str, "password": str, "tenant": str}, "email", "password"),
+		"ViewAs":       obj(map[string]any{"tenant": str, "user_id": str}, "user_id"),
+		"Session":      obj(map[string]any{"token": str, "expires": stamp, "user": ref("User")}, "token", "user"),
+		"User":         map[string]any{"type": "object", "properties": user},
+		"UserCreate":   obj(userFields, "first_name", "last_name"),
+		"UserPatch":    obj(patch),
+		"UserPage":     pageOf("User"),
+		"Tenant":       map[string]any{"type": "object", "properties": tenant},
+		"TenantCreate": obj(tcreate, "slug"),
+		"TenantPatch":  obj(tpatch),
+		"TenantPage":   pageOf("Tenant"),
+		"Department": map[string]any{"type": "object", "properties": map[string]any{"id": str, "tenant": str,
+			"name": str, "language": str, "timezone": str, "created": stamp}},
+		"DepartmentCreate": obj(dept, "name"),
+		"DepartmentPatch":  obj(dept),
+		"DepartmentPage":   pageOf("Department"),
+		"Extension":        obj(map[string]any{"number": str, "user_id": str, "sip_username": str, "sip_password": str}, "number"),
+		"ExtensionPage":    pageOf("Extension"),
+		"Phone": map[string]any{"type": "object", "properties": map[string]any{"mac": map[string]any{"type": "string", "pattern": "^[0-9a-f]{12}$"},
+			"tenant": str, "make": str, "model": str, "user_id": str, "flex": boolean,
+			"guest": obj(map[string]any{"sip_username": str, "sip_password": str}), "settings": settings,
+			"last_seen": stamp, "last_addr": str, "user_agent": str, "firmware": str, "created": stamp}},
+		"PhoneCreate": obj(map[string]any{"mac": str, "model": str, "user_id": str, "flex": boolean, "settings": settings}, "mac"),
+		"PhonePatch":  obj(map[string]any{"model": str, "user_id": str, "flex": boolean, "settings": settings}),
+		"PhonePage":   pageOf("Phone"),
+		"FlexLogin":   obj(map[string]any{"extension": str, "pin": str}, "extension", "pin"),
+		"AuditEvent": map[string]any{"type": "object", "properties": map[string]any{"id": str, "tenant": str, "time": stamp,
+			"actor_tenant": str, "actor_id": str, "actor_email": str, "view_as": str, "source": str,
+			"action": str, "object": str, "subject": str, "before": anyObj, "after": anyObj}},
+		"AuditPage": pageOf("AuditEvent"),
+		"ItemPage":  obj(map[string]any{"items": map[string]any{"type": "array", "items": anyObj}, "next_cursor": str}),
+	}
+}
+
+var errorStatuses = map[string]string{
+	"400": "Invalid input; field names the member", "401": "No, bad or expired token",
+	"403": "Not allowed", "404": "Not found", "409": "Conflict or duplicate", "413": "Body too large",
+	"422": "Semantically wrong", "429": "Throttled", "503": "A service this call needs is not running",
+}
+
+func buildOpenAPI() map[string]any {
+	paths := map[string]any{}
+	for _, op := range operations {
+		item, _ := paths[op.path].(map[string]any)
+		if item == nil {
+			item = map[string]any{}
+			paths[op.path] = item
+		}
+		o := map[string]any{"summary": op.summary, "operationId": opID(op)}
+		var params []any
+		for _, seg := range strings.Split(op.path, "/") {
+			if strings.HasPrefix(seg, "{") {
+				params = append(params, map[string]any{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": str})
+			}
+		}
+		for _, q := range op.query {
+			s := str
+			if q == "limit" {
+				s = map[string]any{"type": "integer", "minimum": 1, "maximum": maxLimit}
+			}
+			params = append(params, map[string]any{"name": q, "in": "query", "schema": s})
+		}
+		if params != nil {
+			o["parameters"] = params
+		}
+		switch op.body {
+		case "":
+		case "csv":
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"text/csv": map[string]any{"schema": str}}}
+		case "image":
+			bin := map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"image/jpeg": bin, "image/png": bin}}
+		default:
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(op.body)}}}
+		}
+		resp := map[string]any{}
+		switch op.answer {
+		case "":
+			resp[op.status] = map[string]any{"description": "Done"}
+		case "jpeg":
+			resp[op.status] = map[string]any{"description": "OK", "content": map[string]any{"image/jpeg": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+		default:
+			resp[op.status] = map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": ref(op.answer)}}}
+		}
+		for code, desc := range errorStatuses {
+			resp[code] = map[string]any{"description": desc, "content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
+		}
+		o["responses"] = resp
+		if op.public {
+			o["security"] = []any{}
+		}
+		item[strings.ToLower(op.method)] = o
+	}
+	return map[string]any{
+		"openapi": "3.0.3",
+		"info": map[string]any{"title": "Dialtone admin API", "version": "1",
+			"description": "Users, roles, departments, phones and numbers of Dialtone. Errors: {\"error\":{\"code\",\"message\",\"field\"}}. Lists take ?limit=&cursor= and answer {\"items\",\"next_cursor\"}."},
+		"paths":    paths,
+		"security": []any{map[string]any{"bearer": []any{}}},
+		"components": map[string]any{
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
+			"schemas":         schemas(),
+		},
+	}
+}
+
+func opID(op opDoc) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(op.method))
+	for _, seg := range strings.Split(strings.TrimPrefix(op.path, "/api/v1/"), "/") {
+		seg = strings.Trim(seg, "{}")
+		for _, part := range strings.FieldsFunc(seg, func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
+}
+
+var (
+	openAPIOnce sync.Once
+	openAPIJSON []byte
+)
+
+// openAPI: GET /api/v1/openapi.json.
+func (a *API) openAPI(r *request) (any, error) {
+	openAPIOnce.Do(func() { openAPIJSON, _ = json.MarshalIndent(buildOpenAPI(), "", "  ") })
+	return rawAnswer{contentType: "application/json", body: openAPIJSON}, nil
+}

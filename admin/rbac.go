@@ -1,0 +1,200 @@
+package admin
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+
+	"github.com/dialtone/dialtone/store"
+)
+
+// caller is who is behind a request's session.
+type caller struct {
+	token string
+	sess  store.Session
+	// user is the identity the session acts as; actor the person behind it. They are the
+	// same unless the session is a view-as session (ROLES.md "View as").
+	user   store.User
+	actor  store.User
+	viewAs bool
+}
+
+// scope is what a caller may do in one tenant (ROLES.md): the permissions, whether they
+// act on the whole tenant or on their own departments, and the rank no one may be
+// raised above.
+type scope struct {
+	tenant string
+	self   store.User // the acting identity
+	perms  []store.Permission
+	extra  []store.Permission // the part of perms that is extra, not from the role
+	wide   bool
+	depts  []string
+	rank   int
+}
+
+func (s *scope) can(p store.Permission) bool { return slices.Contains(s.perms, p) }
+
+// inScope says whether the caller's department-scoped permissions reach user u: every
+// user of the tenant for tenant-wide roles, else users whose main department is one of
+// the caller's departments.
+func (s *scope) inScope(u store.User) bool {
+	if u.Tenant != s.tenant {
+		return false
+	}
+	return s.wide || (u.DepartmentID != "" && slices.Contains(s.depts, u.DepartmentID))
+}
+
+// canOn says whether the caller holds p for user u.
+func (s *scope) canOn(p store.Permission, u store.User) bool { return s.can(p) && s.inScope(u) }
+
+func (s *scope) deptInScope(id string) bool {
+	return s.wide || (id != "" && slices.Contains(s.depts, id))
+}
+
+// reach is what user u may do in tenant slug on their own: at home their role's and
+// extra permissions over their departments; in a managed tenant their role's
+// permissions only (ROLES.md "Managed accounts"), with no departments there.
+func reach(u store.User, slug string) (sc scope, ok bool) {
+	if u.Role == store.RoleNone || !u.Role.Valid() {
+		return sc, false
+	}
+	sc = scope{tenant: slug, self: u, wide: u.Role.TenantWide(), rank: u.Role.Rank()}
+	switch {
+	case slug == u.Tenant:
+		sc.perms = u.Effective()
+		for _, p := range u.ExtraPermissions {
+			if !u.Role.HasPermission(p) {
+				sc.extra = append(sc.extra, p)
+			}
+		}
+		if u.DepartmentID != "" {
+			sc.depts = append(sc.depts, u.DepartmentID)
+		}
+		sc.depts = append(sc.depts, u.Departments...)
+	case slices.Contains(u.ManagedTenants, slug):
+		sc.perms = slices.Clone(store.RolePermissions(u.Role))
+	default:
+		return sc, false
+	}
+	return sc, true
+}
+
+// scopeIn is the caller's scope in a tenant; ok is false when they cannot reach it. In a
+// view-as session it is the target's scope cut down to what the actor holds there.
+func (c *caller) scopeIn(slug string) (*scope, bool) {
+	sc, ok := reach(c.user, slug)
+	if !ok {
+		return nil, false
+	}
+	if !c.viewAs {
+		return &sc, true
+	}
+	as, ok := reach(c.actor, slug)
+	if !ok {
+		return nil, false
+	}
+	sc.perms = slices.DeleteFunc(sc.perms, func(p store.Permission) bool { return !as.can(p) })
+	sc.extra = slices.DeleteFunc(sc.extra, func(p store.Permission) bool { return !as.can(p) })
+	sc.wide = sc.wide && as.wide
+	sc.rank = min(sc.rank, as.rank)
+	return &sc, true
+}
+
+// home is the caller's scope in the tenant of the identity it acts as.
+func (c *caller) home() *scope {
+	sc, ok := c.scopeIn(c.user.Tenant)
+	if !ok {
+		return &scope{tenant: c.user.Tenant, self: c.user}
+	}
+	return sc
+}
+
+// tenantScope resolves {slug}: a tenant the caller cannot reach answers 404, so nobody
+// learns which other tenants exist.
+func (r *request) tenantScope() (*scope, error) {
+	slug := r.param("slug")
+	sc, ok := r.caller.scopeIn(slug)
+	if !ok || !store.ValidSlug(slug) {
+		return nil, notFound("no such tenant")
+	}
+	return sc, nil
+}
+
+// need answers 403 unless the scope holds p.
+func (s *scope) need(p store.Permission) error {
+	if !s.can(p) {
+		return forbidden("you lack the permission " + string(p))
+	}
+	return nil
+}
+
+func (s *scope) needOn(p store.Permission, u store.User) error {
+	if err := s.need(p); err != nil {
+		return err
+	}
+	if !s.inScope(u) {
+		return forbidden(string(p) + " does not reach this user (not in your departments)")
+	}
+	return nil
+}
+
+// authenticate resolves the bearer token of a request. A session whose user (or, for
+// view-as, whose actor) is gone, has role none, or lost users.view_as is no session.
+func (a *API) authenticate(r *request) (*caller, error) {
+	h := r.ctx.Request.Header.Peek("Authorization")
+	tok, ok := bytes.CutPrefix(h, []byte("Bearer "))
+	if !ok || len(tok) == 0 {
+		return nil, errUnauthorized
+	}
+	c := &caller{token: string(tok)}
+	err := a.view(func(tx *store.Tx) error {
+		s, err := tx.Session(c.token)
+		if err != nil {
+			return err
+		}
+		c.sess = s
+		if c.user, err = tx.User(s.Tenant, s.UserID); err != nil {
+			return err
+		}
+		c.actor = c.user
+		if s.ActorID != "" {
+			c.viewAs = true
+			if c.actor, err = tx.User(s.ActorTenant, s.ActorID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errUnauthorized
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.user.Role == store.RoleNone || c.actor.Role == store.RoleNone {
+		return nil, errUnauthorized
+	}
+	if c.viewAs {
+		as, ok := reach(c.actor, c.user.Tenant)
+		if !ok || !as.can(store.PermUsersViewAs) {
+			return nil, errUnauthorized
+		}
+	}
+	return c, nil
+}
+
+func roleNames() []string {
+	out := make([]string, len(store.Roles))
+	for i, r := range store.Roles {
+		out[i] = string(r)
+	}
+	return out
+}
+
+func permissionNames() []string {
+	out := make([]string, len(store.Permissions))
+	for i, p := range store.Permissions {
+		out[i] = string(p)
+	}
+	return out
+}

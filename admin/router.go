@@ -1,0 +1,242 @@
+package admin
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/store"
+	"github.com/valyala/fasthttp"
+)
+
+// route is one row of the route table: the OpenAPI test walks the same table.
+type route struct {
+	method  string
+	pattern string // "/api/v1/tenants/{slug}/users/{id}"
+	segs    []string
+	public  bool // no session needed
+	limit   int  // body limit; 0 means MaxJSONBody
+	handle  func(r *request) (any, error)
+}
+
+func (rt *route) name() string { return rt.method + " " + rt.pattern }
+
+// request is one API call in progress.
+type request struct {
+	ctx    *fasthttp.RequestCtx
+	api    *API
+	route  *route
+	params map[string]string
+	source string
+	caller *caller
+	status int // answer status when the handler succeeds (default 200)
+}
+
+func (r *request) param(name string) string { return r.params[name] }
+
+func (a *API) routeTable() []*route {
+	var rs []*route
+	add := func(method, pattern string, h func(*request) (any, error)) *route {
+		rt := &route{method: method, pattern: pattern, handle: h}
+		rt.segs = strings.Split(strings.TrimPrefix(pattern, "/"), "/")
+		rs = append(rs, rt)
+		return rt
+	}
+	t := "/api/v1/tenants/{slug}"
+	add("GET", "/api/v1/openapi.json", a.openAPI).public = true
+	add("POST", "/api/v1/auth/login", a.login).public = true
+	add("POST", "/api/v1/auth/logout", a.logout)
+	add("POST", "/api/v1/auth/view-as", a.viewAs)
+	add("GET", "/api/v1/me", a.me)
+	add("PATCH", "/api/v1/me", a.patchMe)
+	add("GET", "/api/v1/me/audit", a.myAudit)
+
+	add("GET", "/api/v1/tenants", a.listTenants)
+	add("POST", "/api/v1/tenants", a.createTenant)
+	add("GET", t, a.getTenant)
+	add("PATCH", t, a.patchTenant)
+
+	add("GET", t+"/departments", a.listDepartments)
+	add("POST", t+"/departments", a.createDepartment)
+	add("GET", t+"/departments/{id}", a.getDepartment)
+	add("PATCH", t+"/departments/{id}", a.patchDepartment)
+	add("DELETE", t+"/departments/{id}", a.deleteDepartment)
+
+	add("GET", t+"/users", a.listUsers)
+	add("POST", t+"/users", a.createUser)
+	add("POST", t+"/users/import", a.importUsers).limit = MaxCSVBody
+	add("GET", t+"/users/{id}", a.getUser)
+	add("PATCH", t+"/users/{id}", a.patchUser)
+	add("DELETE", t+"/users/{id}", a.deleteUser)
+	add("PUT", t+"/users/{id}/photo", a.putPhoto).limit = MaxPhotoBody
+	add("GET", t+"/users/{id}/photo", a.getPhoto)
+	add("DELETE", t+"/users/{id}/photo", a.deletePhoto)
+	add("POST", t+"/users/{id}/sip-credentials", a.regenerateSIP)
+
+	add("GET", t+"/extensions", a.listExtensions)
+	add("GET", t+"/phones", a.listPhones)
+	add("POST", t+"/phones", a.createPhone)
+	add("GET", t+"/phones/{mac}", a.getPhone)
+	add("PATCH", t+"/phones/{mac}", a.patchPhone)
+	add("DELETE", t+"/phones/{mac}", a.deletePhone)
+	add("POST", t+"/phones/{mac}/resync", a.resyncPhone)
+	add("POST", t+"/phones/{mac}/login", a.flexLogin)
+	add("POST", t+"/phones/{mac}/logout", a.flexLogout)
+
+	add("GET", t+"/registrations", a.registrations)
+	add("GET", t+"/audit", a.auditLog)
+	add("GET", t+"/outbox", a.outbox)
+	return rs
+}
+
+// match finds the route of a path; pathMatched says whether some route had the path
+// (for 405 rather than 404).
+func (a *API) match(method, path string) (rt *route, params map[string]string, pathMatched bool, allow []string) {
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	for _, cand := range a.routes {
+		if len(cand.segs) != len(segs) {
+			continue
+		}
+		var p map[string]string
+		ok := true
+		for i, s := range cand.segs {
+			if strings.HasPrefix(s, "{") {
+				if segs[i] == "" {
+					ok = false
+					break
+				}
+				if p == nil {
+					p = map[string]string{}
+				}
+				p[s[1:len(s)-1]] = segs[i]
+				continue
+			}
+			if s != segs[i] {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		// A literal route (users/import) wins over a parameter one (users/{id}) for the
+		// same path: the table lists literal ones first.
+		if cand.method == method {
+			return cand, p, true, nil
+		}
+		pathMatched = true
+		allow = append(allow, cand.method)
+	}
+	return nil, nil, pathMatched, allow
+}
+
+func (a *API) serve(ctx *fasthttp.RequestCtx) string {
+	start := time.Now()
+	method, path := string(ctx.Method()), string(ctx.Path())
+	if method == "HEAD" {
+		method = "GET"
+	}
+	rt, params, pathMatched, allow := a.match(method, path)
+	name := "unmatched"
+	r := &request{ctx: ctx, api: a, route: rt, params: params, source: a.source(ctx), status: 200}
+	switch {
+	case rt != nil:
+		name = rt.name()
+		a.run(r)
+	case pathMatched:
+		ctx.Response.Header.Set("Allow", strings.Join(allow, ", "))
+		writeProblem(ctx, problem(405, "method_not_allowed", "", "method not allowed; allowed: "+strings.Join(allow, ", ")))
+	default:
+		writeProblem(ctx, notFound("no such path"))
+	}
+	if a.cfg.OnRequest != nil {
+		a.cfg.OnRequest(name, ctx.Response.StatusCode(), time.Since(start))
+	}
+	return name
+}
+
+func (a *API) run(r *request) {
+	ctx := r.ctx
+	limit := r.route.limit
+	if limit == 0 {
+		limit = MaxJSONBody
+	}
+	if len(ctx.Request.Body()) > limit || ctx.Request.Header.ContentLength() > limit {
+		writeProblem(ctx, problem(413, "too_large", "", "request body over "+humanBytes(limit)))
+		return
+	}
+	if !r.route.public {
+		c, err := a.authenticate(r)
+		if err != nil {
+			a.fail(r, err)
+			return
+		}
+		r.caller = c
+	}
+	out, err := r.route.handle(r)
+	if err != nil {
+		a.fail(r, err)
+	} else {
+		writeAnswer(ctx, r.status, out)
+	}
+	if r.caller != nil && r.caller.viewAs {
+		a.auditViewAsRequest(r)
+	}
+}
+
+func (a *API) fail(r *request, err error) {
+	p, ok := toProblem(err)
+	if !ok {
+		a.log.Error("request failed", "route", r.route.name(), "err", err)
+	}
+	writeProblem(r.ctx, p)
+}
+
+// rawAnswer is a body written as is (photos).
+type rawAnswer struct {
+	contentType string
+	body        []byte
+}
+
+func writeAnswer(ctx *fasthttp.RequestCtx, status int, v any) {
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	if raw, ok := v.(rawAnswer); ok {
+		ctx.SetStatusCode(status)
+		ctx.SetContentType(raw.contentType)
+		ctx.SetBody(raw.body)
+		return
+	}
+	if status == fasthttp.StatusNoContent || v == nil {
+		ctx.SetStatusCode(fasthttp.StatusNoContent)
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeProblem(ctx, &Problem{Status: 500, Code: "internal", Message: "cannot encode answer"})
+		return
+	}
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(append(b, '\n'))
+}
+
+func writeProblem(ctx *fasthttp.RequestCtx, p *Problem) {
+	type body struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field,omitempty"`
+	}
+	out := map[string]any{"error": body{p.Code, p.Message, p.Field}}
+	if p.Details != nil {
+		out["details"] = p.Details
+	}
+	b, _ := json.Marshal(out)
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	ctx.SetStatusCode(p.Status)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(append(b, '\n'))
+}
+
+// storeUpdate and storeView are short names for the store's transactions.
+func (a *API) update(fn func(tx *store.Tx) error) error { return a.st.Update(fn) }
+func (a *API) view(fn func(tx *store.Tx) error) error   { return a.st.View(fn) }

@@ -1,0 +1,37 @@
+package admin
+
+import "context"
+
+// The API needs these from other packages; cmd/dialtone passes implementations in
+// Config. A nil one makes its routes answer 503.
+
+// Registrations lists the tenant's live SIP registrations (the registrar).
+type Registrations interface {
+	Registrations(tenant string) any
+}
+
+// Resyncer tells a registered phone to fetch its configuration again (SIP NOTIFY
+// check-sync from the registrar). It returns an error (ideally a *Problem, e.g. 409 "not
+// registered") when the phone cannot be reached.
+type Resyncer interface {
+	Resync(ctx context.Context, mac string) error
+}
+
+// FlexDesk logs users in and out of flex phones (the registrar's flex sessions). Login
+// checks the PIN itself, with its own throttling, and returns a *Problem (403 "Wrong
+// extension or PIN", 429 "Locked, try later") when it refuses.
+type FlexDesk interface {
+	Login(ctx context.Context, tenant, mac, extension, pin string) error
+	Logout(ctx context.Context, tenant, mac string) error
+}
+
+// Outbox lists mail not (yet) handed to an SMTP server.
+type Outbox interface {
+	Outbox(tenant, cursor string, limit int) (items any, nextCursor string, err error)
+}
+
+// Welcomer queues a welcome mail for a new user with an email (package mail). Nil: no
+// mail is queued.
+type Welcomer interface {
+	QueueWelcome(tenant, userID string) error
+}

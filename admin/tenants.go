@@ -1,0 +1,319 @@
+package admin
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/store"
+)
+
+// tenantView is a tenant as the API shows it; the Admin part is for holders of
+// tenant.settings or phones.manage there.
+type tenantView struct {
+	Slug             string                       `json:"slug"`
+	Name             string                       `json:"name"`
+	SIPDomain        string                       `json:"sip_domain"`
+	Language         string                       `json:"language"`
+	Timezone         string                       `json:"timezone"`
+	ExtMin           int                          `json:"ext_min"`
+	ExtMax           int                          `json:"ext_max"`
+	AnonymousLDAP    bool                         `json:"anonymous_ldap"`
+	EmergencyNumbers []string                     `json:"emergency_numbers"`
+	AutoLogout       string                       `json:"auto_logout"`
+	FlexMultiLogin   bool                         `json:"flex_multi_login"`
+	Settings         map[string]map[string]string `json:"settings,omitempty"`
+	Created          time.Time                    `json:"created"`
+	LDAPBaseDN       string                       `json:"ldap_base_dn"`
+	*tenantSecrets
+}
+
+type tenantSecrets struct {
+	ProvisioningToken string `json:"provisioning_token"`
+	ProvisioningURL   string `json:"provisioning_url"`
+	LDAPBindDN        string `json:"ldap_bind_dn"`
+	LDAPBindPassword  string `json:"ldap_bind_password"`
+}
+
+func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
+	v := tenantView{
+		Slug: t.Slug, Name: t.Name, SIPDomain: t.SIPDomain, Language: t.Language, Timezone: t.Timezone,
+		ExtMin: t.ExtMin, ExtMax: t.ExtMax, AnonymousLDAP: t.AnonymousLDAP,
+		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
+		Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
+	}
+	if v.EmergencyNumbers == nil {
+		v.EmergencyNumbers = []string{}
+	}
+	if admin {
+		pw, err := a.st.PhonebookPassword(t)
+		if err != nil {
+			return v, err
+		}
+		v.tenantSecrets = &tenantSecrets{
+			ProvisioningToken: t.ProvisioningToken, ProvisioningURL: a.provisioningURL(t.ProvisioningToken),
+			LDAPBindDN: "cn=phonebook," + v.LDAPBaseDN, LDAPBindPassword: pw,
+		}
+	}
+	return v, nil
+}
+
+func isTenantAdmin(sc *scope) bool {
+	return sc.can(store.PermTenantSettings) || sc.can(store.PermPhonesManage)
+}
+
+// listTenants: GET /api/v1/tenants, the tenants the caller reaches (home and managed).
+func (a *API) listTenants(r *request) (any, error) {
+	limit, cursor, err := r.paging()
+	if err != nil {
+		return nil, err
+	}
+	slugs := append([]string{r.caller.user.Tenant}, r.caller.user.ManagedTenants...)
+	slices.Sort(slugs)
+	slugs = slices.Compact(slugs)
+	var out []tenantView
+	err = a.view(func(tx *store.Tx) error {
+		for _, s := range slugs {
+			if s <= cursor || len(out) > limit {
+				continue
+			}
+			sc, ok := r.caller.scopeIn(s)
+			if !ok {
+				continue
+			}
+			t, err := tx.Tenant(s)
+			if err != nil {
+				continue // a managed tenant that was removed
+			}
+			v, err := a.tenantView(t, isTenantAdmin(sc))
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return paginate(out, limit, func(v tenantView) string { return v.Slug }), nil
+}
+
+// getTenant: GET /api/v1/tenants/{slug}.
+func (a *API) getTenant(r *request) (any, error) {
+	sc, err := r.tenantScope()
+	if err != nil {
+		return nil, err
+	}
+	t, err := a.st.Tenant(sc.tenant)
+	if err != nil {
+		return nil, err
+	}
+	return a.tenantView(t, isTenantAdmin(sc))
+}
+
+type tenantBody struct {
+	Slug      string `json:"slug"`
+	Name      string `json:"name"`
+	SIPDomain string `json:"sip_domain"`
+	Language  string `json:"language"`
+	Timezone  string `json:"timezone"`
+	ExtMin    int    `json:"ext_min"`
+	ExtMax    int    `json:"ext_max"`
+}
+
+// createTenant: POST /api/v1/tenants. Tenants are made by the operators of the server:
+// holders of tenant.settings in the default tenant. The new tenant joins the creator's
+// managed tenants, so they can set it up.
+func (a *API) createTenant(r *request) (any, error) {
+	c := r.caller
+	sc, ok := c.scopeIn(store.DefaultTenant)
+	if !ok || c.user.Tenant != store.DefaultTenant || !sc.can(store.PermTenantSettings) || !sc.wide {
+		return nil, forbidden("creating tenants needs tenant.settings in the default tenant")
+	}
+	if c.viewAs {
+		return nil, forbidden("tenants cannot be created in a view-as session")
+	}
+	var in tenantBody
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	var view tenantView
+	err := a.update(func(tx *store.Tx) error {
+		t, err := tx.CreateTenant(store.NewTenant{Slug: in.Slug, Name: in.Name, SIPDomain: in.SIPDomain,
+			Language: in.Language, Timezone: in.Timezone, ExtMin: in.ExtMin, ExtMax: in.ExtMax})
+		if err != nil {
+			return err
+		}
+		me, err := tx.User(c.user.Tenant, c.user.ID)
+		if err != nil {
+			return err
+		}
+		next := me
+		next.ManagedTenants = append(slices.Clone(me.ManagedTenants), t.Slug)
+		if err := tx.SaveUser(me, next); err != nil {
+			return err
+		}
+		if view, err = a.tenantView(t, true); err != nil {
+			return err
+		}
+		if err := r.audit(tx, t.Slug, "tenant.create", "tenant/"+t.Slug, "", nil, view); err != nil {
+			return err
+		}
+		return r.audit(tx, me.Tenant, "user.update", "user/"+me.ID, me.ID,
+			map[string]any{"managed_tenants": me.ManagedTenants}, map[string]any{"managed_tenants": next.ManagedTenants})
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.status = 201
+	return view, nil
+}
+
+type tenantPatch struct {
+	Name             *string                       `json:"name"`
+	SIPDomain        *string                       `json:"sip_domain"`
+	Language         *string                       `json:"language"`
+	Timezone         *string                       `json:"timezone"`
+	ExtMin           *int                          `json:"ext_min"`
+	ExtMax           *int                          `json:"ext_max"`
+	AnonymousLDAP    *bool                         `json:"anonymous_ldap"`
+	EmergencyNumbers *[]string                     `json:"emergency_numbers"`
+	AutoLogout       *string                       `json:"auto_logout"`
+	FlexMultiLogin   *bool                         `json:"flex_multi_login"`
+	Settings         *map[string]map[string]string `json:"settings"`
+}
+
+// patchTenant: PATCH /api/v1/tenants/{slug} (tenant.settings).
+func (a *API) patchTenant(r *request) (any, error) {
+	sc, err := r.tenantScope()
+	if err != nil {
+		return nil, err
+	}
+	if err := sc.need(store.PermTenantSettings); err != nil {
+		return nil, err
+	}
+	var in tenantPatch
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	var view tenantView
+	err = a.update(func(tx *store.Tx) error {
+		prev, err := tx.Tenant(sc.tenant)
+		if err != nil {
+			return err
+		}
+		next := prev
+		setString(&next.Name, in.Name)
+		setString(&next.SIPDomain, in.SIPDomain)
+		setString(&next.Language, in.Language)
+		setString(&next.Timezone, in.Timezone)
+		if in.ExtMin != nil {
+			next.ExtMin = *in.ExtMin
+		}
+		if in.ExtMax != nil {
+			next.ExtMax = *in.ExtMax
+		}
+		if in.AnonymousLDAP != nil {
+			next.AnonymousLDAP = *in.AnonymousLDAP
+		}
+		if in.FlexMultiLogin != nil {
+			next.FlexMultiLogin = *in.FlexMultiLogin
+		}
+		if in.EmergencyNumbers != nil {
+			if err := checkEmergency(*in.EmergencyNumbers); err != nil {
+				return err
+			}
+			next.EmergencyNumbers = *in.EmergencyNumbers
+		}
+		if in.AutoLogout != nil {
+			if !validAutoLogout(*in.AutoLogout) {
+				return badRequest("auto_logout", `auto_logout is "never", "after:{duration}" (e.g. after:8h) or "daily:HH:MM"`)
+			}
+			next.AutoLogout = *in.AutoLogout
+		}
+		if in.Settings != nil {
+			if err := checkSettings(*in.Settings); err != nil {
+				return err
+			}
+			next.Settings = *in.Settings
+		}
+		if err := tx.SaveTenant(prev, next); err != nil {
+			return err
+		}
+		saved, err := tx.Tenant(sc.tenant)
+		if err != nil {
+			return err
+		}
+		before, _ := a.tenantView(prev, false)
+		if view, err = a.tenantView(saved, true); err != nil {
+			return err
+		}
+		after, _ := a.tenantView(saved, false)
+		return r.audit(tx, sc.tenant, "tenant.update", "tenant/"+sc.tenant, "", before, after)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return view, nil
+}
+
+func checkEmergency(nums []string) error {
+	if len(nums) > 16 {
+		return badRequest("emergency_numbers", "at most 16 emergency numbers")
+	}
+	for _, n := range nums {
+		ok := len(n) >= 2 && len(n) <= 15
+		for i := 0; ok && i < len(n); i++ {
+			ok = n[i] >= '0' && n[i] <= '9'
+		}
+		if !ok {
+			return badRequest("emergency_numbers", "an emergency number is 2 to 15 digits, e.g. 112")
+		}
+	}
+	return nil
+}
+
+func validAutoLogout(s string) bool {
+	switch {
+	case s == "never":
+		return true
+	case strings.HasPrefix(s, "after:"):
+		d, err := time.ParseDuration(strings.TrimPrefix(s, "after:"))
+		return err == nil && d >= time.Minute && d <= 30*24*time.Hour
+	case strings.HasPrefix(s, "daily:"):
+		_, err := time.Parse("15:04", strings.TrimPrefix(s, "daily:"))
+		return err == nil && len(s) == len("daily:03:00")
+	}
+	return false
+}
+
+// checkSettings bounds raw phone settings: they end up in config files, so no line
+// breaks, control characters or markup-breaking sizes.
+func checkSettings(m map[string]map[string]string) error {
+	n := 0
+	for make, kv := range m {
+		if !store.ValidSlug(make) {
+			return badRequest("settings", "a phone make is lower-case letters and digits: "+make)
+		}
+		for k, v := range kv {
+			n++
+			if k == "" || len(k) > 128 || len(v) > 1024 || hasControl(k) || hasControl(v) {
+				return badRequest("settings", "setting "+make+"/"+k+" has an empty or too long name or value, or control characters")
+			}
+		}
+	}
+	if n > 2000 {
+		return badRequest("settings", "at most 2000 settings")
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,20 @@
+# LDAP phonebook search: ldapload (32 connections, the phone mix: name prefix lookups with
+# size limit 50 and caller-ID lookups by number) against OpenLDAP slapd (mdb, indexed) and
+# against Dialtone, both holding the same 10,000 people. Sourced by bench/run.sh.
+bash "$shared/peers/people.sh" 10000 csv >"$work/people.csv"
+port=$((40000 + RANDOM % 10000))
+peer_pid=$("$shared/peers/start.sh" slapd "$port" 10000 | tail -1); pids+=("$peer_pid")
+ldap_rate() { # URL BASE BINDDN PASSWORD → searches/s; sets P99
+  "$work/ldapload" -addr "$1" -base "$2" -D "$3" -w "$4" -c 32 -d "$DUR" >"$work/ldap.out" 2>&1 || true
+  sed 's/^/    /' "$work/ldap.out" >&2
+  P99=$(sed -nE 's/.* p99=([^ ]+).*/\1/p' "$work/ldap.out" | head -1)
+  sed -nE 's/.* rate=([0-9.]+)\/s.*/\1/p' "$work/ldap.out" | head -1
+}
+peer=$(ldap_rate "ldap://127.0.0.1:$port" "dc=pbx,dc=test" "cn=admin,dc=pbx,dc=test" secret)
+peer_p99=$P99
+dialtone_with "$work/people.csv"
+tenant=$(curl -sf -H "Authorization: Bearer $TOKEN" "http://$HTTP/api/v1/tenants/default")
+ours=$(ldap_rate "ldap://$LDAP" "$(jq -r .ldap_base_dn <<<"$tenant")" "$(jq -r .ldap_bind_dn <<<"$tenant")" "$(jq -r .ldap_bind_password <<<"$tenant")")
+pid=$DIALTONE_PID
+rss=$(awk '/VmRSS/ { printf "%.0f MB", $2 / 1024 }' "/proc/$pid/status" 2>/dev/null)
+report ldap slapd "$peer" "$ours" "(p99 slapd $peer_p99, dialtone $P99; RSS $rss with 10,000 people)"

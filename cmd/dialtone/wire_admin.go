@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/dialtone/dialtone/admin"
+	"github.com/dialtone/dialtone/flex"
+	"github.com/dialtone/dialtone/sip"
+)
+
+// registrarForAdmin gives the admin API the registrar's bindings and check-sync.
+type registrarForAdmin struct{ srv *sip.Server }
+
+func (r registrarForAdmin) Registrations(tenant string) any { return r.srv.Registrations(tenant) }
+
+func (r registrarForAdmin) Resync(ctx context.Context, mac string) error {
+	err := r.srv.Resync(ctx, mac)
+	if errors.Is(err, sip.ErrNotRegistered) {
+		return &admin.Problem{Status: 409, Code: "not_registered", Message: "the phone has no live registration to notify"}
+	}
+	return err
+}
+
+// flexForAdmin gives the admin API (and the phones' XML apps through it) the flex desk.
+type flexForAdmin struct{ desk *flex.Desk }
+
+func (f flexForAdmin) Login(ctx context.Context, tenant, mac, ext, pin string) error {
+	_, err := f.desk.Login(ctx, tenant, mac, ext, pin, flex.Via{How: "api"})
+	switch {
+	case errors.Is(err, flex.ErrLocked):
+		return &admin.Problem{Status: 429, Code: "locked", Message: flex.ErrLocked.Error()}
+	case errors.Is(err, flex.ErrWrongPIN):
+		return &admin.Problem{Status: 403, Code: "wrong_extension_or_pin", Message: flex.ErrWrongPIN.Error()}
+	}
+	return err
+}
+
+func (f flexForAdmin) Logout(ctx context.Context, tenant, mac string) error {
+	_, err := f.desk.Logout(ctx, tenant, mac, flex.Via{How: "api"})
+	return err
+}
+
+// wireAdmin builds the admin API over the store and the other services.
+func (m *Main) wireAdmin(reg *sip.Server, desk *flex.Desk) (*admin.API, error) {
+	proxies, err := m.trustedProxies()
+	if err != nil {
+		return nil, err
+	}
+	requests := m.metrics.Counter("dialtone_api_requests_total", "Admin API requests by route and status.", "route", "code")
+	latency := m.metrics.Histogram("dialtone_api_request_duration_seconds", "Admin API latency by route.", "route")
+	cfg := admin.Config{
+		Store: m.store, Logger: m.log.With("svc", "admin"), PublicHost: m.cfg.PublicHost,
+		HTTPPort: atoiOr(portOf(m.Addrs["http"]), 8080), TrustedProxies: proxies,
+		OnRequest: func(route string, status int, d time.Duration) {
+			requests(route, itoa(status))
+			latency(d, route)
+		},
+		Flex: flexForAdmin{desk},
+	}
+	if reg != nil {
+		cfg.Registrations, cfg.Resyncer = registrarForAdmin{reg}, registrarForAdmin{reg}
+	}
+	return admin.New(cfg)
+}
