@@ -18,7 +18,11 @@ func (m *Main) wire() error {
 	if err != nil {
 		return err
 	}
-	prov, err := m.wireProvision(nil)
+	dir, err := m.wireLDAP()
+	if err != nil {
+		return err
+	}
+	prov, err := m.wireProvision(dir)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,26 @@
+package main
+
+import (
+	"context"
+
+	"github.com/dialtone/dialtone/ldapdir"
+)
+
+// wireLDAP builds the in-memory directory (kept current from the store's change events)
+// and, when --ldap is set, the LDAP server over it. The directory also renders the XML
+// phonebooks that provisioning serves.
+func (m *Main) wireLDAP() (*ldapdir.Directory, error) {
+	dir := ldapdir.NewDirectory()
+	follower, err := ldapdir.Follow(m.store, dir, m.store)
+	if err != nil {
+		return nil, err
+	}
+	m.closers = append(m.closers, func() error { follower.Stop(); return nil })
+	if m.ldapLn != nil {
+		srv := ldapdir.New(dir, ldapdir.Options{Logger: m.log.With("svc", "ldap"), Auth: ldapdir.StoreAuth{Store: m.store}})
+		m.services = append(m.services, service{name: "ldap", serve: func(ctx context.Context) error {
+			return srv.Serve(ctx, m.ldapLn)
+		}})
+	}
+	return dir, nil
+}

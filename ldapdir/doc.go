@@ -1,0 +1,26 @@
+// Package ldapdir serves the LDAP phonebook: colleagues find each other from every desk
+// phone, and phones look up caller IDs.
+//
+// It owns the LDAP wire protocol (a read loop on go-asn1-ber framing with a bounded
+// message size, BER replies encoded straight into a per-connection buffer), binds (the
+// tenant's phonebook account, users by DN or e-mail, anonymous when the tenant allows it,
+// throttled per source), the tenant subtrees
+//
+//	dc=dialtone
+//	  o={slug}
+//	    ou=people
+//	      uid={user-id}
+//	    ou={department}
+//
+// filter evaluation with schema matching (RFC 4511 §4.5.1.7, RFC 4517), the in-memory
+// directory per tenant with prefix indexes on names and normalised numbers, kept current
+// from the store's change events, and the vendor XML phonebooks (WriteXML).
+//
+// It does not own users or passwords (the store does; login passwords are checked through
+// the Authenticator interface) nor HTTP (provisioning mounts WriteXML at
+// /p/{token}/directory/{vendor}.xml).
+//
+// The directory is copy-on-write: a search takes the tenant's current snapshot with one
+// atomic load and never blocks a writer; a change builds the next snapshot, so the next
+// search sees it.
+package ldapdir

@@ -1,0 +1,123 @@
+package ldapdir
+
+import (
+	"math/bits"
+	"testing"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+func compileText(t testing.TB, filter string) node {
+	t.Helper()
+	p, err := ldap.CompileFilter(filter)
+	check(t, err)
+	tv, _, err := next(p.Bytes())
+	check(t, err)
+	n, err := compileFilter(tv)
+	check(t, err)
+	return n
+}
+
+// matchAll evaluates a filter over a snapshot's people the way a search does (index
+// candidates when possible) and returns the matching entries.
+func matchAll(t testing.TB, s *snapshot, filter string) []*entry {
+	n := compileText(t, filter)
+	var out []*entry
+	if !n.indexable(s) {
+		for _, e := range s.persons {
+			if e != nil && n.eval(e) == tTrue {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	b := make(bitset, words(len(s.persons)))
+	n.collect(s, b)
+	for _, slot := range s.dirty {
+		b.set(slot)
+	}
+	for i, w := range b {
+		for w != 0 {
+			slot := i*64 + bits.TrailingZeros64(w)
+			w &= w - 1
+			if e := s.persons[slot]; e != nil && n.eval(e) == tTrue {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+func benchPeople(n int) []Person {
+	first := []string{"Anna", "Bram", "Daan", "Emma", "Femke", "Gijs", "Hanna", "Jeroen", "Karin", "Lars"}
+	last := []string{"de Jong", "Jansen", "de Vries", "van den Berg", "Bakker", "Visser", "Smit", "Meijer"}
+	people := make([]Person, n)
+	for i := range people {
+		people[i] = Person{ID: "u" + itoa(1000+i), FirstName: first[i%len(first)], LastName: last[(i*7)%len(last)],
+			Extensions: []string{itoa(1000 + i)}, Mobile: "+3161" + itoa(1000000+i), Department: "Sales"}
+	}
+	return people
+}
+
+func benchDirectory(n int) *Directory {
+	d := NewDirectory()
+	d.Load(Tenant{Slug: "bench", PhonebookPassword: "secret-secret"}, []Department{{ID: "d", Name: "Sales"}}, benchPeople(n))
+	return d
+}
+
+// The phone mix is answered from the indexes: a search touches its candidates only.
+func TestPhoneMixUsesIndexes(t *testing.T) {
+	d := benchDirectory(5000)
+	s := d.snapshot("bench")
+	for _, tc := range []struct {
+		filter   string
+		maxCands int
+		want     int
+	}{
+		{"(|(cn=Jan*)(sn=Jan*))", 5000 / 8 * 2, 5000 / 8},
+		{"(|(telephoneNumber=1234)(mobile=1234))", 1, 1},
+		{"(|(telephoneNumber=3161 1000-042)(mobile=+31 61 1000 042))", 1, 1},
+		{"(&(objectClass=person)(sn=smit))", 5000 / 8, 5000 / 8},
+		{"(&(telephoneNumber=*)(displayName=Emma*))", 500, 500},
+		{"(|(telephoneNumber=1234)(mobile=1234)(other=1234))", 1, 1},
+	} {
+		n := compileText(t, tc.filter)
+		if !n.indexable(s) {
+			t.Errorf("%s: not answered from an index", tc.filter)
+			continue
+		}
+		b := make(bitset, words(len(s.persons)))
+		n.collect(s, b)
+		cands := 0
+		for _, w := range b {
+			cands += bits.OnesCount64(w)
+		}
+		if cands > tc.maxCands {
+			t.Errorf("%s: %d candidates, want at most %d", tc.filter, cands, tc.maxCands)
+		}
+		if got := len(matchAll(t, s, tc.filter)); got != tc.want {
+			t.Errorf("%s: %d matches, want %d", tc.filter, got, tc.want)
+		}
+	}
+	if n := compileText(t, "(cn=*an*)"); n.indexable(s) {
+		t.Error("a contains-search cannot use a prefix index")
+	}
+}
+
+func TestTimeLimit(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.dir.Load(Tenant{Slug: "bench", PhonebookPassword: "secret-secret"}, nil, benchPeople(2000))
+	f.step.Store(int64(2 * time.Second)) // every reading of the clock is 2 s later
+	c := f.dial(t)
+	check(t, c.Bind("cn=phonebook,o=bench,dc=dialtone", "secret-secret"))
+	req := search("o=bench,dc=dialtone", ldap.ScopeWholeSubtree, "(cn=*)", "cn")
+	req.TimeLimit = 1
+	res, err := c.Search(req)
+	if resultCode(err) != ldap.LDAPResultTimeLimitExceeded {
+		t.Fatalf("time limit: %v", err)
+	}
+	if len(res.Entries) == 0 || len(res.Entries) >= 2000 {
+		t.Errorf("time limit: %d entries before the limit", len(res.Entries))
+	}
+}

@@ -1,0 +1,109 @@
+package ldapdir
+
+import (
+	"github.com/go-ldap/ldap/v3"
+)
+
+// done writes SearchResultDone (RFC 4511 §4.5.2) with the paging and sort response
+// controls when they were asked for.
+func (c *conn) done(r *searchReq, code int, matched, diag string) {
+	e := &c.enc
+	e.reset()
+	e.open(tagSequence)
+	e.int(tagInteger, r.id)
+	e.open(appTag(true, appSearchDone))
+	e.int(tagEnumerated, int64(code))
+	e.str(tagOctetString, matched)
+	e.str(tagOctetString, diag)
+	e.close()
+	if r.paged || r.sortCode >= 0 {
+		e.open(ctxTag(true, 0))
+		if r.paged { // RFC 2696 §2: realSearchControlValue
+			e.open(tagSequence)
+			e.str(tagOctetString, ldap.ControlTypePaging)
+			e.open(tagOctetString)
+			e.open(tagSequence)
+			e.int(tagInteger, 0)
+			e.bytes(tagOctetString, r.cookie)
+			e.close()
+			e.close()
+			e.close()
+		}
+		if r.sortCode >= 0 { // RFC 2891 §1.2: SortResult
+			e.open(tagSequence)
+			e.str(tagOctetString, oidSortResponse)
+			e.open(tagOctetString)
+			e.open(tagSequence)
+			e.int(tagEnumerated, int64(r.sortCode))
+			e.close()
+			e.close()
+			e.close()
+		}
+		e.close()
+	}
+	e.close()
+	c.w.Write(e.b)
+}
+
+// sendEntry writes one SearchResultEntry (RFC 4511 §4.5.2) from the entry's pre-encoded
+// attributes.
+func (c *conn) sendEntry(r *searchReq, en *entry) {
+	e := &c.enc
+	e.reset()
+	e.open(tagSequence)
+	e.int(tagInteger, r.id)
+	e.open(appTag(true, appSearchEntry))
+	e.str(tagOctetString, en.dn)
+	e.open(tagSequence)
+	sel := &r.sel
+	for a := attrID(0); a < numUserAttrs; a++ {
+		if en.enc[a] == nil || !sel.wants(a) {
+			continue
+		}
+		if r.typesOnly {
+			e.open(tagSequence)
+			e.str(tagOctetString, attrDefs[a].name)
+			e.open(tagSet)
+			e.close()
+			e.close()
+			continue
+		}
+		e.raw(en.enc[a])
+	}
+	if sel.allOp || sel.mask>>uint(numUserAttrs) != 0 {
+		for a := numUserAttrs; a < numAttrs; a++ {
+			if !sel.wants(a) {
+				continue
+			}
+			e.open(tagSequence)
+			e.str(tagOctetString, attrDefs[a].name)
+			e.open(tagSet)
+			if !r.typesOnly {
+				e.str(tagOctetString, operationalValue(en, a))
+			}
+			e.close()
+			e.close()
+		}
+	}
+	e.close()
+	e.close()
+	e.close()
+	c.w.Write(e.b)
+}
+
+func operationalValue(e *entry, a attrID) string {
+	switch a {
+	case aEntryDN:
+		return e.dn
+	case aStructuralObjectClass:
+		return e.structural
+	case aSubschemaSubentry:
+		return "cn=Subschema"
+	case aHasSubordinates:
+		if e.children {
+			return "TRUE"
+		}
+		return "FALSE"
+	}
+	return ""
+}
