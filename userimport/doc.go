@@ -1,0 +1,18 @@
+// Package userimport turns a CSV file of people into users of one tenant, all or nothing.
+//
+// It owns the CSV format of ROLES.md ("CSV import"): UTF-8 with or without BOM, comma,
+// semicolon or tab separated (detected from the header, or an Excel "sep=;" line), header
+// names case-insensitive with aliases, the seed's three columns (FirstName, LastName,
+// Department) up to the 3CX v20 export (XML role column, many columns it ignores with a
+// warning). It validates every row, finds duplicates within the file and against the
+// store, then writes every user, department, extension, DID and phone in one store
+// transaction — or nothing, with every error listed by line and column. A dry run does the
+// same work in a transaction that is thrown away.
+//
+// It does not own HTTP or the CLI (admin and cmd/dialtone call Import), permissions (the
+// caller checks users.manage before calling), nor mail: Result lists the created users'
+// emails so the caller can queue welcome mails.
+//
+// Speed: generated PINs and passwords are keyed HMACs (store.Secrets), not a KDF, so
+// 10,000 rows take seconds; the whole file is one transaction, bounded by MaxRows.
+package userimport
