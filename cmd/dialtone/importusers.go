@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/dialtone/dialtone/store"
 	"github.com/dialtone/dialtone/userimport"
@@ -110,10 +112,10 @@ func reportImport(w io.Writer, res userimport.Result, dry bool) error {
 	}
 	fmt.Fprintf(w, "%s %d users (%d departments created)\n", verb, len(res.Users), len(res.DepartmentsCreated))
 	if !dry {
-		tw := bufio.NewWriter(w)
-		fmt.Fprintln(tw, "email\textensions\tpin\tpassword")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "line\tname\temail\textensions\tpin\tpassword")
 		for _, u := range res.Users {
-			fmt.Fprintf(tw, "%s\t%v\t%s\t%s\n", u.Email, u.Extensions, u.PIN, u.Password)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", u.Line, u.Name, u.Email, strings.Join(u.Extensions, " "), u.PIN, u.Password)
 		}
 		tw.Flush()
 	}
