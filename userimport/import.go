@@ -196,6 +196,15 @@ func (im *importer) row(tx *store.Tx, p plan) error {
 			fail(colMAC, "phone %s already exists", p.mac)
 		}
 	}
+	if im.opts.AllowRole != nil {
+		role := p.in.Role
+		if role == "" {
+			role = store.RoleUser
+		}
+		if err := im.opts.AllowRole(role); err != nil {
+			fail(colRole, "%v", err)
+		}
+	}
 	deptID, err := im.department(tx, p)
 	if err != nil {
 		return err
@@ -244,12 +253,19 @@ func (im *importer) department(tx *store.Tx, p plan) (string, error) {
 		return id, nil
 	}
 	d, err := tx.DepartmentByName(im.slug, p.dept)
-	if err == nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	if im.opts.AllowDepartment != nil {
+		if err := im.opts.AllowDepartment(p.dept, d.ID); err != nil {
+			im.errors = append(im.errors, Issue{Line: p.line, Column: im.sh.columnName(colDepartment),
+				col: int(colDepartment), Message: err.Error()})
+			return "", nil
+		}
+	}
+	if d.ID != "" {
 		im.deptID[key] = d.ID
 		return d.ID, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return "", err
 	}
 	d, err = tx.CreateDepartment(im.slug, store.Department{Name: p.dept})
 	if err != nil {

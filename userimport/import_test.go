@@ -357,3 +357,34 @@ func TestProgressReported(t *testing.T) {
 		}
 	}
 }
+
+func TestAllowRoleAndDepartment(t *testing.T) {
+	st := openStore(t)
+	mustImport(t, st, "FirstName,LastName,Department\nA,One,Sales\n")
+	csv := "FirstName,LastName,Department,Role\n" +
+		"B,Two,Sales,manager\n" + // allowed
+		"C,Three,Sales,<role name=\"system_owners\" />\n" + // role refused
+		"D,Four,Finance,\n" // new department refused
+	before := snap(t, st)
+	res, err := Import(st, store.DefaultTenant, strings.NewReader(csv), Options{
+		AllowRole: func(r store.Role) error {
+			if r.Rank() > store.RoleManager.Rank() {
+				return errors.New("above your own role")
+			}
+			return nil
+		},
+		AllowDepartment: func(name, id string) error {
+			if id == "" {
+				return errors.New("you may not create departments")
+			}
+			return nil
+		},
+	})
+	if !isRejected(err) || len(res.Errors) != 2 || !hasIssue(res.Errors, 3, "Role", "above your own role") ||
+		!hasIssue(res.Errors, 4, "Department", "may not create") {
+		t.Fatalf("err %v errors %v", err, res.Errors)
+	}
+	if snap(t, st) != before {
+		t.Error("refused import wrote")
+	}
+}

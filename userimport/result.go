@@ -46,6 +46,14 @@ type Options struct {
 	// Progress, when set, is called as rows are written (done of total), from the
 	// importing goroutine. It may be called again from 0 if the transaction is retried.
 	Progress func(done, total int)
+	// AllowRole, when set, is asked about each row's role (store.RoleUser when the row
+	// names none); an error becomes that row's error on the Role column. The admin API
+	// enforces "no one above your own role, only system_owner gives system_admin" here.
+	AllowRole func(store.Role) error
+	// AllowDepartment, when set, is asked about each row's department: its id, or "" when
+	// the import would create it. An error becomes the row's error on the Department
+	// column. The admin API enforces department scope and departments.manage here.
+	AllowDepartment func(name, id string) error
 }
 
 // Issue is one warning or error, at a line of the file (1 = the header) and a column (the
