@@ -33,9 +33,11 @@ func (s *Server) writeChallenge(w *replyWriter, proxy bool, realm string, stale 
 	if proxy {
 		name, code, reason = "Proxy-Authenticate", 407, "Proxy Authentication Required"
 	}
-	nonce := s.nonces.Mint(realm)
+	// A retransmitted request gets the nonce its original got (retransmit.go).
+	key := w.transactionKey(s.challenges)
+	nonce := s.challenges.nonceFor(key, func() string { return s.nonces.Mint(realm) })
 	w.status(code, reason)
-	for _, alg := range s.algorithms {
+	for _, alg := range s.algorithmsFor(w.req) {
 		w.b = append(w.b, name...)
 		w.b = append(w.b, `: Digest realm="`...)
 		w.b = append(w.b, realm...)
@@ -123,6 +125,33 @@ func (s *Server) authenticate(req *sip.Request, proxy bool, t *tenantInfo) (verd
 	}
 	return authOK, cred
 }
+
+// md5FirstAgents are clients verified to read only the first challenge of a 401 and to
+// refuse SHA-256 instead of picking the next one (RFC 8760 §2.4 asks them to pick the
+// first they support): SIPp 3.6 takes the first "algorithm=" of the WWW-Authenticate
+// headers and stops with "createAuthHeader: authentication must use MD5 or AKAv1-MD5".
+// They get the same two challenges with MD5 first; every other client gets SHA-256 first.
+var md5FirstAgents = []string{"sipp"}
+
+// algorithmsFor orders the offered algorithms for the client that sent req.
+func (s *Server) algorithmsFor(req *sip.Request) []string {
+	if len(s.algorithms) < 2 || s.algorithms[0] != "SHA-256" || req == nil {
+		return s.algorithms
+	}
+	h := req.GetHeader("User-Agent")
+	if h == nil {
+		return s.algorithms
+	}
+	ua := h.Value()
+	for _, a := range md5FirstAgents {
+		if len(ua) >= len(a) && strings.EqualFold(ua[:len(a)], a) {
+			return md5First
+		}
+	}
+	return s.algorithms
+}
+
+var md5First = []string{"MD5", "SHA-256"}
 
 func (s *Server) offers(alg string) bool {
 	for _, a := range s.algorithms {

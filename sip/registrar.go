@@ -44,6 +44,10 @@ func (s *Server) onRegister(req *sip.Request, in *inbound, w *replyWriter) {
 		in.send(w.simple(500, "Server Internal Error"))
 		return
 	}
+	// One REGISTER of this AOR at a time, from authentication to answer, so that a
+	// retransmission finds what its original did (retransmit.go).
+	lock := s.aorLocks.lock(t.slug, user)
+	defer lock.Unlock()
 	cred, ok := s.authorize(req, in, w, false, t)
 	if !ok {
 		return
@@ -72,6 +76,12 @@ func (s *Server) authorize(req *sip.Request, in *inbound, w *replyWriter, proxy 
 			user := req.To().Address.User
 			if user == cred.Username || user == cred.Extension {
 				if s.applyRegister(req, in, w, t, cred, user, true) {
+					return nil, false
+				}
+				// Retransmission of a REGISTER accepted before a newer one replaced its
+				// binding: the answer again, with the bindings as they are now.
+				if s.challenges.accepted(w.transactionKey(s.challenges)) {
+					s.answerCurrent(in, w, t.slug, user)
 					return nil, false
 				}
 			}
@@ -253,7 +263,22 @@ func (s *Server) applyRegister(req *sip.Request, in *inbound, w *replyWriter, t 
 		s.bindings.markDirty(t.slug, user)
 	}
 	s.answerBindings(in, w, next, now)
+	if in.transport == "UDP" {
+		s.challenges.accept(w.transactionKey(s.challenges))
+	}
 	return true
+}
+
+// answerCurrent answers 200 with the AOR's live bindings, changing nothing.
+func (s *Server) answerCurrent(in *inbound, w *replyWriter, tenant, user string) {
+	now := s.now()
+	var live []*Binding
+	if a := s.bindings.get(tenant, user, false); a != nil {
+		a.mu.Lock()
+		live = a.live(now)
+		a.mu.Unlock()
+	}
+	s.answerBindings(in, w, live, now)
 }
 
 // answerBindings sends 200 listing every binding with its remaining expiry and a Date

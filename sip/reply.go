@@ -16,6 +16,16 @@ type replyWriter struct {
 	req *sip.Request
 	src netip.AddrPort
 	tag string
+	// txKey is the request's transaction key (retransmit.go), 0 until computed.
+	txKey uint64
+}
+
+// transactionKey gives (and keeps) the key of the request being answered.
+func (w *replyWriter) transactionKey(c *challengeCache) uint64 {
+	if w.txKey == 0 {
+		w.txKey = c.transactionKey(w.req, w.src)
+	}
+	return w.txKey
 }
 
 // WriteString lets sipgo headers serialise themselves into the buffer.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -57,12 +58,14 @@ type Server struct {
 	txs  map[string]chan *sip.Response // client transactions by Via branch
 	done chan struct{}
 
-	invites  *answerCache
-	resync   *resyncQueue
-	flexSem  chan struct{}
-	unsubscr func()
-	bg       sync.WaitGroup
-	bgCancel context.CancelFunc
+	invites    *answerCache
+	challenges *challengeCache
+	aorLocks   aorLocks
+	resync     *resyncQueue
+	flexSem    chan struct{}
+	unsubscr   func()
+	bg         sync.WaitGroup
+	bgCancel   context.CancelFunc
 }
 
 // New builds a registrar; it loads the persisted bindings and follows store changes.
@@ -117,9 +120,11 @@ func New(cfg Config) (*Server, error) {
 		txs:        make(map[string]chan *sip.Response),
 		done:       make(chan struct{}),
 		invites:    newAnswerCache(4096, 32*time.Second, cfg.Now),
+		challenges: newChallengeCache(cfg.Now),
 		flexSem:    make(chan struct{}, 64),
 	}
 	s.date.now = cfg.Now
+	s.aorLocks.seed = maphash.MakeSeed()
 	n, err := s.bindings.load()
 	if err != nil {
 		return nil, err
@@ -184,7 +189,7 @@ func (s *Server) handleMessage(data []byte, in *inbound, w *replyWriter) {
 	case *sip.Response:
 		s.deliverResponse(m)
 	case *sip.Request:
-		w.req, w.src, w.tag = m, in.src, s.tag
+		w.req, w.src, w.tag, w.txKey = m, in.src, s.tag, 0
 		s.handleRequest(m, in, w)
 		w.req = nil
 	}

@@ -29,12 +29,22 @@ func (u *udpSocket) writeTo(b []byte, to netip.AddrPort) error {
 	return err
 }
 
+// udpBuffer is the socket buffer size asked for on each UDP socket.
+const udpBuffer = 8 << 20
+
 // ServeUDP answers SIP over UDP on a socket the caller bound, until ctx is cancelled
 // (then it returns nil). Each reader goroutine parses and answers in place: no
 // goroutine or pool entry per source address.
 func (s *Server) ServeUDP(ctx context.Context, pc net.PacketConn) error {
 	sock := &udpSocket{pc: pc}
 	sock.udp, _ = pc.(*net.UDPConn)
+	if sock.udp != nil {
+		// A burst larger than the default socket buffer (~200 KiB) is dropped by the
+		// kernel, and every drop comes back as a retransmission that adds to the load;
+		// ask for a large buffer, as Kamailio does (the kernel caps it at rmem_max).
+		sock.udp.SetReadBuffer(udpBuffer)
+		sock.udp.SetWriteBuffer(udpBuffer)
+	}
 	s.mu.Lock()
 	s.udp = append(s.udp, sock)
 	s.mu.Unlock()

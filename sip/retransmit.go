@@ -1,0 +1,170 @@
+package sip
+
+import (
+	"hash/maphash"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// Retransmissions over UDP (RFC 3261 §17.2.2). A REGISTER is answered without a server
+// transaction, so a retransmitted request is processed again; what the client must see
+// is the answer it saw before, byte for byte: SIPp, like many phones, takes an answer
+// that differs from the first as a new, unexpected one and fails the registration.
+//
+//   - A retransmitted first REGISTER (no credentials) gets the same challenge: the nonce
+//     minted for a request is remembered by its transaction key (Via branch, sent-by
+//     source, Call-ID, CSeq) in challengeCache, a fixed-size set-associative table, so
+//     the memory is bounded whatever the load.
+//   - REGISTERs of one AOR are serialised from authentication to answer (aorLocks), so a
+//     retransmitted REGISTER with credentials finds the binding its original made and
+//     is answered from it (RFC 3261 §10.3 step 7), never challenged as a replay.
+//   - An accepted REGISTER is remembered by its transaction key too: a retransmission
+//     that arrives after a newer REGISTER replaced the binding (its nc is spent) is
+//     answered 200 with the current bindings, changing nothing, instead of a challenge.
+
+const (
+	challengeWays = 8
+	challengeSets = 1 << 14 // 128 Ki remembered challenges, about 6 MiB
+	// challengeTTL covers the retransmissions of a non-INVITE request (Timer F, 32 s).
+	challengeTTL = 32 * time.Second
+)
+
+type challengeEntry struct {
+	key      uint64
+	at       int64 // unix nanoseconds; 0 = empty
+	accepted bool  // a REGISTER that was accepted (no nonce)
+	nonce    [nonceLen]byte
+}
+
+type challengeSet struct {
+	mu      sync.Mutex
+	entries [challengeWays]challengeEntry
+}
+
+// challengeCache remembers the nonce sent to each recent unauthenticated request.
+type challengeCache struct {
+	seed maphash.Seed
+	sets []challengeSet
+	now  func() time.Time
+}
+
+func newChallengeCache(now func() time.Time) *challengeCache {
+	return &challengeCache{seed: maphash.MakeSeed(), sets: make([]challengeSet, challengeSets), now: now}
+}
+
+// transactionKey hashes what identifies a request's server transaction (RFC 3261
+// §17.2.3: branch and sent-by; the source address, Call-ID, CSeq number and method
+// guard against clients that reuse a branch).
+func (c *challengeCache) transactionKey(req *sip.Request, src netip.AddrPort) uint64 {
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	if via := req.Via(); via != nil {
+		b, _ := via.Params.Get("branch")
+		h.WriteString(b)
+		h.WriteByte(0)
+		h.WriteString(via.Host)
+	}
+	h.WriteByte(0)
+	a := src.Addr().As16()
+	h.Write(a[:])
+	h.WriteByte(byte(src.Port() >> 8))
+	h.WriteByte(byte(src.Port()))
+	if id := req.CallID(); id != nil {
+		h.WriteString(string(*id))
+	}
+	h.WriteByte(0)
+	if cs := req.CSeq(); cs != nil {
+		var n [4]byte
+		n[0], n[1], n[2], n[3] = byte(cs.SeqNo>>24), byte(cs.SeqNo>>16), byte(cs.SeqNo>>8), byte(cs.SeqNo)
+		h.Write(n[:])
+	}
+	h.WriteString(string(req.Method))
+	k := h.Sum64()
+	if k == 0 {
+		k = 1
+	}
+	return k
+}
+
+// accept remembers that the request with key was accepted.
+func (c *challengeCache) accept(key uint64) {
+	set := &c.sets[key&(challengeSets-1)]
+	now := c.now().UnixNano()
+	set.mu.Lock()
+	defer set.mu.Unlock()
+	oldest := 0
+	for i := range set.entries {
+		e := &set.entries[i]
+		if e.key == key {
+			oldest = i
+			break
+		}
+		if e.at < set.entries[oldest].at {
+			oldest = i
+		}
+	}
+	set.entries[oldest] = challengeEntry{key: key, at: now, accepted: true}
+}
+
+// accepted reports whether the request with key was accepted within challengeTTL.
+func (c *challengeCache) accepted(key uint64) bool {
+	set := &c.sets[key&(challengeSets-1)]
+	now := c.now().UnixNano()
+	set.mu.Lock()
+	defer set.mu.Unlock()
+	for i := range set.entries {
+		e := &set.entries[i]
+		if e.key == key && e.accepted && now-e.at < int64(challengeTTL) {
+			return true
+		}
+	}
+	return false
+}
+
+// nonceFor returns the nonce already sent for key, or mints one with mint and remembers
+// it. The oldest entry of the set makes room.
+func (c *challengeCache) nonceFor(key uint64, mint func() string) string {
+	set := &c.sets[key&(challengeSets-1)]
+	now := c.now().UnixNano()
+	set.mu.Lock()
+	defer set.mu.Unlock()
+	oldest := 0
+	for i := range set.entries {
+		e := &set.entries[i]
+		if e.key == key && !e.accepted && e.at != 0 && now-e.at < int64(challengeTTL) {
+			return string(e.nonce[:])
+		}
+		if e.at < set.entries[oldest].at {
+			oldest = i
+		}
+	}
+	n := mint()
+	e := &set.entries[oldest]
+	if len(n) != nonceLen {
+		return n
+	}
+	e.key, e.at, e.accepted = key, now, false
+	copy(e.nonce[:], n)
+	return n
+}
+
+// aorLocks serialise the REGISTERs of one AOR from authentication to answer; striped,
+// so no per-AOR state exists before a request authenticates.
+type aorLocks struct {
+	seed    maphash.Seed
+	stripes [256]sync.Mutex
+}
+
+func (l *aorLocks) lock(tenant, user string) *sync.Mutex {
+	var h maphash.Hash
+	h.SetSeed(l.seed)
+	h.WriteString(tenant)
+	h.WriteByte(0)
+	h.WriteString(user)
+	m := &l.stripes[h.Sum64()&255]
+	m.Lock()
+	return m
+}
