@@ -51,6 +51,10 @@ type Config struct {
 	Flex          FlexDesk
 	Outbox        Outbox
 	Welcome       Welcomer
+	// Provisioning (firmware, model profiles, templates; provisioning.go) and the
+	// directory of template overrides, {data}/templates.
+	Provisioning Provisioning
+	TemplateDir  string
 }
 
 // API serves /api/v1/….

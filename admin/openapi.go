@@ -22,6 +22,8 @@ type opDoc struct {
 var operations = []opDoc{
 	{method: "GET", path: "/api/v1/openapi.json", summary: "This document", answer: "Object", status: "200", public: true},
 	{method: "POST", path: "/api/v1/auth/login", summary: "Log in with email and password", body: "Login", answer: "Session", status: "200", public: true},
+	{method: "POST", path: "/api/v1/auth/set-password", summary: "Set a password with a one-time link from a mail; 410 when used or expired", body: "SetPassword", answer: "Object", status: "200", public: true},
+	{method: "POST", path: "/api/v1/tenants/{slug}/users/{id}/welcome", summary: "Queue the welcome mail again, with a new link (users.manage)", answer: "Object", status: "202"},
 	{method: "POST", path: "/api/v1/auth/logout", summary: "End this session", status: "204"},
 	{method: "POST", path: "/api/v1/auth/view-as", summary: "Get a session acting as another user (users.view_as)", body: "ViewAs", answer: "Session", status: "201"},
 	{method: "GET", path: "/api/v1/me", summary: "The acting user and effective permissions", answer: "User", status: "200"},
@@ -63,6 +65,20 @@ var operations = []opDoc{
 	{method: "GET", path: "/api/v1/tenants/{slug}/registrations", summary: "Live SIP registrations (phones.manage or reports.read)", answer: "ItemPage", status: "200"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/audit", summary: "Audit log, newest first (reports.read)", answer: "AuditPage", status: "200", query: []string{"limit", "cursor", "subject"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/outbox", summary: "Mail not yet handed to an SMTP server", answer: "ItemPage", status: "200", query: []string{"limit", "cursor"}},
+
+	{method: "POST", path: "/api/v1/tenants/{slug}/firmware", summary: "Upload a firmware file as the body, at most 1 GiB (phones.manage); 409 if the name exists", body: "binary", answer: "Firmware", status: "201", query: []string{"name", "model", "version"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/firmware", summary: "Firmware files with SHA-256, size and the models targeting them (phones.manage)", answer: "FirmwarePage", status: "200"},
+	{method: "DELETE", path: "/api/v1/tenants/{slug}/firmware/{name}", summary: "Delete a firmware file; 409 while a model targets it (phones.manage)", status: "204"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/models", summary: "Every known phone model with the tenant's target firmware and raw settings (phones.manage)", answer: "ModelPage", status: "200"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/models/{model}", summary: "A model's target firmware and raw settings (phones.manage)", answer: "ModelProfile", status: "200"},
+	{method: "PUT", path: "/api/v1/tenants/{slug}/models/{model}", summary: "Set a model's target firmware (\"\" none) and raw settings, both replaced (phones.manage)", body: "ModelProfileBody", answer: "ModelProfile", status: "200"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/templates", summary: "Template names, embedded and/or overridden (phones.manage)", answer: "TemplatePage", status: "200"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/templates/{name}", summary: "The template text in use; X-Template-Source says override or embedded (phones.manage)", answer: "text", status: "200"},
+	{method: "PUT", path: "/api/v1/tenants/{slug}/templates/{name}", summary: "Override a template for the whole installation; parsed and tried first, a fault is a 400 with its line (phones.manage + system_owner/system_admin of tenant default)", body: "text", status: "204"},
+	{method: "DELETE", path: "/api/v1/tenants/{slug}/templates/{name}", summary: "Remove an override: back to the embedded template (phones.manage + system_owner/system_admin of tenant default)", status: "204"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/provisioning-log", summary: "Files served to (or refused) phones, newest first (reports.read)", answer: "ProvisionLogPage", status: "200", query: []string{"limit", "cursor"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/discovered-phones", summary: "Unknown phones that asked for their files; POST …/phones with the MAC assigns one (phones.manage)", answer: "DiscoveredPage", status: "200", query: []string{"limit", "cursor"}},
+	{method: "DELETE", path: "/api/v1/tenants/{slug}/discovered-phones/{mac}", summary: "Dismiss a discovered phone (phones.manage)", status: "204"},
 }
 
 func obj(props map[string]any, required ...string) map[string]any {
@@ -134,6 +150,7 @@ func schemas() map[string]any {
 		"Permission":   map[string]any{"type": "string", "enum": perms},
 		"Object":       anyObj,
 		"Login":        obj(map[string]any{"email": str, "password": str, "tenant": str}, "email", "password"),
+		"SetPassword":  obj(map[string]any{"token": str, "password": str}, "token", "password"),
 		"ViewAs":       obj(map[string]any{"tenant": str, "user_id": str}, "user_id"),
 		"Session":      obj(map[string]any{"token": str, "expires": stamp, "user": ref("User")}, "token", "user"),
 		"User":         map[string]any{"type": "object", "properties": user},
@@ -164,6 +181,21 @@ func schemas() map[string]any {
 			"action": str, "object": str, "subject": str, "before": anyObj, "after": anyObj}},
 		"AuditPage": pageOf("AuditEvent"),
 		"ItemPage":  obj(map[string]any{"items": map[string]any{"type": "array", "items": anyObj}, "next_cursor": str}),
+		"Firmware": map[string]any{"type": "object", "properties": map[string]any{"tenant": str, "name": str, "size": integer,
+			"sha256": str, "make": str, "model": str, "version": str, "uploaded": stamp, "target_of": strs}},
+		"FirmwarePage":     pageOf("Firmware"),
+		"ModelProfile":     obj(map[string]any{"make": str, "model": str, "firmware": str, "settings": settings}),
+		"ModelProfileBody": obj(map[string]any{"firmware": str, "settings": settings}),
+		"ModelPage":        pageOf("ModelProfile"),
+		"Template":         map[string]any{"type": "object", "properties": map[string]any{"name": str, "embedded": boolean, "overridden": boolean, "size": integer, "modified": stamp}},
+		"TemplatePage":     pageOf("Template"),
+		"ProvisionLogEntry": map[string]any{"type": "object", "properties": map[string]any{"seq": integer, "time": stamp, "mac": str,
+			"file": str, "protocol": str, "make": str, "model": str, "firmware": str, "addr": str, "user_agent": str,
+			"status": integer, "bytes": integer, "count": integer}},
+		"ProvisionLogPage": pageOf("ProvisionLogEntry"),
+		"Discovered": map[string]any{"type": "object", "properties": map[string]any{"tenant": str, "mac": str, "make": str,
+			"model": str, "firmware": str, "addr": str, "user_agent": str, "first_seen": stamp, "last_seen": stamp}},
+		"DiscoveredPage": pageOf("Discovered"),
 	}
 }
 
@@ -202,6 +234,10 @@ func buildOpenAPI() map[string]any {
 		case "":
 		case "csv":
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"text/csv": map[string]any{"schema": str}}}
+		case "binary":
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+		case "text":
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"text/plain": map[string]any{"schema": str}}}
 		case "image":
 			bin := map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"image/jpeg": bin, "image/png": bin}}
@@ -212,6 +248,8 @@ func buildOpenAPI() map[string]any {
 		switch op.answer {
 		case "":
 			resp[op.status] = map[string]any{"description": "Done"}
+		case "text":
+			resp[op.status] = map[string]any{"description": "OK", "content": map[string]any{"text/plain": map[string]any{"schema": str}}}
 		case "jpeg":
 			resp[op.status] = map[string]any{"description": "OK", "content": map[string]any{"image/jpeg": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 		default:

@@ -163,10 +163,17 @@ func (a *API) createPhone(r *request) (any, error) {
 	if err := checkPhoneSettings(in.Settings); err != nil {
 		return nil, err
 	}
+	if err := a.checkSettingKeys("settings", in.Settings); err != nil {
+		return nil, err
+	}
 	var v phoneView
 	err = a.update(func(tx *store.Tx) error {
-		p, err := tx.CreatePhone(store.Phone{MAC: in.MAC, Tenant: sc.tenant, Model: in.Model,
-			UserID: in.UserID, Flex: in.Flex, Settings: in.Settings})
+		next := store.Phone{MAC: in.MAC, Tenant: sc.tenant, Model: in.Model,
+			UserID: in.UserID, Flex: in.Flex, Settings: in.Settings}
+		if err := adoptDiscovered(tx, &next); err != nil {
+			return err
+		}
+		p, err := tx.CreatePhone(next)
 		if err != nil {
 			return err
 		}
@@ -239,6 +246,9 @@ func (a *API) patchPhone(r *request) (any, error) {
 		}
 		if in.Settings != nil {
 			if err := checkPhoneSettings(*in.Settings); err != nil {
+				return err
+			}
+			if err := a.checkSettingKeys("settings", *in.Settings); err != nil {
 				return err
 			}
 			next.Settings = *in.Settings

@@ -16,6 +16,7 @@ type route struct {
 	segs    []string
 	public  bool // no session needed
 	limit   int  // body limit; 0 means MaxJSONBody
+	stream  bool // the handler reads the body itself (firmware uploads; firmware.go)
 	handle  func(r *request) (any, error)
 }
 
@@ -45,6 +46,8 @@ func (a *API) routeTable() []*route {
 	t := "/api/v1/tenants/{slug}"
 	add("GET", "/api/v1/openapi.json", a.openAPI).public = true
 	add("POST", "/api/v1/auth/login", a.login).public = true
+	add("POST", "/api/v1/auth/set-password", a.setPassword).public = true // mail: setpassword.go
+	add("POST", t+"/users/{id}/welcome", a.resendWelcome)
 	add("POST", "/api/v1/auth/logout", a.logout)
 	add("POST", "/api/v1/auth/view-as", a.viewAs)
 	add("GET", "/api/v1/me", a.me)
@@ -86,6 +89,22 @@ func (a *API) routeTable() []*route {
 	add("GET", t+"/registrations", a.registrations)
 	add("GET", t+"/audit", a.auditLog)
 	add("GET", t+"/outbox", a.outbox)
+
+	// Provisioning admin (issue 3): provisioning.go, firmware.go, templates.go.
+	fw := add("POST", t+"/firmware", a.uploadFirmware)
+	fw.limit, fw.stream = MaxFirmwareBody, true
+	add("GET", t+"/firmware", a.listFirmware)
+	add("DELETE", t+"/firmware/{name}", a.deleteFirmware)
+	add("GET", t+"/models", a.listModels)
+	add("GET", t+"/models/{model}", a.getModel)
+	add("PUT", t+"/models/{model}", a.putModel)
+	add("GET", t+"/templates", a.listTemplates)
+	add("GET", t+"/templates/{name}", a.getTemplate)
+	add("PUT", t+"/templates/{name}", a.putTemplate).limit = MaxTemplateBody
+	add("DELETE", t+"/templates/{name}", a.deleteTemplate)
+	add("GET", t+"/provisioning-log", a.provisioningLog)
+	add("GET", t+"/discovered-phones", a.discoveredPhones)
+	add("DELETE", t+"/discovered-phones/{mac}", a.dismissDiscovered)
 	return rs
 }
 
@@ -161,8 +180,8 @@ func (a *API) run(r *request) {
 	if limit == 0 {
 		limit = MaxJSONBody
 	}
-	if len(ctx.Request.Body()) > limit || ctx.Request.Header.ContentLength() > limit {
-		writeProblem(ctx, problem(413, "too_large", "", "request body over "+humanBytes(limit)))
+	if p := checkBody(ctx, r.route, limit); p != nil {
+		writeProblem(ctx, p)
 		return
 	}
 	if !r.route.public {

@@ -236,6 +236,9 @@ func (a *API) patchTenant(r *request) (any, error) {
 			if err := checkSettings(*in.Settings); err != nil {
 				return err
 			}
+			if err := a.checkTenantSettingKeys(*in.Settings); err != nil {
+				return err
+			}
 			next.Settings = *in.Settings
 		}
 		if err := tx.SaveTenant(prev, next); err != nil {

@@ -4,17 +4,18 @@
 bash "$shared/peers/people.sh" 10000 csv >"$work/people.csv"
 port=$((40000 + RANDOM % 10000))
 peer_pid=$("$shared/peers/start.sh" slapd "$port" 10000 | tail -1); pids+=("$peer_pid")
-ldap_rate() { # URL BASE BINDDN PASSWORD → searches/s; sets P99
-  "$work/ldapload" -addr "$1" -base "$2" -D "$3" -w "$4" -c 32 -d "$DUR" >"$work/ldap.out" 2>&1 || true
-  sed 's/^/    /' "$work/ldap.out" >&2
-  P99=$(sed -nE 's/.* p99=([^ ]+).*/\1/p' "$work/ldap.out" | head -1)
-  sed -nE 's/.* rate=([0-9.]+)\/s.*/\1/p' "$work/ldap.out" | head -1
+ldap_load() { # URL BASE BINDDN PASSWORD OUT
+  "$work/ldapload" -addr "$1" -base "$2" -D "$3" -w "$4" -c 32 -d "$DUR" >"$5" 2>&1 || true
+  sed 's/^/    /' "$5" >&2
 }
-peer=$(ldap_rate "ldap://127.0.0.1:$port" "dc=pbx,dc=test" "cn=admin,dc=pbx,dc=test" secret)
-peer_p99=$P99
+rate_of() { sed -nE 's/.* rate=([0-9.]+)\/s.*/\1/p' "$1" | head -1; }
+p99_of() { sed -nE 's/.* p99=([^ ]+).*/\1/p' "$1" | head -1; }
+ldap_load "ldap://127.0.0.1:$port" "dc=pbx,dc=test" "cn=admin,dc=pbx,dc=test" secret "$work/ldap-peer.out"
+peer=$(rate_of "$work/ldap-peer.out")
 dialtone_with "$work/people.csv"
 tenant=$(curl -sf -H "Authorization: Bearer $TOKEN" "http://$HTTP/api/v1/tenants/default")
-ours=$(ldap_rate "ldap://$LDAP" "$(jq -r .ldap_base_dn <<<"$tenant")" "$(jq -r .ldap_bind_dn <<<"$tenant")" "$(jq -r .ldap_bind_password <<<"$tenant")")
+ldap_load "ldap://$LDAP" "$(jq -r .ldap_base_dn <<<"$tenant")" "$(jq -r .ldap_bind_dn <<<"$tenant")" "$(jq -r .ldap_bind_password <<<"$tenant")" "$work/ldap-ours.out"
+ours=$(rate_of "$work/ldap-ours.out")
 pid=$DIALTONE_PID
 rss=$(awk '/VmRSS/ { printf "%.0f MB", $2 / 1024 }' "/proc/$pid/status" 2>/dev/null)
-report ldap slapd "$peer" "$ours" "(p99 slapd $peer_p99, dialtone $P99; RSS $rss with 10,000 people)"
+report ldap slapd "$peer" "$ours" "(p99 slapd $(p99_of "$work/ldap-peer.out"), dialtone $(p99_of "$work/ldap-ours.out"); RSS $rss with 10,000 people)"

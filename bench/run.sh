@@ -10,6 +10,7 @@ bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); shift
 shared=${SHARED:-$(cd "$here/../../shared/bench" && pwd)}
 what=("$@"); [ ${#what[@]} -gt 0 ] || what=(http tftp sip ldap)
 work=$(mktemp -d /tmp/dialtone-bench.XXXXXX)
+chmod 755 "$work" # nginx and tftpd workers run as another user and must reach the peer files
 export PEER_DIR=$work/peers
 DUR=${DUR:-10s}
 pids=()
@@ -24,7 +25,7 @@ dialtone_with() {
   local data=$work/data-$RANDOM
   "$bin" import-users "$1" --tenant default --data "$data" >/dev/null
   "$bin" serve --data "$data" --http 127.0.0.1:0 --tftp 127.0.0.1:0 --sip 127.0.0.1:0 \
-    --ldap 127.0.0.1:0 --public-host 127.0.0.1 --log-level warn 2>"$data.log" >/dev/null &
+    --ldap 127.0.0.1:0 --public-host 127.0.0.1 --log-level info 2>"$data.log" >/dev/null &
   DIALTONE_PID=$!; pids+=("$DIALTONE_PID")
   local i; for i in $(seq 100); do grep -q 'svc=ldap' "$data.log" 2>/dev/null && break; sleep 0.1; done
   addr() { grep "msg=listening svc=$1 " "$data.log" | head -1 | sed -E 's/.* addr=([^ ]+).*/\1/'; }

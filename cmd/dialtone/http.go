@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/dialtone/dialtone/admin"
 )
 
 // httpMount is one part of the HTTP space: it answers true when it handled the request.
@@ -30,11 +32,11 @@ func (m *Main) httpService(mounts []httpMount) service {
 		ReadTimeout:                   30 * time.Second,
 		WriteTimeout:                  10 * time.Minute, // firmware images are large
 		IdleTimeout:                   2 * time.Minute,
-		MaxRequestBodySize:            64 << 20, // firmware uploads; each route sets its own lower limit
+		MaxRequestBodySize:            admin.MaxRequestBody + 1<<20, // firmware uploads; each route sets its own lower limit
 		DisableHeaderNamesNormalizing: false,
 		NoDefaultServerHeader:         false,
 		Logger:                        fasthttpLogger{m.log.With("svc", "http")},
-		StreamRequestBody:             false,
+		StreamRequestBody:             true, // firmware uploads are copied to disk, not held in memory
 	}
 	return service{name: "http", serve: func(ctx context.Context) error {
 		errc := make(chan error, 1)

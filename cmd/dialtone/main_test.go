@@ -217,6 +217,38 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("LDAP: %d entries", len(res.Entries))
 	}
 
+	// Anna's welcome mail waits in the outbox (no --smtp), in Dutch, its link hidden.
+	var outbox struct {
+		Items []struct{ To, Kind, Language, Body string }
+	}
+	e.call("GET", "/api/v1/tenants/default/outbox", nil, 200, &outbox)
+	if len(outbox.Items) != 1 || outbox.Items[0].To != "anna@e2e.test" || outbox.Items[0].Language != "nl" ||
+		strings.Contains(outbox.Items[0].Body, "token=") {
+		t.Errorf("outbox: %+v", outbox.Items)
+	}
+	// The page the mailed link opens is served on the same listener.
+	if page := e.fetch("/set-password?token=x", "test"); !strings.Contains(page, "<form") && !strings.Contains(page, "<html") {
+		t.Errorf("set-password page: %.200q", page)
+	}
+
+	// A firmware image larger than the server's in-memory body limit is streamed to disk
+	// and served to phones byte for byte.
+	image := bytes.Repeat([]byte("dialtone firmware block\n"), 1<<19) // 12 MiB
+	req, _ := http.NewRequest("POST", e.url("/api/v1/tenants/default/firmware?name=T46U-108.86.0.90.rom&model=T46U&version=108.86.0.90"), bytes.NewReader(image))
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	up, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.Body.Close()
+	if up.StatusCode != 201 {
+		t.Fatalf("firmware upload: %d", up.StatusCode)
+	}
+	if got := e.fetch("/p/"+tenant.ProvisioningToken+"/fw/T46U-108.86.0.90.rom", yealinkUA); got != string(image) {
+		t.Errorf("firmware served: %d bytes, want %d", len(got), len(image))
+	}
+
 	// /healthz and /metrics.
 	if body := e.fetch("/healthz", "test"); !strings.Contains(body, "ok") {
 		t.Errorf("healthz: %q", body)

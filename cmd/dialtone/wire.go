@@ -14,10 +14,6 @@ func (m *Main) wire() error {
 	if err != nil {
 		return err
 	}
-	api, err := m.wireAdmin(reg, desk)
-	if err != nil {
-		return err
-	}
 	dir, err := m.wireLDAP()
 	if err != nil {
 		return err
@@ -26,7 +22,15 @@ func (m *Main) wire() error {
 	if err != nil {
 		return err
 	}
-	mounts := []httpMount{api.Mount, provisionMount(prov)}
+	mailer, err := m.wireMail()
+	if err != nil {
+		return err
+	}
+	api, err := m.wireAdmin(reg, desk, prov, mailer)
+	if err != nil {
+		return err
+	}
+	mounts := []httpMount{api.Mount, setPasswordMount(api), provisionMount(prov)}
 	m.services = append(m.services, m.httpService(mounts), m.controlService())
 	return nil
 }

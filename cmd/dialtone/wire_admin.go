@@ -3,10 +3,15 @@ package main
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/dialtone/dialtone/admin"
 	"github.com/dialtone/dialtone/flex"
+	"github.com/dialtone/dialtone/mail"
+	"github.com/dialtone/dialtone/provision"
 	"github.com/dialtone/dialtone/sip"
 )
 
@@ -43,7 +48,7 @@ func (f flexForAdmin) Logout(ctx context.Context, tenant, mac string) error {
 }
 
 // wireAdmin builds the admin API over the store and the other services.
-func (m *Main) wireAdmin(reg *sip.Server, desk *flex.Desk) (*admin.API, error) {
+func (m *Main) wireAdmin(reg *sip.Server, desk *flex.Desk, prov *provision.Provisioner, mailer *mail.Mailer) (*admin.API, error) {
 	proxies, err := m.trustedProxies()
 	if err != nil {
 		return nil, err
@@ -57,10 +62,39 @@ func (m *Main) wireAdmin(reg *sip.Server, desk *flex.Desk) (*admin.API, error) {
 			requests(route, itoa(status))
 			latency(d, route)
 		},
-		Flex: flexForAdmin{desk},
+		Flex:    flexForAdmin{desk},
+		Outbox:  mailer,
+		Welcome: mailer,
+		// Firmware, model profiles and template overrides (admin/provisioning.go).
+		Provisioning: provisionForAdmin{prov},
+		TemplateDir:  filepath.Join(m.cfg.Data, "templates"),
 	}
 	if reg != nil {
 		cfg.Registrations, cfg.Resyncer = registrarForAdmin{reg}, registrarForAdmin{reg}
 	}
 	return admin.New(cfg)
+}
+
+// setPasswordMount serves GET /set-password, the page a welcome or reset mail links to.
+func setPasswordMount(api *admin.API) httpMount {
+	return func(ctx *fasthttp.RequestCtx) (string, bool) {
+		if !api.SetPasswordPage(ctx) {
+			return "", false
+		}
+		return "/set-password", true
+	}
+}
+
+// wireMail builds the mailer: welcome and reset mails wait in the store's outbox and are
+// sent in the background when --smtp is set.
+func (m *Main) wireMail() (*mail.Mailer, error) {
+	mailer, err := mail.New(mail.Config{
+		Store: m.store, Logger: m.log.With("svc", "mail"), SMTP: m.cfg.SMTP,
+		From: m.cfg.MailFrom, BaseURL: m.baseURL(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.services = append(m.services, service{name: "mail", serve: mailer.Run})
+	return mailer, nil
 }

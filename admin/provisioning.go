@@ -1,0 +1,328 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dialtone/dialtone/store"
+)
+
+// Provisioning is what the admin API needs from package provision (issue 3): firmware
+// files on disk, template checks and the model table. cmd/dialtone wires an adapter
+// over *provision.Provisioner and the package's functions. Nil: the firmware, model and
+// template routes answer 503 and raw setting keys get only the generic checks.
+type Provisioning interface {
+	// AddFirmware writes the file under the data directory (SHA-256 and size computed
+	// while copying) and records it; DeleteFirmware removes both, refusing with
+	// store.ErrConflict while a model targets the file.
+	AddFirmware(f store.Firmware, body io.Reader) (store.Firmware, error)
+	DeleteFirmware(slug, name string) error
+	// CheckTemplate parses a template and renders a sample phone with it; the error
+	// names the line ("template: NAME:LINE: …").
+	CheckTemplate(name string, body []byte) error
+	// DropTemplates makes the next render read the override directory again.
+	DropTemplates()
+	// ValidSettingKey says whether a raw setting key is safe to write into a file.
+	ValidSettingKey(key string) bool
+	// Templates lists the embedded template file names; EmbeddedTemplate reads one.
+	Templates() []string
+	EmbeddedTemplate(name string) ([]byte, bool)
+	// Models is the model table (templates/models.csv).
+	Models() []PhoneModel
+}
+
+// PhoneModel is one row of the model table: make in lower case, canonical model name.
+type PhoneModel struct{ Make, Name string }
+
+func (a *API) provisioning() (Provisioning, error) {
+	if a.cfg.Provisioning == nil {
+		return nil, unavailable("provisioning")
+	}
+	return a.cfg.Provisioning, nil
+}
+
+// lookupModel resolves a model name in any case to its make and canonical name (model
+// names are unique across makes in the table).
+func lookupModel(p Provisioning, name string) (PhoneModel, bool) {
+	for _, m := range p.Models() {
+		if strings.EqualFold(m.Name, name) {
+			return m, true
+		}
+	}
+	return PhoneModel{}, false
+}
+
+func knownMake(p Provisioning, mk string) bool {
+	return slices.ContainsFunc(p.Models(), func(m PhoneModel) bool { return m.Make == mk })
+}
+
+// checkSettingKeys refuses raw setting keys that could break out of their line or
+// element in a rendered file (provision.ValidSettingKey), naming the field.
+func (a *API) checkSettingKeys(field string, m map[string]string) error {
+	p := a.cfg.Provisioning
+	if p == nil {
+		return nil
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !p.ValidSettingKey(k) {
+			return badRequest(field, fmt.Sprintf("setting key %s is not allowed: a key is letters, digits, '.', '_' and '-' (optionally ending in [n]), starting with a letter", strconv.Quote(k)))
+		}
+	}
+	return nil
+}
+
+// checkTenantSettingKeys checks the tenant's raw settings, by make then key.
+func (a *API) checkTenantSettingKeys(m map[string]map[string]string) error {
+	p := a.cfg.Provisioning
+	if p == nil {
+		return nil
+	}
+	for _, mk := range slices.Sorted(maps.Keys(m)) {
+		if !knownMake(p, mk) {
+			return badRequest("settings."+mk, "not a phone make Dialtone provisions (yealink, poly, snom, cisco, grandstream, fanvil)")
+		}
+		if err := a.checkSettingKeys("settings."+mk, m[mk]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// modelView is a tenant's profile for one model.
+type modelView struct {
+	Make     string            `json:"make"`
+	Model    string            `json:"model"`
+	Firmware string            `json:"firmware"`
+	Settings map[string]string `json:"settings"`
+}
+
+func newModelView(m PhoneModel, mp store.ModelProfile) modelView {
+	v := modelView{Make: m.Make, Model: m.Name, Firmware: mp.Firmware, Settings: mp.Settings}
+	if v.Settings == nil {
+		v.Settings = map[string]string{}
+	}
+	return v
+}
+
+// listModels: GET …/models, every model of the table with the tenant's profile of it
+// (phones.manage).
+func (a *API) listModels(r *request) (any, error) {
+	sc, p, err := r.phonesAdmin()
+	if err != nil {
+		return nil, err
+	}
+	out := []modelView{}
+	err = a.view(func(tx *store.Tx) error {
+		for _, m := range p.Models() {
+			mp, err := tx.ModelProfile(sc.tenant, m.Make, m.Name)
+			if err != nil && !isNotFound(err) {
+				return err
+			}
+			out = append(out, newModelView(m, mp))
+		}
+		return nil
+	})
+	return page[modelView]{Items: out}, err
+}
+
+// getModel: GET …/models/{model} (phones.manage).
+func (a *API) getModel(r *request) (any, error) {
+	sc, p, err := r.phonesAdmin()
+	if err != nil {
+		return nil, err
+	}
+	m, ok := lookupModel(p, r.param("model"))
+	if !ok {
+		return nil, notFound("no such phone model")
+	}
+	var mp store.ModelProfile
+	err = a.view(func(tx *store.Tx) error {
+		var err error
+		if mp, err = tx.ModelProfile(sc.tenant, m.Make, m.Name); isNotFound(err) {
+			err = nil
+		}
+		return err
+	})
+	return newModelView(m, mp), err
+}
+
+type modelBody struct {
+	Firmware string            `json:"firmware"`
+	Settings map[string]string `json:"settings"`
+}
+
+// putModel: PUT …/models/{model} {"firmware","settings"} (phones.manage): the target
+// firmware ("" none) and raw settings of the model, both replaced.
+func (a *API) putModel(r *request) (any, error) {
+	sc, p, err := r.phonesAdmin()
+	if err != nil {
+		return nil, err
+	}
+	m, ok := lookupModel(p, r.param("model"))
+	if !ok {
+		return nil, notFound("no such phone model")
+	}
+	var in modelBody
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	if err := checkPhoneSettings(in.Settings); err != nil {
+		return nil, err
+	}
+	if err := a.checkSettingKeys("settings", in.Settings); err != nil {
+		return nil, err
+	}
+	var v modelView
+	err = a.update(func(tx *store.Tx) error {
+		prev, err := tx.ModelProfile(sc.tenant, m.Make, m.Name)
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		if in.Firmware != "" {
+			fw, err := tx.Firmware(sc.tenant, in.Firmware)
+			if isNotFound(err) {
+				return badRequest("firmware", "no such firmware file "+strconv.Quote(in.Firmware)+" (upload it first)")
+			} else if err != nil {
+				return err
+			}
+			if fw.Model != "" && !strings.EqualFold(fw.Model, m.Name) {
+				return badRequest("firmware", "firmware "+fw.Name+" was uploaded for model "+fw.Model+", not "+m.Name)
+			}
+		}
+		next := store.ModelProfile{Tenant: sc.tenant, Make: m.Make, Model: m.Name, Firmware: in.Firmware, Settings: in.Settings}
+		if err := tx.SaveModelProfile(next); err != nil {
+			return err
+		}
+		v = newModelView(m, next)
+		var before any
+		if prev.Make != "" {
+			before = newModelView(m, prev)
+		}
+		return r.audit(tx, sc.tenant, "model.update", "model/"+m.Make+"/"+m.Name, "", before, v)
+	})
+	return v, err
+}
+
+// phonesAdmin is the scope of a phones.manage holder and the provisioning service.
+func (r *request) phonesAdmin() (*scope, Provisioning, error) {
+	sc, err := r.tenantScope()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := sc.need(store.PermPhonesManage); err != nil {
+		return nil, nil, err
+	}
+	p, err := r.api.provisioning()
+	return sc, p, err
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// provisioningLog: GET …/provisioning-log?limit&cursor (reports.read): every file
+// served or refused, newest first; the cursor is the seq of the last item of a page.
+func (a *API) provisioningLog(r *request) (any, error) {
+	sc, err := r.tenantScope()
+	if err != nil {
+		return nil, err
+	}
+	if err := sc.need(store.PermReportsRead); err != nil {
+		return nil, err
+	}
+	limit, cursor, err := r.paging()
+	if err != nil {
+		return nil, err
+	}
+	var before int64
+	if cursor != "" {
+		if before, err = strconv.ParseInt(cursor, 10, 64); err != nil || before <= 0 {
+			return nil, badRequest("cursor", "not a cursor from a previous page")
+		}
+	}
+	var out []store.ProvisionLogEntry
+	err = a.view(func(tx *store.Tx) (err error) {
+		out, err = tx.ProvisionLog(sc.tenant, before, limit+1)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return paginate(out, limit, func(e store.ProvisionLogEntry) string { return strconv.FormatInt(e.Seq, 10) }), nil
+}
+
+// discoveredPhones: GET …/discovered-phones (phones.manage): phones that asked for
+// their files with the tenant's token but are not its phones. POST …/phones with the
+// MAC assigns one (and takes it off this list).
+func (a *API) discoveredPhones(r *request) (any, error) {
+	sc, err := r.tenantScope()
+	if err != nil {
+		return nil, err
+	}
+	if err := sc.need(store.PermPhonesManage); err != nil {
+		return nil, err
+	}
+	limit, cursor, err := r.paging()
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Discovered
+	err = a.view(func(tx *store.Tx) (err error) {
+		out, err = tx.DiscoveredPhones(sc.tenant, cursor, limit+1)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return paginate(out, limit, func(d store.Discovered) string { return d.MAC }), nil
+}
+
+// dismissDiscovered: DELETE …/discovered-phones/{mac} (phones.manage).
+func (a *API) dismissDiscovered(r *request) (any, error) {
+	sc, err := r.tenantScope()
+	if err != nil {
+		return nil, err
+	}
+	if err := sc.need(store.PermPhonesManage); err != nil {
+		return nil, err
+	}
+	mac, err := r.mac()
+	if err != nil {
+		return nil, err
+	}
+	err = a.update(func(tx *store.Tx) error {
+		d, err := tx.DiscoveredPhone(sc.tenant, mac)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteDiscovered(sc.tenant, mac); err != nil {
+			return err
+		}
+		return r.audit(tx, sc.tenant, "discovered.dismiss", "discovered/"+mac, "", d, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.status = 204
+	return nil, nil
+}
+
+// adoptDiscovered, inside the transaction that creates phone p, takes the MAC off the
+// discovered list and fills make and model from what the phone told us.
+func adoptDiscovered(tx *store.Tx, p *store.Phone) error {
+	mac, ok := store.NormalizeMAC(p.MAC)
+	if !ok {
+		return nil // CreatePhone answers the bad MAC
+	}
+	d, err := tx.DiscoveredPhone(p.Tenant, mac)
+	if err != nil {
+		return nil
+	}
+	if p.Model == "" {
+		p.Make, p.Model = d.Make, d.Model
+	}
+	return tx.DeleteDiscovered(p.Tenant, mac)
+}

@@ -1,0 +1,205 @@
+package mail
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/store"
+)
+
+// Config is what New needs. Store is required; everything else has a default.
+type Config struct {
+	Store  *store.Store
+	Logger *slog.Logger
+	// SMTP is smtp://[user:pass@]host[:port] (STARTTLS when the server offers it) or
+	// smtps://… (implicit TLS). Empty: mail waits in the outbox.
+	SMTP string
+	// From is the sender of every mail (default dialtone@localhost).
+	From string
+	// BaseURL is where users open links: {BaseURL}/set-password?token=….
+	BaseURL string
+	// Overrides, when set, holds template files that win over the built-in ones by name.
+	// Nil: {data}/templates/mail/ of the store's data directory, when it has one.
+	Overrides fs.FS
+	// TLS is the client configuration for STARTTLS and smtps (nil: system roots, the
+	// server's host name). Tests give one that trusts their own certificate.
+	TLS *tls.Config
+	// DialTimeout bounds connecting (default 10s); StepTimeout every read or write of the
+	// session (default 30s); SessionTimeout one whole session (default 5 min).
+	DialTimeout, StepTimeout, SessionTimeout time.Duration
+	// MinBackoff is the wait after the first failed attempt, doubled after each further
+	// one up to MaxBackoff (defaults 30s and 1h).
+	MinBackoff, MaxBackoff time.Duration
+	// LinkValid is the life of a set-password link (default 72h).
+	LinkValid time.Duration
+	// Batch is how many mails one session sends at most (default 100).
+	Batch int
+}
+
+// Mailer queues mail in the store and sends it. It satisfies admin.Outbox and
+// admin.Welcomer; Run is its service.
+type Mailer struct {
+	cfg       Config
+	st        *store.Store
+	log       *slog.Logger
+	server    *smtpServer // nil: no SMTP configured
+	from      string      // header From
+	envelope  string      // MAIL FROM
+	domain    string
+	overrides fs.FS
+	wake      chan struct{}
+}
+
+// New checks the configuration and builds the mailer.
+func New(cfg Config) (*Mailer, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("mail: Config.Store is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.DialTimeout, 10*time.Second)
+	def(&cfg.StepTimeout, 30*time.Second)
+	def(&cfg.SessionTimeout, 5*time.Minute)
+	def(&cfg.MinBackoff, 30*time.Second)
+	def(&cfg.MaxBackoff, time.Hour)
+	def(&cfg.LinkValid, 72*time.Hour)
+	if cfg.Batch <= 0 {
+		cfg.Batch = 100
+	}
+	if cfg.From == "" {
+		cfg.From = "dialtone@localhost"
+	}
+	from, err := mail.ParseAddress(cfg.From)
+	if err != nil {
+		return nil, fmt.Errorf("mail-from %q: not an address", cfg.From)
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	m := &Mailer{cfg: cfg, st: cfg.Store, log: cfg.Logger.With("svc", "mail"), from: from.String(),
+		wake: make(chan struct{}, 1), overrides: cfg.Overrides}
+	m.envelope = from.Address
+	m.domain = "localhost"
+	if _, d, ok := strings.Cut(from.Address, "@"); ok && d != "" {
+		m.domain = d
+	}
+	if cfg.SMTP != "" {
+		if m.server, err = parseSMTP(cfg.SMTP); err != nil {
+			return nil, err
+		}
+	}
+	if m.overrides == nil && cfg.Store.Dir() != "" {
+		dir := filepath.Join(cfg.Store.Dir(), "templates", "mail")
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("mail templates: %w", err)
+		}
+		m.overrides = os.DirFS(dir)
+	}
+	return m, nil
+}
+
+// poke wakes the sender without waiting.
+func (m *Mailer) poke() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// QueueWelcome queues the welcome mail of a user with an email: their login name, the
+// tenant's name, their extensions and (made when sent) a one-time link to set their
+// password, in their language. It never waits for SMTP.
+func (m *Mailer) QueueWelcome(tenant, userID string) error {
+	var om store.OutMail
+	err := m.st.View(func(tx *store.Tx) error {
+		u, err := tx.User(tenant, userID)
+		if err != nil {
+			return err
+		}
+		if u.Email == "" {
+			return fmt.Errorf("user %s has no email: %w", userID, store.ErrInvalid)
+		}
+		t, err := tx.Tenant(tenant)
+		if err != nil {
+			return err
+		}
+		tmpl, lang, err := m.loadTemplate("welcome", chooseLanguage(tx, u, t))
+		if err != nil {
+			return err
+		}
+		name := t.Name
+		if name == "" {
+			name = t.Slug
+		}
+		subject, body, err := render(tmpl, welcomeData{
+			FirstName: u.FirstName, LastName: u.LastName, Name: u.DisplayName(), Login: u.Email,
+			Tenant: name, TenantSlug: t.Slug, Extensions: u.Extensions, Link: linkMarker,
+			ValidHours: int(m.cfg.LinkValid / time.Hour),
+		})
+		if err != nil {
+			return err
+		}
+		om = store.OutMail{Tenant: tenant, UserID: u.ID, Kind: "welcome", Language: lang,
+			To: u.Email, Subject: subject, Body: body}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Lazily durable: a CSV import queues thousands of these, one per row, and must not
+	// wait for a disk sync each; a power cut in that instant loses a mail an admin can
+	// resend, never a user.
+	err = m.st.UpdateLazy(func(tx *store.Tx) error {
+		var err error
+		om, err = tx.QueueMail(om)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	m.log.Info("mail queued", "tenant", tenant, "user", userID, "kind", "welcome", "id", om.ID)
+	m.poke()
+	return nil
+}
+
+// Outbox lists a tenant's mail not yet handed to an SMTP server, oldest first. Bodies
+// show where the link will go, never a token.
+func (m *Mailer) Outbox(tenant, cursor string, limit int) (any, string, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	var items []store.OutMail
+	err := m.st.View(func(tx *store.Tx) error {
+		var err error
+		items, err = tx.Outbox(tenant, cursor, limit+1)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(items) > limit {
+		items = items[:limit]
+		next = items[limit-1].ID
+	}
+	for i := range items {
+		items[i].Body = strings.ReplaceAll(items[i].Body, linkMarker, linkShown)
+	}
+	if items == nil {
+		items = []store.OutMail{}
+	}
+	return items, next, nil
+}
