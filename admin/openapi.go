@@ -17,13 +17,20 @@ type opDoc struct {
 	status                string
 	public                bool
 	query                 []string
+	// more lists answers beyond errorStatuses (status: description), e.g. 410 Gone.
+	more map[string]string
+	// optionalBody: the JSON body may be left out.
+	optionalBody bool
 }
 
 var operations = []opDoc{
 	{method: "GET", path: "/api/v1/openapi.json", summary: "This document", answer: "Object", status: "200", public: true},
 	{method: "POST", path: "/api/v1/auth/login", summary: "Log in with email and password", body: "Login", answer: "Session", status: "200", public: true},
-	{method: "POST", path: "/api/v1/auth/set-password", summary: "Set a password with a one-time link from a mail; 410 when used or expired", body: "SetPassword", answer: "Object", status: "200", public: true},
+	{method: "POST", path: "/api/v1/auth/set-password", summary: "Set a password with a one-time link from a welcome or reset mail (valid 72 h, single use); 410 when used, expired or unknown", body: "SetPassword", answer: "Object", status: "200", public: true,
+		more: map[string]string{"410": "The link was used, has expired or is unknown; ask for a new one"}},
 	{method: "POST", path: "/api/v1/tenants/{slug}/users/{id}/welcome", summary: "Queue the welcome mail again, with a new link (users.manage)", answer: "Object", status: "202"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/users/{id}/reset-password", summary: "Reset another user's password (users.manage): the old one stops working and their sessions end; the new one is shown once (200), or with {\"mail\":true} a reset mail with a one-time set-password link is queued and no password is answered (202; 409 without an email)", body: "ResetPassword", answer: "ResetAnswer", status: "200", optionalBody: true,
+		more: map[string]string{"202": "Reset; the reset mail is queued"}},
 	{method: "POST", path: "/api/v1/auth/logout", summary: "End this session", status: "204"},
 	{method: "POST", path: "/api/v1/auth/view-as", summary: "Get a session acting as another user (users.view_as)", body: "ViewAs", answer: "Session", status: "201"},
 	{method: "GET", path: "/api/v1/me", summary: "The acting user and effective permissions", answer: "User", status: "200"},
@@ -145,12 +152,17 @@ func schemas() map[string]any {
 		perms = append(perms, p)
 	}
 	return map[string]any{
-		"Error":        obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str, "field": str}, "code", "message")}, "error"),
-		"Role":         map[string]any{"type": "string", "enum": roles},
-		"Permission":   map[string]any{"type": "string", "enum": perms},
-		"Object":       anyObj,
-		"Login":        obj(map[string]any{"email": str, "password": str, "tenant": str}, "email", "password"),
-		"SetPassword":  obj(map[string]any{"token": str, "password": str}, "token", "password"),
+		"Error":       obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str, "field": str}, "code", "message")}, "error"),
+		"Role":        map[string]any{"type": "string", "enum": roles},
+		"Permission":  map[string]any{"type": "string", "enum": perms},
+		"Object":      anyObj,
+		"Login":       obj(map[string]any{"email": str, "password": str, "tenant": str}, "email", "password"),
+		"SetPassword": obj(map[string]any{"token": str, "password": str}, "token", "password"),
+		"ResetPassword": obj(map[string]any{"mail": map[string]any{"type": "boolean", "default": false,
+			"description": "mail the user a one-time link instead of answering a password"}}),
+		"ResetAnswer": map[string]any{"type": "object", "properties": map[string]any{"id": str,
+			"password": map[string]any{"type": "string", "description": "the new password, shown once (without mail)"},
+			"queued":   boolean, "to": map[string]any{"type": "string", "description": "where the reset mail goes (with mail)"}}},
 		"ViewAs":       obj(map[string]any{"tenant": str, "user_id": str}, "user_id"),
 		"Session":      obj(map[string]any{"token": str, "expires": stamp, "user": ref("User")}, "token", "user"),
 		"User":         map[string]any{"type": "object", "properties": user},
@@ -242,7 +254,7 @@ func buildOpenAPI() map[string]any {
 			bin := map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"image/jpeg": bin, "image/png": bin}}
 		default:
-			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(op.body)}}}
+			o["requestBody"] = map[string]any{"required": !op.optionalBody, "content": map[string]any{"application/json": map[string]any{"schema": ref(op.body)}}}
 		}
 		resp := map[string]any{}
 		switch op.answer {
@@ -257,6 +269,13 @@ func buildOpenAPI() map[string]any {
 		}
 		for code, desc := range errorStatuses {
 			resp[code] = map[string]any{"description": desc, "content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
+		}
+		for code, desc := range op.more {
+			schema := ref("Error")
+			if code[0] == '2' {
+				schema = ref(op.answer)
+			}
+			resp[code] = map[string]any{"description": desc, "content": map[string]any{"application/json": map[string]any{"schema": schema}}}
 		}
 		o["responses"] = resp
 		if op.public {

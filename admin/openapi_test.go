@@ -53,3 +53,42 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPIDocumentsLinksAndResets: the set-password link's 410 (used twice, late or
+// unknown) and the reset route's two answers (shown once 200, mailed 202) are in the
+// document, with the mail flag in the reset body.
+func TestOpenAPIDocumentsLinksAndResets(t *testing.T) {
+	e := newEnv(t)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses   map[string]json.RawMessage `json:"responses"`
+			RequestBody struct {
+				Required bool `json:"required"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+		Comp struct {
+			Schemas map[string]struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(e.must(200, "", "GET", "/api/v1/openapi.json", nil).body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	sp := doc.Paths["/api/v1/auth/set-password"]["post"]
+	if r, ok := sp.Responses["410"]; !ok || !strings.Contains(string(r), "Error") {
+		t.Errorf("set-password does not document 410: %v", sp.Responses)
+	}
+	rp := doc.Paths["/api/v1/tenants/{slug}/users/{id}/reset-password"]["post"]
+	for _, code := range []string{"200", "202", "403", "409", "503"} {
+		if _, ok := rp.Responses[code]; !ok {
+			t.Errorf("reset-password does not document %s", code)
+		}
+	}
+	if rp.RequestBody.Required {
+		t.Error("reset-password body documented as required; it may be left out")
+	}
+	if _, ok := doc.Comp.Schemas["ResetPassword"].Properties["mail"]; !ok {
+		t.Error("ResetPassword schema has no mail member")
+	}
+}

@@ -500,3 +500,74 @@ func FuzzUploadNames(f *testing.F) {
 		}
 	})
 }
+
+// yealinkKey reads one "key = value" line of a Yealink config.
+func yealinkKey(cfg, key string) string {
+	for _, line := range strings.Split(cfg, "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == key {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// TestDepartmentSettingsReachPhones (issue 7 point 5): a department's language and time
+// zone are inherited by members without their own, and a change made through the API is
+// in the very next config fetch (the provisioner re-renders on the change event); a
+// member's own language still wins. Regenerating SIP credentials (point 7) re-provisions
+// the same way.
+func TestDepartmentSettingsReachPhones(t *testing.T) {
+	pe := newProvEnv(t)
+	tok := pe.adminToken()
+	dept := pe.must(201, tok, "POST", "/api/v1/tenants/default/departments",
+		map[string]any{"name": "Verkoop", "language": "nl", "timezone": "Europe/Amsterdam"}).json(t)["id"].(string)
+	member := pe.must(201, tok, "POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Dirk", "last_name": "Dept",
+		"department_id": dept, "extensions": []string{"311"}}).json(t)["id"].(string)
+	own := pe.must(201, tok, "POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Olga", "last_name": "Own",
+		"department_id": dept, "language": "fr", "timezone": "Asia/Tokyo", "extensions": []string{"312"}}).json(t)["id"].(string)
+	const macMember, macOwn = "001565000311", "001565000312"
+	pe.must(201, tok, "POST", "/api/v1/tenants/default/phones", map[string]any{"mac": macMember, "model": "T46U", "user_id": member})
+	pe.must(201, tok, "POST", "/api/v1/tenants/default/phones", map[string]any{"mac": macOwn, "model": "T46U", "user_id": own})
+
+	get := func(mac string) string {
+		t.Helper()
+		st, cfg := pe.fetch(mac + ".cfg")
+		if st != 200 {
+			t.Fatalf("fetch %s: %d %s", mac, st, cfg)
+		}
+		return cfg
+	}
+	cfg := get(macMember)
+	if yealinkKey(cfg, "lang.gui") != "Dutch" || yealinkKey(cfg, "local_time.time_zone") != "+1" {
+		t.Fatalf("member of a Dutch department in Amsterdam:\n%s", cfg)
+	}
+	ownBefore := get(macOwn)
+	if yealinkKey(ownBefore, "lang.gui") != "French" || yealinkKey(ownBefore, "local_time.time_zone") != "+9" {
+		t.Fatalf("member with their own language and zone:\n%s", ownBefore)
+	}
+
+	// The department changes: the member's next fetch follows, at once.
+	pe.must(200, tok, "PATCH", "/api/v1/tenants/default/departments/"+dept, map[string]any{"language": "de", "timezone": "America/New_York"})
+	cfg = get(macMember)
+	if yealinkKey(cfg, "lang.gui") != "German" || yealinkKey(cfg, "lang.wui") != "German" || yealinkKey(cfg, "local_time.time_zone") != "-5" {
+		t.Errorf("after the department changed to de, New York:\n%s", cfg)
+	}
+	if got := get(macOwn); got != ownBefore {
+		t.Errorf("a member with their own settings changed with the department:\n%s", got)
+	}
+	// Cleared on the department: the tenant's defaults (en, UTC) again.
+	pe.must(200, tok, "PATCH", "/api/v1/tenants/default/departments/"+dept, map[string]any{"language": "", "timezone": ""})
+	cfg = get(macMember)
+	if yealinkKey(cfg, "lang.gui") != "English" || yealinkKey(cfg, "local_time.time_zone") != "+0" {
+		t.Errorf("after the department's settings were cleared:\n%s", cfg)
+	}
+
+	// New SIP credentials are in the next fetch.
+	before := yealinkKey(cfg, "account.1.password")
+	ext := pe.must(200, tok, "POST", "/api/v1/tenants/default/users/"+member+"/sip-credentials", nil).json(t)["items"].([]any)[0].(map[string]any)
+	cfg = get(macMember)
+	if after := yealinkKey(cfg, "account.1.password"); after == before || after != ext["sip_password"] ||
+		yealinkKey(cfg, "account.1.auth_name") != ext["sip_username"] {
+		t.Errorf("regenerated credentials not provisioned: before %q, answer %v, config:\n%s", before, ext, cfg)
+	}
+}

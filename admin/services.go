@@ -30,8 +30,10 @@ type Outbox interface {
 	Outbox(tenant, cursor string, limit int) (items any, nextCursor string, err error)
 }
 
-// Welcomer queues a welcome mail for a new user with an email (package mail). Nil: no
-// mail is queued.
+// Welcomer queues mail with a one-time set-password link for a user with an email
+// (package mail): the welcome mail of a new user, and the reset mail after an admin reset
+// their password. Nil: no welcome mail is queued, and a reset cannot be mailed (503).
 type Welcomer interface {
 	QueueWelcome(tenant, userID string) error
+	QueueReset(tenant, userID string) error
 }

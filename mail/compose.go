@@ -36,7 +36,7 @@ const linkMarker = "[[dialtone-set-password-link]]"
 // linkShown replaces the marker when the outbox is listed.
 const linkShown = "[one-time link, made when the mail is sent]"
 
-// welcomeData is what a welcome template sees.
+// welcomeData is what a welcome or reset template sees.
 type welcomeData struct {
 	FirstName, LastName, Name string
 	Login                     string // the email the user logs in with

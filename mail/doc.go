@@ -1,7 +1,8 @@
 // Package mail owns the mail Dialtone sends: the welcome mail a new user with an email
-// gets (login name, tenant, extensions and a one-time link to set their password), its
-// templates per language, the outbox it waits in, and the sender that hands it to an SMTP
-// server.
+// gets (login name, tenant, extensions and a one-time link to set their password), the
+// reset mail an admin sends instead of showing a reset password (login name and the same
+// kind of link), their templates per language, the outbox they wait in, and the sender
+// that hands them to an SMTP server.
 //
 // It is a package of its own because it is a service with its own life: mail is queued
 // in the store by the API (which never waits for SMTP) and sent by Run in the background,

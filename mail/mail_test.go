@@ -52,6 +52,7 @@ func (s *syncBuffer) String() string {
 // and Outbox, and the mailer's Run going.
 type env struct {
 	t      *testing.T
+	clock  *clock
 	st     *store.Store
 	m      *mail.Mailer
 	base   string
@@ -61,9 +62,28 @@ type env struct {
 	done   chan error
 }
 
+// clock is the store's clock, moved on by tests (links that expire).
+type clock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
+}
+
 func newEnv(t *testing.T, cfg mail.Config) *env {
 	t.Helper()
-	st, err := store.Open(store.Options{})
+	clk := &clock{}
+	st, err := store.Open(store.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +130,7 @@ func newEnv(t *testing.T, cfg mail.Config) *env {
 	apiDone, done := make(chan error, 1), make(chan error, 1)
 	go func() { apiDone <- api.Serve(ctx, ln) }()
 	go func() { done <- m.Run(ctx) }()
-	e := &env{t: t, st: st, m: m, base: "http://" + ln.Addr().String(), logs: logs, cancel: cancel, done: done}
+	e := &env{t: t, clock: clk, st: st, m: m, base: "http://" + ln.Addr().String(), logs: logs, cancel: cancel, done: done}
 	t.Cleanup(func() {
 		cancel()
 		<-apiDone

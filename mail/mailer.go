@@ -46,7 +46,7 @@ type Config struct {
 }
 
 // Mailer queues mail in the store and sends it. It satisfies admin.Outbox and
-// admin.Welcomer; Run is its service.
+// admin.Welcomer (welcome and reset mails); Run is its service.
 type Mailer struct {
 	cfg       Config
 	st        *store.Store
@@ -123,6 +123,26 @@ func (m *Mailer) poke() {
 // tenant's name, their extensions and (made when sent) a one-time link to set their
 // password, in their language. It never waits for SMTP.
 func (m *Mailer) QueueWelcome(tenant, userID string) error {
+	return m.queue(tenant, userID, KindWelcome)
+}
+
+// QueueReset queues the reset mail of a user with an email, after an admin reset their
+// password: their login name and (made when sent) a one-time link to choose a new one,
+// the same 72-hour single-use link as the welcome mail's, in their language. It never
+// waits for SMTP.
+func (m *Mailer) QueueReset(tenant, userID string) error {
+	return m.queue(tenant, userID, KindReset)
+}
+
+// The kinds of mail, each with its templates ({kind}.{lang}.txt); the kind is also the
+// purpose of the link the mail carries.
+const (
+	KindWelcome = "welcome"
+	KindReset   = "reset"
+)
+
+// queue renders a mail of kind for a user and puts it in the outbox.
+func (m *Mailer) queue(tenant, userID, kind string) error {
 	var om store.OutMail
 	err := m.st.View(func(tx *store.Tx) error {
 		u, err := tx.User(tenant, userID)
@@ -136,7 +156,7 @@ func (m *Mailer) QueueWelcome(tenant, userID string) error {
 		if err != nil {
 			return err
 		}
-		tmpl, lang, err := m.loadTemplate("welcome", chooseLanguage(tx, u, t))
+		tmpl, lang, err := m.loadTemplate(kind, chooseLanguage(tx, u, t))
 		if err != nil {
 			return err
 		}
@@ -152,7 +172,7 @@ func (m *Mailer) QueueWelcome(tenant, userID string) error {
 		if err != nil {
 			return err
 		}
-		om = store.OutMail{Tenant: tenant, UserID: u.ID, Kind: "welcome", Language: lang,
+		om = store.OutMail{Tenant: tenant, UserID: u.ID, Kind: kind, Language: lang,
 			To: u.Email, Subject: subject, Body: body}
 		return nil
 	})
@@ -170,7 +190,7 @@ func (m *Mailer) QueueWelcome(tenant, userID string) error {
 	if err != nil {
 		return err
 	}
-	m.log.Info("mail queued", "tenant", tenant, "user", userID, "kind", "welcome", "id", om.ID)
+	m.log.Info("mail queued", "tenant", tenant, "user", userID, "kind", kind, "id", om.ID)
 	m.poke()
 	return nil
 }

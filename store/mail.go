@@ -25,7 +25,7 @@ type OutMail struct {
 	ID          string    `json:"id"`
 	Tenant      string    `json:"tenant"`
 	UserID      string    `json:"user_id,omitempty"`
-	Kind        string    `json:"kind"` // "welcome"
+	Kind        string    `json:"kind"` // "welcome", "reset"
 	Language    string    `json:"language,omitempty"`
 	To          string    `json:"to"`
 	Subject     string    `json:"subject"`

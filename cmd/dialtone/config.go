@@ -43,7 +43,7 @@ func (c *Config) options() []option {
 		{"public-host", "DIALTONE_PUBLIC_HOST", "", "host name or address written into phone configs (default: first non-loopback address)", &c.PublicHost, false},
 		{"admin-password", "DIALTONE_ADMIN_PASSWORD", "", "password of the first System Owner, used only when the store is empty (default: random, printed once)", &c.AdminPassword, true},
 		{"smtp", "DIALTONE_SMTP", "", "smtp://[user:pass@]host:port or smtps://; empty: mail waits in the outbox", &c.SMTP, true},
-		{"mail-from", "DIALTONE_MAIL_FROM", "", "sender of welcome mails (default dialtone@{public-host})", &c.MailFrom, false},
+		{"mail-from", "DIALTONE_MAIL_FROM", "", "sender of welcome and reset mails (default dialtone@{public-host})", &c.MailFrom, false},
 		{"trusted-proxy", "DIALTONE_TRUSTED_PROXY", "", "comma-separated proxy addresses whose X-Forwarded-For is trusted", &c.TrustedProxy, false},
 		{"log-level", "DIALTONE_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel, false},
 	}

@@ -94,7 +94,11 @@ func (m *Main) handleControl(ctx context.Context, c net.Conn) {
 			fmt.Fprintf(w, "error short body\n")
 			return
 		}
-		res, err := runImport(ctx, m.store, fields[1], body, fields[2] == "1", nil)
+		var mailer welcomer
+		if m.mailer != nil {
+			mailer = m.mailer
+		}
+		res, err := runImport(ctx, m.store, mailer, fields[1], body, fields[2] == "1", nil)
 		writeImportAnswer(w, res, err)
 	default:
 		fmt.Fprintf(w, "error unknown command %q\n", fields[0])

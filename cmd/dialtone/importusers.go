@@ -8,11 +8,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/dialtone/dialtone/mail"
 	"github.com/dialtone/dialtone/store"
 	"github.com/dialtone/dialtone/userimport"
 )
@@ -37,8 +39,8 @@ func importUsersCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var res userimport.Result
-	if c, ok := dialControl(*data); ok { // serve runs: it imports
+	var res importAnswer
+	if c, ok := dialControl(*data); ok { // serve runs: it imports and queues the mail
 		defer c.Close()
 		dryFlag := "0"
 		if *dry {
@@ -72,7 +74,13 @@ func importUsersCommand(args []string, stdout, stderr io.Writer) error {
 		if created && generated != "" {
 			fmt.Fprintf(stdout, "new store: admin login %s, password %s (shown once)\n", store.BootstrapAdminEmail, generated)
 		}
-		res, err = runImport(context.Background(), st, *tenant, body, *dry, userimport.ProgressBar(stderr))
+		// Without serve there is no mailer running: the welcome mails go into the store's
+		// outbox, from which serve sends them (with --smtp) when it next runs.
+		mailer, err := mail.New(mail.Config{Store: st, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		if err != nil {
+			return err
+		}
+		res, err = runImport(context.Background(), st, mailer, *tenant, body, *dry, userimport.ProgressBar(stderr))
 		if err != nil && len(res.Errors) == 0 {
 			return err
 		}
@@ -80,12 +88,45 @@ func importUsersCommand(args []string, stdout, stderr io.Writer) error {
 	return reportImport(stdout, res, *dry)
 }
 
-func runImport(_ context.Context, st *store.Store, tenant string, body []byte, dry bool, progress func(done, total int)) (userimport.Result, error) {
-	return userimport.Import(st, tenant, bytes.NewReader(body), userimport.Options{DryRun: dry, Progress: progress,
-		Actor: userimport.Actor{Source: "cli"}})
+// importAnswer is an import's result and how many welcome mails it queued; it is also
+// the control socket's answer.
+type importAnswer struct {
+	userimport.Result
+	MailsQueued int `json:"mails_queued"`
+	// MailErrors says, per user whose welcome mail could not be queued, why (the user is
+	// imported all the same; an admin resends with POST …/users/{id}/welcome).
+	MailErrors []string `json:"mail_errors,omitempty"`
 }
 
-func writeImportAnswer(w io.Writer, res userimport.Result, err error) {
+// welcomer queues welcome mails (the mailer of serve, or one over the store offline).
+type welcomer interface {
+	QueueWelcome(tenant, userID string) error
+}
+
+// runImport imports, and after a real (not dry) import queues a welcome mail for every
+// row with an email, as the API's import does (ROLES.md). A mail that cannot be queued
+// is reported in MailErrors; the users stay imported.
+func runImport(_ context.Context, st *store.Store, mailer welcomer, tenant string, body []byte, dry bool, progress func(done, total int)) (importAnswer, error) {
+	res, err := userimport.Import(st, tenant, bytes.NewReader(body), userimport.Options{DryRun: dry, Progress: progress,
+		Actor: userimport.Actor{Source: "cli"}})
+	ans := importAnswer{Result: res}
+	if err != nil || dry || mailer == nil {
+		return ans, err
+	}
+	for _, u := range res.Users {
+		if u.Email == "" {
+			continue
+		}
+		if err := mailer.QueueWelcome(tenant, u.ID); err != nil {
+			ans.MailErrors = append(ans.MailErrors, fmt.Sprintf("line %d (%s): welcome mail not queued: %v", u.Line, u.Email, err))
+			continue
+		}
+		ans.MailsQueued++
+	}
+	return ans, nil
+}
+
+func writeImportAnswer(w io.Writer, res importAnswer, err error) {
 	if err != nil && len(res.Errors) == 0 {
 		fmt.Fprintf(w, "error %s\n", err)
 		return
@@ -96,7 +137,7 @@ func writeImportAnswer(w io.Writer, res userimport.Result, err error) {
 
 // reportImport prints warnings, errors and the created users (with the secrets generated
 // for them, once) and fails when any row failed.
-func reportImport(w io.Writer, res userimport.Result, dry bool) error {
+func reportImport(w io.Writer, res importAnswer, dry bool) error {
 	for _, x := range res.Warnings {
 		fmt.Fprintf(w, "warning: line %d, column %s: %s\n", x.Line, x.Column, x.Message)
 	}
@@ -118,6 +159,12 @@ func reportImport(w io.Writer, res userimport.Result, dry bool) error {
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", u.Line, u.Name, u.Email, strings.Join(u.Extensions, " "), u.PIN, u.Password)
 		}
 		tw.Flush()
+		for _, e := range res.MailErrors {
+			fmt.Fprintf(w, "warning: %s\n", e)
+		}
+		if res.MailsQueued > 0 {
+			fmt.Fprintf(w, "%d welcome mails queued (sent by serve with --smtp; GET …/outbox lists them)\n", res.MailsQueued)
+		}
 	}
 	return nil
 }

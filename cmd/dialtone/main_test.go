@@ -36,9 +36,18 @@ type e2e struct {
 
 func startMain(t *testing.T) *e2e {
 	t.Helper()
-	data := t.TempDir()
+	return startMainOn(t, t.TempDir(), nil)
+}
+
+// startMainOn runs Main on the data directory data (which may hold a store already),
+// with the test configuration changed by mutate when given.
+func startMainOn(t *testing.T, data string, mutate func(*Config)) *e2e {
+	t.Helper()
 	cfg := Config{Data: data, HTTP: "127.0.0.1:0", TFTP: "127.0.0.1:0", SIP: "127.0.0.1:0",
 		LDAP: "127.0.0.1:0", PublicHost: "127.0.0.1", AdminPassword: testAdminPassword, LogLevel: "warn"}
+	if mutate != nil {
+		mutate(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	m, err := NewMain(cfg, log, io.Discard)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dialtone/dialtone/mail"
 	"github.com/dialtone/dialtone/metrics"
 	"github.com/dialtone/dialtone/store"
 )
@@ -36,6 +37,10 @@ type Main struct {
 	sipLn   net.Listener
 	ldapLn  net.Listener
 	control net.Listener
+
+	// mailer queues and sends mail (welcome mails of users imported through the control
+	// socket too).
+	mailer *mail.Mailer
 
 	// Addrs are the addresses actually bound, by service name.
 	Addrs map[string]string

@@ -96,5 +96,6 @@ func (m *Main) wireMail() (*mail.Mailer, error) {
 		return nil, err
 	}
 	m.services = append(m.services, service{name: "mail", serve: mailer.Run})
+	m.mailer = mailer
 	return mailer, nil
 }
