@@ -37,3 +37,17 @@ func TestOnRequestAndSIPRegeneration(t *testing.T) {
 	}
 	e.must(403, e.session(u), "POST", "/api/v1/tenants/default/users/"+u.ID+"/sip-credentials", nil)
 }
+
+// A system admin may regenerate users' SIP credentials, never those of a system owner.
+func TestSIPRegenerationNotAboveOwnRole(t *testing.T) {
+	e := newEnv(t)
+	manager := e.user("default", store.RoleSystemAdmin, "")
+	owner := e.user("default", store.RoleSystemOwner, "", func(in *store.NewUser) { in.Extensions = []string{"402"} })
+	user := e.user("default", store.RoleUser, "", func(in *store.NewUser) { in.Extensions = []string{"403"} })
+	before, _ := e.st.Extension("default", "402")
+	e.must(403, e.session(manager), "POST", "/api/v1/tenants/default/users/"+owner.ID+"/sip-credentials", nil)
+	if after, _ := e.st.Extension("default", "402"); after.SIPUsername != before.SIPUsername {
+		t.Error("the owner's SIP credentials changed after a refusal")
+	}
+	e.must(200, e.session(manager), "POST", "/api/v1/tenants/default/users/"+user.ID+"/sip-credentials", nil)
+}

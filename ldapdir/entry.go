@@ -130,10 +130,19 @@ func personNDN(slug, id string) string {
 	return "uid=" + normCaseIgnore(id) + ",ou=people,o=" + strings.ToLower(slug) + "," + suffix
 }
 
+// personClassAttr holds the objectClass values shared by every person entry (read only).
+var personClassAttr = func() *entry {
+	e := &entry{}
+	e.set(aObjectClass, "top", "person", "organizationalPerson", "inetOrgPerson")
+	return e
+}()
+
 func personEntry(slug string, p *Person) *entry {
 	e := newEntry(kindPerson, personDN(slug, p.ID), personNDN(slug, p.ID), "inetOrgPerson", false)
 	e.person = p
-	e.set(aObjectClass, "top", "person", "organizationalPerson", "inetOrgPerson")
+	// Every person has the same classes: one shared copy, not 100,000.
+	e.vals[aObjectClass], e.norm[aObjectClass], e.enc[aObjectClass] =
+		personClassAttr.vals[aObjectClass], personClassAttr.norm[aObjectClass], personClassAttr.enc[aObjectClass]
 	e.set(aUID, p.ID)
 	e.set(aCN, p.Name())
 	sn := p.LastName

@@ -89,7 +89,7 @@ func New(cfg Config) (*Mailer, error) {
 		return nil, fmt.Errorf("mail-from %q: not an address", cfg.From)
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	m := &Mailer{cfg: cfg, st: cfg.Store, log: cfg.Logger.With("svc", "mail"), from: from.String(),
+	m := &Mailer{cfg: cfg, st: cfg.Store, log: cfg.Logger, from: from.String(),
 		wake: make(chan struct{}, 1), overrides: cfg.Overrides}
 	m.envelope = from.Address
 	m.domain = "localhost"
