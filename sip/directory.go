@@ -41,10 +41,17 @@ func (d StoreDirectory) Phone(mac string) (store.Phone, []string, error) {
 		if p.GuestUsername != "" {
 			names = append(names, p.GuestUsername)
 		}
-		if p.UserID == "" {
+		uid := p.UserID
+		if p.Flex {
+			// The flex desk keeps who is logged in as a session, not on the phone.
+			if s, err := tx.Flex(p.Tenant, p.MAC); err == nil && s.UserID != "" {
+				uid = s.UserID
+			}
+		}
+		if uid == "" {
 			return nil
 		}
-		u, err := tx.User(p.Tenant, p.UserID)
+		u, err := tx.User(p.Tenant, uid)
 		if err != nil {
 			return nil // the user is gone: only the guest account remains
 		}
@@ -58,8 +65,17 @@ func (d StoreDirectory) Phone(mac string) (store.Phone, []string, error) {
 	return p, names, err
 }
 
+// UserPhones gives the phones assigned to the user and the flex phones they are logged
+// in at.
 func (d StoreDirectory) UserPhones(tenant, userID string) (macs []string, err error) {
-	err = d.S.View(func(tx *store.Tx) error { macs, err = tx.UserPhones(tenant, userID); return err })
+	err = d.S.View(func(tx *store.Tx) error {
+		if macs, err = tx.UserPhones(tenant, userID); err != nil {
+			return err
+		}
+		flex, err := tx.UserFlexPhones(tenant, userID)
+		macs = append(macs, flex...)
+		return err
+	})
 	return macs, err
 }
 

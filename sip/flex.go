@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,6 +95,12 @@ func (s *Server) invite(req *sip.Request, in *inbound, w *replyWriter) {
 	}
 	dialled := req.Recipient.User
 	code, isCode := ParseFlexCode(dialled)
+	if !isCode && strings.HasPrefix(dialled, "*55") {
+		// A login code with letters, empty parts or overlong digits: the same words as a
+		// wrong PIN, so nothing tells a mistyped code from a wrong one.
+		in.send(w.simple(403, "Wrong extension or PIN"))
+		return
+	}
 	if !isCode {
 		// A guest account may dial only flex codes and the tenant's emergency numbers.
 		if cred.GuestMAC != "" && !slices.Contains(t.emergency, dialled) {

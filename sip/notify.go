@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,20 +54,20 @@ func (s *Server) Resync(ctx context.Context, mac string) error {
 
 // phoneBindings finds the bindings of a phone: those of the SIP accounts it registers
 // with, narrowed to the ones that name its MAC (or come from its last address) when the
-// account is shared by several phones.
+// account is shared by several phones. A binding that names the phone's MAC counts
+// whatever its account: a flex phone just logged out still registers the user's line
+// until it fetches its guest config.
 func (s *Server) phoneBindings(mac string) ([]Binding, error) {
 	p, usernames, err := s.cfg.Directory.Phone(mac)
 	if err != nil {
 		return nil, fmt.Errorf("phone %s: %w", mac, err)
 	}
 	var all []Binding
-	for _, u := range usernames {
-		s.bindings.each(p.Tenant, func(b Binding) {
-			if b.Username == u {
-				all = append(all, b)
-			}
-		})
-	}
+	s.bindings.each(p.Tenant, func(b Binding) {
+		if b.MAC == mac || slices.Contains(usernames, b.Username) {
+			all = append(all, b)
+		}
+	})
 	var mine []Binding
 	lastIP := ""
 	if ap, err := netip.ParseAddrPort(p.LastAddr); err == nil {
