@@ -101,7 +101,11 @@ func (s *Server) authenticate(ctx context.Context, name, password string) (ident
 		}
 	case refPerson:
 		e := snap.personByID(ref.rest)
-		if e != nil && s.checkPassword(ctx, slug, e.person.ID, password) {
+		if e == nil {
+			s.checkPassword(ctx, slug, "", password) // as long as for a person who exists
+			return identity{}, false
+		}
+		if s.checkPassword(ctx, slug, e.person.ID, password) {
 			return identity{kind: user, tenant: slug, dn: e.dn}, true
 		}
 	}
@@ -109,16 +113,21 @@ func (s *Server) authenticate(ctx context.Context, name, password string) (ident
 }
 
 func (s *Server) authenticateMail(ctx context.Context, addr, password string) (identity, bool) {
+	found := false
 	for _, slug := range s.dir.Tenants() {
 		snap := s.dir.snapshot(slug)
 		if snap == nil {
 			continue
 		}
 		for _, e := range snap.personByMail(addr) {
+			found = true
 			if s.checkPassword(ctx, snap.tenant.Slug, e.person.ID, password) {
 				return identity{kind: user, tenant: snap.tenant.Slug, dn: e.dn}, true
 			}
 		}
+	}
+	if !found {
+		s.checkPassword(ctx, "", "", password) // as long as for an address that exists
 	}
 	return identity{}, false
 }

@@ -1,8 +1,10 @@
 package ldapdir
 
 import (
+	"context"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,5 +187,42 @@ func TestBindThrottle(t *testing.T) {
 	f.offset.Store(int64(bindLockout + time.Second))
 	if err := c.Bind(f.pbDN, f.pbPass); err != nil {
 		t.Errorf("after lock-out: %v", err)
+	}
+}
+
+// checkCounter is the store's own Authenticator, counting the password checks it makes.
+type checkCounter struct {
+	StoreAuth
+	mu    sync.Mutex
+	calls int
+}
+
+func (c *checkCounter) CheckPassword(ctx context.Context, tenant, userID, password string) (bool, error) {
+	c.mu.Lock()
+	c.calls++
+	c.mu.Unlock()
+	return c.StoreAuth.CheckPassword(ctx, tenant, userID, password)
+}
+
+// A bind for a person or address that does not exist still costs a password check, so
+// the time a wrong bind takes does not tell which people exist.
+func TestUnknownBindCostsACheck(t *testing.T) {
+	auth := &checkCounter{}
+	f := newFixture(t, Options{Auth: auth})
+	auth.StoreAuth = StoreAuth{f.st}
+	for _, dn := range []string{"uid=nobody,ou=people,o=acme,dc=dialtone", "nobody@acme.test",
+		"uid=" + f.ids["Anna"] + ",ou=people,o=acme,dc=dialtone"} {
+		before := auth.calls
+		c := f.dial(t)
+		_, err := c.SimpleBind(&ldap.SimpleBindRequest{Username: dn, Password: "wrong-password-1"})
+		c.Close()
+		if resultCode(err) != ldap.LDAPResultInvalidCredentials {
+			t.Errorf("%s: %v", dn, err)
+		}
+		auth.mu.Lock()
+		if auth.calls != before+1 {
+			t.Errorf("%s: %d password checks, want 1", dn, auth.calls-before)
+		}
+		auth.mu.Unlock()
 	}
 }

@@ -205,17 +205,16 @@ func (f *Follower) applyLocked(c store.Change) {
 // Authenticator.
 type StoreAuth struct{ Store *store.Store }
 
-// CheckPassword reports whether password is the user's login password.
+// CheckPassword reports whether password is the user's login password. For a user that
+// does not exist (userID "") or has no password it spends the time of a real check.
 func (a StoreAuth) CheckPassword(_ context.Context, tenant, userID, password string) (bool, error) {
 	u, err := a.Store.User(tenant, userID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.PasswordHash == "") {
+		a.Store.Secrets().SpendPasswordCheck(password)
 		return false, nil
 	}
 	if err != nil {
 		return false, err
-	}
-	if u.PasswordHash == "" {
-		return false, nil
 	}
 	return a.Store.Secrets().CheckPassword(password, u.PasswordHash), nil
 }

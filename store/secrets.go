@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -27,6 +28,9 @@ type Secrets struct {
 	pinKey []byte
 	pwKey  []byte
 	master []byte
+
+	decoyOnce sync.Once
+	decoy     string // a hash of nothing anyone knows (SpendPasswordCheck)
 }
 
 func loadSecrets(dir string) (*Secrets, error) {
@@ -136,6 +140,14 @@ func (s *Secrets) HashGeneratedPassword(pw string) string {
 	m := hmac.New(sha256.New, s.pwKey)
 	m.Write([]byte(pw))
 	return "hmac$" + hex.EncodeToString(m.Sum(nil))
+}
+
+// SpendPasswordCheck costs what checking a chosen password costs and matches nothing:
+// a login for a name that does not exist takes as long as one for a name that does, so
+// timing does not tell which names exist.
+func (s *Secrets) SpendPasswordCheck(pw string) {
+	s.decoyOnce.Do(func() { s.decoy = s.HashPassword(GeneratePassword()) })
+	s.CheckPassword(pw, s.decoy)
 }
 
 // CheckPassword verifies pw against a hash of either scheme, in constant time.
