@@ -72,7 +72,9 @@ func (s *Server) onChange(c store.Change) {
 			s.resync.add("m:" + c.ID)
 		}
 	case store.KindFlex:
-		s.resync.add("m:" + c.ID)
+		// Someone is waiting at this phone for their lines: no need to wait for a burst
+		// to settle (a login's changes arrive together, from one transaction).
+		s.resync.addSoon("m:"+c.ID, flexResyncDelay)
 	}
 }
 
@@ -109,6 +111,10 @@ func mapsEqual2(a, b map[string]map[string]string) bool {
 	return true
 }
 
+// flexResyncDelay is how long a flex login or logout waits before its check-sync NOTIFY:
+// long enough for the phone to take the final answer to its INVITE first.
+const flexResyncDelay = 20 * time.Millisecond
+
 // resyncQueue debounces check-sync work: every key (a phone "m:", a user's phones "u:",
 // a tenant's phones "t:") is sent once per burst of changes.
 type resyncQueue struct {
@@ -123,10 +129,14 @@ func newResyncQueue(s *Server, debounce time.Duration) *resyncQueue {
 	return &resyncQueue{s: s, debounce: debounce, due: make(map[string]time.Time), wake: make(chan struct{}, 1)}
 }
 
-func (q *resyncQueue) add(key string) {
+func (q *resyncQueue) add(key string) { q.addSoon(key, q.debounce) }
+
+// addSoon queues key to be sent after delay, or sooner if it is already due sooner.
+func (q *resyncQueue) addSoon(key string, delay time.Duration) {
+	at := time.Now().Add(delay)
 	q.mu.Lock()
-	if _, ok := q.due[key]; !ok {
-		q.due[key] = time.Now().Add(q.debounce)
+	if t, ok := q.due[key]; !ok || at.Before(t) {
+		q.due[key] = at
 	}
 	q.mu.Unlock()
 	select {
@@ -136,8 +146,8 @@ func (q *resyncQueue) add(key string) {
 }
 
 func (q *resyncQueue) run(ctx context.Context) {
-	tick := time.NewTicker(q.debounce / 3)
-	defer tick.Stop()
+	timer := time.NewTimer(q.debounce)
+	defer timer.Stop()
 	sem := make(chan struct{}, 32)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -145,20 +155,23 @@ func (q *resyncQueue) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-timer.C:
 		case <-q.wake:
-			continue
 		}
 		now := time.Now()
 		var ready []string
+		next := now.Add(q.debounce)
 		q.mu.Lock()
 		for k, t := range q.due {
 			if !t.After(now) {
 				ready = append(ready, k)
 				delete(q.due, k)
+			} else if t.Before(next) {
+				next = t
 			}
 		}
 		q.mu.Unlock()
+		timer.Reset(next.Sub(now)) // Go ≥ 1.23: no stale tick to drain
 		macs := map[string]bool{}
 		for _, k := range ready {
 			for _, m := range q.s.resolveTargets(k) {
