@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"maps"
 	"time"
 
@@ -28,6 +29,38 @@ type phoneView struct {
 	UserAgent string            `json:"user_agent,omitempty"`
 	Firmware  string            `json:"firmware,omitempty"`
 	Created   time.Time         `json:"created"`
+	// LoggedIn is who is flex-logged-in at the phone, since and until when (absent:
+	// nobody; until absent: no auto-logout).
+	LoggedIn *flexLoginView `json:"logged_in,omitempty"`
+}
+
+type flexLoginView struct {
+	UserID    string     `json:"user_id"`
+	Extension string     `json:"extension"`
+	Since     time.Time  `json:"since"`
+	Until     *time.Time `json:"until,omitempty"`
+	How       string     `json:"how"`
+	By        string     `json:"by,omitempty"`
+}
+
+// withFlexLogin adds who is logged in at a flex phone: one keyed read.
+func withFlexLogin(tx *store.Tx, p store.Phone, v *phoneView) error {
+	if !p.Flex {
+		return nil
+	}
+	s, err := tx.Flex(p.Tenant, p.MAC)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && s.UserID == "") {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	v.LoggedIn = &flexLoginView{UserID: s.UserID, Extension: s.Extension, Since: s.Since, How: s.How, By: s.By}
+	if !s.Until.IsZero() {
+		u := s.Until
+		v.LoggedIn.Until = &u
+	}
+	return nil
 }
 
 func (a *API) phoneView(p store.Phone, secrets bool) (phoneView, error) {
@@ -94,6 +127,9 @@ func (a *API) listPhones(r *request) (any, error) {
 					continue
 				}
 				v, err := a.phoneView(p, sc.can(store.PermPhonesManage))
+				if err == nil {
+					err = withFlexLogin(tx, p, &v)
+				}
 				if err != nil {
 					return err
 				}
@@ -133,8 +169,10 @@ func (a *API) getPhone(r *request) (any, error) {
 		if !phoneReach(tx, sc, p) {
 			return forbidden("this phone is not yours to see (phones.manage, or users.manage over its user)")
 		}
-		v, err = a.phoneView(p, sc.can(store.PermPhonesManage))
-		return err
+		if v, err = a.phoneView(p, sc.can(store.PermPhonesManage)); err != nil {
+			return err
+		}
+		return withFlexLogin(tx, p, &v)
 	})
 	return v, err
 }

@@ -73,4 +73,8 @@ func TestFlexPhoneGetsGuestLine(t *testing.T) {
 	if kv["account.1.auth_name"] != ph.GuestUsername || kv["account.1.password"] != pw || kv["account.2.enable"] != "0" {
 		t.Fatalf("guest line: %q %q", kv["account.1.auth_name"], kv["account.2.enable"])
 	}
+	// The label says what to do, in the tenant's language (acme speaks German).
+	if kv["account.1.label"] != "Flex — anmelden" {
+		t.Errorf("guest label %q, want the German for \"Flex — log in\"", kv["account.1.label"])
+	}
 }

@@ -3,6 +3,7 @@ package provision
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dialtone/dialtone/store"
 )
@@ -84,7 +85,7 @@ func (p *Provisioner) phoneProfile(t store.Tenant, ph store.Phone, mk Make, mode
 					return fmt.Errorf("guest password: %w", err)
 				}
 				pr.Guest = true
-				pr.Lines = []Line{{Extension: "", DisplayName: "Flex", Label: "Flex login", UserName: ph.GuestUsername,
+				pr.Lines = []Line{{Extension: "", DisplayName: "Flex", Label: flexGuestLabel(t.Language), UserName: ph.GuestUsername,
 					AuthUser: ph.GuestUsername, Password: pw, Domain: t.SIPDomain, Server: p.cfg.PublicHost,
 					Port: p.cfg.SIPPort, Transport: "udp", Expires: sipExpires}}
 			}
@@ -135,4 +136,24 @@ func firstOf(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// flexGuestLabel is the guest line's label on a flex phone nobody is logged in at, in
+// the tenant's language (INTERFACES.md: "Flex — log in").
+func flexGuestLabel(lang string) string {
+	base, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	base, _, _ = strings.Cut(base, "_")
+	switch base {
+	case "nl":
+		return "Flex — inloggen"
+	case "de":
+		return "Flex — anmelden"
+	case "fr":
+		return "Flex — connexion"
+	case "es":
+		return "Flex — iniciar sesión"
+	case "it":
+		return "Flex — accedi"
+	}
+	return "Flex — log in"
 }

@@ -206,7 +206,27 @@ func TestEndToEnd(t *testing.T) {
 	if userCfg["account.1.auth_name"] != keys["account.1.auth_name"] {
 		t.Errorf("after flex login the phone has %q, want Anna's %q", userCfg["account.1.auth_name"], keys["account.1.auth_name"])
 	}
+	// The phone shows who is logged in, since when and until when (default: 03:00 next).
+	var shown struct {
+		LoggedIn *struct {
+			UserID    string     `json:"user_id"`
+			Extension string     `json:"extension"`
+			Since     time.Time  `json:"since"`
+			Until     *time.Time `json:"until"`
+			How       string     `json:"how"`
+		} `json:"logged_in"`
+	}
+	e.call("GET", "/api/v1/tenants/default/phones/805ec0000002", nil, 200, &shown)
+	if li := shown.LoggedIn; li == nil || li.UserID != user.ID || li.Extension != "201" || li.How != "api" ||
+		time.Since(li.Since) > time.Minute || li.Until == nil || !li.Until.After(li.Since) || li.Until.Sub(li.Since) > 24*time.Hour {
+		t.Errorf("phone after login: %+v", shown.LoggedIn)
+	}
 	e.call("POST", "/api/v1/tenants/default/phones/805ec0000002/logout", nil, 200, nil)
+	shown.LoggedIn = nil
+	e.call("GET", "/api/v1/tenants/default/phones/805ec0000002", nil, 200, &shown)
+	if shown.LoggedIn != nil {
+		t.Errorf("phone after logout still shows %+v", shown.LoggedIn)
+	}
 
 	// Colleagues find Anna over LDAP with the phonebook account.
 	conn, err := ldap.DialURL("ldap://" + e.m.Addrs["ldap"])
