@@ -190,7 +190,7 @@ func (m *Mailer) queue(tenant, userID, kind string) error {
 	if err != nil {
 		return err
 	}
-	m.log.Info("mail queued", "tenant", tenant, "user", userID, "kind", kind, "id", om.ID)
+	m.log.Debug("mail queued", "tenant", tenant, "user", userID, "kind", kind, "id", om.ID)
 	m.poke()
 	return nil
 }
