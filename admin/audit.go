@@ -90,11 +90,8 @@ func (a *API) auditViewAsRequest(r *request) {
 // auditLog lists a tenant's audit events (reports.read). A department-scoped reader sees
 // the events about users of their departments.
 func (a *API) auditLog(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermReportsRead)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermReportsRead); err != nil {
 		return nil, err
 	}
 	limit, cursor, err := r.paging()

@@ -18,11 +18,8 @@ type deptPatch struct {
 
 // listDepartments: GET …/departments (directory.read).
 func (a *API) listDepartments(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermDirectoryRead)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermDirectoryRead); err != nil {
 		return nil, err
 	}
 	limit, cursor, err := r.paging()
@@ -38,11 +35,8 @@ func (a *API) listDepartments(r *request) (any, error) {
 
 // getDepartment: GET …/departments/{id} (directory.read).
 func (a *API) getDepartment(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermDirectoryRead)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermDirectoryRead); err != nil {
 		return nil, err
 	}
 	var d store.Department
@@ -52,11 +46,8 @@ func (a *API) getDepartment(r *request) (any, error) {
 
 // createDepartment: POST …/departments (departments.manage).
 func (a *API) createDepartment(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermDepartmentsManage)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermDepartmentsManage); err != nil {
 		return nil, err
 	}
 	var in deptBody
@@ -125,11 +116,8 @@ func (a *API) patchDepartment(r *request) (any, error) {
 // deleteDepartment: DELETE …/departments/{id}[?move_members_to=ID|-] (departments.manage).
 // A department with members answers 409 unless the request says where they go.
 func (a *API) deleteDepartment(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermDepartmentsManage)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermDepartmentsManage); err != nil {
 		return nil, err
 	}
 	moveTo := string(r.ctx.QueryArgs().Peek("move_members_to"))

@@ -18,11 +18,8 @@ type extensionView struct {
 
 // listExtensions: GET …/extensions (directory.read; credentials as above).
 func (a *API) listExtensions(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermDirectoryRead)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermDirectoryRead); err != nil {
 		return nil, err
 	}
 	limit, cursor, err := r.paging()
@@ -124,11 +121,8 @@ func opContext() (context.Context, context.CancelFunc) {
 
 // resyncPhone: POST …/phones/{mac}/resync (phones.manage).
 func (a *API) resyncPhone(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermPhonesManage)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermPhonesManage); err != nil {
 		return nil, err
 	}
 	p, err := a.phoneInTenant(r, sc)

@@ -167,11 +167,8 @@ func (a *API) uploadFirmware(r *request) (any, error) {
 // listFirmware: GET …/firmware (phones.manage): every file with SHA-256, size and the
 // models that target it.
 func (a *API) listFirmware(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermPhonesManage)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermPhonesManage); err != nil {
 		return nil, err
 	}
 	out := []firmwareView{}

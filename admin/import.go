@@ -15,11 +15,8 @@ import (
 // checked in a dry run first, and a row giving a role the caller may not give rejects the
 // file before anything is written.
 func (a *API) importUsers(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermUsersManage)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermUsersManage); err != nil {
 		return nil, err
 	}
 	if !sc.wide {

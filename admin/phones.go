@@ -187,11 +187,8 @@ type phoneBody struct {
 
 // createPhone: POST …/phones (phones.manage).
 func (a *API) createPhone(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermPhonesManage)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermPhonesManage); err != nil {
 		return nil, err
 	}
 	var in phoneBody
@@ -310,11 +307,8 @@ func (a *API) patchPhone(r *request) (any, error) {
 
 // deletePhone: DELETE …/phones/{mac} (phones.manage).
 func (a *API) deletePhone(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermPhonesManage)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermPhonesManage); err != nil {
 		return nil, err
 	}
 	mac, err := r.mac()

@@ -66,11 +66,8 @@ func (a *API) putPhoto(r *request) (any, error) {
 
 // getPhoto: GET …/users/{id}/photo (directory.read), as image/jpeg.
 func (a *API) getPhoto(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermDirectoryRead)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermDirectoryRead); err != nil {
 		return nil, err
 	}
 	var b []byte

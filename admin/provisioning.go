@@ -226,11 +226,8 @@ func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 // provisioningLog: GET …/provisioning-log?limit&cursor (reports.read): every file
 // served or refused, newest first; the cursor is the seq of the last item of a page.
 func (a *API) provisioningLog(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermReportsRead)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermReportsRead); err != nil {
 		return nil, err
 	}
 	limit, cursor, err := r.paging()
@@ -258,11 +255,8 @@ func (a *API) provisioningLog(r *request) (any, error) {
 // their files with the tenant's token but are not its phones. POST …/phones with the
 // MAC assigns one (and takes it off this list).
 func (a *API) discoveredPhones(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermPhonesManage)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermPhonesManage); err != nil {
 		return nil, err
 	}
 	limit, cursor, err := r.paging()
@@ -282,11 +276,8 @@ func (a *API) discoveredPhones(r *request) (any, error) {
 
 // dismissDiscovered: DELETE …/discovered-phones/{mac} (phones.manage).
 func (a *API) dismissDiscovered(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermPhonesManage)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermPhonesManage); err != nil {
 		return nil, err
 	}
 	mac, err := r.mac()

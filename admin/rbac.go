@@ -120,6 +120,19 @@ func (r *request) tenantScope() (*scope, error) {
 	return sc, nil
 }
 
+// tenantNeeding resolves {slug} as tenantScope does and answers 403 unless the caller
+// holds p there.
+func (r *request) tenantNeeding(p store.Permission) (*scope, error) {
+	sc, err := r.tenantScope()
+	if err != nil {
+		return nil, err
+	}
+	if err := sc.need(p); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
 // need answers 403 unless the scope holds p.
 func (s *scope) need(p store.Permission) error {
 	if !s.can(p) {

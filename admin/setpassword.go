@@ -102,11 +102,8 @@ func (a *API) badLink(r *request) {
 // link (the earlier one stops working when the new one is sent). users.manage over the
 // user; 409 when the user has no email.
 func (a *API) resendWelcome(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermUsersManage)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermUsersManage); err != nil {
 		return nil, err
 	}
 	var u store.User

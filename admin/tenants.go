@@ -186,11 +186,8 @@ type tenantPatch struct {
 
 // patchTenant: PATCH /api/v1/tenants/{slug} (tenant.settings).
 func (a *API) patchTenant(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermTenantSettings)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermTenantSettings); err != nil {
 		return nil, err
 	}
 	var in tenantPatch

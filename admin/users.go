@@ -9,11 +9,8 @@ import (
 // listUsers: GET …/users, the colleagues of the tenant (directory.read), optionally of
 // one department (?department_id=).
 func (a *API) listUsers(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermDirectoryRead)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermDirectoryRead); err != nil {
 		return nil, err
 	}
 	limit, cursor, err := r.paging()
@@ -85,11 +82,8 @@ type userBody struct {
 // createUser: POST …/users answers 201 with the user and, once, the generated PIN and
 // password.
 func (a *API) createUser(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermUsersManage)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermUsersManage); err != nil {
 		return nil, err
 	}
 	var in userBody
@@ -143,11 +137,8 @@ func (a *API) createUser(r *request) (any, error) {
 
 // deleteUser: DELETE …/users/{id} removes the user and every reference to them.
 func (a *API) deleteUser(r *request) (any, error) {
-	sc, err := r.tenantScope()
+	sc, err := r.tenantNeeding(store.PermUsersManage)
 	if err != nil {
-		return nil, err
-	}
-	if err := sc.need(store.PermUsersManage); err != nil {
 		return nil, err
 	}
 	err = a.update(func(tx *store.Tx) error {
