@@ -59,12 +59,8 @@ func (a *API) resetPassword(r *request) (any, error) {
 		if in.Mail && prev.Email == "" {
 			return problem(409, "no_email", "email", "this user has no email to mail a link to")
 		}
-		next := prev
-		next.PasswordHash = hash
-		if err := tx.SaveUser(prev, next); err != nil {
-			return err
-		}
-		if err := tx.EndUserSessions(prev.Tenant, prev.ID); err != nil {
+		next, err := tx.ReplacePassword(prev, hash)
+		if err != nil {
 			return err
 		}
 		after := map[string]any{"secrets_changed": []string{"password"}, "delivery": "shown"}

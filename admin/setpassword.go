@@ -63,12 +63,8 @@ func (a *API) setPassword(r *request) (any, error) {
 		if err != nil {
 			return err
 		}
-		next := prev
-		next.PasswordHash = hash
-		if err := tx.SaveUser(prev, next); err != nil {
-			return err
-		}
-		if err := tx.EndUserSessions(prev.Tenant, prev.ID); err != nil {
+		next, err := tx.ReplacePassword(prev, hash)
+		if err != nil {
 			return err
 		}
 		who = next

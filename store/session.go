@@ -107,3 +107,14 @@ func (tx *Tx) deleteUserSessions(slug, uid string) error {
 // EndUserSessions ends every API session of a user (after a password reset, a role
 // change to none).
 func (tx *Tx) EndUserSessions(slug, uid string) error { return tx.deleteUserSessions(slug, uid) }
+
+// ReplacePassword gives u a new password hash and ends every session of u, so that whoever
+// held the old password is logged out (a reset, a set-password link).
+func (tx *Tx) ReplacePassword(u User, hash string) (User, error) {
+	next := u
+	next.PasswordHash = hash
+	if err := tx.SaveUser(u, next); err != nil {
+		return u, err
+	}
+	return next, tx.EndUserSessions(u.Tenant, u.ID)
+}
