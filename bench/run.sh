@@ -2,7 +2,7 @@
 # make bench: each of Dialtone's services against the peer an admin would otherwise run,
 # in one run on this machine, with the same data and the same load tool, printing both
 # figures and the ratio. Needs the peers and load tools of ../shared/bench:
-#   apt-get install -y kamailio slapd ldap-utils tftpd-hpa tftp-hpa nginx wrk sip-tester
+#   apt-get install -y kamailio slapd ldap-utils tftpd-hpa tftp-hpa nginx wrk sip-tester time
 #   bench/run.sh ./bin/dialtone [http] [tftp] [sip] [ldap] [flex]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
