@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash/maphash"
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dialtone/dialtone/store"
 )
@@ -57,16 +59,40 @@ type tenantInfo struct {
 }
 
 // Accounts caches credentials and tenants in memory; store change events invalidate.
+// Credentials sit in sharded maps (a REGISTER costs one hash and one map probe; a
+// sync.Map lookup cost several times that at 10,000 accounts).
 type Accounts struct {
 	dir        Directory
 	publicHost string
-	creds      sync.Map // username -> *credential
-	domains    sync.Map // lower(domain) -> *tenantInfo
-	tenants    sync.Map // slug -> *tenantInfo
+	seed       maphash.Seed
+	shards     [credShards]credShard
+	// gen counts invalidations: a credential read from the store while one happened is
+	// not cached, so a change racing a cache fill cannot leave a stale password behind.
+	gen atomic.Uint64
+
+	tmu     sync.RWMutex
+	domains map[string]*tenantInfo // lower(domain) -> tenant
+	tenants map[string]*tenantInfo // slug -> tenant
+}
+
+const credShards = 64
+
+type credShard struct {
+	mu sync.RWMutex
+	m  map[string]*credential // username -> credential
 }
 
 func newAccounts(dir Directory, publicHost string) *Accounts {
-	return &Accounts{dir: dir, publicHost: strings.ToLower(publicHost)}
+	a := &Accounts{dir: dir, publicHost: strings.ToLower(publicHost), seed: maphash.MakeSeed(),
+		domains: make(map[string]*tenantInfo), tenants: make(map[string]*tenantInfo)}
+	for i := range a.shards {
+		a.shards[i].m = make(map[string]*credential)
+	}
+	return a
+}
+
+func (a *Accounts) shard(username string) *credShard {
+	return &a.shards[maphash.String(a.seed, username)%credShards]
 }
 
 var errNoTenant = errors.New("domain not served")
@@ -77,13 +103,20 @@ const DefaultTenant = "default"
 // tenantFor resolves the tenant of a request from the host of its To or Request-URI
 // (INTERFACES.md: an IP address or the public host means "default").
 func (a *Accounts) tenantFor(host string) (*tenantInfo, error) {
-	h := strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	h := host
+	if needsFolding(h) {
+		h = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	}
+	a.tmu.RLock()
+	ti := a.domains[h]
+	a.tmu.RUnlock()
+	if ti != nil {
+		return ti, nil
+	}
 	if _, err := netip.ParseAddr(h); err == nil || h == a.publicHost || h == "localhost" || h == "" {
 		return a.tenant(DefaultTenant)
 	}
-	if v, ok := a.domains.Load(h); ok {
-		return v.(*tenantInfo), nil
-	}
+	g := a.gen.Load()
 	t, err := a.dir.TenantByDomain(h)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -91,15 +124,33 @@ func (a *Accounts) tenantFor(host string) (*tenantInfo, error) {
 		}
 		return nil, err
 	}
-	ti := a.info(t)
-	a.domains.Store(h, ti)
+	ti = a.info(t, g)
+	a.tmu.Lock()
+	if a.gen.Load() == g {
+		a.domains[h] = ti
+	}
+	a.tmu.Unlock()
 	return ti, nil
 }
 
-func (a *Accounts) tenant(slug string) (*tenantInfo, error) {
-	if v, ok := a.tenants.Load(slug); ok {
-		return v.(*tenantInfo), nil
+// needsFolding: host has upper case, brackets or a trailing dot.
+func needsFolding(host string) bool {
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; c >= 'A' && c <= 'Z' || c == '[' || c == ']' {
+			return true
+		}
 	}
+	return strings.HasSuffix(host, ".")
+}
+
+func (a *Accounts) tenant(slug string) (*tenantInfo, error) {
+	a.tmu.RLock()
+	ti := a.tenants[slug]
+	a.tmu.RUnlock()
+	if ti != nil {
+		return ti, nil
+	}
+	g := a.gen.Load()
 	t, err := a.dir.Tenant(slug)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -107,24 +158,34 @@ func (a *Accounts) tenant(slug string) (*tenantInfo, error) {
 		}
 		return nil, err
 	}
-	return a.info(t), nil
+	return a.info(t, g), nil
 }
 
-func (a *Accounts) info(t store.Tenant) *tenantInfo {
+// info caches t (unless an invalidation happened since gen g was read) and returns it.
+func (a *Accounts) info(t store.Tenant, g uint64) *tenantInfo {
 	realm := strings.ToLower(t.SIPDomain)
 	if realm == "" {
 		realm = a.publicHost
 	}
 	ti := &tenantInfo{slug: t.Slug, realm: realm, emergency: t.EmergencyNumbers}
-	a.tenants.Store(t.Slug, ti)
+	a.tmu.Lock()
+	if a.gen.Load() == g {
+		a.tenants[t.Slug] = ti
+	}
+	a.tmu.Unlock()
 	return ti
 }
 
 // credential gives the cached credential of username, reading the store once on a miss.
 func (a *Accounts) credential(username string) (*credential, error) {
-	if v, ok := a.creds.Load(username); ok {
-		return v.(*credential), nil
+	sh := a.shard(username)
+	sh.mu.RLock()
+	c := sh.m[username]
+	sh.mu.RUnlock()
+	if c != nil {
+		return c, nil
 	}
+	g := a.gen.Load()
 	acc, err := a.dir.Account(username)
 	if err != nil {
 		return nil, err
@@ -133,25 +194,42 @@ func (a *Accounts) credential(username string) (*credential, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &credential{Account: acc, realm: ti.realm}
+	c = &credential{Account: acc, realm: ti.realm}
 	m := md5.Sum([]byte(acc.Username + ":" + ti.realm + ":" + acc.Password))
 	c.ha1MD5 = hex.EncodeToString(m[:])
 	s := sha256.Sum256([]byte(acc.Username + ":" + ti.realm + ":" + acc.Password))
 	c.ha1SHA256 = hex.EncodeToString(s[:])
-	a.creds.Store(username, c)
+	sh.mu.Lock()
+	if a.gen.Load() == g {
+		sh.m[username] = c
+	}
+	sh.mu.Unlock()
 	return c, nil
 }
 
 // forgetUser drops a cached credential.
 func (a *Accounts) forgetUser(username string) {
-	if username != "" {
-		a.creds.Delete(username)
+	if username == "" {
+		return
 	}
+	a.gen.Add(1)
+	sh := a.shard(username)
+	sh.mu.Lock()
+	delete(sh.m, username)
+	sh.mu.Unlock()
 }
 
 // forgetAll drops every cached credential and tenant (a tenant changed its domain).
 func (a *Accounts) forgetAll() {
-	a.creds.Range(func(k, _ any) bool { a.creds.Delete(k); return true })
-	a.domains.Range(func(k, _ any) bool { a.domains.Delete(k); return true })
-	a.tenants.Range(func(k, _ any) bool { a.tenants.Delete(k); return true })
+	a.gen.Add(1)
+	for i := range a.shards {
+		sh := &a.shards[i]
+		sh.mu.Lock()
+		clear(sh.m)
+		sh.mu.Unlock()
+	}
+	a.tmu.Lock()
+	clear(a.domains)
+	clear(a.tenants)
+	a.tmu.Unlock()
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
-	"github.com/icholy/digest"
 )
 
 // verdict is the outcome of checking a request's credentials.
@@ -35,14 +34,14 @@ func (s *Server) writeChallenge(w *replyWriter, proxy bool, realm string, stale 
 	}
 	// A retransmitted request gets the nonce its original got (retransmit.go).
 	key := w.transactionKey(s.challenges)
-	nonce := s.challenges.nonceFor(key, func() string { return s.nonces.Mint(realm) })
+	nonce := s.challenges.nonceFor(key, realm, s.nonces)
 	w.status(code, reason)
 	for _, alg := range s.algorithmsFor(w.req) {
 		w.b = append(w.b, name...)
 		w.b = append(w.b, `: Digest realm="`...)
 		w.b = append(w.b, realm...)
 		w.b = append(w.b, `", nonce="`...)
-		w.b = append(w.b, nonce...)
+		w.b = append(w.b, nonce[:]...)
 		w.b = append(w.b, `", algorithm=`...)
 		w.b = append(w.b, alg...)
 		w.b = append(w.b, `, qop="auth"`...)
@@ -54,28 +53,27 @@ func (s *Server) writeChallenge(w *replyWriter, proxy bool, realm string, stale 
 }
 
 // credentialsFor finds the request's credentials for realm (RFC 3261 §22.4: one
-// Authorization header per realm; pick ours).
-func credentialsFor(req *sip.Request, proxy bool, realm string) *digest.Credentials {
+// Authorization header per realm; pick ours) and reports whether there were any.
+func credentialsFor(req *sip.Request, proxy bool, realm string, c *digestCredentials) bool {
 	name := "Authorization"
 	if proxy {
 		name = "Proxy-Authorization"
 	}
-	for _, h := range req.GetHeaders(name) {
-		c, err := digest.ParseCredentials(h.Value())
-		if err != nil {
+	for _, h := range req.Headers() {
+		if !strings.EqualFold(h.Name(), name) {
 			continue
 		}
-		if strings.EqualFold(c.Realm, realm) {
-			return c
+		if parseDigestCredentials(h.Value(), c) && strings.EqualFold(c.Realm, realm) {
+			return true
 		}
 	}
-	return nil
+	return false
 }
 
 // authenticate checks the digest credentials of req against tenant t.
 func (s *Server) authenticate(req *sip.Request, proxy bool, t *tenantInfo) (verdict, *credential) {
-	c := credentialsFor(req, proxy, t.realm)
-	if c == nil || c.Username == "" || c.Response == "" {
+	var c digestCredentials
+	if !credentialsFor(req, proxy, t.realm, &c) || c.Username == "" || c.Response == "" {
 		return authChallenge, nil
 	}
 	var alg string
@@ -106,7 +104,7 @@ func (s *Server) authenticate(req *sip.Request, proxy bool, t *tenantInfo) (verd
 	}
 	var want [64]byte
 	n := responseDigest(want[:0], alg, ha1, c.Nonce, uint32(c.Nc), c.Cnonce, string(req.Method), c.URI)
-	good := subtle.ConstantTimeCompare(want[:n], []byte(strings.ToLower(c.Response))) == 1
+	good := equalHexFold(want[:n], c.Response)
 	// Check the nonce after the digest so that unknown users and wrong passwords take
 	// the same path and the same time (an unknown user must look like a wrong password).
 	switch s.nonces.Check(c.Nonce, t.realm, uint32(c.Nc), good && known) {
@@ -126,32 +124,91 @@ func (s *Server) authenticate(req *sip.Request, proxy bool, t *tenantInfo) (verd
 	return authOK, cred
 }
 
-// md5FirstAgents are clients verified to read only the first challenge of a 401 and to
-// refuse SHA-256 instead of picking the next one (RFC 8760 §2.4 asks them to pick the
-// first they support): SIPp 3.6 takes the first "algorithm=" of the WWW-Authenticate
-// headers and stops with "createAuthHeader: authentication must use MD5 or AKAv1-MD5".
-// They get the same two challenges with MD5 first; every other client gets SHA-256 first.
-var md5FirstAgents = []string{"sipp"}
+// digestQuirk is how a known client copes with our two challenges (SHA-256 first, then
+// MD5, as RFC 8760 §2.4 orders them: a client is to use the first it supports).
+type digestQuirk uint8
+
+const (
+	quirkNone     digestQuirk = iota
+	quirkMD5First             // reads only the first challenge: MD5 first, then SHA-256
+	quirkMD5Only              // fails on any SHA-256 challenge in the 401: MD5 alone
+)
+
+// agentQuirk tells, from the User-Agent, the clients verified to need MD5 offered
+// differently:
+//
+//   - SIPp 3.6 takes the first "algorithm=" of the WWW-Authenticate headers and stops
+//     with "createAuthHeader: authentication must use MD5 or AKAv1-MD5" (SHA-256 came in
+//     a later SIPp, SIPp/sipp#676). SIPp sends no User-Agent of its own: scenarios that
+//     name it "sipp…" are matched. MD5 first.
+//   - baresip before 3.11: its SIP stack (libre) learned SHA-256 digests in re 3.11
+//     (baresip/re#1103); before, a 401 carrying any SHA-256 challenge fails the
+//     registration with "Register: Function not implemented", whatever comes first
+//     (baresip/baresip#3006; seen with baresip-core 1.0.0). MD5 alone.
+//
+// Offering these clients MD5 gives nothing away: every client is offered MD5 anyway.
+func agentQuirk(ua string) digestQuirk {
+	if hasPrefixFold(ua, "sipp") {
+		return quirkMD5First
+	}
+	if v, ok := cutPrefixFold(ua, "baresip v"); ok {
+		major, rest := leadingInt(v)
+		minor := -1
+		if len(rest) > 1 && rest[0] == '.' {
+			minor, _ = leadingInt(rest[1:])
+		}
+		if major >= 0 && (major < 3 || major == 3 && minor >= 0 && minor < 11) {
+			return quirkMD5Only
+		}
+	}
+	return quirkNone
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if hasPrefixFold(s, prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
+}
+
+// leadingInt parses the decimal digits at the start of s (-1 when there are none).
+func leadingInt(s string) (int, string) {
+	n, i := 0, 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9' && i < 6; i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	if i == 0 {
+		return -1, s
+	}
+	return n, s[i:]
+}
 
 // algorithmsFor orders the offered algorithms for the client that sent req.
 func (s *Server) algorithmsFor(req *sip.Request) []string {
-	if len(s.algorithms) < 2 || s.algorithms[0] != "SHA-256" || req == nil {
+	if len(s.algorithms) < 2 || req == nil {
 		return s.algorithms
 	}
-	h := req.GetHeader("User-Agent")
+	h := firstHeader(req, "User-Agent")
 	if h == nil {
 		return s.algorithms
 	}
-	ua := h.Value()
-	for _, a := range md5FirstAgents {
-		if len(ua) >= len(a) && strings.EqualFold(ua[:len(a)], a) {
-			return md5First
-		}
+	switch agentQuirk(h.Value()) {
+	case quirkMD5First:
+		return md5First
+	case quirkMD5Only:
+		return md5Only
 	}
 	return s.algorithms
 }
 
-var md5First = []string{"MD5", "SHA-256"}
+var (
+	md5First = []string{"MD5", "SHA-256"}
+	md5Only  = []string{"MD5"}
+)
 
 func (s *Server) offers(alg string) bool {
 	for _, a := range s.algorithms {
@@ -213,4 +270,32 @@ func hexNC(dst []byte, nc uint32) {
 		dst[i] = digits[nc&0xf]
 		nc >>= 4
 	}
+}
+
+// firstHeader returns the first header named name (case-insensitive; no compact form),
+// without the allocation sipgo's GetHeader makes lower-casing the names it passes.
+func firstHeader(req *sip.Request, name string) sip.Header {
+	for _, h := range req.Headers() {
+		if strings.EqualFold(h.Name(), name) {
+			return h
+		}
+	}
+	return nil
+}
+
+// equalHexFold compares a lower-case hex digest with a client's, ignoring the client's
+// case, in constant time for a given length.
+func equalHexFold(want []byte, got string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	var diff byte
+	for i := 0; i < len(want); i++ {
+		c := got[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		diff |= c ^ want[i]
+	}
+	return subtle.ConstantTimeByteEq(diff, 0) == 1
 }

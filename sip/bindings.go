@@ -19,6 +19,60 @@ type aor struct {
 	mu       sync.Mutex
 	bindings []*Binding
 	dead     bool // removed from the table by sweep: look it up again
+	// storedUntil: every binding last handed to the store is valid until then (the
+	// earliest expiry among them); refreshes that it covers skip the store.
+	storedUntil time.Time
+	// recent holds the transaction keys of the last REGISTERs accepted over UDP, so a
+	// late retransmission is answered, not challenged (retransmit.go).
+	recent [recentAccepted]acceptedTx
+}
+
+// recentAccepted is how many accepted REGISTERs an AOR remembers: a phone sends a
+// handful within Timer F (32 s); a benchmark re-registering one AOR every few seconds
+// needs about ten.
+const recentAccepted = 12
+
+type acceptedTx struct {
+	key uint64
+	at  int64 // unix nanoseconds
+}
+
+// remember records an accepted REGISTER's transaction key (caller holds a.mu); the
+// oldest entry makes room.
+func (a *aor) remember(key uint64, now time.Time) {
+	oldest := 0
+	for i := range a.recent {
+		if a.recent[i].key == key {
+			oldest = i
+			break
+		}
+		if a.recent[i].at < a.recent[oldest].at {
+			oldest = i
+		}
+	}
+	a.recent[oldest] = acceptedTx{key: key, at: now.UnixNano()}
+}
+
+// acceptedWithin reports whether a REGISTER with key was accepted within challengeTTL
+// (caller holds a.mu); with key 0, whether any was.
+func (a *aor) acceptedWithin(key uint64, now time.Time) bool {
+	for _, r := range a.recent {
+		if r.at != 0 && (key == 0 || r.key == key) && now.UnixNano()-r.at < int64(challengeTTL) {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptedRecently reports whether the AOR accepted a REGISTER with key lately.
+func (t *Bindings) acceptedRecently(tenant, user string, key uint64, now time.Time) bool {
+	a := t.get(tenant, user, false)
+	if a == nil {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.acceptedWithin(key, now)
 }
 
 // tenantBindings holds the AORs of one tenant.
@@ -89,8 +143,19 @@ func (t *Bindings) markDirty(tenant, user string) {
 	}
 }
 
-// live returns the unexpired bindings of a (caller holds a.mu).
+// live returns the unexpired bindings of a (caller holds a.mu). The result may share
+// a.bindings' array (capped: appending copies); nobody changes it in place.
 func (a *aor) live(now time.Time) []*Binding {
+	all := true
+	for _, b := range a.bindings {
+		if !b.Expires.After(now) {
+			all = false
+			break
+		}
+	}
+	if all {
+		return a.bindings[:len(a.bindings):len(a.bindings)]
+	}
 	out := a.bindings[:0:0]
 	for _, b := range a.bindings {
 		if b.Expires.After(now) {
@@ -234,6 +299,7 @@ func (t *Bindings) load() (int, error) {
 					n++
 				}
 			}
+			a.storedUntil = earliestExpiry(a.bindings)
 			a.mu.Unlock()
 			return true
 		})
@@ -307,7 +373,9 @@ func (t *Bindings) sweep() {
 		for k, a := range tb.aors {
 			a.mu.Lock()
 			a.bindings = a.live(now)
-			empty := len(a.bindings) == 0
+			// An AOR that accepted a REGISTER lately stays (with no bindings after an
+			// unregister) until the retransmissions of that REGISTER are over.
+			empty := len(a.bindings) == 0 && !a.acceptedWithin(0, now)
 			if empty {
 				a.dead = true
 				delete(tb.aors, k)

@@ -15,8 +15,11 @@
 // statelessly, the way Kamailio's sl module does: no server transaction, no goroutine
 // and no connection-pool entry per source address, so a flood from many source ports
 // costs nothing that outlives the datagram. Retransmissions of a REGISTER are answered
-// from the binding table (same Call-ID and CSeq, RFC 3261 §10.3 step 7); retransmitted
-// INVITEs get the cached final answer (a small bounded cache by Via branch).
+// as their originals were (retransmit.go); retransmitted INVITEs get the cached final
+// answer (a small bounded cache by Via branch). An answer copies the request's Via,
+// From, To, Call-ID and CSeq lines as received (reply.go), and a REGISTER allocates
+// little beyond what parsing it takes: the registrar keeps up with Kamailio under
+// SIPp's register-auth load (bench/sip.sh).
 //
 // Requests we send (NOTIFY check-sync) leave from the listening socket, so they pass
 // the NAT pinhole the phone's registration opened, and their answers are matched by the

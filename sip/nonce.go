@@ -41,7 +41,7 @@ const (
 type Nonces struct {
 	key  []byte
 	seq  atomic.Uint64
-	pool sync.Pool // hash.Hash (HMAC-SHA-256)
+	pool sync.Pool // *nonceMAC
 	now  func() time.Time
 	// ring holds, per slot, seq<<24 | highest nc seen (RFC 7616 §3.4: nc replay check).
 	ring []atomic.Uint64
@@ -52,28 +52,42 @@ func newNonces(now func() time.Time) *Nonces {
 	if _, err := rand.Read(n.key); err != nil {
 		panic("sip: no randomness: " + err.Error())
 	}
-	n.pool.New = func() any { return hmac.New(sha256.New, n.key) }
+	n.pool.New = func() any { return &nonceMAC{h: hmac.New(sha256.New, n.key), buf: make([]byte, 0, 256)} }
 	return n
 }
 
+// nonceMAC is a reusable HMAC with scratch space, so that minting and checking a nonce
+// allocate nothing.
+type nonceMAC struct {
+	h   hash.Hash
+	buf []byte
+}
+
 func (n *Nonces) mac(dst []byte, head []byte, realm string) {
-	h := n.pool.Get().(hash.Hash)
-	h.Reset()
-	h.Write(head)
-	h.Write([]byte(realm))
-	var sum [sha256.Size]byte
-	copy(dst, h.Sum(sum[:0]))
-	n.pool.Put(h)
+	m := n.pool.Get().(*nonceMAC)
+	m.h.Reset()
+	m.buf = append(append(m.buf[:0], head...), realm...)
+	m.h.Write(m.buf)
+	m.buf = m.h.Sum(m.buf[:0])
+	copy(dst, m.buf)
+	n.pool.Put(m)
 }
 
 // Mint returns a fresh nonce for realm.
 func (n *Nonces) Mint(realm string) string {
+	var b [nonceLen]byte
+	n.mintTo(&b, realm)
+	return string(b[:])
+}
+
+// mintTo writes a fresh nonce for realm into dst.
+func (n *Nonces) mintTo(dst *[nonceLen]byte, realm string) {
 	var raw [nonceRaw]byte
 	binary.BigEndian.PutUint32(raw[0:4], uint32(n.now().Unix()))
 	s := n.seq.Add(1) & (1<<40 - 1)
 	raw[4], raw[5], raw[6], raw[7], raw[8] = byte(s>>32), byte(s>>24), byte(s>>16), byte(s>>8), byte(s)
 	n.mac(raw[9:], raw[:9], realm)
-	return base64.RawURLEncoding.EncodeToString(raw[:])
+	base64.RawURLEncoding.Encode(dst[:], raw[:])
 }
 
 // Check verifies nonce for realm and, when record is set and all is well, records nc as

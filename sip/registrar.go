@@ -80,7 +80,7 @@ func (s *Server) authorize(req *sip.Request, in *inbound, w *replyWriter, proxy 
 				}
 				// Retransmission of a REGISTER accepted before a newer one replaced its
 				// binding: the answer again, with the bindings as they are now.
-				if s.challenges.accepted(w.transactionKey(s.challenges)) {
+				if s.bindings.acceptedRecently(t.slug, user, w.transactionKey(s.challenges), s.now()) {
 					s.answerCurrent(in, w, t.slug, user)
 					return nil, false
 				}
@@ -104,7 +104,10 @@ func (s *Server) authorize(req *sip.Request, in *inbound, w *replyWriter, proxy 
 // requireTokens lists the Require option tags; we support none for REGISTER.
 func requireTokens(req *sip.Request) string {
 	var out []string
-	for _, h := range req.GetHeaders("Require") {
+	for _, h := range req.Headers() {
+		if !strings.EqualFold(h.Name(), "Require") {
+			continue
+		}
 		for _, tok := range strings.Split(h.Value(), ",") {
 			if tok = strings.TrimSpace(tok); tok != "" {
 				out = append(out, tok)
@@ -114,12 +117,13 @@ func requireTokens(req *sip.Request) string {
 	return strings.Join(out, ", ")
 }
 
-// contactChange is one Contact of a REGISTER, validated before anything changes.
+// contactChange is one Contact of a REGISTER, validated before anything changes. Its
+// contact (as stored and echoed, without expires) and URI are ranges of the writer's
+// scratch buffer until a binding needs them as strings.
 type contactChange struct {
-	key      string // +sip.instance, else the URI
-	contact  string // as stored and echoed, without expires
-	instance string
-	expires  int
+	contact, uri [2]int
+	instance     string // +sip.instance, the binding's key when present
+	expires      int
 }
 
 // applyRegister updates the AOR's bindings all-or-nothing and answers. With onlyRepeat it
@@ -128,7 +132,7 @@ func (s *Server) applyRegister(req *sip.Request, in *inbound, w *replyWriter, t 
 	now := s.now()
 	// Expires header (RFC 3261 §10.2.1.1).
 	hdrExpires := -1
-	if h := req.GetHeader("Expires"); h != nil {
+	if h := firstHeader(req, "Expires"); h != nil {
 		n, err := strconv.Atoi(strings.TrimSpace(h.Value()))
 		if err != nil || n < 0 {
 			in.send(w.simple(400, "Bad Request"))
@@ -136,13 +140,21 @@ func (s *Server) applyRegister(req *sip.Request, in *inbound, w *replyWriter, t 
 		}
 		hdrExpires = n
 	}
-	contacts := req.GetHeaders("Contact")
+	var contactBuf [4]sip.Header
+	contacts := contactBuf[:0]
+	for _, h := range req.Headers() {
+		if _, ok := h.(*sip.ContactHeader); ok || strings.EqualFold(h.Name(), "Contact") {
+			contacts = append(contacts, h)
+		}
+	}
 	if len(contacts) > maxContactsPerRequest {
 		in.send(w.simple(400, "Bad Request"))
 		return true
 	}
 	wildcard := false
-	var changes []contactChange
+	var changeBuf [4]contactChange
+	changes := changeBuf[:0]
+	w.scratch = w.scratch[:0]
 	for _, h := range contacts {
 		c, ok := h.(*sip.ContactHeader)
 		if !ok {
@@ -153,7 +165,7 @@ func (s *Server) applyRegister(req *sip.Request, in *inbound, w *replyWriter, t 
 			wildcard = true
 			continue
 		}
-		ch, ok := s.contactChange(c, hdrExpires)
+		ch, ok := s.contactChange(c, hdrExpires, w)
 		if !ok {
 			in.send(w.simple(400, "Bad Request"))
 			return true
@@ -210,16 +222,22 @@ func (s *Server) applyRegister(req *sip.Request, in *inbound, w *replyWriter, t 
 		return false
 	}
 	next := live
-	changed := len(next) != len(a.bindings)
+	// persist: whether the store must hear of this change. A refresh that changes
+	// nothing but the expiry (and Call-ID/CSeq) is kept in memory only while what the
+	// store holds still covers most of the new interval (see refreshOnly).
+	persist := len(next) != len(a.bindings)
 	if wildcard {
-		next, changed = nil, len(live) > 0
+		next, persist = nil, len(live) > 0
 	}
 	ua := headerValue(req, "User-Agent", 256)
 	mac := cred.GuestMAC
+	var srcBuf [64]byte
+	src := in.src.AppendTo(srcBuf[:0])
 	for _, ch := range changes {
+		contact, uri := w.scratch[ch.contact[0]:ch.contact[1]], w.scratch[ch.uri[0]:ch.uri[1]]
 		idx := -1
 		for i, b := range next {
-			if bindingKeyOf(b) == ch.key {
+			if ch.instance != "" && bindingKeyOf(b) == ch.instance || ch.instance == "" && bindingKeyOf(b) == string(uri) {
 				idx = i
 				break
 			}
@@ -227,7 +245,7 @@ func (s *Server) applyRegister(req *sip.Request, in *inbound, w *replyWriter, t 
 		if ch.expires == 0 {
 			if idx >= 0 {
 				next = append(next[:idx:idx], next[idx+1:]...)
-				changed = true
+				persist = true
 			}
 			continue
 		}
@@ -235,17 +253,32 @@ func (s *Server) applyRegister(req *sip.Request, in *inbound, w *replyWriter, t 
 			mac = macIn(ch.instance, ua)
 		}
 		b := &Binding{
-			Tenant: t.slug, AOR: user, Contact: ch.contact, Instance: ch.instance,
-			Expires: now.Add(time.Duration(ch.expires) * time.Second),
-			Source:  in.src.String(), Transport: in.transport, UserAgent: ua,
+			Tenant: t.slug, AOR: user, Instance: ch.instance,
+			Expires:   now.Add(time.Duration(ch.expires) * time.Second),
+			Transport: in.transport, UserAgent: ua,
 			Username: cred.Username, Extension: cred.Extension, UserID: cred.UserID, MAC: mac,
 			CallID: callID, CSeq: cseq, Updated: now,
 		}
+		// A refresh keeps the strings it already has: no allocation for them.
+		if idx >= 0 && next[idx].Contact == string(contact) {
+			b.Contact = next[idx].Contact
+		} else {
+			b.Contact = string(contact)
+		}
+		if idx >= 0 && next[idx].Source == string(src) {
+			b.Source = next[idx].Source
+		} else {
+			b.Source = string(src)
+		}
 		if idx >= 0 {
+			if !refreshOnly(next[idx], b, a.storedUntil, now) {
+				persist = true
+			}
 			next = append(next[:idx:idx], next[idx+1:]...)
+		} else {
+			persist = true
 		}
 		next = append(next, b)
-		changed = true
 	}
 	// Per-AOR limit: drop the oldest bindings (the last appended are the newest).
 	for len(next) > limit {
@@ -256,17 +289,44 @@ func (s *Server) applyRegister(req *sip.Request, in *inbound, w *replyWriter, t 
 			}
 		}
 		next = append(next[:oldest:oldest], next[oldest+1:]...)
-		changed = true
+		persist = true
 	}
 	a.bindings = next
-	if changed {
+	if persist {
+		a.storedUntil = earliestExpiry(next)
 		s.bindings.markDirty(t.slug, user)
 	}
 	s.answerBindings(in, w, next, now)
 	if in.transport == "UDP" {
-		s.challenges.accept(w.transactionKey(s.challenges))
+		a.remember(w.transactionKey(s.challenges), now)
 	}
 	return true
+}
+
+// refreshOnly reports whether replacing binding old by nw changes nothing the store
+// must hear of at once: the same contact from the same place and device, only a later
+// expiry (and a new Call-ID/CSeq), while the stored bindings of the AOR (all valid until
+// storedUntil) still cover three quarters of the new interval. A phone refreshes before
+// its interval ends, so after a restart its stored binding lasts until its next
+// REGISTER; persisting every refresh would cost a store write per REGISTER.
+func refreshOnly(old, nw *Binding, storedUntil, now time.Time) bool {
+	if old.Contact != nw.Contact || old.Instance != nw.Instance || old.Source != nw.Source ||
+		old.Transport != nw.Transport || old.UserAgent != nw.UserAgent || old.Username != nw.Username ||
+		old.Extension != nw.Extension || old.UserID != nw.UserID || old.MAC != nw.MAC {
+		return false
+	}
+	return storedUntil.Sub(now) > nw.Expires.Sub(now)*3/4
+}
+
+// earliestExpiry is the first expiry among bs (zero when empty).
+func earliestExpiry(bs []*Binding) time.Time {
+	var t time.Time
+	for _, b := range bs {
+		if t.IsZero() || b.Expires.Before(t) {
+			t = b.Expires
+		}
+	}
+	return t
 }
 
 // answerCurrent answers 200 with the AOR's live bindings, changing nothing.
@@ -301,8 +361,9 @@ func (s *Server) answerBindings(in *inbound, w *replyWriter, bs []*Binding, now 
 }
 
 // contactChange validates one Contact and works out its expiry: the Contact's expires
-// parameter, else the Expires header, else the default, capped at the maximum.
-func (s *Server) contactChange(c *sip.ContactHeader, hdrExpires int) (contactChange, bool) {
+// parameter, else the Expires header, else the default, capped at the maximum. The
+// contact text goes into w.scratch.
+func (s *Server) contactChange(c *sip.ContactHeader, hdrExpires int, w *replyWriter) (contactChange, bool) {
 	exp := hdrExpires
 	if v, ok := c.Params.Get("expires"); ok {
 		n, err := strconv.Atoi(v)
@@ -320,36 +381,41 @@ func (s *Server) contactChange(c *sip.ContactHeader, hdrExpires int) (contactCha
 	if c.Address.Host == "" {
 		return contactChange{}, false
 	}
-	uri := c.Address.String()
-	var b strings.Builder
-	b.Grow(len(uri) + 32)
-	b.WriteByte('<')
-	b.WriteString(uri)
-	b.WriteByte('>')
-	instance := ""
+	var ch contactChange
+	ch.contact[0] = len(w.scratch)
+	w.scratch = append(w.scratch, '<')
+	ch.uri[0] = len(w.scratch)
+	c.Address.StringWrite((*scratchWriter)(&w.scratch))
+	ch.uri[1] = len(w.scratch)
+	w.scratch = append(w.scratch, '>')
 	for _, kv := range c.Params {
 		if kv.K == "expires" {
 			continue
 		}
 		if kv.K == "+sip.instance" {
-			instance = kv.V
+			ch.instance = kv.V
 		}
-		b.WriteByte(';')
-		b.WriteString(kv.K)
+		w.scratch = append(w.scratch, ';')
+		w.scratch = append(w.scratch, kv.K...)
 		if kv.V != "" {
-			b.WriteByte('=')
-			b.WriteString(kv.V)
+			w.scratch = append(w.scratch, '=')
+			w.scratch = append(w.scratch, kv.V...)
 		}
 	}
-	contact := b.String()
-	if len(contact) > 512 {
+	ch.contact[1] = len(w.scratch)
+	if ch.contact[1]-ch.contact[0] > 512 {
 		return contactChange{}, false
 	}
-	key := uri
-	if instance != "" {
-		key = instance
-	}
-	return contactChange{key: key, contact: contact, instance: instance, expires: exp}, true
+	ch.expires = exp
+	return ch, true
+}
+
+// scratchWriter lets sipgo write a URI into a byte slice.
+type scratchWriter []byte
+
+func (b *scratchWriter) WriteString(s string) (int, error) {
+	*b = append(*b, s...)
+	return len(s), nil
 }
 
 func bindingKeyOf(b *Binding) string {
@@ -364,7 +430,7 @@ func bindingKeyOf(b *Binding) string {
 }
 
 func headerValue(req *sip.Request, name string, max int) string {
-	h := req.GetHeader(name)
+	h := firstHeader(req, name)
 	if h == nil {
 		return ""
 	}

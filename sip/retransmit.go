@@ -21,9 +21,11 @@ import (
 //   - REGISTERs of one AOR are serialised from authentication to answer (aorLocks), so a
 //     retransmitted REGISTER with credentials finds the binding its original made and
 //     is answered from it (RFC 3261 §10.3 step 7), never challenged as a replay.
-//   - An accepted REGISTER is remembered by its transaction key too: a retransmission
-//     that arrives after a newer REGISTER replaced the binding (its nc is spent) is
-//     answered 200 with the current bindings, changing nothing, instead of a challenge.
+//   - An accepted REGISTER is remembered by its transaction key in its AOR (the last
+//     recentAccepted of them, bindings.go), so the memory grows with authenticated
+//     AORs only, never with the request rate: a retransmission that arrives after a
+//     newer REGISTER replaced the binding (its nc is spent) is answered 200 with the
+//     current bindings, changing nothing, instead of a challenge.
 
 const (
 	challengeWays = 8
@@ -33,10 +35,9 @@ const (
 )
 
 type challengeEntry struct {
-	key      uint64
-	at       int64 // unix nanoseconds; 0 = empty
-	accepted bool  // a REGISTER that was accepted (no nonce)
-	nonce    [nonceLen]byte
+	key   uint64
+	at    int64 // unix nanoseconds; 0 = empty
+	nonce [nonceLen]byte
 }
 
 type challengeSet struct {
@@ -89,44 +90,9 @@ func (c *challengeCache) transactionKey(req *sip.Request, src netip.AddrPort) ui
 	return k
 }
 
-// accept remembers that the request with key was accepted.
-func (c *challengeCache) accept(key uint64) {
-	set := &c.sets[key&(challengeSets-1)]
-	now := c.now().UnixNano()
-	set.mu.Lock()
-	defer set.mu.Unlock()
-	oldest := 0
-	for i := range set.entries {
-		e := &set.entries[i]
-		if e.key == key {
-			oldest = i
-			break
-		}
-		if e.at < set.entries[oldest].at {
-			oldest = i
-		}
-	}
-	set.entries[oldest] = challengeEntry{key: key, at: now, accepted: true}
-}
-
-// accepted reports whether the request with key was accepted within challengeTTL.
-func (c *challengeCache) accepted(key uint64) bool {
-	set := &c.sets[key&(challengeSets-1)]
-	now := c.now().UnixNano()
-	set.mu.Lock()
-	defer set.mu.Unlock()
-	for i := range set.entries {
-		e := &set.entries[i]
-		if e.key == key && e.accepted && now-e.at < int64(challengeTTL) {
-			return true
-		}
-	}
-	return false
-}
-
-// nonceFor returns the nonce already sent for key, or mints one with mint and remembers
+// nonceFor returns the nonce already sent for key, or mints one for realm and remembers
 // it. The oldest entry of the set makes room.
-func (c *challengeCache) nonceFor(key uint64, mint func() string) string {
+func (c *challengeCache) nonceFor(key uint64, realm string, n *Nonces) [nonceLen]byte {
 	set := &c.sets[key&(challengeSets-1)]
 	now := c.now().UnixNano()
 	set.mu.Lock()
@@ -134,21 +100,17 @@ func (c *challengeCache) nonceFor(key uint64, mint func() string) string {
 	oldest := 0
 	for i := range set.entries {
 		e := &set.entries[i]
-		if e.key == key && !e.accepted && e.at != 0 && now-e.at < int64(challengeTTL) {
-			return string(e.nonce[:])
+		if e.key == key && e.at != 0 && now-e.at < int64(challengeTTL) {
+			return e.nonce
 		}
 		if e.at < set.entries[oldest].at {
 			oldest = i
 		}
 	}
-	n := mint()
 	e := &set.entries[oldest]
-	if len(n) != nonceLen {
-		return n
-	}
-	e.key, e.at, e.accepted = key, now, false
-	copy(e.nonce[:], n)
-	return n
+	n.mintTo(&e.nonce, realm)
+	e.key, e.at = key, now
+	return e.nonce
 }
 
 // aorLocks serialise the REGISTERs of one AOR from authentication to answer; striped,

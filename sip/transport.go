@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -60,10 +59,7 @@ func (s *Server) ServeUDP(ctx context.Context, pc net.PacketConn) error {
 	}()
 	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
-	readers := s.cfg.Readers
-	if readers <= 0 {
-		readers = runtime.GOMAXPROCS(0)
-	}
+	readers := max(s.cfg.Readers, 1)
 	errc := make(chan error, readers)
 	for range readers {
 		go func() { errc <- s.readUDP(ctx, sock) }()

@@ -1,6 +1,11 @@
-// Command benchserver runs the registrar alone over an in-memory store holding N
-// extensions, and writes a SIPp injection file with their credentials, for the
-// register-auth benchmark against Kamailio (../shared/bench/sipp/register-auth.xml).
+// Command benchserver runs the registrar alone over a store (in memory, or on disk with
+// -dir) holding N extensions, and writes a SIPp injection file with their credentials,
+// for the register-auth benchmark against Kamailio (../shared/bench/sipp/register-auth.xml).
+// -cpuprofile, -memprofile and -mutexprofile profile the load, not the set-up:
+//
+//	go run ./sip/internal/benchserver -dir /tmp/bs -cpuprofile /tmp/cpu.prof &
+//	sipp -sf ../shared/bench/sipp/register-auth.xml -inf /tmp/dialtone-users.csv -r 10000 -m 100000 \
+//	  -i 127.0.0.1 -buff_size 4194304 127.0.0.1:5070
 package main
 
 import (
@@ -12,8 +17,11 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dialtone/dialtone/sip"
 	"github.com/dialtone/dialtone/store"
@@ -24,8 +32,14 @@ func main() {
 	n := flag.Int("n", 10000, "extensions")
 	users := flag.String("users", "/tmp/dialtone-users.csv", "SIPp injection file to write")
 	algs := flag.String("alg", "SHA-256,MD5", "digest algorithms offered, in order")
+	dir := flag.String("dir", "", "data directory (default: an in-memory store)")
+	readers := flag.Int("readers", 0, "goroutines reading the UDP socket (default 1)")
+	stats := flag.Duration("stats", 0, "log RSS, heap and bindings this often (0: never)")
+	cpuprof := flag.String("cpuprofile", "", "write a CPU profile here until interrupted")
+	memprof := flag.String("memprofile", "", "write an allocation profile here when interrupted")
+	mutexprof := flag.String("mutexprofile", "", "write a mutex contention profile here when interrupted")
 	flag.Parse()
-	st, err := store.Open(store.Options{})
+	st, err := store.Open(store.Options{Dir: *dir})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -63,7 +77,7 @@ func main() {
 	if err := os.WriteFile(*users, []byte(b.String()), 0o600); err != nil {
 		log.Fatal(err)
 	}
-	srv, err := sip.New(sip.Config{Store: st, PublicHost: "127.0.0.1", Algorithms: strings.Split(*algs, ","),
+	srv, err := sip.New(sip.Config{Store: st, PublicHost: "127.0.0.1", Algorithms: strings.Split(*algs, ","), Readers: *readers,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		log.Fatal(err)
@@ -74,10 +88,57 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	// Profiles cover the load only, not the set-up above.
+	if *cpuprof != "" {
+		f, err := os.Create(*cpuprof)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if *mutexprof != "" {
+		runtime.SetMutexProfileFraction(5)
+		defer writeProfile("mutex", *mutexprof)
+	}
+	if *memprof != "" {
+		defer writeProfile("allocs", *memprof)
+	}
 	log.Printf("ready on %s, %d extensions", *addr, *n)
+	if *stats > 0 {
+		go logStats(srv, *stats)
+	}
 	if err := srv.ServeUDP(ctx, pc); err != nil {
 		log.Fatal(err)
 	}
 	srv.Close()
 	log.Printf("bindings: %d", len(srv.Registrations("default")))
+}
+
+func writeProfile(name, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		log.Print(err)
+		return
+	}
+	defer f.Close()
+	pprof.Lookup(name).WriteTo(f, 0)
+}
+
+// logStats logs the resident set, the Go heap and the number of bindings every d.
+func logStats(srv *sip.Server, d time.Duration) {
+	for range time.Tick(d) {
+		b, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			return
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "VmRSS") {
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				log.Printf("%s, heap in use %d MiB, sys %d MiB, bindings %d", strings.Join(strings.Fields(l), " "),
+					ms.HeapInuse>>20, ms.Sys>>20, len(srv.Registrations("default")))
+			}
+		}
+	}
 }
