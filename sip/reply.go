@@ -16,14 +16,18 @@ import (
 type replyWriter struct {
 	b   []byte
 	req *sip.Request
-	// raw is the request as received, while it is being answered: its Via, From, To,
-	// Call-ID and CSeq lines are copied from it (copyHeaders) instead of serialised
-	// again from the parsed request.
-	raw []byte
+	// raw is the request as received, while it is being answered (after scan): its
+	// Via, From, To, Call-ID and CSeq fields, hdrs, are copied from it (copyHeaders)
+	// instead of serialised again from the parsed request. A writer without raw (a
+	// request answered later, away from its datagram) serialises the parsed request.
+	raw  []byte
+	hdrs rawHeaders
 	// scratch holds text a request handler builds before it needs it as strings.
 	scratch []byte
-	src     netip.AddrPort
-	tag     string
+	// fold holds the unfolded text of folded request fields (scan).
+	fold []byte
+	src  netip.AddrPort
+	tag  string
 	// txKey is the request's transaction key (retransmit.go), 0 until computed.
 	txKey uint64
 }
@@ -52,11 +56,8 @@ func (w *replyWriter) status(code int, reason string) {
 	w.b = append(w.b, reason...)
 	w.b = append(w.b, "\r\n"...)
 	if w.raw != nil {
-		mark := len(w.b)
-		if w.copyHeaders(code) {
-			return
-		}
-		w.b = w.b[:mark]
+		w.copyHeaders(code)
+		return
 	}
 	first := true
 	for _, h := range req.Headers() {
@@ -99,24 +100,30 @@ func (w *replyWriter) status(code int, reason string) {
 	}
 }
 
-// copyHeaders writes the Via, From, To, Call-ID and CSeq fields of the raw request, as
-// received and in that order (RFC 3261 §8.2.6.2: they MUST equal the request's), with
-// received and rport added to the top Via (RFC 3261 §18.2.1, RFC 3581 §4) and our tag
-// to a To without one. It reports false, having written garbage, for anything it does
-// not handle (folded lines, more than 8 Vias, an rport or received the client already
-// filled in): then the parsed request is serialised instead.
-func (w *replyWriter) copyHeaders(code int) bool {
-	raw, req := w.raw, w.req
-	type span struct{ start, value, end int } // field start, value start, field end
-	var (
-		vias                   [8]span
-		nv                     int
-		from, to, callID, cseq span
-	)
+// maxVias is how many Via fields a request we answer may carry.
+const maxVias = 16
+
+// rawHeaders are the fields of a raw request that its answers echo.
+type rawHeaders struct {
+	vias                   [maxVias]rawField
+	nv                     int
+	from, to, callID, cseq rawField
+	topEnd                 int // end of the first via-parm in vias[0].text
+}
+
+// scan finds the fields of w.raw that answers echo and reports whether the request can
+// be answered faithfully: a top Via that reads strictly (strictVia), at most maxVias
+// Via fields, a To a tag can be appended to. Folded fields are unfolded as the parser
+// unfolded them. A request that fails is dropped: the parser reads far more leniently
+// than RFC 3261, and an echo of what it made of such a request need not read back.
+func (w *replyWriter) scan() bool {
+	raw, h := w.raw, &w.hdrs
+	*h = rawHeaders{}
 	i := bytes.Index(raw, crlf)
 	if i < 0 {
 		return false
 	}
+	w.fold = w.fold[:0]
 	for i += 2; ; {
 		k := bytes.Index(raw[i:], crlf)
 		if k < 0 {
@@ -126,125 +133,270 @@ func (w *replyWriter) copyHeaders(code int) bool {
 		if end == i {
 			break // the blank line: end of the header section
 		}
-		if end+2 < len(raw) && (raw[end+2] == ' ' || raw[end+2] == '\t') {
-			return false // a folded field
+		text := raw[i:end]
+		next := end + 2
+		if next < len(raw) && isLWS(raw[next]) {
+			// A folded field: joined as the parser joins it (sip.foldHeaderLine), each
+			// line trimmed and the lines joined by one space.
+			start := len(w.fold)
+			w.fold = append(w.fold, bytes.TrimRight(text, " \t")...)
+			for next < len(raw) && isLWS(raw[next]) {
+				k := bytes.Index(raw[next:], crlf)
+				if k < 0 {
+					return false
+				}
+				w.fold = append(w.fold, ' ')
+				w.fold = append(w.fold, bytes.Trim(raw[next:next+k], " \t")...)
+				next += k + 2
+			}
+			text = w.fold[start:]
 		}
-		c := bytes.IndexByte(raw[i:end], ':')
+		i = next
+		c := bytes.IndexByte(text, ':')
 		if c < 0 {
 			return false
 		}
-		f := span{i, i + c + 1, end}
-		name := bytes.TrimRight(raw[i:i+c], " \t")
+		f := rawField{text, c + 1}
+		name := bytes.TrimRight(text[:c], " \t")
 		switch {
-		case len(name) == 1:
-			switch name[0] | 0x20 {
-			case 'v':
-				if nv == len(vias) {
-					return false
-				}
-				vias[nv], nv = f, nv+1
-			case 'f':
-				from = firstSpan(from, f)
-			case 't':
-				to = firstSpan(to, f)
-			case 'i':
-				callID = firstSpan(callID, f)
-			}
-		case bytes.EqualFold(name, []byte("Via")):
-			if nv == len(vias) {
+		case len(name) == 1 && name[0]|0x20 == 'v', bytes.EqualFold(name, []byte("Via")):
+			if h.nv == maxVias {
 				return false
 			}
-			vias[nv], nv = f, nv+1
-		case bytes.EqualFold(name, []byte("From")):
-			from = firstSpan(from, f)
-		case bytes.EqualFold(name, []byte("To")):
-			to = firstSpan(to, f)
-		case bytes.EqualFold(name, []byte("Call-ID")):
-			callID = firstSpan(callID, f)
+			h.vias[h.nv], h.nv = f, h.nv+1
+		case len(name) == 1 && name[0]|0x20 == 'f', bytes.EqualFold(name, []byte("From")):
+			h.from = h.from.or(f)
+		case len(name) == 1 && name[0]|0x20 == 't', bytes.EqualFold(name, []byte("To")):
+			h.to = h.to.or(f)
+		case len(name) == 1 && name[0]|0x20 == 'i', bytes.EqualFold(name, []byte("Call-ID")):
+			h.callID = h.callID.or(f)
 		case bytes.EqualFold(name, []byte("CSeq")):
-			cseq = firstSpan(cseq, f)
+			h.cseq = h.cseq.or(f)
 		}
-		i = end + 2
 	}
-	via := req.Via()
-	if nv == 0 || from.end == 0 || to.end == 0 || callID.end == 0 || cseq.end == 0 || via == nil {
+	if h.nv == 0 || !saneVia(w.req.Via()) {
 		return false
 	}
-	// Top Via: the first via-parm of the first Via field.
-	top := vias[0]
-	valueEnd := top.end
-	if k := indexUnquoted(raw[top.value:top.end], ','); k >= 0 {
-		valueEnd = top.value + k
+	// The first via-parm of the top Via must be plain; another after a comma is echoed
+	// as it came.
+	top := h.vias[0]
+	h.topEnd = len(top.text)
+	if k := indexUnquoted(top.text[top.value:], ','); k >= 0 {
+		h.topEnd = top.value + k
+		if len(bytes.Trim(top.text[h.topEnd+1:], " \t")) == 0 {
+			return false // a comma with nothing after it
+		}
 	}
-	for valueEnd > top.value && (raw[valueEnd-1] == ' ' || raw[valueEnd-1] == '\t') {
-		valueEnd--
+	for h.topEnd > top.value && isLWS(top.text[h.topEnd-1]) {
+		h.topEnd--
 	}
+	if !strictVia(top.text[top.value:h.topEnd]) {
+		return false
+	}
+	return h.to.text == nil || plainEnd(h.to.text)
+}
+
+// copyHeaders writes the Via, From, To, Call-ID and CSeq fields scan found, as received
+// and in that order (RFC 3261 §8.2.6.2: they MUST equal the request's), with received
+// and rport added to the top Via (RFC 3261 §18.2.1, RFC 3581 §4) and our tag to a To
+// without one.
+func (w *replyWriter) copyHeaders(code int) {
+	h, req := &w.hdrs, w.req
+	via := req.Via()
 	var ipBuf [48]byte
 	ip := w.src.Addr().AppendTo(ipBuf[:0])
+	top := h.vias[0]
 	rport, hasRport := via.Params.Get("rport")
-	if _, ok := via.Params.Get("received"); ok || (hasRport && rport != "") {
-		return false
-	}
+	_, hasReceived := via.Params.Get("received")
 	rportAt := -1
-	if hasRport {
-		if rportAt = paramEnd(raw[top.value:valueEnd], "rport"); rportAt < 0 {
-			return false
+	if hasRport && rport == "" && !hasReceived {
+		if k := paramEnd(top.text[top.value:h.topEnd], "rport"); k >= 0 {
+			rportAt = top.value + k
 		}
-		rportAt += top.value
 	}
-	addReceived := hasRport || via.Host != string(ip)
-	w.b = append(w.b, raw[top.start:top.end]...)
-	if rportAt >= 0 || addReceived {
-		w.b = w.b[:len(w.b)-(top.end-top.start)]
-		at := top.start
+	switch {
+	case rportAt >= 0 || !hasRport && !hasReceived:
+		// The usual case: the top via-parm as it came, the parameters added.
+		at := 0
 		if rportAt >= 0 {
-			w.b = append(w.b, raw[at:rportAt]...)
+			w.b = append(w.b, top.text[:rportAt]...)
 			w.b = append(w.b, '=')
 			w.b = strconv.AppendUint(w.b, uint64(w.src.Port()), 10)
 			at = rportAt
 		}
-		w.b = append(w.b, raw[at:valueEnd]...)
-		if addReceived {
+		w.b = append(w.b, top.text[at:h.topEnd]...)
+		if hasRport || via.Host != string(ip) {
 			w.b = append(w.b, ";received="...)
 			w.b = append(w.b, ip...)
 		}
-		w.b = append(w.b, raw[valueEnd:top.end]...)
-	}
-	w.b = append(w.b, "\r\n"...)
-	for _, v := range vias[1:nv] {
-		w.b = append(w.b, raw[v.start:v.end]...)
-		w.b = append(w.b, "\r\n"...)
-	}
-	w.b = append(w.b, raw[from.start:from.end]...)
-	w.b = append(w.b, "\r\n"...)
-	toEnd := to.end
-	for toEnd > to.value && (raw[toEnd-1] == ' ' || raw[toEnd-1] == '\t') {
-		toEnd--
-	}
-	w.b = append(w.b, raw[to.start:toEnd]...)
-	if h := req.To(); h != nil && code > 100 {
-		if _, ok := h.Params.Get("tag"); !ok {
-			w.b = append(w.b, ";tag="...)
-			w.b = append(w.b, w.tag...)
+		w.b = append(w.b, top.text[h.topEnd:]...)
+	default:
+		// The client filled in rport or received itself: overwritten in the parsed Via
+		// (strict, so it serialises faithfully), the rest of the field as it came.
+		if hasRport {
+			via.Params.Add("rport", strconv.Itoa(int(w.src.Port())))
+		}
+		if hasRport || hasReceived || via.Host != string(ip) {
+			via.Params.Add("received", string(ip))
+		}
+		via.StringWrite(w) // "Via: …"
+		rest := top.text[h.topEnd:]
+		if len(rest) > 0 {
+			w.b = append(w.b, rest...)
 		}
 	}
 	w.b = append(w.b, "\r\n"...)
-	w.b = append(w.b, raw[callID.start:callID.end]...)
-	w.b = append(w.b, "\r\n"...)
-	w.b = append(w.b, raw[cseq.start:cseq.end]...)
-	w.b = append(w.b, "\r\n"...)
+	for _, v := range h.vias[1:h.nv] {
+		w.b = append(w.b, v.text...)
+		w.b = append(w.b, "\r\n"...)
+	}
+	// A request without From, To, Call-ID or CSeq gets its 400 without them.
+	if h.from.text != nil {
+		w.b = append(w.b, h.from.text...)
+		w.b = append(w.b, "\r\n"...)
+	}
+	if h.to.text != nil {
+		w.b = append(w.b, bytes.TrimRight(h.to.text, " \t")...)
+		if t := req.To(); t != nil && code > 100 {
+			if _, ok := t.Params.Get("tag"); !ok {
+				w.b = append(w.b, ";tag="...)
+				w.b = append(w.b, w.tag...)
+			}
+		}
+		w.b = append(w.b, "\r\n"...)
+	}
+	if h.callID.text != nil {
+		w.b = append(w.b, h.callID.text...)
+		w.b = append(w.b, "\r\n"...)
+	}
+	if h.cseq.text != nil {
+		w.b = append(w.b, h.cseq.text...)
+		w.b = append(w.b, "\r\n"...)
+	}
+}
+
+// strictVia checks a via-parm against RFC 3261 §25.1 (sent-protocol LWS sent-by
+// *( SEMI via-params ), params as token [ "=" token / quoted-string / IPv6 reference ]):
+// the parser reads much more leniently, and what we echo with a parameter added must
+// read back.
+func strictVia(v []byte) bool {
+	v = bytes.TrimLeft(v, " \t")
+	// sent-protocol: SIP / 2.0 / transport, no spaces inside (as clients send it).
+	sp := bytes.IndexAny(v, " \t")
+	if sp < 0 {
+		return false
+	}
+	proto := v[:sp]
+	if len(proto) < 9 || !bytes.EqualFold(proto[:8], []byte("SIP/2.0/")) || !allToken(proto[8:]) {
+		return false
+	}
+	v = bytes.TrimLeft(v[sp:], " \t")
+	// sent-by: host [":" port]; a host is letters, digits, '-', '.', or an IPv6 reference.
+	i := 0
+	if len(v) > 0 && v[0] == '[' {
+		k := bytes.IndexByte(v, ']')
+		if k < 0 {
+			return false
+		}
+		i = k + 1
+	} else {
+		for i < len(v) && (isTokenChar(v[i]) && v[i] != '!' && v[i] != '%' && v[i] != '*' && v[i] != '+' && v[i] != '`' && v[i] != '\'' && v[i] != '~') {
+			i++
+		}
+	}
+	if i == 0 {
+		return false
+	}
+	if i < len(v) && v[i] == ':' {
+		j := i + 1
+		for j < len(v) && v[j] >= '0' && v[j] <= '9' {
+			j++
+		}
+		if j == i+1 || j-i-1 > 5 {
+			return false
+		}
+		i = j
+	}
+	// via-params
+	for v = v[i:]; len(v) > 0; {
+		if v[0] != ';' {
+			return false
+		}
+		v = v[1:]
+		j := 0
+		for j < len(v) && isTokenChar(v[j]) {
+			j++
+		}
+		if j == 0 {
+			return false
+		}
+		v = v[j:]
+		if len(v) == 0 || v[0] != '=' {
+			continue
+		}
+		v = v[1:]
+		switch {
+		case len(v) > 0 && v[0] == '"':
+			_, rest, ok := quotedString(string(v))
+			if !ok {
+				return false
+			}
+			v = v[len(v)-len(rest):]
+		case len(v) > 0 && v[0] == '[':
+			k := bytes.IndexByte(v, ']')
+			if k < 0 {
+				return false
+			}
+			v = v[k+1:]
+		default:
+			j := 0
+			for j < len(v) && (isTokenChar(v[j]) || v[j] == ':') {
+				j++
+			}
+			if j == 0 {
+				return false
+			}
+			v = v[j:]
+		}
+	}
 	return true
 }
 
-var crlf = []byte("\r\n")
+func allToken(b []byte) bool {
+	for _, c := range b {
+		if !isTokenChar(c) {
+			return false
+		}
+	}
+	return len(b) > 0
+}
 
-func firstSpan[T comparable](have, next T) T {
-	var zero T
-	if have != zero {
-		return have
+// plainEnd: a To field ends in '>' or a token character, so ";tag=…" can follow.
+func plainEnd(f []byte) bool {
+	f = bytes.TrimRight(f, " \t")
+	if len(f) == 0 {
+		return false
+	}
+	c := f[len(f)-1]
+	return c == '>' || isTokenChar(c) && c != '.'
+}
+
+// rawField is one header field of a raw request: its text (name, colon and value, on
+// one line) and where the value starts.
+type rawField struct {
+	text  []byte
+	value int
+}
+
+// or keeps the first of repeated fields.
+func (f rawField) or(next rawField) rawField {
+	if f.text != nil {
+		return f
 	}
 	return next
 }
+
+var crlf = []byte("\r\n")
 
 // indexUnquoted is the index of the first c in b outside a quoted string, or -1.
 func indexUnquoted(b []byte, c byte) int {

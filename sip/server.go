@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -194,14 +195,15 @@ func (s *Server) handleMessage(data []byte, in *inbound, w *replyWriter) {
 		s.deliverResponse(m)
 	case *sip.Request:
 		w.req, w.raw, w.src, w.tag, w.txKey = m, data, in.src, s.tag, 0
-		s.handleRequest(m, in, w)
+		if w.scan() {
+			s.handleRequest(m, in, w)
+		}
 		w.req, w.raw = nil, nil
 	}
 }
 
 func (s *Server) handleRequest(req *sip.Request, in *inbound, w *replyWriter) {
-	via := req.Via()
-	if via == nil {
+	if req.Via() == nil {
 		return // nowhere to answer
 	}
 	if req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil ||
@@ -232,6 +234,12 @@ func (s *Server) handleRequest(req *sip.Request, in *inbound, w *replyWriter) {
 }
 
 const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL"
+
+// saneVia: the top Via names SIP/2.0, a transport and a plain host (RFC 3261 §20.42).
+func saneVia(via *sip.ViaHeader) bool {
+	return via != nil && strings.EqualFold(via.ProtocolName, "SIP") && via.ProtocolVersion == "2.0" &&
+		via.Transport != "" && via.Host != "" && !strings.ContainsAny(via.Host, ",;\" ")
+}
 
 // cleanHeaders refuses control characters and bare CR or LF in the header section, so
 // nothing we echo can inject a header line.
