@@ -39,6 +39,10 @@ set +e; out=$(search -z 5 '(objectClass=person)' cn 2>&1); rc=$?; set -e
 out=$(ldapsearch -LLL -x -H "$url" -b '' -s base '(objectClass=*)' + namingContexts supportedLDAPVersion)
 expect_contains "$out" "namingContexts: dc=dialtone"
 expect_contains "$out" "supportedLDAPVersion: 3"
+# The subschema entry it names, as schema-aware clients read it.
+out=$(ldapsearch -LLL -o ldif-wrap=no -x -H "$url" -D "$dn" -w "$pw" -b cn=Subschema -s base '(objectClass=subschema)' attributeTypes objectClasses)
+expect_contains "$out" "NAME 'telephoneNumber'"
+expect_contains "$out" "NAME 'inetOrgPerson'"
 
 # Writes are refused (53 unwillingToPerform); a wrong password is 49.
 set +e

@@ -9,8 +9,9 @@ import (
 // The root DSE (RFC 4512 §5.1) tells clients what this server offers.
 
 type dseAttr struct {
-	name string
-	enc  []byte
+	name        string
+	enc         []byte
+	operational bool // only for "+" or when named (the subschema entry's definitions)
 }
 
 func buildDSE(s *Server) []dseAttr {
@@ -34,7 +35,7 @@ func buildDSE(s *Server) []dseAttr {
 	var out []dseAttr
 	for _, a := range list {
 		if len(a.vals) > 0 {
-			out = append(out, dseAttr{a.name, encodeAttribute(a.name, a.vals)})
+			out = append(out, dseAttr{name: a.name, enc: encodeAttribute(a.name, a.vals)})
 		}
 	}
 	return out
@@ -50,17 +51,22 @@ func (s *Server) rootDSE() *entry { return dseEntry }
 
 // sendRootDSE writes the root DSE: every attribute for "*", "+" or an empty list (clients
 // expect them either way), else the ones named.
-func (c *conn) sendRootDSE(r *searchReq) {
+func (c *conn) sendRootDSE(r *searchReq) { c.sendFixed(r, "", c.srv.dse, true) }
+
+// sendFixed writes an entry of fixed attributes. An operational attribute goes out for
+// "+" or when named, and for "*" or an empty list only when allOps (the root DSE).
+func (c *conn) sendFixed(r *searchReq, dn string, attrs []dseAttr, allOps bool) {
 	e := &c.enc
 	e.reset()
 	e.open(tagSequence)
 	e.int(tagInteger, r.id)
 	e.open(appTag(true, appSearchEntry))
-	e.str(tagOctetString, "")
+	e.str(tagOctetString, dn)
 	e.open(tagSequence)
-	all := r.sel.allUser || r.sel.allOp
-	for _, a := range c.srv.dse {
-		if !all && !named(r.sel.names, a.name) {
+	for _, a := range attrs {
+		want := named(r.sel.names, a.name) || (a.operational && r.sel.allOp) ||
+			(!a.operational || allOps) && (r.sel.allUser || (allOps && r.sel.allOp))
+		if !want {
 			continue
 		}
 		if r.typesOnly {

@@ -175,6 +175,13 @@ func (c *conn) searchControls(r *searchReq) (int, string) {
 
 // runSearch finds the base, checks access and sends the matching entries.
 func (c *conn) runSearch(r *searchReq) {
+	if len(r.base) < 24 && isSubschemaDN(string(r.base)) {
+		if r.scope == ldap.ScopeBaseObject && r.filter.eval(subschemaEntry) == tTrue {
+			c.sendFixed(r, subschemaDN, c.srv.subschema, false)
+		}
+		c.done(r, resultSuccess, "", "")
+		return
+	}
 	ref, err := c.base.resolve(r.base)
 	if err != nil {
 		c.done(r, resultInvalidDNSyntax, "", "invalid base DN")

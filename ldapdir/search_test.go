@@ -228,6 +228,43 @@ func TestRootDSE(t *testing.T) {
 	}
 }
 
+// The entry the root DSE names as subschemaSubentry exists and describes what we serve:
+// its definitions are operational, sent for "+" or when named (RFC 4512 §4.2).
+func TestSubschemaEntry(t *testing.T) {
+	f := newFixture(t, Options{})
+	c := f.phonebook(t)
+	dse, err := c.Search(search("", ldap.ScopeBaseObject, "(objectClass=*)", "subschemaSubentry"))
+	check(t, err)
+	dn := dse.Entries[0].GetAttributeValue("subschemaSubentry")
+	res, err := c.Search(search(dn, ldap.ScopeBaseObject, "(objectClass=subschema)", "+"))
+	check(t, err)
+	if len(res.Entries) != 1 || res.Entries[0].DN != "cn=Subschema" {
+		t.Fatalf("subschema: %d entries", len(res.Entries))
+	}
+	types := strings.Join(res.Entries[0].GetAttributeValues("attributeTypes"), "\n")
+	for _, want := range []string{"NAME 'telephoneNumber' EQUALITY telephoneNumberMatch", "NAME 'ipPhone'", "NAME 'jpegPhoto'"} {
+		if !strings.Contains(types, want) {
+			t.Errorf("attributeTypes lack %s", want)
+		}
+	}
+	if !slices.ContainsFunc(res.Entries[0].GetAttributeValues("objectClasses"), func(v string) bool {
+		return strings.Contains(v, "NAME 'inetOrgPerson'")
+	}) {
+		t.Error("objectClasses lack inetOrgPerson")
+	}
+	res, err = c.Search(search("CN=subschema", ldap.ScopeBaseObject, "(objectClass=*)"))
+	check(t, err)
+	if len(res.Entries) != 1 || res.Entries[0].GetAttributeValue("cn") != "Subschema" ||
+		len(res.Entries[0].GetAttributeValues("attributeTypes")) != 0 {
+		t.Errorf("user attributes only: %+v", res.Entries)
+	}
+	res, err = c.Search(search(dn, ldap.ScopeBaseObject, "(objectClass=person)"))
+	check(t, err)
+	if len(res.Entries) != 0 {
+		t.Error("filter not applied to the subschema entry")
+	}
+}
+
 func TestWritesRefusedCompareAnswered(t *testing.T) {
 	f := newFixture(t, Options{})
 	c := f.phonebook(t)

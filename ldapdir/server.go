@@ -38,12 +38,13 @@ type Options struct {
 
 // Server answers LDAP on the listeners it is given, from a Directory.
 type Server struct {
-	dir      *Directory
-	opts     Options
-	log      *slog.Logger
-	throttle *throttle
-	now      func() time.Time
-	dse      []dseAttr
+	dir       *Directory
+	opts      Options
+	log       *slog.Logger
+	throttle  *throttle
+	now       func() time.Time
+	dse       []dseAttr
+	subschema []dseAttr
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -74,6 +75,7 @@ func New(dir *Directory, opts Options) *Server {
 		conns:    map[net.Conn]struct{}{},
 	}
 	s.dse = buildDSE(s)
+	s.subschema = buildSubschema()
 	return s
 }
 
