@@ -36,7 +36,7 @@ func (s *Server) writeChallenge(w *replyWriter, proxy bool, realm string, stale 
 	key := w.transactionKey(s.challenges)
 	nonce := s.challenges.nonceFor(key, realm, s.nonces)
 	w.status(code, reason)
-	for _, alg := range s.algorithmsFor(w.req) {
+	for _, alg := range s.algorithmsFor(w) {
 		w.b = append(w.b, name...)
 		w.b = append(w.b, `: Digest realm="`...)
 		w.b = append(w.b, realm...)
@@ -187,16 +187,19 @@ func leadingInt(s string) (int, string) {
 	return n, s[i:]
 }
 
-// algorithmsFor orders the offered algorithms for the client that sent req.
-func (s *Server) algorithmsFor(req *sip.Request) []string {
-	if len(s.algorithms) < 2 || req == nil {
+// algorithmsFor orders the offered algorithms for the client whose request w answers.
+func (s *Server) algorithmsFor(w *replyWriter) []string {
+	if len(s.algorithms) < 2 {
 		return s.algorithms
 	}
-	h := firstHeader(req, "User-Agent")
-	if h == nil {
-		return s.algorithms
+	ua := w.ua
+	if w.req != nil {
+		ua = ""
+		if h := firstHeader(w.req, "User-Agent"); h != nil {
+			ua = h.Value()
+		}
 	}
-	switch agentQuirk(h.Value()) {
+	switch agentQuirk(ua) {
 	case quirkMD5First:
 		return md5First
 	case quirkMD5Only:

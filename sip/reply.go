@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -22,6 +21,8 @@ type replyWriter struct {
 	// request answered later, away from its datagram) serialises the parsed request.
 	raw  []byte
 	hdrs rawHeaders
+	// ua is the User-Agent of a request answered without a parsed request (fastpath.go).
+	ua string
 	// scratch holds text a request handler builds before it needs it as strings.
 	scratch []byte
 	// fold holds the unfolded text of folded request fields (scan).
@@ -109,6 +110,11 @@ type rawHeaders struct {
 	nv                     int
 	from, to, callID, cseq rawField
 	topEnd                 int // end of the first via-parm in vias[0].text
+	// What the answer needs to know of the top Via and the To.
+	viaHost  string
+	rport    int8 // 0 none, 1 without a value, 2 with one
+	received bool
+	toHasTag bool
 }
 
 // scan finds the fields of w.raw that answers echo and reports whether the request can
@@ -193,7 +199,22 @@ func (w *replyWriter) scan() bool {
 	if !strictVia(top.text[top.value:h.topEnd]) {
 		return false
 	}
-	return h.to.text == nil || plainEnd(h.to.text)
+	if h.to.text != nil && !plainEnd(h.to.text) {
+		return false
+	}
+	via := w.req.Via()
+	h.viaHost = via.Host
+	if v, ok := via.Params.Get("rport"); ok {
+		h.rport = 1
+		if v != "" {
+			h.rport = 2
+		}
+	}
+	_, h.received = via.Params.Get("received")
+	if to := w.req.To(); to != nil {
+		_, h.toHasTag = to.Params.Get("tag")
+	}
+	return true
 }
 
 // copyHeaders writes the Via, From, To, Call-ID and CSeq fields scan found, as received
@@ -201,21 +222,18 @@ func (w *replyWriter) scan() bool {
 // and rport added to the top Via (RFC 3261 §18.2.1, RFC 3581 §4) and our tag to a To
 // without one.
 func (w *replyWriter) copyHeaders(code int) {
-	h, req := &w.hdrs, w.req
-	via := req.Via()
+	h := &w.hdrs
 	var ipBuf [48]byte
 	ip := w.src.Addr().AppendTo(ipBuf[:0])
 	top := h.vias[0]
-	rport, hasRport := via.Params.Get("rport")
-	_, hasReceived := via.Params.Get("received")
 	rportAt := -1
-	if hasRport && rport == "" && !hasReceived {
+	if h.rport == 1 && !h.received {
 		if k := paramEnd(top.text[top.value:h.topEnd], "rport"); k >= 0 {
 			rportAt = top.value + k
 		}
 	}
 	switch {
-	case rportAt >= 0 || !hasRport && !hasReceived:
+	case rportAt >= 0 || h.rport == 0 && !h.received:
 		// The usual case: the top via-parm as it came, the parameters added.
 		at := 0
 		if rportAt >= 0 {
@@ -225,7 +243,7 @@ func (w *replyWriter) copyHeaders(code int) {
 			at = rportAt
 		}
 		w.b = append(w.b, top.text[at:h.topEnd]...)
-		if hasRport || via.Host != string(ip) {
+		if h.rport != 0 || h.viaHost != string(ip) {
 			w.b = append(w.b, ";received="...)
 			w.b = append(w.b, ip...)
 		}
@@ -233,12 +251,11 @@ func (w *replyWriter) copyHeaders(code int) {
 	default:
 		// The client filled in rport or received itself: overwritten in the parsed Via
 		// (strict, so it serialises faithfully), the rest of the field as it came.
-		if hasRport {
+		via := w.req.Via()
+		if h.rport != 0 {
 			via.Params.Add("rport", strconv.Itoa(int(w.src.Port())))
 		}
-		if hasRport || hasReceived || via.Host != string(ip) {
-			via.Params.Add("received", string(ip))
-		}
+		via.Params.Add("received", string(ip))
 		via.StringWrite(w) // "Via: …"
 		rest := top.text[h.topEnd:]
 		if len(rest) > 0 {
@@ -257,11 +274,9 @@ func (w *replyWriter) copyHeaders(code int) {
 	}
 	if h.to.text != nil {
 		w.b = append(w.b, bytes.TrimRight(h.to.text, " \t")...)
-		if t := req.To(); t != nil && code > 100 {
-			if _, ok := t.Params.Get("tag"); !ok {
-				w.b = append(w.b, ";tag="...)
-				w.b = append(w.b, w.tag...)
-			}
+		if !h.toHasTag && code > 100 {
+			w.b = append(w.b, ";tag="...)
+			w.b = append(w.b, w.tag...)
 		}
 		w.b = append(w.b, "\r\n"...)
 	}
@@ -414,8 +429,9 @@ func indexUnquoted(b []byte, c byte) int {
 	return -1
 }
 
-// paramEnd finds the parameter name (case-insensitive, without a value) among the
-// ;-separated parameters of a header value and returns the index just after it, or -1.
+// paramEnd finds the parameter name (as sipgo matches it: case-sensitive), without a
+// value, among the ;-separated parameters of a header value and returns the index just
+// after it, or -1.
 func paramEnd(v []byte, name string) int {
 	for i := 0; i < len(v); {
 		k := indexUnquoted(v[i:], ';')
@@ -431,7 +447,7 @@ func paramEnd(v []byte, name string) int {
 		for e < len(v) && v[e] != ';' && v[e] != '=' && v[e] != ' ' && v[e] != '\t' {
 			e++
 		}
-		if strings.EqualFold(string(v[j:e]), name) {
+		if string(v[j:e]) == name {
 			rest := e
 			for rest < len(v) && (v[rest] == ' ' || v[rest] == '\t') {
 				rest++

@@ -60,29 +60,38 @@ func newChallengeCache(now func() time.Time) *challengeCache {
 // §17.2.3: branch and sent-by; the source address, Call-ID, CSeq number and method
 // guard against clients that reuse a branch).
 func (c *challengeCache) transactionKey(req *sip.Request, src netip.AddrPort) uint64 {
+	var branch, host, callID string
+	var seq uint32
+	if via := req.Via(); via != nil {
+		branch, _ = via.Params.Get("branch")
+		host = via.Host
+	}
+	if id := req.CallID(); id != nil {
+		callID = string(*id)
+	}
+	if cs := req.CSeq(); cs != nil {
+		seq = cs.SeqNo
+	}
+	return c.txKey(branch, host, src, callID, seq, string(req.Method))
+}
+
+// txKey is transactionKey from the values themselves (fastpath.go has no parsed request).
+func (c *challengeCache) txKey(branch, host string, src netip.AddrPort, callID string, seq uint32, method string) uint64 {
 	var h maphash.Hash
 	h.SetSeed(c.seed)
-	if via := req.Via(); via != nil {
-		b, _ := via.Params.Get("branch")
-		h.WriteString(b)
-		h.WriteByte(0)
-		h.WriteString(via.Host)
-	}
+	h.WriteString(branch)
+	h.WriteByte(0)
+	h.WriteString(host)
 	h.WriteByte(0)
 	a := src.Addr().As16()
 	h.Write(a[:])
 	h.WriteByte(byte(src.Port() >> 8))
 	h.WriteByte(byte(src.Port()))
-	if id := req.CallID(); id != nil {
-		h.WriteString(string(*id))
-	}
+	h.WriteString(callID)
 	h.WriteByte(0)
-	if cs := req.CSeq(); cs != nil {
-		var n [4]byte
-		n[0], n[1], n[2], n[3] = byte(cs.SeqNo>>24), byte(cs.SeqNo>>16), byte(cs.SeqNo>>8), byte(cs.SeqNo)
-		h.Write(n[:])
-	}
-	h.WriteString(string(req.Method))
+	n := [4]byte{byte(seq >> 24), byte(seq >> 16), byte(seq >> 8), byte(seq)}
+	h.Write(n[:])
+	h.WriteString(method)
 	k := h.Sum64()
 	if k == 0 {
 		k = 1

@@ -35,6 +35,7 @@ func main() {
 	dir := flag.String("dir", "", "data directory (default: an in-memory store)")
 	readers := flag.Int("readers", 0, "goroutines reading the UDP socket (default 1)")
 	stats := flag.Duration("stats", 0, "log RSS, heap and bindings this often (0: never)")
+	tcp := flag.Bool("tcp", false, "serve TCP on the same address too (as dialtone serve does)")
 	cpuprof := flag.String("cpuprofile", "", "write a CPU profile here until interrupted")
 	memprof := flag.String("memprofile", "", "write an allocation profile here when interrupted")
 	mutexprof := flag.String("mutexprofile", "", "write a mutex contention profile here when interrupted")
@@ -107,6 +108,13 @@ func main() {
 	log.Printf("ready on %s, %d extensions", *addr, *n)
 	if *stats > 0 {
 		go logStats(srv, *stats)
+	}
+	if *tcp {
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err != nil {
+			log.Fatal(err)
+		}
+		go srv.ServeTCP(ctx, l)
 	}
 	if err := srv.ServeUDP(ctx, pc); err != nil {
 		log.Fatal(err)
