@@ -17,9 +17,11 @@
 // costs nothing that outlives the datagram. Retransmissions of a REGISTER are answered
 // as their originals were (retransmit.go); retransmitted INVITEs get the cached final
 // answer (a small bounded cache by Via branch). An answer copies the request's Via,
-// From, To, Call-ID and CSeq lines as received (reply.go), and a REGISTER allocates
-// little beyond what parsing it takes: the registrar keeps up with Kamailio under
-// SIPp's register-auth load (bench/sip.sh).
+// From, To, Call-ID and CSeq lines as received (reply.go); a request whose top Via does
+// not read strictly is dropped. A first REGISTER in plain form (no credentials) is
+// challenged straight from the datagram, without sipgo's parser (fastpath.go). With
+// that the registrar keeps up with Kamailio under SIPp's register-auth load
+// (bench/sip.sh).
 //
 // Requests we send (NOTIFY check-sync) leave from the listening socket, so they pass
 // the NAT pinhole the phone's registration opened, and their answers are matched by the
