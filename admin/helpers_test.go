@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/dialtone/dialtone/internal/testlog"
 	"io"
 	"log/slog"
 	"net"
@@ -27,22 +28,8 @@ type env struct {
 	clock  *testClock
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects a server's log lines while it runs.
+type syncBuffer = testlog.Buffer
 
 type testClock struct {
 	mu  sync.Mutex

@@ -1,12 +1,11 @@
 package ldapdir
 
 import (
-	"bytes"
 	"context"
+	"github.com/dialtone/dialtone/internal/testlog"
 	"log/slog"
 	"net"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,22 +36,8 @@ func (f *fixture) now() time.Time {
 	return time.Now().Add(time.Duration(f.offset.Add(f.step.Load())))
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects a server's log lines while it runs.
+type syncBuffer = testlog.Buffer
 
 func check(t testing.TB, err error) {
 	t.Helper()

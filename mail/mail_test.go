@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"github.com/dialtone/dialtone/internal/testlog"
 	"io"
 	"log/slog"
 	"mime"
@@ -31,22 +32,8 @@ var (
 
 const adminPassword = "correct horse battery"
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects a server's log lines while it runs.
+type syncBuffer = testlog.Buffer
 
 // env: a real store, the admin API on 127.0.0.1:0 with the mailer wired in as Welcome
 // and Outbox, and the mailer's Run going.

@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"fmt"
+	"github.com/dialtone/dialtone/internal/testlog"
 	"log/slog"
 	"net"
 	"strings"
@@ -31,22 +32,8 @@ type env struct {
 	cfgHook func(*Config)
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects the registrar's log lines while it runs.
+type syncBuffer = testlog.Buffer
 
 func newEnv(t testing.TB, opts ...func(*env)) *env {
 	t.Helper()
