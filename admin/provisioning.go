@@ -32,12 +32,9 @@ type Provisioning interface {
 	// Templates lists the embedded template file names; EmbeddedTemplate reads one.
 	Templates() []string
 	EmbeddedTemplate(name string) ([]byte, bool)
-	// Models is the model table (templates/models.csv).
-	Models() []PhoneModel
+	// PhoneModels is the model table (templates/models.csv).
+	PhoneModels() []store.PhoneModel
 }
-
-// PhoneModel is one row of the model table: make in lower case, canonical model name.
-type PhoneModel struct{ Make, Name string }
 
 func (a *API) provisioning() (Provisioning, error) {
 	if a.cfg.Provisioning == nil {
@@ -48,21 +45,21 @@ func (a *API) provisioning() (Provisioning, error) {
 
 // lookupModel resolves a model name in any case to its make and canonical name (model
 // names are unique across makes in the table).
-func lookupModel(p Provisioning, name string) (PhoneModel, bool) {
-	for _, m := range p.Models() {
+func lookupModel(p Provisioning, name string) (store.PhoneModel, bool) {
+	for _, m := range p.PhoneModels() {
 		if strings.EqualFold(m.Name, name) {
 			return m, true
 		}
 	}
-	return PhoneModel{}, false
+	return store.PhoneModel{}, false
 }
 
 func knownMake(p Provisioning, mk string) bool {
-	return slices.ContainsFunc(p.Models(), func(m PhoneModel) bool { return m.Make == mk })
+	return slices.ContainsFunc(p.PhoneModels(), func(m store.PhoneModel) bool { return m.Make == mk })
 }
 
 // checkSettingKeys refuses raw setting keys that could break out of their line or
-// element in a rendered file (provision.ValidSettingKey), naming the field.
+// element in a rendered file (provision.Provisioner.ValidSettingKey), naming the field.
 func (a *API) checkSettingKeys(field string, m map[string]string) error {
 	p := a.cfg.Provisioning
 	if p == nil {
@@ -101,7 +98,7 @@ type modelView struct {
 	Settings map[string]string `json:"settings"`
 }
 
-func newModelView(m PhoneModel, mp store.ModelProfile) modelView {
+func newModelView(m store.PhoneModel, mp store.ModelProfile) modelView {
 	v := modelView{Make: m.Make, Model: m.Name, Firmware: mp.Firmware, Settings: mp.Settings}
 	if v.Settings == nil {
 		v.Settings = map[string]string{}
@@ -118,7 +115,7 @@ func (a *API) listModels(r *request) (any, error) {
 	}
 	out := []modelView{}
 	err = a.view(func(tx *store.Tx) error {
-		for _, m := range p.Models() {
+		for _, m := range p.PhoneModels() {
 			mp, err := tx.ModelProfile(sc.tenant, m.Make, m.Name)
 			if err != nil && !isNotFound(err) {
 				return err

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -18,32 +17,7 @@ import (
 
 	"github.com/dialtone/dialtone/provision"
 	"github.com/dialtone/dialtone/store"
-	"github.com/dialtone/dialtone/templates"
 )
-
-// provisionForAdmin is the adapter cmd/dialtone wires: the real Provisioner plus the
-// package functions and the embedded template set.
-type provisionForAdmin struct{ *provision.Provisioner }
-
-func (provisionForAdmin) CheckTemplate(name string, body []byte) error {
-	return provision.CheckTemplate(name, body)
-}
-func (provisionForAdmin) ValidSettingKey(k string) bool { return provision.ValidSettingKey(k) }
-func (provisionForAdmin) Templates() []string {
-	names, _ := fs.Glob(templates.FS, "*.tmpl")
-	return names
-}
-func (provisionForAdmin) EmbeddedTemplate(name string) ([]byte, bool) {
-	b, err := fs.ReadFile(templates.FS, name)
-	return b, err == nil
-}
-func (p provisionForAdmin) Models() []PhoneModel {
-	var out []PhoneModel
-	for _, m := range p.Catalogue().Models() {
-		out = append(out, PhoneModel{Make: string(m.Make), Name: m.Name})
-	}
-	return out
-}
 
 // provEnv is the admin API and the real provisioner over one store, each on its own
 // real listener; phones fetch from phoneURL.
@@ -75,7 +49,7 @@ func newProvEnv(t *testing.T) *provEnv {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Provisioning, c.TemplateDir = provisionForAdmin{pe.prov}, tdir
+		c.Provisioning, c.TemplateDir = pe.prov, tdir
 	})
 	pe.env = e
 	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {

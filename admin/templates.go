@@ -49,7 +49,7 @@ func knownTemplate(p Provisioning, name string) (embedded, ok bool) {
 	if len(parts) != 3 || !slices.Contains(names, parts[0]+"-"+parts[2]+".tmpl") {
 		return false, false
 	}
-	for _, m := range p.Models() {
+	for _, m := range p.PhoneModels() {
 		if m.Make == parts[0] && strings.ToLower(m.Name) == parts[1] {
 			return false, true
 		}

@@ -135,9 +135,6 @@ func validKey(k string) bool {
 	return !strings.HasSuffix(k, ".")
 }
 
-// ValidSettingKey reports whether a raw setting key is accepted (admin API).
-func ValidSettingKey(k string) bool { return validKey(k) }
-
 var funcs = template.FuncMap{
 	"xml": xmlEscape,
 	"cfg": oneLine,

@@ -31,6 +31,9 @@ type Discovered struct {
 	LastSeen  time.Time `json:"last_seen"`
 }
 
+// PhoneModel is one row of the model table: make in lower case, canonical model name.
+type PhoneModel struct{ Make, Name string }
+
 // ModelProfile holds what a tenant sets per phone model: raw settings in the make's own
 // terms (between the tenant's and the phone's in precedence) and the target firmware.
 type ModelProfile struct {

@@ -66,7 +66,7 @@ func (m *Main) wireAdmin(reg *sip.Server, desk *flex.Desk, prov *provision.Provi
 		Outbox:  mailer,
 		Welcome: mailer,
 		// Firmware, model profiles and template overrides (admin/provisioning.go).
-		Provisioning: provisionForAdmin{prov},
+		Provisioning: prov,
 		TemplateDir:  filepath.Join(m.cfg.Data, "templates"),
 	}
 	if reg != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io/fs"
 	"net"
 	"net/netip"
 	"os"
@@ -12,10 +11,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/dialtone/dialtone/admin"
 	"github.com/dialtone/dialtone/provision"
 	"github.com/dialtone/dialtone/store"
-	"github.com/dialtone/dialtone/templates"
 )
 
 // flexState tells provisioning who is logged in at a flex phone: one keyed read.
@@ -94,34 +91,6 @@ func (m *Main) wireProvision(books provision.Phonebooks) (*provision.Provisioner
 		}})
 	}
 	return p, nil
-}
-
-// provisionForAdmin gives the admin API firmware files, template checks and the model
-// table: the provisioner plus the package's functions and the embedded template set.
-type provisionForAdmin struct{ *provision.Provisioner }
-
-func (provisionForAdmin) CheckTemplate(name string, body []byte) error {
-	return provision.CheckTemplate(name, body)
-}
-
-func (provisionForAdmin) ValidSettingKey(k string) bool { return provision.ValidSettingKey(k) }
-
-func (provisionForAdmin) Templates() []string {
-	names, _ := fs.Glob(templates.FS, "*.tmpl")
-	return names
-}
-
-func (provisionForAdmin) EmbeddedTemplate(name string) ([]byte, bool) {
-	b, err := fs.ReadFile(templates.FS, name)
-	return b, err == nil
-}
-
-func (p provisionForAdmin) Models() []admin.PhoneModel {
-	var out []admin.PhoneModel
-	for _, m := range p.Catalogue().Models() {
-		out = append(out, admin.PhoneModel{Make: string(m.Make), Name: m.Name})
-	}
-	return out
 }
 
 // provisionMount routes /p/… to the provisioner, labelled by kind of file for metrics.
