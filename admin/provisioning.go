@@ -127,15 +127,24 @@ func (a *API) listModels(r *request) (any, error) {
 	return page[modelView]{Items: out}, err
 }
 
-// getModel: GET …/models/{model} (phones.manage).
-func (a *API) getModel(r *request) (any, error) {
+// phoneModel resolves {model} (any case) for a phones admin.
+func (r *request) phoneModel() (*scope, store.PhoneModel, error) {
 	sc, p, err := r.phonesAdmin()
 	if err != nil {
-		return nil, err
+		return nil, store.PhoneModel{}, err
 	}
 	m, ok := lookupModel(p, r.param("model"))
 	if !ok {
-		return nil, notFound("no such phone model")
+		return nil, store.PhoneModel{}, notFound("no such phone model")
+	}
+	return sc, m, nil
+}
+
+// getModel: GET …/models/{model} (phones.manage).
+func (a *API) getModel(r *request) (any, error) {
+	sc, m, err := r.phoneModel()
+	if err != nil {
+		return nil, err
 	}
 	var mp store.ModelProfile
 	err = a.view(func(tx *store.Tx) error {
@@ -156,13 +165,9 @@ type modelBody struct {
 // putModel: PUT …/models/{model} {"firmware","settings"} (phones.manage): the target
 // firmware ("" none) and raw settings of the model, both replaced.
 func (a *API) putModel(r *request) (any, error) {
-	sc, p, err := r.phonesAdmin()
+	sc, m, err := r.phoneModel()
 	if err != nil {
 		return nil, err
-	}
-	m, ok := lookupModel(p, r.param("model"))
-	if !ok {
-		return nil, notFound("no such phone model")
 	}
 	var in modelBody
 	if err := r.decode(&in); err != nil {
