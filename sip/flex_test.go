@@ -86,28 +86,7 @@ func (p *phone) dial(dialled string) *sip.Response {
 }
 
 func TestFlexLogin(t *testing.T) {
-	var f *storeFlex
-	e := newEnv(t, func(e *env) {
-		st, err := store.Open(store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		err = st.Update(func(tx *store.Tx) error {
-			if _, err := tx.CreateTenant(store.NewTenant{Slug: "acme", SIPDomain: "acme.example"}); err != nil {
-				return err
-			}
-			_, _, err := tx.CreateUser("acme", store.NewUser{FirstName: "A", LastName: "B", Email: "a@acme.example",
-				Role: store.RoleUser, Extensions: []string{"201"}, PIN: "482916"})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.st = st
-		f = &storeFlex{st: st, wrong: map[string]int{}}
-		e.flex = f
-	})
+	e := flexEnv(t)
 	ph := addPhone(t, e, "001565aabbcc", true)
 	gpw, err := e.st.GuestPassword(ph)
 	if err != nil {
