@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/dialtone/dialtone/internal/testlog"
+	"github.com/dialtone/dialtone/internal/testkit"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,24 +28,9 @@ type env struct {
 }
 
 // syncBuffer collects a server's log lines while it runs.
-type syncBuffer = testlog.Buffer
+type syncBuffer = testkit.Buffer
 
-type testClock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
+type testClock = testkit.Clock
 
 const adminPassword = "correct horse battery"
 

@@ -2,7 +2,7 @@ package ldapdir
 
 import (
 	"context"
-	"github.com/dialtone/dialtone/internal/testlog"
+	"github.com/dialtone/dialtone/internal/testkit"
 	"log/slog"
 	"net"
 	"sort"
@@ -37,7 +37,7 @@ func (f *fixture) now() time.Time {
 }
 
 // syncBuffer collects a server's log lines while it runs.
-type syncBuffer = testlog.Buffer
+type syncBuffer = testkit.Buffer
 
 func check(t testing.TB, err error) {
 	t.Helper()

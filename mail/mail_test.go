@@ -5,7 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"github.com/dialtone/dialtone/internal/testlog"
+	"github.com/dialtone/dialtone/internal/testkit"
 	"io"
 	"log/slog"
 	"mime"
@@ -15,7 +15,6 @@ import (
 	netmail "net/mail"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -33,7 +32,7 @@ var (
 const adminPassword = "correct horse battery"
 
 // syncBuffer collects a server's log lines while it runs.
-type syncBuffer = testlog.Buffer
+type syncBuffer = testkit.Buffer
 
 // env: a real store, the admin API on 127.0.0.1:0 with the mailer wired in as Welcome
 // and Outbox, and the mailer's Run going.
@@ -50,22 +49,7 @@ type env struct {
 }
 
 // clock is the store's clock, moved on by tests (links that expire).
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
+type clock = testkit.Clock
 
 func newEnv(t *testing.T, cfg mail.Config) *env {
 	t.Helper()

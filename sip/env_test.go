@@ -3,7 +3,7 @@ package sip
 import (
 	"context"
 	"fmt"
-	"github.com/dialtone/dialtone/internal/testlog"
+	"github.com/dialtone/dialtone/internal/testkit"
 	"log/slog"
 	"net"
 	"strings"
@@ -33,7 +33,7 @@ type env struct {
 }
 
 // syncBuffer collects the registrar's log lines while it runs.
-type syncBuffer = testlog.Buffer
+type syncBuffer = testkit.Buffer
 
 func newEnv(t testing.TB, opts ...func(*env)) *env {
 	t.Helper()
