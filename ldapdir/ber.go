@@ -246,14 +246,6 @@ func (e *encoder) int(tag byte, v int64) {
 	}
 }
 
-func (e *encoder) bool(tag byte, v bool) {
-	x := byte(0)
-	if v {
-		x = 0xff
-	}
-	e.b = append(e.b, tag, 1, x)
-}
-
 func (e *encoder) raw(b []byte) { e.b = append(e.b, b...) }
 
 // encodeAttribute returns a PartialAttribute (RFC 4511 §4.1.7) as bytes.

@@ -65,7 +65,7 @@ func (x *prefixIndex) equal(v string, b bitset) {
 // prefix marks every slot with a value starting with p: the keys in [p, successor(p)).
 func (x *prefixIndex) prefix(p string, b bitset) {
 	lo := x.lower(p)
-	hi := len(x.keys)
+	var hi int
 	if succ, ok := successor(p); ok {
 		hi = lo + sort.Search(len(x.keys)-lo, func(i int) bool { return x.keys[lo+i] >= succ })
 	} else {

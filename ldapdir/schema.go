@@ -1,6 +1,7 @@
 package ldapdir
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf8"
 )
@@ -97,7 +98,7 @@ func init() {
 // lookupAttr resolves an attribute description (RFC 4512 §2.5: name or OID, options after
 // ';') case-insensitively without allocating for the usual short ASCII names.
 func lookupAttr(desc []byte) attrID {
-	if i := indexByte(desc, ';'); i >= 0 {
+	if i := bytes.IndexByte(desc, ';'); i >= 0 {
 		desc = desc[:i]
 	}
 	var buf [40]byte
@@ -114,15 +115,6 @@ func lookupAttr(desc []byte) attrID {
 		return id
 	}
 	return attrUnknown
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // normalize prepares a value for matching under rule (RFC 4518): caseIgnore folds case

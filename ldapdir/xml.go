@@ -2,6 +2,7 @@ package ldapdir
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -19,9 +20,6 @@ var ErrUnknownVendor = errors.New("no XML phonebook format for this vendor")
 
 // ErrNoTenant is returned by WriteXML for a tenant the directory does not hold.
 var ErrNoTenant = errors.New("no such tenant")
-
-// Vendors lists the makes WriteXML knows.
-var Vendors = []string{"yealink", "cisco", "snom", "grandstream", "fanvil", "poly"}
 
 // WriteXML writes the tenant's phonebook in vendor's XML format, people sorted by name.
 func (d *Directory) WriteXML(w io.Writer, tenant, vendor string) error {
@@ -51,7 +49,7 @@ func (d *Directory) WriteXML(w io.Writer, tenant, vendor string) error {
 		phonebookEntries(x, "FanvilIPPhoneDirectory", people, "")
 	case "cisco":
 		x.raw("<CiscoIPPhoneDirectory>\n")
-		x.elem("Title", orDefault(snap.tenant.Name, "Directory"))
+		x.elem("Title", cmp.Or(snap.tenant.Name, "Directory"))
 		x.elem("Prompt", "Select a colleague")
 		for _, p := range people {
 			for _, n := range numbers(p) {
@@ -164,13 +162,6 @@ func numbers(p *Person) []string {
 		}
 	}
 	return out
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }
 
 type xmlw struct {

@@ -63,7 +63,7 @@ func (p *Provisioner) fetch(r fetchRequest) fetchResult {
 	case strings.HasPrefix(r.Path, "fw/"):
 		return p.fetchFirmware(t, r)
 	case strings.HasPrefix(r.Path, "directory/"):
-		return p.fetchDirectory(t, strings.TrimPrefix(r.Path, "directory/"), "")
+		return p.fetchDirectory(t, strings.TrimPrefix(r.Path, "directory/"))
 	}
 	return p.fetchConfig(t, r, key)
 }
@@ -138,7 +138,7 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest, key string) fe
 	var err error
 	user := ""
 	if kind == KindDirectory {
-		return p.fetchDirectory(t, string(mk)+".xml", ph.MAC)
+		return p.fetchDirectory(t, string(mk)+".xml")
 	}
 	if known {
 		pr, user, err = p.phoneProfile(t, ph, mk, model, r.Path)
@@ -158,7 +158,7 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest, key string) fe
 			"templates", strings.Join(TemplateNames(mk, model, kind), ","), "err", err)
 		return failed
 	}
-	e := &cacheEntry{body: body, contentType: contentType(r.Path, body), tenant: t.Slug, mac: ph.MAC, user: user,
+	e := &cacheEntry{body: body, contentType: contentType(body), tenant: t.Slug, mac: ph.MAC, user: user,
 		make: mk, model: model, firmware: firmware}
 	p.cache.put(key, e, gen)
 	p.logFetch(t.Slug, r, ph.MAC, mk, model, firmware, 200, len(body), known)
@@ -184,7 +184,7 @@ func (p *Provisioner) fetchFirmware(t store.Tenant, r fetchRequest) fetchResult 
 	return fetchResult{Status: 200, FilePath: path, Size: st.Size(), ContentType: "application/octet-stream"}
 }
 
-func (p *Provisioner) fetchDirectory(t store.Tenant, file, mac string) fetchResult {
+func (p *Provisioner) fetchDirectory(t store.Tenant, file string) fetchResult {
 	vendor, ok := strings.CutSuffix(file, ".xml")
 	if !ok || p.cfg.Phonebooks == nil {
 		return notFound
@@ -230,8 +230,8 @@ func (p *Provisioner) tenantBySlug(slug string) (store.Tenant, bool) {
 	return t, true
 }
 
-func contentType(name string, body []byte) string {
-	if bytes.HasPrefix(body, []byte("<?xml")) || bytes.HasPrefix(body, []byte("<")) {
+func contentType(body []byte) string {
+	if bytes.HasPrefix(body, []byte("<")) {
 		return "text/xml; charset=utf-8"
 	}
 	return "text/plain; charset=utf-8"

@@ -24,9 +24,6 @@ type fetchLog struct {
 	closeMu sync.RWMutex // a fetch still running after Close must not send on a closed channel
 	closed  bool
 
-	capMu      sync.Mutex
-	discovered map[string]int // tenant → discovered records (loaded once)
-
 	touched map[string]touchState // only the flusher goroutine uses it
 	every   time.Duration
 }
@@ -55,7 +52,7 @@ func newFetchLog(st *store.Store, log *slog.Logger, every time.Duration) *fetchL
 		every = 2 * time.Second
 	}
 	l := &fetchLog{st: st, log: log, every: every, ch: make(chan fetchEvent, 8192), done: make(chan struct{}),
-		discovered: map[string]int{}, touched: map[string]touchState{}}
+		touched: map[string]touchState{}}
 	go l.run()
 	return l
 }
@@ -124,6 +121,7 @@ func (l *fetchLog) flush(batch []fetchEvent) {
 	merged := map[repeatKey]*store.ProvisionLogEntry{}
 	touch := map[string]store.ProvisionLogEntry{}
 	disc := map[string]store.Discovered{}
+	counts := map[string]int{} // tenant → discovered records, counted once per flush
 	for _, ev := range batch {
 		ev.entry.Addr = ev.addr.String()
 		k := repeatKey{ev.tenant, ev.entry.MAC, ev.entry.File, ev.entry.Protocol, ev.entry.UserAgent, ev.addr, ev.entry.Status}
@@ -143,7 +141,7 @@ func (l *fetchLog) flush(batch []fetchEvent) {
 				touch[ev.entry.MAC] = ev.entry
 			}
 		}
-		if ev.discovered != nil && l.roomFor(ev.tenant, ev.discovered.MAC, disc) {
+		if ev.discovered != nil && l.roomFor(ev.tenant, ev.discovered.MAC, disc, counts) {
 			disc[ev.tenant+"/"+ev.discovered.MAC] = *ev.discovered
 		}
 	}
@@ -196,14 +194,14 @@ func (l *fetchLog) flush(batch []fetchEvent) {
 }
 
 // roomFor keeps each tenant's discovered list under maxDiscovered (a refresh of
-// a MAC already listed always has room).
-func (l *fetchLog) roomFor(slug, mac string, pending map[string]store.Discovered) bool {
+// a MAC already listed always has room). counts is this flush's tally: counted from
+// the store once per tenant and flush, so records an admin dismissed or assigned make
+// room again.
+func (l *fetchLog) roomFor(slug, mac string, pending map[string]store.Discovered, counts map[string]int) bool {
 	if _, dup := pending[slug+"/"+mac]; dup {
 		return true
 	}
-	l.capMu.Lock()
-	defer l.capMu.Unlock()
-	n, counted := l.discovered[slug]
+	n, counted := counts[slug]
 	exists := false
 	_ = l.st.View(func(tx *store.Tx) error {
 		if !counted {
@@ -213,14 +211,13 @@ func (l *fetchLog) roomFor(slug, mac string, pending map[string]store.Discovered
 		exists = err == nil
 		return nil
 	})
+	counts[slug] = n
 	if exists {
-		l.discovered[slug] = n
 		return true
 	}
 	if n >= maxDiscovered {
-		l.discovered[slug] = n
 		return false
 	}
-	l.discovered[slug] = n + 1
+	counts[slug] = n + 1
 	return true
 }

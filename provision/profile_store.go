@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,7 +18,7 @@ func (p *Provisioner) baseProfile(tx *store.Tx, t store.Tenant, mk Make, model, 
 	pr := &Profile{
 		Make: mk, Model: model, FileName: file,
 		Tenant: t.Slug, TenantName: t.Name,
-		Language: orDefault(t.Language, "en"), TimeZone: orDefault(t.Timezone, "UTC"), NTP: p.cfg.NTP,
+		Language: cmp.Or(t.Language, "en"), TimeZone: cmp.Or(t.Timezone, "UTC"), NTP: p.cfg.NTP,
 		ProvisioningURL: prov, ResyncMinutes: p.cfg.ResyncMinutes,
 		Phonebook: Phonebook{
 			LDAPHost: p.cfg.PublicHost, LDAPPort: p.cfg.LDAPPort,
@@ -102,8 +103,8 @@ func (p *Provisioner) phoneProfile(t store.Tenant, ph store.Phone, mk Make, mode
 		if u.DepartmentID != "" {
 			dept, _ = tx.Department(t.Slug, u.DepartmentID)
 		}
-		pr.Language = firstOf(u.Language, dept.Language, t.Language, "en")
-		pr.TimeZone = firstOf(u.Timezone, dept.Timezone, t.Timezone, "UTC")
+		pr.Language = cmp.Or(u.Language, dept.Language, t.Language, "en")
+		pr.TimeZone = cmp.Or(u.Timezone, dept.Timezone, t.Timezone, "UTC")
 		for _, num := range u.Extensions {
 			e, err := tx.Extension(t.Slug, num)
 			if err != nil {
@@ -120,22 +121,6 @@ func (p *Provisioner) phoneProfile(t store.Tenant, ph store.Phone, mk Make, mode
 		return nil
 	})
 	return pr, userID, err
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func firstOf(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // flexGuestLabel is the guest line's label on a flex phone nobody is logged in at, in
