@@ -29,7 +29,8 @@ type snapshot struct {
 	depts   []*entry // sorted by normalised DN
 	persons []*entry // by slot; nil slots are free
 	idx     *indexSet
-	dirty   []uint32 // slots changed since idx was built: always candidates
+	dirty   []uint32  // slots changed since idx was built: always candidates
+	xml     *xmlCache // rendered XML phonebooks of this snapshot (xml.go)
 }
 
 type tenantDir struct {
@@ -60,7 +61,7 @@ func (d *Directory) PutTenant(t Tenant) {
 	td := d.tenants[strings.ToLower(t.Slug)]
 	if td == nil {
 		td = &tenantDir{slotOf: map[string]uint32{}}
-		s := &snapshot{tenant: t, top: tenantEntry(&t), people: peopleEntry(t.Slug), idx: buildIndexes(nil)}
+		s := &snapshot{tenant: t, top: tenantEntry(&t), people: peopleEntry(t.Slug), idx: buildIndexes(nil), xml: &xmlCache{}}
 		td.snap.Store(s)
 		d.tenants[strings.ToLower(t.Slug)] = td
 		d.mu.Unlock()
@@ -98,6 +99,7 @@ func (td *tenantDir) update(fn func(s *snapshot)) {
 	defer td.mu.Unlock()
 	next := *td.snap.Load()
 	fn(&next)
+	next.xml = &xmlCache{}
 	td.snap.Store(&next)
 }
 
@@ -208,6 +210,7 @@ func (d *Directory) Load(t Tenant, depts []Department, people []Person) {
 	}
 	s.idx = buildIndexes(s.persons)
 	s.dirty = nil
+	s.xml = &xmlCache{}
 	td.snap.Store(&s)
 }
 

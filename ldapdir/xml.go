@@ -2,6 +2,7 @@ package ldapdir
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/xml"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // XML phonebooks: the same people as the LDAP tree, in each make's remote phonebook
@@ -22,11 +24,42 @@ var ErrUnknownVendor = errors.New("no XML phonebook format for this vendor")
 var ErrNoTenant = errors.New("no such tenant")
 
 // WriteXML writes the tenant's phonebook in vendor's XML format, people sorted by name.
+// A phonebook is rendered once per snapshot and vendor: every phone of a tenant fetches
+// it, and a snapshot never changes (the next change makes a new one, with no cache).
 func (d *Directory) WriteXML(w io.Writer, tenant, vendor string) error {
 	snap := d.snapshot(tenant)
 	if snap == nil {
 		return ErrNoTenant
 	}
+	vendor = strings.ToLower(vendor)
+	c := snap.xml
+	c.mu.Lock()
+	body, ok := c.byVendor[vendor]
+	c.mu.Unlock()
+	if !ok {
+		var buf bytes.Buffer
+		if err := writeXML(&buf, snap, vendor); err != nil {
+			return err
+		}
+		body = buf.Bytes()
+		c.mu.Lock()
+		if c.byVendor == nil {
+			c.byVendor = map[string][]byte{}
+		}
+		c.byVendor[vendor] = body
+		c.mu.Unlock()
+	}
+	_, err := w.Write(body)
+	return err
+}
+
+// xmlCache holds a snapshot's rendered phonebooks by vendor.
+type xmlCache struct {
+	mu       sync.Mutex
+	byVendor map[string][]byte
+}
+
+func writeXML(w io.Writer, snap *snapshot, vendor string) error {
 	people := make([]*Person, 0, len(snap.persons))
 	for _, e := range snap.persons {
 		if e != nil {
@@ -42,7 +75,7 @@ func (d *Directory) WriteXML(w io.Writer, tenant, vendor string) error {
 	bw := bufio.NewWriter(w)
 	x := &xmlw{w: bw}
 	x.raw(xml.Header)
-	switch strings.ToLower(vendor) {
+	switch vendor {
 	case "yealink":
 		phonebookEntries(x, "YealinkIPPhoneDirectory", people, snap.tenant.Name)
 	case "fanvil":

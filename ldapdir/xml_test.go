@@ -112,3 +112,27 @@ func TestWriteXMLEscapes(t *testing.T) {
 		t.Errorf("escaping: %+v", v)
 	}
 }
+
+// A rendered phonebook is kept for its snapshot and redone after any change.
+func TestWriteXMLFollowsChanges(t *testing.T) {
+	d := NewDirectory()
+	d.Load(Tenant{Slug: "t"}, nil, []Person{{ID: "x", FirstName: "Anna", Extensions: []string{"201"}}})
+	render := func() string {
+		t.Helper()
+		var b bytes.Buffer
+		check(t, d.WriteXML(&b, "t", "Yealink"))
+		return b.String()
+	}
+	first := render()
+	if again := render(); again != first || !strings.Contains(first, "Anna") {
+		t.Fatalf("second render differs or lacks Anna: %q", again)
+	}
+	d.PutPerson("t", Person{ID: "y", FirstName: "Bram", Extensions: []string{"202"}})
+	if got := render(); !strings.Contains(got, "Bram") || !strings.Contains(got, "Anna") {
+		t.Errorf("after a new person: %q", got)
+	}
+	d.RemovePerson("t", "x")
+	if got := render(); strings.Contains(got, "Anna") {
+		t.Errorf("after a removal: %q", got)
+	}
+}
