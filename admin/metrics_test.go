@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -50,4 +51,25 @@ func TestSIPRegenerationNotAboveOwnRole(t *testing.T) {
 		t.Error("the owner's SIP credentials changed after a refusal")
 	}
 	e.must(200, e.session(manager), "POST", "/api/v1/tenants/default/users/"+user.ID+"/sip-credentials", nil)
+}
+
+// Emergency numbers and the auto-logout policy are checked once, by the store, and a bad
+// one is a 400 naming the field; a good one is kept.
+func TestTenantFlexPolicyChecked(t *testing.T) {
+	e := newEnv(t)
+	tok := e.adminToken()
+	for field, bad := range map[string]any{
+		"emergency_numbers": []string{"1"},
+		"auto_logout":       "weekly",
+	} {
+		a := e.must(400, tok, "PATCH", "/api/v1/tenants/default", map[string]any{field: bad})
+		if !strings.Contains(string(a.body), field) {
+			t.Errorf("%s: %s", field, a.body)
+		}
+	}
+	e.must(200, tok, "PATCH", "/api/v1/tenants/default", map[string]any{"emergency_numbers": []string{"112", "911"}, "auto_logout": "daily:3:00"})
+	ten, err := e.st.Tenant("default")
+	if err != nil || len(ten.EmergencyNumbers) != 2 || ten.AutoLogout != "daily:3:00" {
+		t.Errorf("kept: %+v %v", ten.EmergencyNumbers, err)
+	}
 }

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/store"
@@ -217,16 +216,11 @@ func (a *API) patchTenant(r *request) (any, error) {
 		if in.FlexMultiLogin != nil {
 			next.FlexMultiLogin = *in.FlexMultiLogin
 		}
+		// Emergency numbers and the auto-logout policy are checked by tx.SaveTenant.
 		if in.EmergencyNumbers != nil {
-			if err := checkEmergency(*in.EmergencyNumbers); err != nil {
-				return err
-			}
 			next.EmergencyNumbers = *in.EmergencyNumbers
 		}
 		if in.AutoLogout != nil {
-			if !validAutoLogout(*in.AutoLogout) {
-				return badRequest("auto_logout", `auto_logout is "never", "after:{duration}" (e.g. after:8h) or "daily:HH:MM"`)
-			}
 			next.AutoLogout = *in.AutoLogout
 		}
 		if in.Settings != nil {
@@ -256,36 +250,6 @@ func (a *API) patchTenant(r *request) (any, error) {
 		return nil, err
 	}
 	return view, nil
-}
-
-func checkEmergency(nums []string) error {
-	if len(nums) > 16 {
-		return badRequest("emergency_numbers", "at most 16 emergency numbers")
-	}
-	for _, n := range nums {
-		ok := len(n) >= 2 && len(n) <= 15
-		for i := 0; ok && i < len(n); i++ {
-			ok = n[i] >= '0' && n[i] <= '9'
-		}
-		if !ok {
-			return badRequest("emergency_numbers", "an emergency number is 2 to 15 digits, e.g. 112")
-		}
-	}
-	return nil
-}
-
-func validAutoLogout(s string) bool {
-	switch {
-	case s == "never":
-		return true
-	case strings.HasPrefix(s, "after:"):
-		d, err := time.ParseDuration(strings.TrimPrefix(s, "after:"))
-		return err == nil && d >= time.Minute && d <= 30*24*time.Hour
-	case strings.HasPrefix(s, "daily:"):
-		_, err := time.Parse("15:04", strings.TrimPrefix(s, "daily:"))
-		return err == nil && len(s) == len("daily:03:00")
-	}
-	return false
 }
 
 // checkSettings bounds raw phone settings: they end up in config files, so no line

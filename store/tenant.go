@@ -130,11 +130,13 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 	if _, err := AutoLogoutAt(next.AutoLogout, next.Timezone, tx.s.now()); err != nil {
 		return err
 	}
-	for i, n := range next.EmergencyNumbers {
-		if len(n) == 0 || len(n) > 8 || strings.Trim(n, "0123456789") != "" {
-			return invalid("emergency_numbers", "%q is not a short number of digits", n)
+	if len(next.EmergencyNumbers) > 16 {
+		return invalid("emergency_numbers", "at most 16 emergency numbers")
+	}
+	for _, n := range next.EmergencyNumbers {
+		if len(n) < 2 || len(n) > 15 || strings.Trim(n, "0123456789") != "" {
+			return invalid("emergency_numbers", "%q: an emergency number is 2 to 15 digits, e.g. 112", n)
 		}
-		next.EmergencyNumbers[i] = n
 	}
 	return tx.putTenant(&prev, next)
 }
