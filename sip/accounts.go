@@ -46,7 +46,6 @@ type Directory interface {
 // kept instead of the password).
 type credential struct {
 	Account
-	realm     string
 	ha1MD5    string
 	ha1SHA256 string
 }
@@ -194,7 +193,7 @@ func (a *Accounts) credential(username string) (*credential, error) {
 	if err != nil {
 		return nil, err
 	}
-	c = &credential{Account: acc, realm: ti.realm}
+	c = &credential{Account: acc}
 	m := md5.Sum([]byte(acc.Username + ":" + ti.realm + ":" + acc.Password))
 	c.ha1MD5 = hex.EncodeToString(m[:])
 	s := sha256.Sum256([]byte(acc.Username + ":" + ti.realm + ":" + acc.Password))

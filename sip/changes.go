@@ -83,7 +83,7 @@ func tenantConfigChanged(a, b store.Tenant) bool {
 	return a.Name != b.Name || a.SIPDomain != b.SIPDomain || a.Language != b.Language ||
 		a.Timezone != b.Timezone || a.PhonebookPassword != b.PhonebookPassword ||
 		a.PhoneAdminPassword != b.PhoneAdminPassword || !slices.Equal(a.EmergencyNumbers, b.EmergencyNumbers) ||
-		!mapsEqual2(a.Settings, b.Settings)
+		!maps.EqualFunc(a.Settings, b.Settings, maps.Equal[map[string]string])
 }
 
 func userConfigChanged(a, b store.User) bool {
@@ -97,18 +97,6 @@ func phoneConfigChanged(a, b store.Phone) bool {
 	return a.Make != b.Make || a.Model != b.Model || a.UserID != b.UserID || a.Flex != b.Flex ||
 		a.GuestUsername != b.GuestUsername || a.GuestPassword != b.GuestPassword ||
 		!maps.Equal(a.Settings, b.Settings)
-}
-
-func mapsEqual2(a, b map[string]map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if !maps.Equal(v, b[k]) {
-			return false
-		}
-	}
-	return true
 }
 
 // flexResyncDelay is how long a flex login or logout waits before its check-sync NOTIFY:

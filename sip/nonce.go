@@ -73,13 +73,6 @@ func (n *Nonces) mac(dst []byte, head []byte, realm string) {
 	n.pool.Put(m)
 }
 
-// Mint returns a fresh nonce for realm.
-func (n *Nonces) Mint(realm string) string {
-	var b [nonceLen]byte
-	n.mintTo(&b, realm)
-	return string(b[:])
-}
-
 // mintTo writes a fresh nonce for realm into dst.
 func (n *Nonces) mintTo(dst *[nonceLen]byte, realm string) {
 	var raw [nonceRaw]byte

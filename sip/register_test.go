@@ -336,27 +336,3 @@ func TestBindingsSurviveRestart(t *testing.T) {
 	}
 }
 
-// TestBindingsRemovedWithExtension: deleting the user drops their bindings and their
-// cached credentials.
-func TestBindingsRemovedWithUser(t *testing.T) {
-	e := newEnv(t)
-	p := newPhone(t, e, e.user, e.pass, e.domain)
-	if res := p.register(e.user); res.StatusCode != 200 {
-		t.Fatal(res.StatusCode)
-	}
-	var uid string
-	e.st.View(func(tx *store.Tx) error {
-		ext, _ := tx.Extension("acme", "201")
-		uid = ext.UserID
-		return nil
-	})
-	if err := e.st.Update(func(tx *store.Tx) error { _, err := tx.DeleteUser("acme", uid); return err }); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(e.srv.Registrations("acme")); n != 0 {
-		t.Fatalf("%d bindings after the user was deleted", n)
-	}
-	if res := p.register(e.user); res.StatusCode != 403 {
-		t.Fatalf("deleted account registers: %d", res.StatusCode)
-	}
-}

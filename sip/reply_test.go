@@ -92,13 +92,14 @@ func TestScanRefuses(t *testing.T) {
 		"lenient Via":        "Via: SIP/2.0/0 000!00000000\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\n",
 		"Via without a host": "Via: SIP/2.0/UDP ;branch=z9hG4bK1\r\nTo: <sip:a@b>\r\n",
 		"empty param":        "Via: SIP/2.0/UDP 10.0.0.1;;branch=z9hG4bK1\r\nTo: <sip:a@b>\r\n",
-		"trailing comma":     "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1,\r\nTo: <sip:a@b>\r\n",
 		"To ending in ;":     "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nTo: <sip:a@b>;\r\n",
 	} {
 		raw := []byte("REGISTER sip:b SIP/2.0\r\n" + hdrs + "Call-ID: c\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n")
 		m, err := parser.ParseSIP(raw)
 		if err != nil {
-			continue // the parser drops it already
+			// Each case is one sipgo reads leniently; one it refuses tests nothing here.
+			t.Errorf("%s: sipgo refuses it (%v): the case checks nothing", name, err)
+			continue
 		}
 		w := &replyWriter{req: m.(*sip.Request), raw: raw, src: netip.MustParseAddrPort("192.0.2.7:5062")}
 		if w.scan() {

@@ -46,7 +46,6 @@ type Server struct {
 	cfg        Config
 	log        *slog.Logger
 	now        func() time.Time
-	st         *store.Store
 	accounts   *Accounts
 	nonces     *Nonces
 	guard      *Guard
@@ -112,7 +111,7 @@ func New(cfg Config) (*Server, error) {
 	tag := make([]byte, 8)
 	rand.Read(tag)
 	s := &Server{
-		cfg: cfg, log: log, now: cfg.Now, st: cfg.Store,
+		cfg: cfg, log: log, now: cfg.Now,
 		accounts:   newAccounts(cfg.Directory, cfg.PublicHost),
 		nonces:     newNonces(cfg.Now),
 		guard:      newGuard(cfg.Now, log),
