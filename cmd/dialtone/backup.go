@@ -37,8 +37,12 @@ func writeBackup(w io.Writer, dataDir string, st *store.Store) error {
 func backupCommand(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", envOr("DIALTONE_DATA", "./dialtone-data"), "data directory")
+	dataDir := dataDirFlag(fs)
 	file, err := parseWithFile(fs, args)
+	if err != nil {
+		return err
+	}
+	dir, err := dataDir()
 	if err != nil {
 		return err
 	}
@@ -48,7 +52,7 @@ func backupCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	defer os.Remove(file + ".partial")
 	bw := bufio.NewWriterSize(out, 1<<20)
-	if c, ok := dialControl(*data); ok { // serve runs: ask it
+	if c, ok := dialControl(dir); ok { // serve runs: ask it
 		defer c.Close()
 		if _, err := io.WriteString(c, "backup\n"); err != nil {
 			return err
@@ -61,14 +65,14 @@ func backupCommand(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("online backup: %w", err)
 		}
 	} else {
-		if _, err := os.Stat(filepath.Join(*data, "db")); err != nil {
-			return fmt.Errorf("--data %s: no store there", *data)
+		if _, err := os.Stat(filepath.Join(dir, "db")); err != nil {
+			return fmt.Errorf("--data %s: no store there", dir)
 		}
-		st, err := store.Open(store.Options{Dir: *data})
+		st, err := store.Open(store.Options{Dir: dir})
 		if err != nil {
 			return err
 		}
-		err = writeBackup(bw, *data, st)
+		err = writeBackup(bw, dir, st)
 		st.Close()
 		if err != nil {
 			return err
@@ -182,11 +186,4 @@ func parseWithFile(fs *flag.FlagSet, args []string) (string, error) {
 		return "", fmt.Errorf("%w: %s needs a FILE", errUsage, fs.Name())
 	}
 	return file, nil
-}
-
-func envOr(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return def
 }

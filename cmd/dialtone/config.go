@@ -150,3 +150,36 @@ func firstNonLoopback() string {
 }
 
 var errUsage = errors.New("usage")
+
+// dataDirFlag adds --data and --config to the flags of a command that works on the data
+// directory beside serve (backup, import-users). The returned function, called after
+// parsing, resolves the directory the way serve does: --data, DIALTONE_DATA, the config
+// file's data (--config or DIALTONE_CONFIG), then the default.
+func dataDirFlag(fs *flag.FlagSet) func() (string, error) {
+	data := fs.String("data", "", "data directory (env DIALTONE_DATA, or data in the config file)")
+	configPath := fs.String("config", "", "serve's config file, for its data directory (env DIALTONE_CONFIG)")
+	return func() (string, error) {
+		if *data != "" {
+			return *data, nil
+		}
+		if v, ok := os.LookupEnv("DIALTONE_DATA"); ok && v != "" {
+			return v, nil
+		}
+		var c Config
+		opts := c.options()
+		path := *configPath
+		if path == "" {
+			path = os.Getenv("DIALTONE_CONFIG")
+		}
+		if path != "" {
+			file, err := readConfigFile(path, opts)
+			if err != nil {
+				return "", err
+			}
+			if v, ok := file["data"]; ok {
+				return v, nil
+			}
+		}
+		return opts[0].def, nil // "data" comes first in the option table
+	}
+}

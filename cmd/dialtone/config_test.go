@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -47,5 +48,45 @@ func TestConfigFileErrors(t *testing.T) {
 	}
 	if _, err := parseServeConfig([]string{"--config", filepath.Join(dir, "missing")}, envMap(nil), io.Discard); err == nil {
 		t.Error("missing file accepted")
+	}
+}
+
+// backup and import-users find the data directory where serve does: --data, then
+// DIALTONE_DATA, then the config file's data.
+func TestDataDirLikeServe(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "dialtone.conf")
+	os.WriteFile(conf, []byte("data = /srv/from-config\n"), 0o600)
+	t.Setenv("DIALTONE_DATA", "")
+	t.Setenv("DIALTONE_CONFIG", "")
+	resolve := func(args ...string) string {
+		t.Helper()
+		fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		dir := dataDirFlag(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		d, err := dir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := resolve(); d != "./dialtone-data" {
+		t.Errorf("default: %s", d)
+	}
+	if d := resolve("--config", conf); d != "/srv/from-config" {
+		t.Errorf("--config: %s", d)
+	}
+	t.Setenv("DIALTONE_CONFIG", conf)
+	if d := resolve(); d != "/srv/from-config" {
+		t.Errorf("DIALTONE_CONFIG: %s", d)
+	}
+	t.Setenv("DIALTONE_DATA", "/srv/from-env")
+	if d := resolve(); d != "/srv/from-env" {
+		t.Errorf("DIALTONE_DATA: %s", d)
+	}
+	if d := resolve("--data", "/srv/flag"); d != "/srv/flag" {
+		t.Errorf("--data: %s", d)
 	}
 }

@@ -27,8 +27,12 @@ func importUsersCommand(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	tenant := fs.String("tenant", "", "tenant slug (required)")
 	dry := fs.Bool("dry-run", false, "validate and report, write nothing")
-	data := fs.String("data", envOr("DIALTONE_DATA", "./dialtone-data"), "data directory")
+	dataDir := dataDirFlag(fs)
 	file, err := parseWithFile(fs, args)
+	if err != nil {
+		return err
+	}
+	dir, err := dataDir()
 	if err != nil {
 		return err
 	}
@@ -40,7 +44,7 @@ func importUsersCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	var res importAnswer
-	if c, ok := dialControl(*data); ok { // serve runs: it imports and queues the mail
+	if c, ok := dialControl(dir); ok { // serve runs: it imports and queues the mail
 		defer c.Close()
 		dryFlag := "0"
 		if *dry {
@@ -61,9 +65,9 @@ func importUsersCommand(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("import answer: %w", err)
 		}
 	} else {
-		st, err := store.Open(store.Options{Dir: *data})
+		st, err := store.Open(store.Options{Dir: dir})
 		if err != nil {
-			return fmt.Errorf("--data %s: %w", *data, err)
+			return fmt.Errorf("--data %s: %w", dir, err)
 		}
 		defer st.Close()
 		// An empty store gets its first tenant and owner here, as serve would make them.
