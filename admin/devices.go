@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/dialtone/dialtone/store"
@@ -170,7 +171,7 @@ func (a *API) flexLogin(r *request) (any, error) {
 	if !store.ValidPIN(in.PIN) {
 		return nil, badRequest("pin", "a PIN is 4 to 8 digits")
 	}
-	own := sc.can(store.PermSelfManage) && sc.self.Tenant == sc.tenant && containsString(sc.self.Extensions, in.Extension)
+	own := sc.can(store.PermSelfManage) && sc.self.Tenant == sc.tenant && slices.Contains(sc.self.Extensions, in.Extension)
 	if !own && !sc.can(store.PermPhonesManage) {
 		return nil, forbidden("flex login of another user's extension needs phones.manage")
 	}
@@ -264,13 +265,4 @@ func (a *API) outbox(r *request) (any, error) {
 		return nil, err
 	}
 	return map[string]any{"items": items, "next_cursor": next}, nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/dialtone/dialtone/store"
 )
 
 func TestBadInput(t *testing.T) {
@@ -186,5 +184,4 @@ func TestLoginAnswer(t *testing.T) {
 	if a := e.do("", "POST", "/api/v1/auth/login", map[string]string{"email": "admin@localhost"}); a.status != 400 || a.errField() != "password" {
 		t.Errorf("no password: %d %s", a.status, a.body)
 	}
-	_ = store.RoleUser
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -164,21 +165,12 @@ func (tx *Tx) DueFlex(now time.Time, limit int) ([]FlexSession, error) {
 // away (the phone would otherwise keep a line the user no longer has).
 func (tx *Tx) endFlexOnExtensionLoss(prev, next User) error {
 	for _, n := range prev.Extensions {
-		if !containsString(next.Extensions, n) {
+		if !slices.Contains(next.Extensions, n) {
 			_, err := tx.EndUserFlex(prev.Tenant, prev.ID, "")
 			return err
 		}
 	}
 	return nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // PINFailures counts wrong PINs for one extension within the lock window.

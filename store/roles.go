@@ -99,17 +99,3 @@ func (u *User) Effective() []Permission {
 	}
 	return out
 }
-
-// Can says whether the user holds p, from their role or as an extra permission.
-// A user with role none holds nothing.
-func (u *User) Can(p Permission) bool {
-	if u.Role == RoleNone {
-		return false
-	}
-	return u.Role.HasPermission(p) || slices.Contains(u.ExtraPermissions, p)
-}
-
-// InDepartment says whether dept is the user's main department or one of their others.
-func (u *User) InDepartment(dept string) bool {
-	return dept != "" && (u.DepartmentID == dept || slices.Contains(u.Departments, dept))
-}

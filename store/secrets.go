@@ -76,9 +76,6 @@ func derive(master []byte, purpose string) []byte {
 	return m.Sum(nil)
 }
 
-// Derive gives a 32-byte key for a named purpose (nonce HMACs, session signing, …).
-func (s *Secrets) Derive(purpose string) []byte { return derive(s.master, "ext:"+purpose) }
-
 // Seal encrypts a secret that must be read back (SIP passwords, phonebook passwords).
 func (s *Secrets) Seal(plain string) string {
 	nonce := randomBytes(s.aead.NonceSize())

@@ -223,9 +223,6 @@ func (tx *Tx) scan(prefix, after string, keysOnly bool, fn func(key string, item
 	o := badger.DefaultIteratorOptions
 	o.Prefix = []byte(prefix)
 	o.PrefetchValues = !keysOnly
-	if keysOnly {
-		o.PrefetchValues = false
-	}
 	it := tx.txn.NewIterator(o)
 	defer it.Close()
 	start := []byte(prefix)

@@ -109,5 +109,3 @@ func provisionMount(p *provision.Provisioner) httpMount {
 		return "/p/{token}/{file}", true
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
