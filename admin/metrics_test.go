@@ -73,3 +73,42 @@ func TestTenantFlexPolicyChecked(t *testing.T) {
 		t.Errorf("kept: %+v %v", ten.EmergencyNumbers, err)
 	}
 }
+
+// Listing a department's users pages from the cursor and keeps only its members.
+func TestListUsersOfDepartmentPages(t *testing.T) {
+	e := newEnv(t)
+	tok := e.adminToken()
+	sales, support := e.dept("default", "Sales"), e.dept("default", "Support")
+	want := map[string]bool{}
+	for i := range 5 {
+		d := support
+		if i%2 == 0 {
+			d = sales
+		}
+		u := e.user("default", store.RoleUser, d)
+		if d == sales {
+			want[u.ID] = true
+		}
+	}
+	got := map[string]bool{}
+	cursor, pages := "", 0
+	for {
+		page := e.must(200, tok, "GET", "/api/v1/tenants/default/users?limit=2&department_id="+sales+"&cursor="+cursor, nil).json(t)
+		pages++
+		for _, it := range page["items"].([]any) {
+			u := it.(map[string]any)
+			if u["department_id"] != sales || got[u["id"].(string)] {
+				t.Errorf("page %d: %v", pages, u)
+			}
+			got[u["id"].(string)] = true
+		}
+		next, _ := page["next_cursor"].(string)
+		if next == "" || pages > 5 {
+			break
+		}
+		cursor = next
+	}
+	if len(got) != len(want) || pages != 2 {
+		t.Errorf("%d of %d members over %d pages", len(got), len(want), pages)
+	}
+}

@@ -24,12 +24,8 @@ func (a *API) listUsers(r *request) (any, error) {
 			users, err = tx.Users(sc.tenant, cursor, limit+1)
 			return err
 		}
-		return tx.EachUser(sc.tenant, func(u store.User) bool {
-			if u.ID > cursor && u.DepartmentID == dept {
-				users = append(users, u)
-			}
-			return len(users) <= limit
-		})
+		users, err = tx.UsersWhere(sc.tenant, cursor, limit+1, func(u store.User) bool { return u.DepartmentID == dept })
+		return err
 	})
 	if err != nil {
 		return nil, err
