@@ -3,8 +3,8 @@ package provision
 import (
 	"bytes"
 	"context"
+	"github.com/dialtone/dialtone/internal/clientip"
 	"net"
-	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -33,7 +33,7 @@ func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
 		ctx.Error("not found", fasthttp.StatusNotFound)
 		return true
 	}
-	r := fetchRequest{Token: token, Path: rest, UA: string(ctx.UserAgent()), Addr: p.clientAddr(ctx), Proto: "http"}
+	r := fetchRequest{Token: token, Path: rest, UA: string(ctx.UserAgent()), Addr: clientip.Of(ctx, p.cfg.TrustedProxies), Proto: "http"}
 	res := p.fetch(r)
 	switch res.Status {
 	case 200:
@@ -77,38 +77,6 @@ func splitProvPath(s string) (token, rest string, ok bool) {
 		return "", "", false
 	}
 	return token, rest, true
-}
-
-// clientAddr is the peer's address, or the X-Forwarded-For hop a trusted
-// proxy added (the right-most address not itself a trusted proxy).
-func (p *Provisioner) clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
-	peer, _ := netip.AddrFromSlice(ctx.RemoteIP())
-	peer = peer.Unmap()
-	if len(p.cfg.TrustedProxies) == 0 || !p.trusted(peer) {
-		return peer
-	}
-	xff := string(ctx.Request.Header.Peek("X-Forwarded-For"))
-	hops := strings.Split(xff, ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			return peer
-		}
-		a = a.Unmap()
-		if !p.trusted(a) {
-			return a
-		}
-	}
-	return peer
-}
-
-func (p *Provisioner) trusted(a netip.Addr) bool {
-	for _, pr := range p.cfg.TrustedProxies {
-		if pr.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 const fwPathKey = "dialtone.fwpath"
