@@ -335,4 +335,3 @@ func TestBindingsSurviveRestart(t *testing.T) {
 		t.Fatalf("after restart: %+v", bs)
 	}
 }
-
