@@ -14,8 +14,8 @@ import (
 // Registry holds every series. The zero value is not usable; use New.
 type Registry struct {
 	mu       sync.RWMutex
-	counters map[string]*counterVec
-	hists    map[string]*histVec
+	counters map[string]*CounterVec
+	hists    map[string]*HistogramVec
 	gauges   map[string]gaugeFunc
 	help     map[string]string
 }
@@ -27,40 +27,50 @@ type gaugeFunc struct {
 
 // New makes an empty registry.
 func New() *Registry {
-	return &Registry{counters: map[string]*counterVec{}, hists: map[string]*histVec{},
+	return &Registry{counters: map[string]*CounterVec{}, hists: map[string]*HistogramVec{},
 		gauges: map[string]gaugeFunc{}, help: map[string]string{}}
 }
 
-type counterVec struct {
+// CounterVec is a counter with labels; Inc adds one to the series of the given
+// label values.
+type CounterVec struct {
 	labels []string
 	mu     sync.RWMutex
 	vals   map[string]*atomic.Uint64
 }
 
-// Counter registers (or finds) a counter with the given label names and returns a function
-// that adds one for the given label values.
-func (r *Registry) Counter(name, help string, labels ...string) func(values ...string) {
+// Counter registers (or finds) a counter with the given label names.
+func (r *Registry) Counter(name, help string, labels ...string) *CounterVec {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	c, ok := r.counters[name]
 	if !ok {
-		c = &counterVec{labels: labels, vals: map[string]*atomic.Uint64{}}
+		c = &CounterVec{labels: labels, vals: map[string]*atomic.Uint64{}}
 		r.counters[name] = c
 		r.help[name] = help
 	}
-	r.mu.Unlock()
-	return func(values ...string) { c.get(strings.Join(values, "\xff")).Add(1) }
+	return c
 }
 
-func (c *counterVec) get(key string) *atomic.Uint64 {
+// Inc adds one to the series of values. A series already seen costs a map
+// lookup and an atomic add, no allocation: requests call it.
+func (c *CounterVec) Inc(values ...string) {
+	var buf [128]byte
+	key := seriesKey(buf[:0], values)
 	c.mu.RLock()
-	v := c.vals[key]
+	v := c.vals[string(key)]
 	c.mu.RUnlock()
-	if v != nil {
-		return v
+	if v == nil {
+		v = c.add(string(key))
 	}
+	v.Add(1)
+}
+
+func (c *CounterVec) add(key string) *atomic.Uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if v = c.vals[key]; v == nil {
+	v := c.vals[key]
+	if v == nil {
 		if len(c.vals) >= maxSeries {
 			key = overflowKey(len(c.labels))
 			if v = c.vals[key]; v != nil {
@@ -71,6 +81,17 @@ func (c *counterVec) get(key string) *atomic.Uint64 {
 		c.vals[key] = v
 	}
 	return v
+}
+
+// seriesKey joins label values with \xff (which UTF-8 text never holds).
+func seriesKey(b []byte, values []string) []byte {
+	for i, v := range values {
+		if i > 0 {
+			b = append(b, 0xff)
+		}
+		b = append(b, v...)
+	}
+	return b
 }
 
 // maxSeries bounds the label combinations of one metric: label values come from requests.
@@ -85,51 +106,75 @@ func overflowKey(n int) string {
 }
 
 // Buckets are the latency bounds in seconds.
-var Buckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
+var Buckets = [...]float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
 
-type histVec struct {
+// bucketBounds are Buckets as durations, for Observe.
+var bucketBounds = func() (d [len(Buckets)]time.Duration) {
+	for i, b := range Buckets {
+		d[i] = time.Duration(b * float64(time.Second))
+	}
+	return d
+}()
+
+// HistogramVec is a latency histogram with labels.
+type HistogramVec struct {
 	labels []string
-	mu     sync.Mutex
+	mu     sync.RWMutex
 	vals   map[string]*hist
 }
 
+// hist is one series; its fields are atomics, so observations take no lock.
 type hist struct {
-	counts [16]uint64 // len(Buckets)+1
-	sum    float64
-	n      uint64
+	counts [len(Buckets) + 1]atomic.Uint64 // per bucket; the last is +Inf
+	sumNs  atomic.Uint64
 }
 
-// Histogram registers a latency histogram and returns a function that observes one
-// duration for the given label values.
-func (r *Registry) Histogram(name, help string, labels ...string) func(d time.Duration, values ...string) {
+// Histogram registers (or finds) a latency histogram with the given label names.
+func (r *Registry) Histogram(name, help string, labels ...string) *HistogramVec {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	h, ok := r.hists[name]
 	if !ok {
-		h = &histVec{labels: labels, vals: map[string]*hist{}}
+		h = &HistogramVec{labels: labels, vals: map[string]*hist{}}
 		r.hists[name] = h
 		r.help[name] = help
 	}
-	r.mu.Unlock()
-	return func(d time.Duration, values ...string) {
-		key := strings.Join(values, "\xff")
-		sec := d.Seconds()
-		h.mu.Lock()
-		v := h.vals[key]
-		if v == nil {
-			if len(h.vals) >= maxSeries {
-				key = overflowKey(len(h.labels))
-			}
-			if v = h.vals[key]; v == nil {
-				v = &hist{}
-				h.vals[key] = v
-			}
-		}
-		i := sort.SearchFloat64s(Buckets, sec)
-		v.counts[i]++
-		v.sum += sec
-		v.n++
-		h.mu.Unlock()
+	return h
+}
+
+// Observe adds one duration to the series of values, without allocating once
+// the series exists.
+func (h *HistogramVec) Observe(d time.Duration, values ...string) {
+	var buf [128]byte
+	key := seriesKey(buf[:0], values)
+	h.mu.RLock()
+	v := h.vals[string(key)]
+	h.mu.RUnlock()
+	if v == nil {
+		v = h.add(string(key))
 	}
+	i := 0
+	for i < len(Buckets) && d > bucketBounds[i] {
+		i++
+	}
+	v.counts[i].Add(1)
+	v.sumNs.Add(uint64(max(d, 0)))
+}
+
+func (h *HistogramVec) add(key string) *hist {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v := h.vals[key]
+	if v == nil {
+		if len(h.vals) >= maxSeries {
+			key = overflowKey(len(h.labels))
+		}
+		if v = h.vals[key]; v == nil {
+			v = &hist{}
+			h.vals[key] = v
+		}
+	}
+	return v
 }
 
 // Gauge registers a gauge whose values are read when /metrics is scraped. fn returns the
@@ -157,19 +202,20 @@ func (r *Registry) WriteText(w io.Writer) {
 	for _, name := range sortedKeys(r.hists) {
 		h := r.hists[name]
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s histogram\n", name, r.help[name], name)
-		h.mu.Lock()
+		h.mu.RLock()
 		for _, k := range sortedKeys(h.vals) {
 			v := h.vals[k]
 			var cum uint64
 			for i, b := range Buckets {
-				cum += v.counts[i]
+				cum += v.counts[i].Load()
 				fmt.Fprintf(w, "%s_bucket%s %d\n", name, labelText(h.labels, k, fmt.Sprintf("le=%q", fmtFloat(b))), cum)
 			}
-			fmt.Fprintf(w, "%s_bucket%s %d\n", name, labelText(h.labels, k, `le="+Inf"`), v.n)
-			fmt.Fprintf(w, "%s_sum%s %s\n", name, labelText(h.labels, k, ""), fmtFloat(v.sum))
-			fmt.Fprintf(w, "%s_count%s %d\n", name, labelText(h.labels, k, ""), v.n)
+			cum += v.counts[len(Buckets)].Load()
+			fmt.Fprintf(w, "%s_bucket%s %d\n", name, labelText(h.labels, k, `le="+Inf"`), cum)
+			fmt.Fprintf(w, "%s_sum%s %s\n", name, labelText(h.labels, k, ""), fmtFloat(time.Duration(v.sumNs.Load()).Seconds()))
+			fmt.Fprintf(w, "%s_count%s %d\n", name, labelText(h.labels, k, ""), cum)
 		}
-		h.mu.Unlock()
+		h.mu.RUnlock()
 	}
 	for _, name := range sortedKeys(r.gauges) {
 		g := r.gauges[name]

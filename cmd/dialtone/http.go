@@ -21,10 +21,9 @@ func (m *Main) httpService(mounts []httpMount) service {
 	requests := m.metrics.Counter("dialtone_http_requests_total", "HTTP requests by route and status code.", "route", "code")
 	latency := m.metrics.Histogram("dialtone_http_request_duration_seconds", "HTTP request latency by route.", "route")
 	handler := func(ctx *fasthttp.RequestCtx) {
-		start := time.Now()
 		route := m.routeHTTP(ctx, mounts)
-		requests(route, strconv.Itoa(ctx.Response.StatusCode()))
-		latency(time.Since(start), route)
+		requests.Inc(route, statusText(ctx.Response.StatusCode()))
+		latency.Observe(time.Since(ctx.Time()), route) // ctx.Time: when fasthttp began the request
 	}
 	srv := &fasthttp.Server{
 		Handler:                       handler,
@@ -56,7 +55,7 @@ func (m *Main) httpService(mounts []httpMount) service {
 }
 
 func (m *Main) routeHTTP(ctx *fasthttp.RequestCtx, mounts []httpMount) string {
-	path := ctx.Path()
+	path := ctx.URI().PathOriginal() // exact names: no normalising for two fixed paths
 	switch {
 	case bytes.Equal(path, []byte("/healthz")):
 		ctx.SetContentType("text/plain; charset=utf-8")
@@ -76,6 +75,21 @@ func (m *Main) routeHTTP(ctx *fasthttp.RequestCtx, mounts []httpMount) string {
 	ctx.SetStatusCode(fasthttp.StatusNotFound)
 	ctx.SetBodyString(`{"error":{"code":"not_found","message":"no such path"}}`)
 	return "other"
+}
+
+// statusCodes are the status codes as label values, made once.
+var statusCodes = func() (t [600]string) {
+	for c := 100; c < len(t); c++ {
+		t[c] = strconv.Itoa(c)
+	}
+	return t
+}()
+
+func statusText(code int) string {
+	if code >= 100 && code < len(statusCodes) {
+		return statusCodes[code]
+	}
+	return strconv.Itoa(code)
 }
 
 type fasthttpLogger struct {

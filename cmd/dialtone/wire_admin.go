@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -60,8 +59,8 @@ func (m *Main) wireAdmin(reg *sip.Server, desk *flex.Desk, prov *provision.Provi
 		Store: m.store, Logger: m.log.With("svc", "admin"), PublicHost: m.cfg.PublicHost,
 		HTTPPort: atoiOr(portOf(m.Addrs["http"]), 8080), TrustedProxies: proxies,
 		OnRequest: func(route string, status int, d time.Duration) {
-			requests(route, strconv.Itoa(status))
-			latency(d, route)
+			requests.Inc(route, statusText(status))
+			latency.Observe(d, route)
 		},
 		Flex:    flexForAdmin{desk},
 		Outbox:  mailer,
