@@ -10,11 +10,17 @@ import "sync"
 type renderCache struct {
 	mu       sync.RWMutex
 	gen      uint64
-	m        map[string]*cacheEntry
-	byTenant map[string]map[string]struct{}
-	byPhone  map[string]map[string]struct{}
-	byUser   map[string]map[string]struct{} // tenant/user
+	m        map[cacheKey]*cacheEntry
+	byTenant map[string]keySet
+	byPhone  map[string]keySet
+	byUser   map[string]keySet // tenant/user
 }
+
+// cacheKey is what a rendered file depends on besides the store: the tenant, the
+// path asked for below the token, and the User-Agent (make, model, firmware).
+type cacheKey struct{ tenant, file, ua string }
+
+type keySet = map[cacheKey]struct{}
 
 // cacheEntry is one rendered file and what the fetch log needs to know of it.
 type cacheEntry struct {
@@ -26,6 +32,9 @@ type cacheEntry struct {
 	make        Make
 	model       string
 	firmware    string // from the User-Agent
+	file, ua    string // the request's path below the token and User-Agent
+
+	hits hitCount // fetches served from this entry since the fetch log's last flush
 }
 
 const maxCacheEntries = 200000
@@ -37,13 +46,13 @@ func newRenderCache() *renderCache {
 }
 
 func (c *renderCache) reset() {
-	c.m = map[string]*cacheEntry{}
-	c.byTenant = map[string]map[string]struct{}{}
-	c.byPhone = map[string]map[string]struct{}{}
-	c.byUser = map[string]map[string]struct{}{}
+	c.m = map[cacheKey]*cacheEntry{}
+	c.byTenant = map[string]keySet{}
+	c.byPhone = map[string]keySet{}
+	c.byUser = map[string]keySet{}
 }
 
-func (c *renderCache) get(key string) *cacheEntry {
+func (c *renderCache) get(key cacheKey) *cacheEntry {
 	c.mu.RLock()
 	e := c.m[key]
 	c.mu.RUnlock()
@@ -56,8 +65,10 @@ func (c *renderCache) generation() uint64 {
 	return c.gen
 }
 
-// put stores e unless something was dropped since gen was read.
-func (c *renderCache) put(key string, e *cacheEntry, gen uint64) {
+// put stores e, under its tenant, file and User-Agent, unless something was
+// dropped since gen was read.
+func (c *renderCache) put(e *cacheEntry, gen uint64) {
+	key := cacheKey{e.tenant, e.file, e.ua}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
@@ -76,16 +87,16 @@ func (c *renderCache) put(key string, e *cacheEntry, gen uint64) {
 	}
 }
 
-func index(m map[string]map[string]struct{}, k, key string) {
+func index(m map[string]keySet, k string, key cacheKey) {
 	s := m[k]
 	if s == nil {
-		s = map[string]struct{}{}
+		s = keySet{}
 		m[k] = s
 	}
 	s[key] = struct{}{}
 }
 
-func (c *renderCache) drop(set map[string]struct{}) {
+func (c *renderCache) drop(set keySet) {
 	for key := range set {
 		e := c.m[key]
 		if e == nil {
@@ -98,7 +109,7 @@ func (c *renderCache) drop(set map[string]struct{}) {
 	}
 }
 
-func deleteIndexed(m map[string]map[string]struct{}, k, key string) {
+func deleteIndexed(m map[string]keySet, k string, key cacheKey) {
 	if s := m[k]; s != nil {
 		delete(s, key)
 		if len(s) == 0 {

@@ -133,14 +133,24 @@ func (c *Catalogue) CommonFileOf(name string) (Model, bool) {
 	return m, ok
 }
 
+// nameChars marks the bytes allowed in tokens (1) and, with the dot, file names (2).
+var nameChars = func() (t [256]uint8) {
+	for c := range 256 {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' {
+			t[c] = 1 | 2
+		}
+	}
+	t['.'] = 2
+	return t
+}()
+
 // safeToken: 1..max characters of [A-Za-z0-9_-].
 func safeToken(s string, max int) bool {
 	if len(s) == 0 || len(s) > max {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+		if nameChars[s[i]]&1 == 0 {
 			return false
 		}
 	}
@@ -153,8 +163,7 @@ func safeFileName(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+		if nameChars[s[i]]&2 == 0 {
 			return false
 		}
 	}

@@ -38,7 +38,7 @@ var (
 // fetch answers a request. A cached render costs a map lookup; everything the
 // fetch tells (log entry, last seen) is queued, never written inline.
 func (p *Provisioner) fetch(r fetchRequest) fetchResult {
-	var t store.Tenant
+	var t *store.Tenant
 	var ok bool
 	if r.Token != "" {
 		t, ok = p.tenantByToken(r.Token)
@@ -54,21 +54,22 @@ func (p *Provisioner) fetch(r fetchRequest) fetchResult {
 	if len(r.UA) > 256 {
 		r.UA = r.UA[:256]
 	}
-	key := t.Slug + "\x00" + r.Path + "\x00" + r.UA
-	if e := p.cache.get(key); e != nil {
-		p.logFetch(t.Slug, r, e.mac, e.make, e.model, e.firmware, 200, len(e.body), e.mac != "")
+	if e := p.cache.get(cacheKey{t.Slug, r.Path, r.UA}); e != nil {
+		if !p.events.hit(e, r.Addr, r.Proto, p.cfg.Now().UTC()) {
+			p.logFetch(t.Slug, r, e.mac, e.make, e.model, e.firmware, 200, len(e.body), e.mac != "")
+		}
 		return fetchResult{Status: 200, Body: e.body, ContentType: e.contentType}
 	}
 	switch {
 	case strings.HasPrefix(r.Path, "fw/"):
-		return p.fetchFirmware(t, r)
+		return p.fetchFirmware(*t, r)
 	case strings.HasPrefix(r.Path, "directory/"):
-		return p.fetchDirectory(t, strings.TrimPrefix(r.Path, "directory/"))
+		return p.fetchDirectory(*t, strings.TrimPrefix(r.Path, "directory/"))
 	}
-	return p.fetchConfig(t, r, key)
+	return p.fetchConfig(*t, r)
 }
 
-func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest, key string) fetchResult {
+func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 	req, ok := p.cat.ParseFileName(r.Path)
 	if !ok {
 		return notFound
@@ -159,8 +160,8 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest, key string) fe
 		return failed
 	}
 	e := &cacheEntry{body: body, contentType: contentType(body), tenant: t.Slug, mac: ph.MAC, user: user,
-		make: mk, model: model, firmware: firmware}
-	p.cache.put(key, e, gen)
+		make: mk, model: model, firmware: firmware, file: r.Path, ua: r.UA}
+	p.cache.put(e, gen)
 	p.logFetch(t.Slug, r, ph.MAC, mk, model, firmware, 200, len(body), known)
 	return fetchResult{Status: 200, Body: body, ContentType: e.contentType}
 }
@@ -210,24 +211,24 @@ func (p *Provisioner) logFetch(slug string, r fetchRequest, mac string, mk Make,
 }
 
 // tenantBySlug serves TFTP's bare names (tenant "default").
-func (p *Provisioner) tenantBySlug(slug string) (store.Tenant, bool) {
+func (p *Provisioner) tenantBySlug(slug string) (*store.Tenant, bool) {
 	if !safeToken(slug, 64) {
-		return store.Tenant{}, false
+		return nil, false
 	}
 	p.tokMu.RLock()
-	t, ok := p.byToken["slug:"+slug]
+	t, ok := p.bySlug[slug]
 	p.tokMu.RUnlock()
 	if ok {
 		return t, true
 	}
-	t, err := p.st.Tenant(slug)
+	st, err := p.st.Tenant(slug)
 	if err != nil {
-		return store.Tenant{}, false
+		return nil, false
 	}
 	p.tokMu.Lock()
-	p.byToken["slug:"+slug] = t
+	p.bySlug[slug] = &st
 	p.tokMu.Unlock()
-	return t, true
+	return &st, true
 }
 
 func contentType(body []byte) string {

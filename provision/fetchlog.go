@@ -11,7 +11,8 @@ import (
 
 // fetchLog writes what fetches tell (provisioning log entries, phones' last
 // seen, discovered phones) in batches off the request path: a fetch only
-// queues an event. When the queue is full events are dropped and counted,
+// queues an event, and a repeat fetch of a cached file only counts a hit on
+// its cache entry. When the queue is full events are dropped and counted,
 // never waited for.
 type fetchLog struct {
 	st      *store.Store
@@ -20,6 +21,9 @@ type fetchLog struct {
 	done    chan struct{}
 	mu      sync.Mutex
 	dropped int64
+
+	hitMu sync.Mutex
+	hits  []*cacheEntry // entries hit since the last flush, each once
 
 	closeMu sync.RWMutex // a fetch still running after Close must not send on a closed channel
 	closed  bool
@@ -72,6 +76,65 @@ func (l *fetchLog) add(ev fetchEvent) {
 	}
 }
 
+// hitCount is what a cached file's fetches since the last flush add up to: a
+// phone fetching the same file again costs a counter, not an event.
+type hitCount struct {
+	mu    sync.Mutex
+	n     int
+	last  time.Time
+	addr  netip.Addr
+	proto string
+}
+
+// hit counts a fetch of e served from the cache. It answers false when the
+// window's hits came from another address or protocol: the caller logs this
+// fetch as an event of its own, so the log keeps who fetched what.
+func (l *fetchLog) hit(e *cacheEntry, addr netip.Addr, proto string, at time.Time) bool {
+	h := &e.hits
+	h.mu.Lock()
+	first := h.n == 0
+	if !first && (h.addr != addr || h.proto != proto) {
+		h.mu.Unlock()
+		return false
+	}
+	if first {
+		h.addr, h.proto = addr, proto
+	}
+	h.n++
+	h.last = at
+	h.mu.Unlock()
+	if first {
+		l.hitMu.Lock()
+		l.hits = append(l.hits, e)
+		l.hitMu.Unlock()
+	}
+	return true
+}
+
+// takeHits turns the hits counted since the last flush into events, one per
+// entry with its count, and starts a new window.
+func (l *fetchLog) takeHits() []fetchEvent {
+	l.hitMu.Lock()
+	hits := l.hits
+	l.hits = nil
+	l.hitMu.Unlock()
+	evs := make([]fetchEvent, 0, len(hits))
+	for _, e := range hits {
+		h := &e.hits
+		h.mu.Lock()
+		n, last, addr, proto := h.n, h.last, h.addr, h.proto
+		h.n = 0
+		h.mu.Unlock()
+		if n == 0 {
+			continue
+		}
+		evs = append(evs, fetchEvent{tenant: e.tenant, addr: addr, known: e.mac != "", entry: store.ProvisionLogEntry{
+			Time: last, MAC: e.mac, File: e.file, Protocol: proto, Make: string(e.make), Model: e.model,
+			Firmware: e.firmware, UserAgent: e.ua, Status: 200, Bytes: int64(len(e.body)), Count: n}})
+	}
+	return evs
+}
+
 func (l *fetchLog) close() {
 	l.closeMu.Lock()
 	l.closed = true
@@ -89,7 +152,7 @@ func (l *fetchLog) run() {
 		select {
 		case ev, ok := <-l.ch:
 			if !ok {
-				l.flush(batch)
+				l.flush(append(batch, l.takeHits()...))
 				return
 			}
 			batch = append(batch, ev)
@@ -98,6 +161,7 @@ func (l *fetchLog) run() {
 				batch = batch[:0]
 			}
 		case <-tick.C:
+			batch = append(batch, l.takeHits()...)
 			if len(batch) > 0 {
 				l.flush(batch)
 				batch = batch[:0]
@@ -125,12 +189,15 @@ func (l *fetchLog) flush(batch []fetchEvent) {
 	for _, ev := range batch {
 		ev.entry.Addr = ev.addr.String()
 		k := repeatKey{ev.tenant, ev.entry.MAC, ev.entry.File, ev.entry.Protocol, ev.entry.UserAgent, ev.addr, ev.entry.Status}
+		n := max(ev.entry.Count, 1)
 		if m := merged[k]; m != nil {
-			m.Count++
-			m.Time, m.Bytes = ev.entry.Time, ev.entry.Bytes
+			m.Count += n
+			if !ev.entry.Time.Before(m.Time) {
+				m.Time, m.Bytes = ev.entry.Time, ev.entry.Bytes
+			}
 		} else {
 			e := ev.entry
-			e.Count = 1
+			e.Count = n
 			merged[k] = &e
 			order[ev.tenant] = append(order[ev.tenant], k)
 		}

@@ -59,11 +59,9 @@ func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
 }
 
 // splitProvPath splits "{token}/{rest}" and refuses anything that is not one of
-// the served shapes: percent-escapes, "..", empty parts, deeper paths.
+// the served shapes: percent-escapes, "..", empty parts, deeper paths (the
+// token's and file name's character sets leave none of them through).
 func splitProvPath(s string) (token, rest string, ok bool) {
-	if strings.ContainsAny(s, "%\\\x00?#") || strings.Contains(s, "..") || strings.Contains(s, "//") {
-		return "", "", false
-	}
 	token, rest, ok = strings.Cut(s, "/")
 	if !ok || !safeToken(token, 128) || rest == "" {
 		return "", "", false

@@ -53,3 +53,15 @@ func FuzzParseRRQ(f *testing.F) {
 		}
 	})
 }
+
+func TestSplitProvPath(t *testing.T) {
+	if tok, rest, ok := splitProvPath("tok/fw/a.rom"); !ok || tok != "tok" || rest != "fw/a.rom" {
+		t.Errorf("tok/fw/a.rom: %q %q %v", tok, rest, ok)
+	}
+	for _, bad := range []string{"", "tok", "tok/", "/x.cfg", "tok/../x.cfg", "tok/..", "tok//x.cfg", "tok/a/b/c", "tok/x/y.cfg",
+		"tok/a\\b.cfg", "tok/%2e.cfg", "to%6b/x.cfg", "tok/x.cfg?a", "tok/x.cfg#a", "tok/x\x00.cfg", "tok/.x.cfg", "tok/fw/..", "t:k/x.cfg"} {
+		if tok, rest, ok := splitProvPath(bad); ok {
+			t.Errorf("%q accepted as %q %q", bad, tok, rest)
+		}
+	}
+}

@@ -71,7 +71,8 @@ type Provisioner struct {
 	unsub    func()
 
 	tokMu   sync.RWMutex
-	byToken map[string]store.Tenant // token → tenant, dropped on tenant changes
+	byToken map[string]*store.Tenant // token → tenant, dropped on tenant changes
+	bySlug  map[string]*store.Tenant // TFTP's bare names, dropped likewise
 
 	fwOnce    sync.Once
 	fwHandler func(*fasthttp.RequestCtx)
@@ -123,7 +124,8 @@ func New(cfg Config) (*Provisioner, error) {
 		renderer: NewRenderer(cfg.Templates, cfg.Overrides),
 		cache:    newRenderCache(),
 		scans:    newScanThrottle(cfg.Now, log),
-		byToken:  map[string]store.Tenant{},
+		byToken:  map[string]*store.Tenant{},
+		bySlug:   map[string]*store.Tenant{},
 	}
 	p.events = newFetchLog(p.st, log, cfg.LogEvery)
 	p.unsub = p.st.Subscribe(p.onChange)
@@ -147,7 +149,7 @@ func (p *Provisioner) onChange(c store.Change) {
 	switch c.Kind {
 	case store.KindTenant:
 		p.tokMu.Lock()
-		p.byToken = map[string]store.Tenant{}
+		p.byToken, p.bySlug = map[string]*store.Tenant{}, map[string]*store.Tenant{}
 		p.tokMu.Unlock()
 		p.cache.dropTenant(c.Tenant)
 	case store.KindDepartment, store.KindSetting, store.KindFirmware, store.KindFlex:
@@ -176,27 +178,28 @@ func (p *Provisioner) DropTemplates() {
 }
 
 // tenantByToken reads by key once, then from memory until a tenant changes.
-func (p *Provisioner) tenantByToken(token string) (store.Tenant, bool) {
-	if !safeToken(token, 128) {
-		return store.Tenant{}, false
-	}
+// The tenant is shared: callers read it, never change it.
+func (p *Provisioner) tenantByToken(token string) (*store.Tenant, bool) {
 	p.tokMu.RLock()
-	t, ok := p.byToken[token]
+	t, ok := p.byToken[token] // only checked tokens are ever put here
 	p.tokMu.RUnlock()
 	if ok {
 		return t, true
 	}
-	t, err := p.st.TenantByToken(token)
+	if !safeToken(token, 128) {
+		return nil, false
+	}
+	st, err := p.st.TenantByToken(token)
 	if err != nil {
-		return store.Tenant{}, false
+		return nil, false
 	}
 	p.tokMu.Lock()
 	if len(p.byToken) > 100000 {
-		p.byToken = map[string]store.Tenant{}
+		p.byToken = map[string]*store.Tenant{}
 	}
-	p.byToken[token] = t
+	p.byToken[token] = &st
 	p.tokMu.Unlock()
-	return t, true
+	return &st, true
 }
 
 // firmwarePath is where a tenant's firmware file lives on disk.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"net/netip"
@@ -99,11 +100,11 @@ func provisionMount(p *provision.Provisioner) httpMount {
 		if !p.HTTPHandler(ctx) {
 			return "", false
 		}
-		path := string(ctx.Path())
+		path := ctx.URI().PathOriginal()
 		switch {
-		case strings.Contains(path, "/fw/"):
+		case bytes.Contains(path, []byte("/fw/")):
 			return "/p/{token}/fw/{file}", true
-		case strings.Contains(path, "/directory/"):
+		case bytes.Contains(path, []byte("/directory/")):
 			return "/p/{token}/directory/{vendor}.xml", true
 		}
 		return "/p/{token}/{file}", true
