@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/dialtone/dialtone/admin"
+	"github.com/dialtone/dialtone/internal/rawtcp"
 )
 
 // httpMount is one part of the HTTP space: it answers true when it handled the request.
@@ -39,7 +40,10 @@ func (m *Main) httpService(mounts []httpMount) service {
 	}
 	return service{name: "http", serve: func(ctx context.Context) error {
 		errc := make(chan error, 1)
-		go func() { errc <- srv.Serve(m.httpLn) }()
+		// Raw reads and writes: a config fetch is a few microseconds of work between
+		// two system calls, and the scheduler's bookkeeping around them cost more
+		// (internal/rawtcp).
+		go func() { errc <- srv.Serve(rawtcp.Listener(m.httpLn)) }()
 		select {
 		case err := <-errc:
 			return err

@@ -277,6 +277,17 @@ func TestEndToEnd(t *testing.T) {
 	if got := e.fetch("/p/"+tenant.ProvisioningToken+"/fw/T46U-108.86.0.90.rom", yealinkUA); got != string(image) {
 		t.Errorf("firmware served: %d bytes, want %d", len(got), len(image))
 	}
+	rreq, _ := http.NewRequest("GET", e.url("/p/"+tenant.ProvisioningToken+"/fw/T46U-108.86.0.90.rom"), nil)
+	rreq.Header.Set("Range", "bytes=24-47")
+	if resp, err := http.DefaultClient.Do(rreq); err != nil {
+		t.Fatal(err)
+	} else {
+		part, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 206 || string(part) != "dialtone firmware block\n" {
+			t.Errorf("firmware range: %d %q", resp.StatusCode, part)
+		}
+	}
 
 	// /healthz and /metrics.
 	if body := e.fetch("/healthz", "test"); !strings.Contains(body, "ok") {
