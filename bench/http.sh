@@ -1,7 +1,12 @@
 # HTTP config fetch: 1000 Yealink phones' {mac}.cfg, wrk -t1 -c64 with macs.lua, against
-# nginx serving 1000 static files of the same size, and against Dialtone rendering them
-# for 1000 phones assigned to 1000 users (cached renders, dropped on change events).
-# Sourced by bench/run.sh.
+# nginx serving 1000 static files of the same size (one worker, as the peer script sets
+# it up), and against Dialtone as shipped rendering them for 1000 phones assigned to 1000
+# users (cached renders, dropped on change events).
+#
+# This machine's speed drifts during a run, more than the difference being measured, so
+# the two servers are measured in turn, ROUNDS times, and the ratio printed is the median
+# of the rounds' ratios (each round's pair measured back to back). Sourced by bench/run.sh.
+ROUNDS=${ROUNDS:-3}
 phones_csv 1000 >"$work/phones.csv"
 port=$((20000 + RANDOM % 10000))
 peer_pid=$("$shared/peers/start.sh" nginx "$port" 1000 | tail -1); pids+=("$peer_pid")
@@ -10,10 +15,16 @@ wrk_rate() { # URL PREFIX → requests/s (non-2xx are counted and reported)
   if grep -q 'Non-2xx' "$work/wrk.out"; then echo "wrk: $(grep Non-2xx "$work/wrk.out")" >&2; fi
   awk '/Requests\/sec/ { print $2 }' "$work/wrk.out"
 }
-wrk_rate "http://127.0.0.1:$port" / >/dev/null # warm up
-peer=$(wrk_rate "http://127.0.0.1:$port" /)
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 dialtone_with "$work/phones.csv"
 size=$(curl -sf -A "Yealink SIP-T46U 108.86.0.20" "http://$HTTP/p/$PROV_TOKEN/001565000001.cfg" | wc -c)
-wrk_rate "http://$HTTP" "/p/$PROV_TOKEN/" >/dev/null # first fetches render and fill the cache
-ours=$(wrk_rate "http://$HTTP" "/p/$PROV_TOKEN/")
-report http nginx "$peer" "$ours" "(Dialtone file ${size} bytes, nginx ~4.3 KiB)"
+# Warm up: nginx's page cache; Dialtone's first fetches render and fill its cache.
+wrk_rate "http://127.0.0.1:$port" / >/dev/null; wrk_rate "http://$HTTP" "/p/$PROV_TOKEN/" >/dev/null
+peers=(); ours=(); ratios=()
+for ((round = 1; round <= ROUNDS; round++)); do
+  p=$(wrk_rate "http://127.0.0.1:$port" /); o=$(wrk_rate "http://$HTTP" "/p/$PROV_TOKEN/")
+  printf '    round %d: nginx %.0f/s   dialtone %.0f/s   %s×\n' "$round" "$p" "$o" "$(ratio "$o" "$p")" >&2
+  peers+=("$p"); ours+=("$o"); ratios+=("$(ratio "$o" "$p")")
+done
+report http nginx "$(median "${peers[@]}")" "$(median "${ours[@]}")" \
+  "(medians of $ROUNDS rounds; Dialtone file ${size} B, nginx ~4.3 KiB)" "$(median "${ratios[@]}")"

@@ -37,7 +37,9 @@ dialtone_with() {
 export DIALTONE_ADMIN_PASSWORD=${ADMIN_PASSWORD:=bench-admin-password}
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-report() { printf '%-5s peer %-10s %10.0f/s   dialtone %10.0f/s   ratio %s×   %s\n' "$1" "$2" "$3" "$4" "$(ratio "$4" "$3")" "${5:-}"; }
+# report WHAT PEER PEER-RATE DIALTONE-RATE [NOTE] [RATIO]: RATIO when given (a median of
+# per-round ratios), else DIALTONE-RATE / PEER-RATE.
+report() { printf '%-5s peer %-10s %10.0f/s   dialtone %10.0f/s   ratio %s×   %s\n' "$1" "$2" "$3" "$4" "${6:-$(ratio "$4" "$3")}" "${5:-}"; }
 
 phones_csv() { # N Yealink phones, one user each
   echo "FirstName,LastName,Number,MAC,Model"
