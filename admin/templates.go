@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/dialtone/dialtone/internal/atomicfile"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -172,7 +173,8 @@ func (a *API) putTemplate(r *request) (any, error) {
 		}
 		return nil, pr
 	}
-	if err := writeFileAtomic(dir, name, body); err != nil {
+	// Through a temporary file and a rename: a render never reads half a template.
+	if err := writeTemplate(dir, name, body); err != nil {
 		return nil, err
 	}
 	err = a.update(func(tx *store.Tx) error {
@@ -216,26 +218,9 @@ func (a *API) deleteTemplate(r *request) (any, error) {
 	return nil, nil
 }
 
-// writeFileAtomic writes dir/name through a temporary file and a rename, so a render
-// never reads half a template.
-func writeFileAtomic(dir, name string, body []byte) error {
+func writeTemplate(dir, name string, body []byte) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".upload-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(body)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, name))
+	return atomicfile.WriteBytes(filepath.Join(dir, name), 0o640, body)
 }

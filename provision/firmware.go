@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/dialtone/dialtone/internal/atomicfile"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -29,29 +30,22 @@ func (p *Provisioner) AddFirmware(f store.Firmware, body io.Reader) (store.Firmw
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return f, err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".upload-*")
-	if err != nil {
-		return f, err
-	}
-	defer os.Remove(tmp.Name())
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(body, MaxFirmwareBytes+1))
-	if err == nil && n > MaxFirmwareBytes {
-		err = fmt.Errorf("firmware larger than %d bytes: %w", int64(MaxFirmwareBytes), store.ErrInvalid)
-	}
-	if err == nil && n == 0 {
-		err = fmt.Errorf("empty firmware file: %w", store.ErrInvalid)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
+	var n int64
+	err = atomicfile.Write(path, 0o640, func(w io.Writer) error {
+		var err error
+		n, err = io.Copy(io.MultiWriter(w, h), io.LimitReader(body, MaxFirmwareBytes+1))
+		switch {
+		case err != nil:
+			return err
+		case n > MaxFirmwareBytes:
+			return fmt.Errorf("firmware larger than %d bytes: %w", int64(MaxFirmwareBytes), store.ErrInvalid)
+		case n == 0:
+			return fmt.Errorf("empty firmware file: %w", store.ErrInvalid)
+		}
+		return nil
+	})
 	if err != nil {
-		return f, err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return f, err
 	}
 	f.Size, f.SHA256 = n, hex.EncodeToString(h.Sum(nil))

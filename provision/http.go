@@ -3,7 +3,6 @@ package provision
 import (
 	"bytes"
 	"context"
-	"github.com/dialtone/dialtone/internal/clientip"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/dialtone/dialtone/internal/clientip"
 )
 
 // HTTPHandler serves /p/{token}/{file}, /p/{token}/fw/{file} (Range requests,

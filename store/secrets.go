@@ -16,6 +16,8 @@ import (
 	"sync"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/dialtone/dialtone/internal/atomicfile"
 )
 
 // KeyFileName is the file in the data directory that holds the master key. Whoever has the
@@ -48,7 +50,7 @@ func loadSecrets(dir string) (*Secrets, error) {
 			}
 		case errors.Is(err, os.ErrNotExist):
 			master = randomBytes(32)
-			if err := writeFileAtomic(path, []byte(hex.EncodeToString(master)+"\n"), 0o600); err != nil {
+			if err := atomicfile.WriteBytes(path, 0o600, []byte(hex.EncodeToString(master)+"\n")); err != nil {
 				return nil, fmt.Errorf("key file: %w", err)
 			}
 		default:
@@ -173,24 +175,4 @@ func (s *Secrets) CheckPassword(pw, hash string) bool {
 func TokenHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
-}
-
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
