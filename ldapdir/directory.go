@@ -31,6 +31,7 @@ type snapshot struct {
 	idx     *indexSet
 	dirty   []uint32  // slots changed since idx was built: always candidates
 	xml     *xmlCache // rendered XML phonebooks of this snapshot (xml.go)
+	layout  uint32    // counts full reloads, which lay the slots out anew (paging resumes by slot)
 }
 
 type tenantDir struct {
@@ -202,6 +203,7 @@ func (d *Directory) Load(t Tenant, depts []Department, people []Person) {
 	}
 	slices.SortFunc(s.depts, func(a, b *entry) int { return strings.Compare(a.ndn, b.ndn) })
 	s.persons = make([]*entry, len(people))
+	s.layout++
 	td.slotOf = make(map[string]uint32, len(people))
 	td.free = nil
 	buildPersons(t.Slug, people, s.persons)

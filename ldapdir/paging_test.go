@@ -83,12 +83,60 @@ func TestPaging(t *testing.T) {
 		t.Errorf("page sizes %v", sizes)
 	}
 	// A cookie belongs to its search.
+	first := search("ou=people,o=acme,dc=dialtone", ldap.ScopeSingleLevel, "(objectClass=person)", "cn")
+	first.Controls = []ldap.Control{ldap.NewControlPaging(4)}
+	res, err = c.Search(first)
+	check(t, err)
 	other := search("ou=people,o=acme,dc=dialtone", ldap.ScopeSingleLevel, "(cn=p*)", "cn")
 	p := ldap.NewControlPaging(4)
-	p.SetCookie([]byte{0, 0, 0, 4, 1, 2, 3, 4})
+	p.SetCookie(ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging).Cookie)
 	other.Controls = []ldap.Control{p}
 	if _, err := c.Search(other); resultCode(err) != ldap.LDAPResultUnwillingToPerform {
 		t.Errorf("foreign cookie: %v", err)
+	}
+	p.SetCookie([]byte{0, 0, 0, 4, 1, 2, 3, 4})
+	if _, err := c.Search(other); resultCode(err) != ldap.LDAPResultUnwillingToPerform {
+		t.Errorf("made-up cookie: %v", err)
+	}
+}
+
+// The next page goes on where the last one stopped, not at the offset-th match: a person
+// removed from a page already sent neither shifts an unsent person out of sight nor
+// makes the server walk the earlier pages again.
+func TestPagingResumesWhereItStopped(t *testing.T) {
+	f := newFixture(t, Options{})
+	addPeople(t, f, 11) // 14 people
+	c := f.phonebook(t)
+	paging := ldap.NewControlPaging(4)
+	seen := map[string]int{}
+	for page := 0; ; page++ {
+		req := search("ou=people,o=acme,dc=dialtone", ldap.ScopeSingleLevel, "(objectClass=person)", "uid")
+		req.Controls = []ldap.Control{paging}
+		res, err := c.Search(req)
+		check(t, err)
+		for _, e := range res.Entries {
+			seen[e.GetAttributeValue("uid")]++
+		}
+		if page == 0 { // someone on the first page leaves
+			uid := res.Entries[1].GetAttributeValue("uid")
+			check(t, f.st.Update(func(tx *store.Tx) error { _, err := tx.DeleteUser("acme", uid); return err }))
+		}
+		cookie := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging).Cookie
+		if len(cookie) == 0 {
+			break
+		}
+		paging.SetCookie(cookie)
+		if page > 10 {
+			t.Fatal("paging does not end")
+		}
+	}
+	if len(seen) != 14 {
+		t.Errorf("%d people seen over the pages, want all 14 that were there when paging began", len(seen))
+	}
+	for uid, n := range seen {
+		if n != 1 {
+			t.Errorf("%s sent %d times", uid, n)
+		}
 	}
 }
 

@@ -70,6 +70,7 @@ type searchReq struct {
 	paged     bool
 	pageSize  int
 	offset    int
+	resume    resumePoint // where the page before stopped (paged, unsorted searches)
 	sortKeys  []sortKey
 	cookie    []byte
 	sortCode  int // RFC 2891 sortResult; -1 when no sort was asked for
@@ -138,11 +139,11 @@ func (c *conn) searchControls(r *searchReq) (int, string) {
 			}
 			r.paged, r.pageSize = true, int(p.PagingSize)
 			if len(p.Cookie) > 0 {
-				off, ok := c.readCookie(r, p.Cookie)
+				off, at, ok := c.readCookie(r, p.Cookie)
 				if !ok {
 					return resultUnwillingToPerform, "paged results cookie does not match this search"
 				}
-				r.offset = off
+				r.offset, r.resume = off, at
 			}
 		case ldap.ControlTypeServerSideSorting:
 			ctl, err := decodeControl(k)

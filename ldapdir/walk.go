@@ -3,6 +3,7 @@ package ldapdir
 import (
 	"encoding/binary"
 	"hash/fnv"
+	"math"
 	"math/bits"
 	"slices"
 	"strings"
@@ -25,6 +26,17 @@ type walk struct {
 	visited  int
 	code     int
 	stop     bool
+
+	slot int // the person slot being visited, -1 for other entries
+	from int // resuming: entries before this slot were sent on earlier pages; -1 not resuming
+}
+
+// resumePoint is where a paged search goes on: the slot of the next person to send, in
+// the slot layout it was counted in. Slots stay put while people are added and removed;
+// only a full reload lays them out anew (snapshot.layout), and then the offset is used.
+type resumePoint struct {
+	slot   int // -1: none
+	layout uint32
 }
 
 type sortKey struct {
@@ -37,6 +49,12 @@ func (w *walk) run() (int, string) {
 	r, s := w.r, w.snap
 	if r.paged && r.pageSize == 0 {
 		return resultSuccess, "" // RFC 2696 §3: size 0 abandons the paged search
+	}
+	w.slot, w.from = -1, -1
+	if r.offset > 0 && r.resume.slot >= 0 && s != nil && r.resume.layout == s.layout {
+		// Every entry before the resume point matched or was passed over on earlier
+		// pages: skip them unevaluated instead of counting r.offset matches again.
+		w.from, w.matched = r.resume.slot, r.offset
 	}
 	one, sub := r.scope == ldap.ScopeSingleLevel, r.scope == ldap.ScopeWholeSubtree
 	switch w.ref.kind {
@@ -115,30 +133,32 @@ func (w *walk) persons() {
 		for _, slot := range s.dirty {
 			b.set(slot)
 		}
-		for i, word := range b {
-			for word != 0 && !w.stop {
+		for i := max(w.from, 0) / 64; i < len(b); i++ {
+			for word := b[i]; word != 0 && !w.stop; word &= word - 1 {
 				slot := i*64 + bits.TrailingZeros64(word)
-				word &= word - 1
 				if e := s.persons[slot]; e != nil {
-					w.visit(e)
+					w.visitPerson(slot, e)
 				}
 			}
 		}
 		return
 	}
-	for _, e := range s.persons {
-		if w.stop {
-			return
-		}
-		if e != nil {
-			w.visit(e)
+	for slot := max(w.from, 0); slot < len(s.persons) && !w.stop; slot++ {
+		if e := s.persons[slot]; e != nil {
+			w.visitPerson(slot, e)
 		}
 	}
 }
 
+func (w *walk) visitPerson(slot int, e *entry) {
+	w.slot = slot
+	w.visit(e)
+	w.slot = -1
+}
+
 func (w *walk) visit(e *entry) {
-	if w.stop {
-		return
+	if w.stop || w.slot < w.from {
+		return // stopped, or sent before the resume point (other entries come before people)
 	}
 	if w.visited++; w.visited&63 == 0 && w.c.srv.now().After(w.deadline) {
 		w.code, w.stop = resultTimeLimit, true // RFC 4511 §4.5.1.5
@@ -161,7 +181,11 @@ func (w *walk) emit(e *entry) {
 		return
 	}
 	if r.paged && w.sent >= r.pageSize {
-		r.cookie = w.c.cookie(r, r.offset+w.sent)
+		next := resumePoint{slot: -1}
+		if w.slot >= 0 && r.sortKeys == nil {
+			next = resumePoint{slot: w.slot, layout: w.snap.layout} // e is the next page's first
+		}
+		r.cookie = w.c.cookie(r, r.offset+w.sent, next)
 		w.stop = true
 		return
 	}
@@ -218,20 +242,29 @@ func compareFirst(a, b []string) int {
 	return strings.Compare(a[0], b[0])
 }
 
-// A paged-results cookie (RFC 2696 §3) is the offset of the next entry plus a hash of the
-// search it belongs to, so a cookie from another search is refused.
-func (c *conn) cookie(r *searchReq, offset int) []byte {
-	b := make([]byte, 8)
+// A paged-results cookie (RFC 2696 §3) is the offset of the next entry, where to resume
+// (slot+1, 0 for none, and the slot layout) and a hash of the search it belongs to, so a
+// cookie from another search is refused. The offset alone would do, but finding the
+// offset-th match again costs a walk over every earlier page: paging a whole book would
+// be quadratic.
+func (c *conn) cookie(r *searchReq, offset int, at resumePoint) []byte {
+	b := make([]byte, 16)
 	binary.BigEndian.PutUint32(b, uint32(offset))
-	binary.BigEndian.PutUint32(b[4:], searchHash(r))
+	binary.BigEndian.PutUint32(b[4:], uint32(at.slot+1))
+	binary.BigEndian.PutUint32(b[8:], at.layout)
+	binary.BigEndian.PutUint32(b[12:], searchHash(r))
 	return b
 }
 
-func (c *conn) readCookie(r *searchReq, b []byte) (int, bool) {
-	if len(b) != 8 || binary.BigEndian.Uint32(b[4:]) != searchHash(r) {
-		return 0, false
+func (c *conn) readCookie(r *searchReq, b []byte) (int, resumePoint, bool) {
+	if len(b) != 16 || binary.BigEndian.Uint32(b[12:]) != searchHash(r) {
+		return 0, resumePoint{}, false
 	}
-	return int(binary.BigEndian.Uint32(b)), true
+	offset, slot := binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:])
+	if offset > math.MaxInt32 || slot > math.MaxInt32 {
+		return 0, resumePoint{}, false
+	}
+	return int(offset), resumePoint{slot: int(slot) - 1, layout: binary.BigEndian.Uint32(b[8:])}, true
 }
 
 func searchHash(r *searchReq) uint32 {
