@@ -19,34 +19,14 @@ func compileText(t testing.TB, filter string) node {
 	return n
 }
 
-// matchAll evaluates a filter over a snapshot's people the way a search does (index
-// candidates when possible) and returns the matching entries.
+// matchAll evaluates a filter over a snapshot's people as a search does (walk.persons:
+// index candidates when possible) and returns the matching entries. An empty sort
+// order makes the walk collect its hits instead of sending them.
 func matchAll(t testing.TB, s *snapshot, filter string) []*entry {
-	n := compileText(t, filter)
-	var out []*entry
-	if !n.indexable(s) {
-		for _, e := range s.persons {
-			if e != nil && n.eval(e) == tTrue {
-				out = append(out, e)
-			}
-		}
-		return out
-	}
-	b := make(bitset, words(len(s.persons)))
-	n.collect(s, b)
-	for _, slot := range s.dirty {
-		b.set(slot)
-	}
-	for i, w := range b {
-		for w != 0 {
-			slot := i*64 + bits.TrailingZeros64(w)
-			w &= w - 1
-			if e := s.persons[slot]; e != nil && n.eval(e) == tTrue {
-				out = append(out, e)
-			}
-		}
-	}
-	return out
+	w := walk{c: &conn{srv: New(nil, Options{})}, r: &searchReq{filter: compileText(t, filter), sortKeys: []sortKey{}},
+		snap: s, deadline: time.Now().Add(time.Hour), slot: -1, from: -1}
+	w.persons()
+	return w.c.hits
 }
 
 func benchPeople(n int) []Person {
