@@ -241,9 +241,8 @@ func contentLength(line []byte) (int, bool) {
 	if i < 0 {
 		return 0, false
 	}
-	name := string(bytes.ToLower(bytes.TrimSpace(line[:i])))
-	if name != "content-length" && name != "l" {
-		return 0, false
+	if headerKind(bytes.TrimSpace(line[:i])) != hContentLength {
+		return 0, false // every other header line, without lower-casing a copy of it
 	}
 	n, err := strconv.Atoi(string(bytes.TrimSpace(line[i+1:])))
 	if err != nil || n < 0 {
