@@ -249,7 +249,9 @@ func (s *Server) applyRegister(req *sip.Request, in *inbound, w *replyWriter, t 
 			}
 			continue
 		}
-		if mac == "" {
+		if mac == "" && idx >= 0 && next[idx].Instance == ch.instance && next[idx].UserAgent == ua {
+			mac = next[idx].MAC // a refresh: the same words name the same MAC
+		} else if mac == "" {
 			mac = macIn(ch.instance, ua)
 		}
 		b := &Binding{
