@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/dialtone/dialtone/internal/testkit"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/testkit"
 	"github.com/dialtone/dialtone/store"
 )
 

@@ -61,9 +61,7 @@ func (a *API) importUsers(r *request) (any, error) {
 	if err != nil {
 		return nil, importProblem(res, err)
 	}
-	for _, u := range res.Users {
-		a.welcome(sc.tenant, u.ID, u.Email)
-	}
+	a.welcomeAll(sc.tenant, res.Users)
 	r.status = 201
 	return res, nil
 }
@@ -81,7 +79,24 @@ func importProblem(res userimport.Result, err error) error {
 	return err
 }
 
-// welcome queues a welcome mail for a new user with an email, when mail is wired.
+// welcomeAll queues the welcome mails of an import's users that have an email, when
+// mail is wired; a mail not queued is logged (the admin resends it from the user).
+func (a *API) welcomeAll(tenant string, users []userimport.CreatedUser) {
+	if a.cfg.Welcome == nil {
+		return
+	}
+	var ids []string
+	for _, u := range users {
+		if u.Email != "" {
+			ids = append(ids, u.ID)
+		}
+	}
+	for id, err := range a.cfg.Welcome.QueueWelcomes(tenant, ids) {
+		a.log.Warn("welcome mail not queued", "tenant", tenant, "user", id, "err", err)
+	}
+}
+
+// welcome queues the welcome mail of one new user with an email, when mail is wired.
 func (a *API) welcome(tenant, id, email string) {
 	if a.cfg.Welcome == nil || email == "" {
 		return

@@ -19,6 +19,9 @@ type fakeMail struct {
 }
 
 func (f *fakeMail) QueueWelcome(tenant, id string) error { return nil }
+func (f *fakeMail) QueueWelcomes(tenant string, ids []string) map[string]error {
+	return nil
+}
 func (f *fakeMail) QueueReset(tenant, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -35,5 +35,8 @@ type Outbox interface {
 // their password. Nil: no welcome mail is queued, and a reset cannot be mailed (503).
 type Welcomer interface {
 	QueueWelcome(tenant, userID string) error
+	// QueueWelcomes queues many at once (an import's) and answers why, per user, a
+	// mail was not queued.
+	QueueWelcomes(tenant string, userIDs []string) map[string]error
 	QueueReset(tenant, userID string) error
 }

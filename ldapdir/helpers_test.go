@@ -2,7 +2,6 @@ package ldapdir
 
 import (
 	"context"
-	"github.com/dialtone/dialtone/internal/testkit"
 	"log/slog"
 	"net"
 	"sort"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/testkit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/go-ldap/ldap/v3"
 )

@@ -5,7 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"github.com/dialtone/dialtone/internal/testkit"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/admin"
+	"github.com/dialtone/dialtone/internal/testkit"
 	"github.com/dialtone/dialtone/mail"
 	"github.com/dialtone/dialtone/store"
 )
@@ -489,5 +490,50 @@ func TestBadSMTPURL(t *testing.T) {
 	}
 	if _, err := mail.New(mail.Config{Store: st, From: "not an address"}); err == nil {
 		t.Error("bad From accepted")
+	}
+}
+
+// An import's welcome mails are queued together: more than one transaction's worth
+// (mailBatch) all arrive, each user in their own language, and a user who cannot get
+// one (no email, gone) is named without costing the others theirs.
+func TestQueueWelcomesInBulk(t *testing.T) {
+	e := newEnv(t, mail.Config{})
+	dept := e.call(201, e.token, "POST", "/api/v1/tenants/default/departments", map[string]any{"name": "Verkoop", "language": "nl"})
+	nl := e.call(201, e.token, "POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Joost", "last_name": "de Vries",
+		"email": "joost@example.nl", "department_id": dept["id"]})["id"].(string)
+	none := e.call(201, e.token, "POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "No", "last_name": "Mail"})["id"].(string)
+	var csv strings.Builder
+	csv.WriteString("FirstName,LastName,EmailAddress,Number\n")
+	for i := range 1201 {
+		fmt.Fprintf(&csv, "Bulk,User%d,bulk%d@example.com,%d\n", i, i, 5000+i)
+	}
+	imported := e.call(201, e.token, "POST", "/api/v1/tenants/default/users/import?dry_run=false", csv.String())
+	ids := []string{nl, none, "no-such-user"}
+	for _, u := range imported["users"].([]any) {
+		ids = append(ids, u.(map[string]any)["id"].(string))
+	}
+	// The import queued its 1201; queue them all again, with three more.
+	failed := e.m.QueueWelcomes("default", ids)
+	if len(failed) != 2 || failed[none] == nil || failed["no-such-user"] == nil {
+		t.Fatalf("failed: %v, want the user without email and the unknown one", failed)
+	}
+	var byUser = map[string][]store.OutMail{}
+	err := e.st.View(func(tx *store.Tx) error {
+		all, err := tx.Outbox("default", "", 0)
+		for _, om := range all {
+			byUser[om.UserID] = append(byUser[om.UserID], om)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids[3:] {
+		if len(byUser[id]) != 2 {
+			t.Fatalf("user %s has %d mails, want 2 (import, then bulk)", id, len(byUser[id]))
+		}
+	}
+	if m := byUser[nl]; len(m) != 2 || m[1].Language != "nl" || m[1].Subject != "Welkom bij Acme Telecom" {
+		t.Errorf("Dutch user's mails: %+v", m)
 	}
 }

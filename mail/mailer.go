@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/dialtone/dialtone/store"
@@ -143,56 +144,122 @@ const (
 
 // queue renders a mail of kind for a user and puts it in the outbox.
 func (m *Mailer) queue(tenant, userID, kind string) error {
-	var om store.OutMail
+	return m.queueAll(tenant, []string{userID}, kind)[userID]
+}
+
+// QueueWelcomes queues the welcome mails of many users at once (a CSV import's): all
+// rendered in one read of the store, written mailBatch to a transaction instead of one
+// transaction each. It answers, per user whose mail was not queued, why; the others
+// are queued whatever happened to them.
+func (m *Mailer) QueueWelcomes(tenant string, userIDs []string) map[string]error {
+	return m.queueAll(tenant, userIDs, KindWelcome)
+}
+
+// mailBatch bounds the mails written in one transaction (a few KiB each: far below
+// BadgerDB's limit on a transaction's size).
+const mailBatch = 500
+
+func (m *Mailer) queueAll(tenant string, userIDs []string, kind string) map[string]error {
+	failed := map[string]error{}
+	mails := make([]store.OutMail, 0, len(userIDs))
+	// Templates and the language each is in (English when the asked one has none), by
+	// the language asked for: loaded once per import, not once per user.
+	templates, langOf := map[string]*template.Template{}, map[string]string{}
 	err := m.st.View(func(tx *store.Tx) error {
-		u, err := tx.User(tenant, userID)
-		if err != nil {
-			return err
-		}
-		if u.Email == "" {
-			return fmt.Errorf("user %s has no email: %w", userID, store.ErrInvalid)
-		}
 		t, err := tx.Tenant(tenant)
 		if err != nil {
 			return err
 		}
-		tmpl, lang, err := m.loadTemplate(kind, chooseLanguage(tx, u, t))
-		if err != nil {
-			return err
+		for _, id := range userIDs {
+			om, err := m.compose(tx, t, id, kind, templates, langOf)
+			if err != nil {
+				failed[id] = err
+				continue
+			}
+			mails = append(mails, om)
 		}
-		name := t.Name
-		if name == "" {
-			name = t.Slug
+		return nil
+	})
+	if err != nil {
+		for _, id := range userIDs {
+			failed[id] = err
 		}
-		subject, body, err := render(tmpl, welcomeData{
-			FirstName: u.FirstName, LastName: u.LastName, Name: u.DisplayName(), Login: u.Email,
-			Tenant: name, TenantSlug: t.Slug, Extensions: u.Extensions, Link: linkMarker,
-			ValidHours: int(m.cfg.LinkValid / time.Hour),
-		})
-		if err != nil {
-			return err
+		return failed
+	}
+	for len(mails) > 0 {
+		chunk := mails[:min(len(mails), mailBatch)]
+		mails = mails[len(chunk):]
+		if err := m.write(chunk); err != nil {
+			// One mail the store refuses must not cost the others theirs: one by one.
+			for i := range chunk {
+				if err := m.write(chunk[i : i+1]); err != nil {
+					failed[chunk[i].UserID] = err
+				}
+			}
 		}
-		om = store.OutMail{Tenant: tenant, UserID: u.ID, Kind: kind, Language: lang,
-			To: u.Email, Subject: subject, Body: body}
+	}
+	if len(failed) < len(userIDs) {
+		m.poke()
+	}
+	return failed
+}
+
+// write puts mails in the outbox in one transaction, all or none. Lazily durable: a
+// CSV import queues thousands and must not wait for a disk sync each; a power cut in
+// that instant loses mail an admin can resend, never a user.
+func (m *Mailer) write(mails []store.OutMail) error {
+	err := m.st.UpdateLazy(func(tx *store.Tx) error {
+		for i := range mails {
+			om, err := tx.QueueMail(mails[i])
+			if err != nil {
+				return err
+			}
+			mails[i] = om
+		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	// Lazily durable: a CSV import queues thousands of these, one per row, and must not
-	// wait for a disk sync each; a power cut in that instant loses a mail an admin can
-	// resend, never a user.
-	err = m.st.UpdateLazy(func(tx *store.Tx) error {
-		var err error
-		om, err = tx.QueueMail(om)
-		return err
+	for _, om := range mails {
+		m.log.Debug("mail queued", "tenant", om.Tenant, "user", om.UserID, "kind", om.Kind, "id", om.ID)
+	}
+	return nil
+}
+
+// compose renders one user's mail of kind. Templates are loaded once per language
+// (templates and langOf carry them from one user to the next).
+func (m *Mailer) compose(tx *store.Tx, t store.Tenant, userID, kind string, templates map[string]*template.Template, langOf map[string]string) (store.OutMail, error) {
+	u, err := tx.User(t.Slug, userID)
+	if err != nil {
+		return store.OutMail{}, err
+	}
+	if u.Email == "" {
+		return store.OutMail{}, fmt.Errorf("user %s has no email: %w", userID, store.ErrInvalid)
+	}
+	want := chooseLanguage(tx, u, t)
+	tmpl, ok := templates[want]
+	if !ok {
+		var lang string
+		if tmpl, lang, err = m.loadTemplate(kind, want); err != nil {
+			return store.OutMail{}, err
+		}
+		templates[want], langOf[want] = tmpl, lang
+	}
+	name := t.Name
+	if name == "" {
+		name = t.Slug
+	}
+	subject, body, err := render(tmpl, welcomeData{
+		FirstName: u.FirstName, LastName: u.LastName, Name: u.DisplayName(), Login: u.Email,
+		Tenant: name, TenantSlug: t.Slug, Extensions: u.Extensions, Link: linkMarker,
+		ValidHours: int(m.cfg.LinkValid / time.Hour),
 	})
 	if err != nil {
-		return err
+		return store.OutMail{}, err
 	}
-	m.log.Debug("mail queued", "tenant", tenant, "user", userID, "kind", kind, "id", om.ID)
-	m.poke()
-	return nil
+	return store.OutMail{Tenant: t.Slug, UserID: u.ID, Kind: kind, Language: langOf[want],
+		To: u.Email, Subject: subject, Body: body}, nil
 }
 
 // Outbox lists a tenant's mail not yet handed to an SMTP server, oldest first. Bodies

@@ -3,7 +3,6 @@ package sip
 import (
 	"context"
 	"fmt"
-	"github.com/dialtone/dialtone/internal/testkit"
 	"log/slog"
 	"net"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/testkit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"

@@ -104,7 +104,7 @@ type importAnswer struct {
 
 // welcomer queues welcome mails (the mailer of serve, or one over the store offline).
 type welcomer interface {
-	QueueWelcome(tenant, userID string) error
+	QueueWelcomes(tenant string, userIDs []string) map[string]error
 }
 
 // runImport imports, and after a real (not dry) import queues a welcome mail for every
@@ -117,16 +117,19 @@ func runImport(_ context.Context, st *store.Store, mailer welcomer, tenant strin
 	if err != nil || dry || mailer == nil {
 		return ans, err
 	}
+	var ids []string
 	for _, u := range res.Users {
-		if u.Email == "" {
-			continue
+		if u.Email != "" {
+			ids = append(ids, u.ID)
 		}
-		if err := mailer.QueueWelcome(tenant, u.ID); err != nil {
-			ans.MailErrors = append(ans.MailErrors, fmt.Sprintf("line %d (%s): welcome mail not queued: %v", u.Line, u.Email, err))
-			continue
-		}
-		ans.MailsQueued++
 	}
+	failed := mailer.QueueWelcomes(tenant, ids)
+	for _, u := range res.Users {
+		if err := failed[u.ID]; err != nil {
+			ans.MailErrors = append(ans.MailErrors, fmt.Sprintf("line %d (%s): welcome mail not queued: %v", u.Line, u.Email, err))
+		}
+	}
+	ans.MailsQueued = len(ids) - len(failed)
 	return ans, nil
 }
 
