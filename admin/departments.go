@@ -126,11 +126,8 @@ func (a *API) deleteDepartment(r *request) (any, error) {
 		if err != nil {
 			return err
 		}
-		members, err := tx.DepartmentMembers(sc.tenant, d.ID)
+		members, err := tx.DeleteDepartment(sc.tenant, d.ID, moveTo)
 		if err != nil {
-			return err
-		}
-		if err := tx.DeleteDepartment(sc.tenant, d.ID, moveTo); err != nil {
 			return err
 		}
 		after := map[string]any{"members": members, "moved_to": moveTo}

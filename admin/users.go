@@ -172,11 +172,11 @@ func lastOwnerGuard(tx *store.Tx, u store.User, next store.Role) error {
 	if u.Role != store.RoleSystemOwner || next == store.RoleSystemOwner {
 		return nil
 	}
-	n, err := tx.CountSystemOwners(u.Tenant)
+	other, err := tx.OtherSystemOwner(u.Tenant, u.ID)
 	if err != nil {
 		return err
 	}
-	if n <= 1 {
+	if !other {
 		return &Problem{Status: 409, Code: "last_system_owner", Field: "role",
 			Message: "the last system_owner of a tenant can be neither deleted nor demoted"}
 	}

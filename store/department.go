@@ -104,87 +104,57 @@ func (tx *Tx) Departments(slug, cursor string, limit int) ([]Department, error) 
 	return out, err
 }
 
-// DepartmentMembers lists the ids of users whose main department is id. It scans the
-// tenant's users: an admin operation, not a hot path.
-func (tx *Tx) DepartmentMembers(slug, id string) ([]string, error) {
-	var out []string
-	err := scanValues(tx, "t/"+slug+"/user/", "", 0, func(u User) bool {
-		if u.DepartmentID == id {
-			out = append(out, u.ID)
-		}
-		return true
-	})
-	return out, err
-}
-
-// DeleteDepartment removes a department. With members it fails with ErrConflict unless
-// moveTo names the department they move to ("-" moves them to no department).
-func (tx *Tx) DeleteDepartment(slug, id, moveTo string) error {
+// DeleteDepartment removes a department and answers the ids of the users whose main
+// department it was. With such members it fails with ErrConflict unless moveTo names
+// the department they move to ("-" moves them to no department); it also leaves every
+// user's further memberships. One walk over the tenant's users finds both.
+func (tx *Tx) DeleteDepartment(slug, id, moveTo string) (moved []string, err error) {
 	d, err := tx.Department(slug, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	members, err := tx.DepartmentMembers(slug, id)
-	if err != nil {
-		return err
-	}
-	if err := tx.dropMembership(slug, id); err != nil {
-		return err
-	}
-	if len(members) > 0 {
-		if moveTo == "" {
-			return conflict("move_members_to", "department %q has %d members; say where they go", d.Name, len(members))
+	var touched []User // main department or a further membership
+	err = tx.EachUser(slug, func(u User) bool {
+		if u.DepartmentID == id {
+			moved = append(moved, u.ID)
 		}
-		target := ""
-		if moveTo != "-" {
-			if moveTo == id {
-				return invalid("move_members_to", "cannot move members to the department being deleted")
-			}
-			if _, err := tx.Department(slug, moveTo); err != nil {
-				return invalid("move_members_to", "no such department")
-			}
-			target = moveTo
-		}
-		for _, uid := range members {
-			u, err := tx.User(slug, uid)
-			if err != nil {
-				return err
-			}
-			next := u
-			next.DepartmentID = target
-			if err := tx.SaveUser(u, next); err != nil {
-				return err
-			}
-		}
-	}
-	if err := tx.del(deptKey(slug, id)); err != nil {
-		return err
-	}
-	if err := tx.del(deptNameKey(slug, d.Name)); err != nil {
-		return err
-	}
-	tx.Emit(Change{Kind: KindDepartment, Op: OpDelete, Tenant: slug, ID: id, Old: d})
-	return nil
-}
-
-// dropMembership removes a department from every user's further memberships.
-func (tx *Tx) dropMembership(slug, id string) error {
-	var touched []User
-	err := tx.EachUser(slug, func(u User) bool {
-		if slices.Contains(u.Departments, id) {
+		if u.DepartmentID == id || slices.Contains(u.Departments, id) {
 			touched = append(touched, u)
 		}
 		return true
 	})
 	if err != nil {
-		return err
+		return nil, err
+	}
+	target := ""
+	switch {
+	case len(moved) == 0:
+	case moveTo == "":
+		return nil, conflict("move_members_to", "department %q has %d members; say where they go", d.Name, len(moved))
+	case moveTo == id:
+		return nil, invalid("move_members_to", "cannot move members to the department being deleted")
+	case moveTo != "-":
+		if _, err := tx.Department(slug, moveTo); err != nil {
+			return nil, invalid("move_members_to", "no such department")
+		}
+		target = moveTo
 	}
 	for _, u := range touched {
 		next := u
 		next.Departments = slices.DeleteFunc(slices.Clone(u.Departments), func(d string) bool { return d == id })
+		if u.DepartmentID == id {
+			next.DepartmentID = target
+		}
 		if err := tx.SaveUser(u, next); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	if err := tx.del(deptKey(slug, id)); err != nil {
+		return nil, err
+	}
+	if err := tx.del(deptNameKey(slug, d.Name)); err != nil {
+		return nil, err
+	}
+	tx.Emit(Change{Kind: KindDepartment, Op: OpDelete, Tenant: slug, ID: id, Old: d})
+	return moved, nil
 }

@@ -275,12 +275,24 @@ func TestDepartmentDeleteNeedsDestination(t *testing.T) {
 		t.Fatal(err)
 	}
 	u, _ := mustCreateUser(t, s, DefaultTenant, NewUser{FirstName: "A", LastName: "B", DepartmentID: sales.ID})
-	err = s.Update(func(tx *Tx) error { return tx.DeleteDepartment(DefaultTenant, sales.ID, "") })
+	// Support's own, also in Sales: leaves Sales, stays in Support.
+	also, _ := mustCreateUser(t, s, DefaultTenant, NewUser{FirstName: "C", LastName: "D", DepartmentID: support.ID, Departments: []string{sales.ID}})
+	err = s.Update(func(tx *Tx) error { _, err := tx.DeleteDepartment(DefaultTenant, sales.ID, ""); return err })
 	if !errors.Is(err, ErrConflict) {
 		t.Fatalf("delete with members: %v, want conflict", err)
 	}
-	if err := s.Update(func(tx *Tx) error { return tx.DeleteDepartment(DefaultTenant, sales.ID, support.ID) }); err != nil {
+	var moved []string
+	if err := s.Update(func(tx *Tx) (err error) {
+		moved, err = tx.DeleteDepartment(DefaultTenant, sales.ID, support.ID)
+		return err
+	}); err != nil {
 		t.Fatal(err)
+	}
+	if len(moved) != 1 || moved[0] != u.ID {
+		t.Errorf("moved %v, want the one member", moved)
+	}
+	if got, _ := s.User(DefaultTenant, also.ID); got.DepartmentID != support.ID || len(got.Departments) != 0 {
+		t.Errorf("further member after the delete: main %q, further %v", got.DepartmentID, got.Departments)
 	}
 	got, _ := s.User(DefaultTenant, u.ID)
 	if got.DepartmentID != support.ID {

@@ -395,16 +395,16 @@ func (tx *Tx) DeleteUser(slug, id string) (User, error) {
 	return u, nil
 }
 
-// CountSystemOwners counts the tenant's users with role system_owner (admin operation).
-func (tx *Tx) CountSystemOwners(slug string) (int, error) {
-	n := 0
+// OtherSystemOwner tells whether the tenant has a system_owner besides the user id
+// (admin operation: the last one can be neither deleted nor demoted). The walk stops
+// at the first one found.
+func (tx *Tx) OtherSystemOwner(slug, id string) (bool, error) {
+	found := false
 	err := tx.EachUser(slug, func(u User) bool {
-		if u.Role == RoleSystemOwner {
-			n++
-		}
-		return true
+		found = u.Role == RoleSystemOwner && u.ID != id
+		return !found
 	})
-	return n, err
+	return found, err
 }
 
 // User reads one user.
