@@ -17,16 +17,7 @@ wrk_rate() { # URL PREFIX → requests/s (non-2xx are counted and reported)
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 dialtone_with "$work/phones.csv"
-# Same size on both sides: a rendered config is ~2 KiB, nginx's files ~4.3 KiB. The
-# tenant's raw Yealink settings (what an admin adds beside the template) pad Dialtone's
-# to at least the size of nginx's, so neither side sends less.
-peer_size=$(wc -c <"$(ls "$PEER_DIR"/nginx-"$port"/root/*.cfg | head -1)")
-cfg() { curl -sf -A "Yealink SIP-T46U 108.86.0.20" "http://$HTTP/p/$PROV_TOKEN/001565000001.cfg" | wc -c; }
-pad=$(( (peer_size - $(cfg)) / 34 + 1 ))
-settings=$(seq 1 "$pad" | awk '{ printf "%s\"features.bench_pad_%03d\": \"value%03d\"", (NR > 1 ? "," : ""), $1, $1 }')
-curl -sf -X PATCH -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-  "http://$HTTP/api/v1/tenants/default" -d "{\"settings\": {\"yealink\": {$settings}}}" >/dev/null
-size=$(cfg)
+pad_yealink_to "$(wc -c <"$(ls "$PEER_DIR"/nginx-"$port"/root/*.cfg | head -1)")"
 # Warm up: nginx's page cache; Dialtone's first fetches render and fill its cache.
 wrk_rate "http://127.0.0.1:$port" / >/dev/null; wrk_rate "http://$HTTP" "/p/$PROV_TOKEN/" >/dev/null
 peers=(); ours=(); ratios=()
@@ -36,4 +27,4 @@ for ((round = 1; round <= ROUNDS; round++)); do
   peers+=("$p"); ours+=("$o"); ratios+=("$(ratio "$o" "$p")")
 done
 report http nginx "$(median "${peers[@]}")" "$(median "${ours[@]}")" \
-  "(medians of $ROUNDS rounds; file: Dialtone ${size} B, nginx ${peer_size} B)" "$(median "${ratios[@]}")"
+  "(medians of $ROUNDS rounds; file: Dialtone $PADDED_SIZE B, nginx $PEER_SIZE B)" "$(median "${ratios[@]}")"

@@ -36,6 +36,20 @@ dialtone_with() {
 }
 export DIALTONE_ADMIN_PASSWORD=${ADMIN_PASSWORD:=bench-admin-password}
 
+# pad_yealink_to BYTES: a rendered config is ~2 KiB, the peers' files ~4.3 KiB. The
+# tenant's raw Yealink settings (what an admin adds beside the template) pad Dialtone's
+# to at least BYTES, so neither side sends less. Sets PEER_SIZE and PADDED_SIZE.
+pad_yealink_to() {
+  PEER_SIZE=$1
+  local cfg n settings
+  cfg() { curl -sf -A "Yealink SIP-T46U 108.86.0.20" "http://$HTTP/p/$PROV_TOKEN/001565000001.cfg" | wc -c; }
+  n=$(( (PEER_SIZE - $(cfg)) / 34 + 1 )) # each setting line is 35 bytes
+  settings=$(seq 1 "$n" | awk '{ printf "%s\"features.bench_pad_%03d\": \"value%03d\"", (NR > 1 ? "," : ""), $1, $1 }')
+  curl -sf -X PATCH -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    "http://$HTTP/api/v1/tenants/default" -d "{\"settings\": {\"yealink\": {$settings}}}" >/dev/null
+  PADDED_SIZE=$(cfg)
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # report WHAT PEER PEER-RATE DIALTONE-RATE [NOTE] [RATIO]: RATIO when given (a median of
 # per-round ratios), else DIALTONE-RATE / PEER-RATE.
