@@ -86,6 +86,13 @@ func TestAuditRedactsSecrets(t *testing.T) {
 	if next["items"].([]any)[0].(map[string]any)["id"] == page["items"].([]any)[0].(map[string]any)["id"] {
 		t.Error("cursor did not advance")
 	}
+	// A cursor carrying a byte the store bounds its ranges with is refused, as are
+	// slashes and NULs (percent-encoded: the bytes themselves).
+	for _, bad := range []string{"%FF", "a%FFb", "a%2Fb", "%00"} {
+		if a := e.do(tok, "GET", "/api/v1/tenants/default/audit?cursor="+bad, nil); a.status != 400 || a.errCode() != "invalid" {
+			t.Errorf("cursor %s: %d %s", bad, a.status, a.body)
+		}
+	}
 }
 
 func TestForwardedForFromTrustedProxyOnly(t *testing.T) {

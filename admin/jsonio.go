@@ -159,7 +159,9 @@ func (r *request) paging() (limit int, cursor string, err error) {
 		limit = n
 	}
 	cursor = string(r.ctx.QueryArgs().Peek("cursor"))
-	if len(cursor) > 128 || strings.ContainsAny(cursor, "/\x00\xff") {
+	// 0xff bounds a key range in the store's reverse scans (matched as a byte: it is
+	// no UTF-8 character).
+	if len(cursor) > 128 || strings.ContainsAny(cursor, "/\x00") || strings.IndexByte(cursor, 0xff) >= 0 {
 		return 0, "", badRequest("cursor", "not a cursor from a previous page")
 	}
 	return limit, cursor, nil

@@ -144,13 +144,7 @@ func schemas() map[string]any {
 	}
 	dept := map[string]any{"name": str, "language": str, "timezone": str}
 	settings := map[string]any{"type": "object", "additionalProperties": str}
-	roles, perms := []string{}, []string{}
-	for _, r := range roleNames() {
-		roles = append(roles, r)
-	}
-	for _, p := range permissionNames() {
-		perms = append(perms, p)
-	}
+	roles, perms := roleNames(), permissionNames()
 	return map[string]any{
 		"Error":       obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str, "field": str}, "code", "message")}, "error"),
 		"Role":        map[string]any{"type": "string", "enum": roles},

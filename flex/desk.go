@@ -14,8 +14,10 @@ import (
 var (
 	// ErrWrongPIN: unknown extension, wrong PIN, another tenant's extension, a phone not
 	// in flex mode: all look the same from outside.
+	//lint:ignore ST1005 the text is the SIP reason phrase the phone displays
 	ErrWrongPIN = errors.New("Wrong extension or PIN")
 	// ErrLocked: too many wrong PINs for this extension.
+	//lint:ignore ST1005 the text is the SIP reason phrase the phone displays
 	ErrLocked = errors.New("Locked, try later")
 )
 

@@ -181,7 +181,7 @@ func TestSortAndVLV(t *testing.T) {
 	// Sorting by an attribute nobody has, critical.
 	bad := search("ou=people,o=acme,dc=dialtone", ldap.ScopeSingleLevel, "(objectClass=person)", "cn")
 	ctl := ldap.NewControlServerSideSortingWithSortKeys([]*ldap.SortKey{{AttributeType: "shoeSize"}})
-	bad.Controls = []ldap.Control{ldap.NewControlString(ldap.ControlTypeServerSideSorting, true, string(ctl.Encode().Children[1].Data.Bytes()))}
+	bad.Controls = []ldap.Control{ldap.NewControlString(ldap.ControlTypeServerSideSorting, true, ctl.Encode().Children[1].Data.String())}
 	if _, err := c.Search(bad); resultCode(err) != ldap.LDAPResultUnavailableCriticalExtension {
 		t.Errorf("critical sort on unknown attribute: %v", err)
 	}
