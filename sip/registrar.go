@@ -443,8 +443,10 @@ func headerValue(req *sip.Request, name string, max int) string {
 	return v
 }
 
-// macIn finds a MAC address (12 hex digits) in a +sip.instance URN or a User-Agent, as
-// Yealink, Polycom and others put it there; "" when none.
+// macIn finds a MAC address in a +sip.instance URN or a User-Agent, as Yealink, Cisco,
+// Grandstream, Fanvil and others put it there: 12 hex digits on their own
+// ("(00562b043615)", "DevId c074ad010203", a UUID's last group) or written in six pairs
+// ("80:5e:c0:aa:bb:cc", Yealink's User-Agent; "80-5e-c0-aa-bb-cc"). "" when none.
 func macIn(instance, ua string) string {
 	for _, s := range []string{instance, ua} {
 		run, start := 0, 0
@@ -461,10 +463,36 @@ func macIn(instance, ua string) string {
 					return m
 				}
 			}
+			if run == 2 && pairedMAC(s, start) {
+				if m, ok := store.NormalizeMAC(s[start : start+17]); ok && m != "000000000000" {
+					return m
+				}
+			}
 			run = 0
 		}
 	}
 	return ""
+}
+
+// pairedMAC: s holds "xx:xx:xx:xx:xx:xx" or "xx-xx-xx-xx-xx-xx" at start, one
+// separator throughout, standing alone (no hex digit or separator either side).
+func pairedMAC(s string, start int) bool {
+	end := start + 17
+	if end > len(s) || s[start+2] != ':' && s[start+2] != '-' {
+		return false
+	}
+	sep := s[start+2]
+	for i := start; i < end; i++ {
+		if (i-start)%3 == 2 {
+			if s[i] != sep {
+				return false
+			}
+		} else if !isHex(s[i]) {
+			return false
+		}
+	}
+	alone := func(i int) bool { return i < 0 || i >= len(s) || !isHex(s[i]) && s[i] != sep }
+	return alone(start-1) && alone(end)
 }
 
 func isHex(c byte) bool {
