@@ -31,13 +31,46 @@ func New() *Registry {
 		gauges: map[string]gaugeFunc{}, help: map[string]string{}}
 }
 
-// CounterVec is a counter with labels; Inc adds one to the series of the given
-// label values.
-type CounterVec struct {
+// series holds one metric's values by label values (joined by seriesKey).
+type series[T any] struct {
 	labels []string
 	mu     sync.RWMutex
-	vals   map[string]*atomic.Uint64
+	vals   map[string]*T
 }
+
+func newSeries[T any](labels []string) series[T] {
+	return series[T]{labels: labels, vals: map[string]*T{}}
+}
+
+// get finds (or adds) the value of the series of values. A series already seen costs
+// a map lookup under a read lock, no allocation: requests call it.
+func (s *series[T]) get(values []string) *T {
+	var buf [128]byte
+	key := seriesKey(buf[:0], values)
+	s.mu.RLock()
+	v := s.vals[string(key)]
+	s.mu.RUnlock()
+	if v != nil {
+		return v
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := string(key)
+	if v = s.vals[k]; v == nil {
+		if len(s.vals) >= maxSeries {
+			k = overflowKey(len(s.labels))
+		}
+		if v = s.vals[k]; v == nil {
+			v = new(T)
+			s.vals[k] = v
+		}
+	}
+	return v
+}
+
+// CounterVec is a counter with labels; Inc adds one to the series of the given
+// label values.
+type CounterVec struct{ series[atomic.Uint64] }
 
 // Counter registers (or finds) a counter with the given label names.
 func (r *Registry) Counter(name, help string, labels ...string) *CounterVec {
@@ -45,43 +78,15 @@ func (r *Registry) Counter(name, help string, labels ...string) *CounterVec {
 	defer r.mu.Unlock()
 	c, ok := r.counters[name]
 	if !ok {
-		c = &CounterVec{labels: labels, vals: map[string]*atomic.Uint64{}}
+		c = &CounterVec{newSeries[atomic.Uint64](labels)}
 		r.counters[name] = c
 		r.help[name] = help
 	}
 	return c
 }
 
-// Inc adds one to the series of values. A series already seen costs a map
-// lookup and an atomic add, no allocation: requests call it.
-func (c *CounterVec) Inc(values ...string) {
-	var buf [128]byte
-	key := seriesKey(buf[:0], values)
-	c.mu.RLock()
-	v := c.vals[string(key)]
-	c.mu.RUnlock()
-	if v == nil {
-		v = c.add(string(key))
-	}
-	v.Add(1)
-}
-
-func (c *CounterVec) add(key string) *atomic.Uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v := c.vals[key]
-	if v == nil {
-		if len(c.vals) >= maxSeries {
-			key = overflowKey(len(c.labels))
-			if v = c.vals[key]; v != nil {
-				return v
-			}
-		}
-		v = new(atomic.Uint64)
-		c.vals[key] = v
-	}
-	return v
-}
+// Inc adds one to the series of values, without allocating once the series exists.
+func (c *CounterVec) Inc(values ...string) { c.get(values).Add(1) }
 
 // seriesKey joins label values with \xff (which UTF-8 text never holds).
 func seriesKey(b []byte, values []string) []byte {
@@ -117,11 +122,7 @@ var bucketBounds = func() (d [len(Buckets)]time.Duration) {
 }()
 
 // HistogramVec is a latency histogram with labels.
-type HistogramVec struct {
-	labels []string
-	mu     sync.RWMutex
-	vals   map[string]*hist
-}
+type HistogramVec struct{ series[hist] }
 
 // hist is one series; its fields are atomics, so observations take no lock.
 type hist struct {
@@ -135,7 +136,7 @@ func (r *Registry) Histogram(name, help string, labels ...string) *HistogramVec 
 	defer r.mu.Unlock()
 	h, ok := r.hists[name]
 	if !ok {
-		h = &HistogramVec{labels: labels, vals: map[string]*hist{}}
+		h = &HistogramVec{newSeries[hist](labels)}
 		r.hists[name] = h
 		r.help[name] = help
 	}
@@ -145,36 +146,13 @@ func (r *Registry) Histogram(name, help string, labels ...string) *HistogramVec 
 // Observe adds one duration to the series of values, without allocating once
 // the series exists.
 func (h *HistogramVec) Observe(d time.Duration, values ...string) {
-	var buf [128]byte
-	key := seriesKey(buf[:0], values)
-	h.mu.RLock()
-	v := h.vals[string(key)]
-	h.mu.RUnlock()
-	if v == nil {
-		v = h.add(string(key))
-	}
+	v := h.get(values)
 	i := 0
 	for i < len(Buckets) && d > bucketBounds[i] {
 		i++
 	}
 	v.counts[i].Add(1)
 	v.sumNs.Add(uint64(max(d, 0)))
-}
-
-func (h *HistogramVec) add(key string) *hist {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	v := h.vals[key]
-	if v == nil {
-		if len(h.vals) >= maxSeries {
-			key = overflowKey(len(h.labels))
-		}
-		if v = h.vals[key]; v == nil {
-			v = &hist{}
-			h.vals[key] = v
-		}
-	}
-	return v
 }
 
 // Gauge registers a gauge whose values are read when /metrics is scraped. fn returns the

@@ -59,33 +59,29 @@ func newConn(tc *net.TCPConn, rc syscall.RawConn) *Conn {
 	return c
 }
 
-// read is one read(2) on the non-blocking socket; false means EAGAIN: wait
-// for the poller and call again.
-func (c *Conn) read(fd uintptr) bool {
-	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&c.rbuf[0])), uintptr(len(c.rbuf)))
-		switch e {
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			return false
-		}
-		c.rn, c.rerr = int(n), e
-		return true
-	}
+// read and write are RawConn's callbacks: one call each, false meaning EAGAIN (wait
+// for the poller and call again).
+func (c *Conn) read(fd uintptr) (done bool) {
+	c.rn, c.rerr, done = call(syscall.SYS_READ, fd, c.rbuf)
+	return done
 }
 
-func (c *Conn) write(fd uintptr) bool {
+func (c *Conn) write(fd uintptr) (done bool) {
+	c.wn, c.werr, done = call(syscall.SYS_WRITE, fd, c.wbuf)
+	return done
+}
+
+// call is one read(2) or write(2) of b on the non-blocking socket fd.
+func call(trap, fd uintptr, b []byte) (n int, errno syscall.Errno, done bool) {
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&c.wbuf[0])), uintptr(len(c.wbuf)))
+		r, _, e := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 		switch e {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
-			return false
+			return 0, 0, false
 		}
-		c.wn, c.werr = int(n), e
-		return true
+		return int(r), e, true
 	}
 }
 
