@@ -31,10 +31,7 @@ func parseDigestCredentials(s string, c *digestCredentials) bool {
 			return true
 		}
 		// key
-		i := 0
-		for i < len(s) && isTokenChar(s[i]) {
-			i++
-		}
+		i := tokenLen(s)
 		if i == 0 {
 			return false
 		}
@@ -53,10 +50,7 @@ func parseDigestCredentials(s string, c *digestCredentials) bool {
 			}
 			val, s = v, rest
 		} else {
-			j := 0
-			for j < len(s) && isTokenChar(s[j]) {
-				j++
-			}
+			j := tokenLen(s)
 			if j == 0 {
 				return false
 			}
@@ -146,6 +140,33 @@ func trimLWS(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// tokenLen is how many token characters s starts with.
+func tokenLen[S ~string | ~[]byte](s S) int {
+	i := 0
+	for i < len(s) && isTokenChar(s[i]) {
+		i++
+	}
+	return i
+}
+
+// cutParamName reads ";name" (RFC 3261 §25.1 generic-param) at the start of p and
+// answers what follows, and whether "=value" does (p then starts at the value).
+func cutParamName(p []byte) (rest []byte, hasValue, ok bool) {
+	if len(p) == 0 || p[0] != ';' {
+		return nil, false, false
+	}
+	p = p[1:]
+	j := tokenLen(p)
+	if j == 0 {
+		return nil, false, false
+	}
+	p = p[j:]
+	if len(p) == 0 || p[0] != '=' {
+		return p, false, true
+	}
+	return p[1:], true, true
 }
 
 // isTokenChar: RFC 3261 §25.1 token characters.

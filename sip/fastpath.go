@@ -370,7 +370,7 @@ func plainParams(p []byte) bool {
 		}
 		var k, v []byte
 		k, v, p = nextParam(p)
-		if len(k) == 0 || !allToken(k) || v != nil && !allToken(v) {
+		if len(k) == 0 || !allOf(k, isTokenChar) || v != nil && !allOf(v, isTokenChar) {
 			return false
 		}
 	}
@@ -423,22 +423,12 @@ func plainContact(v []byte) bool {
 		return false
 	}
 	for p := v[k+1:]; len(p) > 0; {
-		if p[0] != ';' {
+		var hasValue, ok bool
+		if p, hasValue, ok = cutParamName(p); !ok {
 			return false
-		}
-		p = p[1:]
-		j := 0
-		for j < len(p) && isTokenChar(p[j]) {
-			j++
-		}
-		if j == 0 {
-			return false
-		}
-		p = p[j:]
-		if len(p) == 0 || p[0] != '=' {
+		} else if !hasValue {
 			continue
 		}
-		p = p[1:]
 		if len(p) > 0 && p[0] == '"' {
 			// "<urn:uuid:…>": no escapes, no commas.
 			e := bytes.IndexByte(p[1:], '"')
@@ -448,10 +438,7 @@ func plainContact(v []byte) bool {
 			p = p[e+2:]
 			continue
 		}
-		j = 0
-		for j < len(p) && isTokenChar(p[j]) {
-			j++
-		}
+		j := tokenLen(p)
 		if j == 0 {
 			return false
 		}

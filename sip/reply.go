@@ -302,7 +302,7 @@ func strictVia(v []byte) bool {
 		return false
 	}
 	proto := v[:sp]
-	if len(proto) < 9 || !bytes.EqualFold(proto[:8], []byte("SIP/2.0/")) || !allToken(proto[8:]) {
+	if len(proto) < 9 || !bytes.EqualFold(proto[:8], []byte("SIP/2.0/")) || !allOf(proto[8:], isTokenChar) {
 		return false
 	}
 	v = bytes.TrimLeft(v[sp:], " \t")
@@ -334,22 +334,12 @@ func strictVia(v []byte) bool {
 	}
 	// via-params
 	for v = v[i:]; len(v) > 0; {
-		if v[0] != ';' {
+		var hasValue, ok bool
+		if v, hasValue, ok = cutParamName(v); !ok {
 			return false
-		}
-		v = v[1:]
-		j := 0
-		for j < len(v) && isTokenChar(v[j]) {
-			j++
-		}
-		if j == 0 {
-			return false
-		}
-		v = v[j:]
-		if len(v) == 0 || v[0] != '=' {
+		} else if !hasValue {
 			continue
 		}
-		v = v[1:]
 		switch {
 		case len(v) > 0 && v[0] == '"':
 			_, rest, ok := quotedString(string(v))
@@ -375,15 +365,6 @@ func strictVia(v []byte) bool {
 		}
 	}
 	return true
-}
-
-func allToken(b []byte) bool {
-	for _, c := range b {
-		if !isTokenChar(c) {
-			return false
-		}
-	}
-	return len(b) > 0
 }
 
 // plainEnd: a To field ends in '>' or a token character, so ";tag=…" can follow.
