@@ -264,14 +264,10 @@ func (w *replyWriter) copyHeaders(code int) {
 	}
 	w.b = append(w.b, "\r\n"...)
 	for _, v := range h.vias[1:h.nv] {
-		w.b = append(w.b, v.text...)
-		w.b = append(w.b, "\r\n"...)
+		w.line(v.text)
 	}
 	// A request without From, To, Call-ID or CSeq gets its 400 without them.
-	if h.from.text != nil {
-		w.b = append(w.b, h.from.text...)
-		w.b = append(w.b, "\r\n"...)
-	}
+	w.line(h.from.text)
 	if h.to.text != nil {
 		w.b = append(w.b, bytes.TrimRight(h.to.text, " \t")...)
 		if !h.toHasTag && code > 100 {
@@ -280,12 +276,15 @@ func (w *replyWriter) copyHeaders(code int) {
 		}
 		w.b = append(w.b, "\r\n"...)
 	}
-	if h.callID.text != nil {
-		w.b = append(w.b, h.callID.text...)
-		w.b = append(w.b, "\r\n"...)
-	}
-	if h.cseq.text != nil {
-		w.b = append(w.b, h.cseq.text...)
+	w.line(h.callID.text)
+	w.line(h.cseq.text)
+}
+
+// line copies a header field as the request had it, ending the line; nothing for a
+// field the request lacked (nil).
+func (w *replyWriter) line(field []byte) {
+	if field != nil {
+		w.b = append(w.b, field...)
 		w.b = append(w.b, "\r\n"...)
 	}
 }
