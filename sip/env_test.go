@@ -123,6 +123,19 @@ func (e *env) stop() {
 	e.cancel = nil
 }
 
+// restarted stops the server and builds a new one over the same store, as a restart
+// of Dialtone would (it does not serve: tests read what it loaded).
+func (e *env) restarted(t *testing.T) *Server {
+	t.Helper()
+	e.stop()
+	srv, err := New(Config{Store: e.st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
 func (e *env) udpAddr() *net.UDPAddr { return e.udp.LocalAddr().(*net.UDPAddr) }
 
 // phone is a SIP endpoint on a plain UDP socket: it builds requests by hand, signs them

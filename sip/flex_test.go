@@ -87,12 +87,7 @@ func (p *phone) dial(dialled string) *sip.Response {
 
 func TestFlexLogin(t *testing.T) {
 	e := flexEnv(t)
-	ph := addPhone(t, e, "001565aabbcc", true)
-	gpw, err := e.st.GuestPassword(ph)
-	if err != nil {
-		t.Fatal(err)
-	}
-	guest := newPhone(t, e, ph.GuestUsername, gpw, e.domain)
+	ph, guest := flexGuest(t, e, "001565aabbcc")
 	if res := guest.register(ph.GuestUsername); res.StatusCode != 200 {
 		t.Fatalf("guest register: %d", res.StatusCode)
 	}

@@ -55,12 +55,7 @@ func (p *phone) expectNotify(what string) {
 // carries), or it keeps the user's config until its next periodic fetch.
 func TestFlexLogoutNotifiesUserLine(t *testing.T) {
 	e := flexEnv(t)
-	ph := addPhone(t, e, "001565aabbcc", true)
-	gpw, err := e.st.GuestPassword(ph)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newPhone(t, e, ph.GuestUsername, gpw, e.domain)
+	ph, p := flexGuest(t, e, "001565aabbcc")
 	if res := p.register(ph.GuestUsername); res.StatusCode != 200 {
 		t.Fatalf("guest register: %d", res.StatusCode)
 	}
@@ -120,12 +115,7 @@ func TestStoreDirectoryFlexSession(t *testing.T) {
 // and from a user's line alike, and binds nothing.
 func TestFlexBadCodesSameAnswer(t *testing.T) {
 	e := flexEnv(t)
-	ph := addPhone(t, e, "001565aabbcc", true)
-	gpw, err := e.st.GuestPassword(ph)
-	if err != nil {
-		t.Fatal(err)
-	}
-	guest := newPhone(t, e, ph.GuestUsername, gpw, e.domain)
+	ph, guest := flexGuest(t, e, "001565aabbcc")
 	user := newPhone(t, e, e.user, e.pass, e.domain)
 	for _, code := range []string{"*55*20a*482916", "*55*201*48291x", "*55*123456789*482916",
 		"*55*201*1234567890123", "*55**482916", "*55*201*"} {

@@ -63,6 +63,17 @@ func addPhone(t *testing.T, e *env, mac string, flex bool) store.Phone {
 	return ph
 }
 
+// flexGuest adds a flex phone and a SIP phone holding its guest account's credentials.
+func flexGuest(t *testing.T, e *env, mac string) (store.Phone, *phone) {
+	t.Helper()
+	ph := addPhone(t, e, mac, true)
+	gpw, err := e.st.GuestPassword(ph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ph, newPhone(t, e, ph.GuestUsername, gpw, e.domain)
+}
+
 // TestResyncAnswersChallenge: Resync sends NOTIFY check-sync to the registered contact
 // and answers the phone's digest challenge with the account's credentials.
 func TestResyncAnswersChallenge(t *testing.T) {

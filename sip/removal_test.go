@@ -115,12 +115,7 @@ func TestBindingsRemovedWithExtensionAndUser(t *testing.T) {
 	}
 
 	// A restart brings nothing back.
-	e.stop()
-	srv, err := New(Config{Store: e.st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := e.restarted(t)
 	if bs := srv.Registrations("acme"); len(bs) != 0 {
 		t.Fatalf("after restart: %+v", bs)
 	}

@@ -73,12 +73,7 @@ func TestRefreshKeepsStoreCovering(t *testing.T) {
 	if res := moved.register(e.user); res == nil || res.StatusCode != 200 {
 		t.Fatalf("register from a new address: %v", res)
 	}
-	e.stop()
-	srv, err := New(Config{Store: e.st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := e.restarted(t)
 	bs := srv.Registrations("acme")
 	if len(bs) != 1 || bs[0].Source != moved.addr() {
 		t.Fatalf("after restart: %+v (want one binding from %s)", bs, moved.addr())
