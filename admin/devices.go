@@ -80,10 +80,9 @@ func (a *API) regenerateSIP(r *request) (any, error) {
 		if err := sc.needOn(store.PermUsersManage, u); err != nil {
 			return err
 		}
-		// Changing a line's credentials takes it off the air until its phones re-fetch:
-		// nobody may do that to a user ranked above them (as for a password reset).
-		if u.Role.Rank() > sc.rank {
-			return forbidden("you cannot regenerate the SIP credentials of a user whose role is above yours")
+		// The answer shows the new SIP passwords: the same rule as a password reset.
+		if err := r.caller.mayTouchCredentials(sc, u); err != nil {
+			return err
 		}
 		for _, n := range u.Extensions {
 			e, err := tx.RegenerateSIP(sc.tenant, n)

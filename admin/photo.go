@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -14,12 +15,14 @@ import (
 // Photos: JPEG or PNG, at most MaxPhotoBody, checked by decoding, scaled to at most
 // photoEdge pixels and stored as JPEG (the form LDAP's jpegPhoto carries).
 const (
-	photoEdge      = 256
-	maxPhotoPixels = 40_000_000 // refuse decompression bombs before decoding
+	photoEdge = 256
+	// maxPhotoSide bounds an upload's width and height, read from its header before
+	// anything is decoded: a 2 MiB PNG can claim a picture of gigabytes.
+	maxPhotoSide = 4096
 )
 
 // photoTarget loads the user of {id} and checks that the caller may change their photo:
-// self.manage for their own, users.manage over anyone else.
+// self.manage for their own, users.manage over anyone else not ranked above them.
 func (a *API) photoTarget(tx *store.Tx, r *request, sc *scope) (store.User, error) {
 	u, err := tx.User(sc.tenant, r.param("id"))
 	if err != nil {
@@ -28,13 +31,24 @@ func (a *API) photoTarget(tx *store.Tx, r *request, sc *scope) (store.User, erro
 	if u.ID == sc.self.ID && u.Tenant == sc.self.Tenant {
 		return u, sc.need(store.PermSelfManage)
 	}
-	return u, sc.needOn(store.PermUsersManage, u)
+	if err := sc.needOn(store.PermUsersManage, u); err != nil {
+		return u, err
+	}
+	if u.Role.Rank() > sc.rank {
+		return u, forbidden("you cannot change the photo of a user whose role is above yours")
+	}
+	return u, nil
 }
 
-// putPhoto: PUT …/users/{id}/photo, body image/jpeg or image/png.
+// putPhoto: PUT …/users/{id}/photo, body image/jpeg or image/png. The caller's right is
+// checked before a byte of the image is decoded, and the header's size before the
+// pixels: over maxPhotoSide a side is 422.
 func (a *API) putPhoto(r *request) (any, error) {
 	sc, err := r.tenantScope()
 	if err != nil {
+		return nil, err
+	}
+	if err := a.view(func(tx *store.Tx) error { _, err := a.photoTarget(tx, r, sc); return err }); err != nil {
 		return nil, err
 	}
 	body := r.ctx.Request.Body()
@@ -107,8 +121,12 @@ func scalePhoto(b []byte) ([]byte, error) {
 	if err != nil {
 		return nil, badRequest("photo", "the image does not decode: "+err.Error())
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxPhotoPixels {
-		return nil, badRequest("photo", "the image is empty or too large in pixels")
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, badRequest("photo", "the image is empty")
+	}
+	if cfg.Width > maxPhotoSide || cfg.Height > maxPhotoSide {
+		return nil, problem(422, "unprocessable", "photo", fmt.Sprintf(
+			"the image is %d×%d pixels; at most %d×%d are accepted", cfg.Width, cfg.Height, maxPhotoSide, maxPhotoSide))
 	}
 	src, _, err := image.Decode(bytes.NewReader(b))
 	if err != nil {

@@ -211,3 +211,41 @@ func permissionNames() []string {
 	}
 	return out
 }
+
+// mayTouchCredentials decides whether the caller, acting with scope sc, may change what
+// lets someone log in as target or act with target's rights: their password (reset,
+// shown or mailed, or set), PIN, SIP credentials, email, extra permissions or managed
+// tenants, or send them a new set-password link. Whoever can do that can become target,
+// so it is allowed only when becoming target gives nothing the caller lacks:
+//   - target does not rank above the caller;
+//   - target holds no extra permission the caller lacks, and manages no tenant the
+//     caller cannot reach (at any rank: each of these is power of its own);
+//   - at the caller's own rank, target has no department outside the caller's reach.
+//
+// A System Owner holds every permission over the whole tenant, so only another tenant
+// target manages and the caller does not can stop them. Acting on oneself is PATCH
+// /api/v1/me (old password required). The refusal is a 403 naming the reason.
+func (c *caller) mayTouchCredentials(sc *scope, target store.User) error {
+	const what = "you cannot change this person's password, PIN, email or permissions"
+	if target.Role.Rank() > sc.rank {
+		return forbidden(what + ": their role " + string(target.Role) + " ranks above yours")
+	}
+	for _, p := range target.ExtraPermissions {
+		if !sc.can(p) {
+			return forbidden(what + ": they hold the extra permission " + string(p) + ", which you lack")
+		}
+	}
+	for _, t := range target.ManagedTenants {
+		if _, ok := c.scopeIn(t); !ok {
+			return forbidden(what + ": they manage tenant " + t + ", which you do not")
+		}
+	}
+	if target.Role.Rank() == sc.rank {
+		for _, d := range append([]string{target.DepartmentID}, target.Departments...) {
+			if d != "" && !sc.deptInScope(d) {
+				return forbidden(what + ": they share your role and belong to department " + d + ", which is outside yours")
+			}
+		}
+	}
+	return nil
+}

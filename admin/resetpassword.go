@@ -14,7 +14,7 @@ type resetBody struct {
 }
 
 // resetPassword: POST …/users/{id}/reset-password {"mail": false|true}. An admin
-// (users.manage over the user, who is not above them) resets another user's password:
+// (users.manage over the user, and mayTouchCredentials) resets another user's password:
 // the old one stops working and every session of the user ends. Without mail the answer
 // (200) shows a generated password once, as PATCH {"reset_password": true} does; with
 // mail it (202) holds no password: the user gets a reset mail with a set-password link,
@@ -53,8 +53,8 @@ func (a *API) resetPassword(r *request) (any, error) {
 		if prev.ID == sc.self.ID && prev.Tenant == sc.self.Tenant {
 			return badRequest("", "change your own password with PATCH /api/v1/me (password and old_password)")
 		}
-		if prev.Role.Rank() > sc.rank {
-			return forbidden("you cannot reset the password of a user whose role is above yours")
+		if err := r.caller.mayTouchCredentials(sc, prev); err != nil {
+			return err
 		}
 		if in.Mail && prev.Email == "" {
 			return problem(409, "no_email", "email", "this user has no email to mail a link to")

@@ -96,7 +96,7 @@ func (a *API) badLink(r *request) {
 
 // resendWelcome: POST …/users/{id}/welcome queues the welcome mail again, with a new
 // link (the earlier one stops working when the new one is sent). users.manage over the
-// user; 409 when the user has no email.
+// user and mayTouchCredentials, as for a password reset; 409 when the user has no email.
 func (a *API) resendWelcome(r *request) (any, error) {
 	sc, err := r.tenantNeeding(store.PermUsersManage)
 	if err != nil {
@@ -107,6 +107,13 @@ func (a *API) resendWelcome(r *request) (any, error) {
 		return nil, err
 	}
 	if err := sc.needOn(store.PermUsersManage, u); err != nil {
+		return nil, err
+	}
+	if u.ID == sc.self.ID && u.Tenant == sc.self.Tenant {
+		return nil, badRequest("", "change your own password with PATCH /api/v1/me (password and old_password)")
+	}
+	// A new link sets the user's password: the same rule as a password reset.
+	if err := r.caller.mayTouchCredentials(sc, u); err != nil {
 		return nil, err
 	}
 	if u.Email == "" {

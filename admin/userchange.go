@@ -1,6 +1,9 @@
 package admin
 
 import (
+	"strconv"
+	"time"
+
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -36,6 +39,29 @@ func (p *userPatch) adminPart() bool {
 		p.ExternalNumbers != nil || p.ResetPassword
 }
 
+// touchesCredentials says whether the patch changes what lets someone log in as the user
+// or act with their rights (mayTouchCredentials): password, PIN, email, extra
+// permissions or managed tenants.
+func (p *userPatch) touchesCredentials(prev store.User) bool {
+	if p.Password != nil || p.PIN != nil || p.ResetPIN || p.ResetPassword {
+		return true
+	}
+	if p.Email != nil && *p.Email != prev.Email {
+		return true
+	}
+	if p.ExtraPermissions != nil {
+		if a, rm := diff(prev.ExtraPermissions, *p.ExtraPermissions); len(a)+len(rm) > 0 {
+			return true
+		}
+	}
+	if p.ManagedTenants != nil {
+		if a, rm := diff(prev.ManagedTenants, *p.ManagedTenants); len(a)+len(rm) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (a *API) patchUser(r *request) (any, error) {
 	sc, err := r.tenantScope()
 	if err != nil {
@@ -52,6 +78,13 @@ func (a *API) changeUser(r *request, sc *scope, id string) (any, error) {
 	var in userPatch
 	if err := r.decode(&in); err != nil {
 		return nil, err
+	}
+	// A wrong old password counts as a failed login of the source (wrongOldPassword):
+	// a locked-out source spends no hash here either.
+	if in.Password != nil && in.OldPassword != nil {
+		if err := a.oldPasswordThrottled(r); err != nil {
+			return nil, err
+		}
 	}
 	var view userView
 	err := a.update(func(tx *store.Tx) error {
@@ -97,6 +130,7 @@ func (a *API) changeUser(r *request, sc *scope, id string) (any, error) {
 					return badRequest("old_password", "your current password is required to set a new one")
 				}
 				if !a.st.Secrets().CheckPassword(*in.OldPassword, prev.PasswordHash) {
+					a.wrongOldPassword(r)
 					return forbiddenField("old_password", "the current password is wrong")
 				}
 			}
@@ -111,6 +145,11 @@ func (a *API) changeUser(r *request, sc *scope, id string) (any, error) {
 			}
 			if prev.Role.Rank() > sc.rank {
 				return forbidden("you cannot change a user whose role is above yours")
+			}
+			if in.touchesCredentials(prev) {
+				if err := r.caller.mayTouchCredentials(sc, prev); err != nil {
+					return err
+				}
 			}
 			if err := a.checkGrant(sc, &prev, next.Role, next.ExtraPermissions, prev.ManagedTenants, next.ManagedTenants, r.caller); err != nil {
 				return err
@@ -224,5 +263,22 @@ func changedSecretsPassword(s []string) string {
 func setString(dst *string, v *string) {
 	if v != nil {
 		*dst = *v
+	}
+}
+
+// oldPasswordThrottled answers 429 while the source is locked out of login.
+func (a *API) oldPasswordThrottled(r *request) error {
+	if locked, until := a.throttle.locked(r.source); locked {
+		r.ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(time.Until(until).Seconds())+1))
+		return problem(429, "throttled", "old_password", "too many wrong passwords from your address; try again later")
+	}
+	return nil
+}
+
+// wrongOldPassword counts a wrong old password against the source, like a failed login.
+func (a *API) wrongOldPassword(r *request) {
+	if a.throttle.fail(r.source) {
+		a.log.Warn("password change locked out after repeated wrong old passwords", "source", r.source,
+			"failures", a.cfg.LoginFailures, "lockout", a.cfg.LoginLockout.String())
 	}
 }

@@ -208,7 +208,8 @@ func (a *API) checkGrant(sc *scope, prev *store.User, role store.Role, extra []s
 	if role.Rank() > sc.rank {
 		return forbiddenField("role", "you cannot give a role above your own")
 	}
-	if (role == store.RoleSystemAdmin || (roleChanged && prevRole == store.RoleSystemAdmin)) && !sc.can(store.PermRolesSystemAdmin) {
+	givesOrTakes := (prev == nil || roleChanged) && (role == store.RoleSystemAdmin || prevRole == store.RoleSystemAdmin)
+	if givesOrTakes && !sc.can(store.PermRolesSystemAdmin) {
 		return forbiddenField("role", "only a system_owner gives or takes system_admin (roles.system_admin)")
 	}
 	added, removed := diff(prevExtra, extra)
