@@ -4,9 +4,23 @@
 // password resets (shown once, or mailed as a one-time set-password link; setpassword.go,
 // resetpassword.go), the audit log and the OpenAPI 3 description of all of it.
 //
-// Photos are checked by decoding, scaled and stored as JPEG in the store (store/photo.go),
-// which lives in the data directory: a backup carries them, and deleting a user removes
-// their photo in the same transaction.
+// Nobody takes over a colleague's account to gain what they lack. Whatever lets its holder
+// log in as another person or act with their rights — a password reset (shown or mailed),
+// setting their password or PIN, a new welcome link, their SIP credentials, their email,
+// extra permissions or managed tenants — one rule decides (rbac.go, mayTouchCredentials):
+// the person must not rank above the admin, must hold no extra permission the admin lacks
+// and manage no tenant the admin does not, and at the admin's own rank must belong to no
+// department outside the admin's reach. A refusal is a 403 naming the reason. A System
+// Owner, holding everything in the tenant, is stopped only by another tenant they do not
+// manage. One's own password, PIN and email change through PATCH /api/v1/me (a view-as
+// session's "me" falls under the rule); wrong old passwords there count as failed logins
+// of the source address, on the login throttle.
+//
+// Photos: the caller's right to change one is checked before the upload is decoded, and
+// the header's size before the pixels (over 4096×4096 is 422). They are checked by
+// decoding, scaled and stored as JPEG in the store (store/photo.go), which lives in the
+// data directory: a backup carries them, and deleting a user removes their photo in the
+// same transaction.
 //
 // It owns the HTTP edge of these records: decoding and bounding requests, mapping store
 // errors to statuses in one table (errors.go), deciding who may do what (rbac.go), and

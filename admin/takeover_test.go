@@ -268,3 +268,26 @@ func TestPhotoRightsAndPixelLimit(t *testing.T) {
 	e.must(204, sadm, "PUT", path, buf.Bytes())
 	e.must(204, root, "PUT", path, buf.Bytes())
 }
+
+// TestViewAsPeerCredentials: a view-as session as a peer who manages another tenant
+// cannot change that peer's PIN or email through PATCH /me.
+func TestViewAsPeerCredentials(t *testing.T) {
+	e := newEnv(t)
+	root := e.adminToken()
+	e.must(201, root, "POST", "/api/v1/tenants", map[string]string{"slug": "beta", "name": "Beta"})
+	peer := e.user("default", store.RoleSystemAdmin, "", func(n *store.NewUser) {
+		n.Email, n.ManagedTenants = "peer@example.com", []string{"beta"}
+	})
+	tok := e.session(e.user("default", store.RoleSystemAdmin, ""))
+	as := e.must(201, tok, "POST", "/api/v1/auth/view-as", map[string]string{"user_id": peer.ID}).json(t)["token"].(string)
+	refusedTakeover(t, "PIN as the peer", e.do(as, "PATCH", "/api/v1/me", map[string]string{"pin": "482916"}), "manage tenant beta")
+	refusedTakeover(t, "email as the peer", e.do(as, "PATCH", "/api/v1/me", map[string]string{"email": "attacker@example.com"}), "manage tenant beta")
+	if after, _ := e.st.User("default", peer.ID); after.PINHash != peer.PINHash || after.Email != peer.Email {
+		t.Error("the peer changed")
+	}
+	e.must(200, as, "PATCH", "/api/v1/me", map[string]string{"language": "de"})
+	// Viewing as a plain user, the actor may do what they could do to them directly.
+	u := e.user("default", store.RoleUser, "")
+	as = e.must(201, tok, "POST", "/api/v1/auth/view-as", map[string]string{"user_id": u.ID}).json(t)["token"].(string)
+	e.must(200, as, "PATCH", "/api/v1/me", map[string]string{"pin": "482916"})
+}

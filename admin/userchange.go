@@ -122,6 +122,13 @@ func (a *API) changeUser(r *request, sc *scope, id string) (any, error) {
 			if err := sc.need(store.PermSelfManage); err != nil {
 				return err
 			}
+			// In a view-as session "me" is someone else: their credentials are the
+			// actor's to change only as for anyone else.
+			if r.caller.viewAs && in.touchesCredentials(prev) {
+				if err := r.caller.mayTouchCredentials(sc, prev); err != nil {
+					return err
+				}
+			}
 			if in.ResetPassword {
 				return badRequest("reset_password", "change your own password with password and old_password")
 			}
