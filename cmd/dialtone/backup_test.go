@@ -128,6 +128,21 @@ func TestBackupCarriesFilesRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRestored(t, restored, files)
+
+	// With serve stopped, backup opens the store itself: the same content.
+	e.stop()
+	err := <-e.done
+	e.done <- err // for the cleanup
+	e.m.Close()
+	offline := filepath.Join(t.TempDir(), "offline.bak")
+	if err := backupCommand([]string{offline, "--data", e.data, "--plaintext"}, &out, io.Discard); err != nil {
+		t.Fatalf("offline backup: %v", err)
+	}
+	restored = filepath.Join(t.TempDir(), "restored")
+	if err := restoreCommand([]string{offline, "--data", restored}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	checkRestored(t, restored, files)
 }
 
 // TestDamagedBackupRefused: a backup cut by one byte, or with one byte changed anywhere, is
@@ -214,6 +229,16 @@ func TestOnlineBackupCutShortIsNoBackup(t *testing.T) {
 	err = backupCommand([]string{file, "--data", cutDir, "--plaintext"}, &out, io.Discard)
 	if err == nil || strings.Contains(out.String(), "backup written") {
 		t.Fatalf("cut stream: err %v, said %q", err, out.String())
+	}
+	if entries, _ := os.ReadDir(outDir); len(entries) != 0 {
+		t.Errorf("a failed backup left %v", entries)
+	}
+
+	// A serve that fails after "ok" says why, and the client passes it on.
+	os.Rename(filepath.Join(e.data, store.KeyFileName), filepath.Join(e.data, "moved.key"))
+	err = backupCommand([]string{file, "--data", e.data, "--plaintext"}, &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "key file") {
+		t.Errorf("serve failing mid-answer: %v", err)
 	}
 	if entries, _ := os.ReadDir(outDir); len(entries) != 0 {
 		t.Errorf("a failed backup left %v", entries)

@@ -166,6 +166,9 @@ func (p *payloadReader) next() (record, error) {
 		return record{}, err
 	}
 	rec := record{kind: kind, name: nameS, data: data}
+	if kind == recFailed {
+		return rec, fmt.Errorf("the backup's writer failed: %s", strings.ToValidUTF8(string(data), "?"))
+	}
 	if !p.started && kind != recKey {
 		return rec, corrupt("does not start with the key")
 	}
@@ -194,8 +197,6 @@ func (p *payloadReader) next() (record, error) {
 		if !p.inFile {
 			return rec, corrupt("file data without a file")
 		}
-	case recFailed:
-		return rec, fmt.Errorf("the backup's writer failed: %s", strings.ToValidUTF8(string(data), "?"))
 	case recEnd:
 		if len(data) != 16 || int64(binary.BigEndian.Uint64(data)) != p.files || int64(binary.BigEndian.Uint64(data[8:])) != p.storeN {
 			return rec, corrupt("end record does not match what came before it")
