@@ -3,15 +3,18 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -363,6 +366,63 @@ func TestScheduledBackupSettings(t *testing.T) {
 		tc.mutate(&cfg)
 		if _, err := scheduleFromConfig(cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want an error naming %s", cfg, err, tc.want)
+		}
+	}
+}
+
+// lockedBuffer is a log sink read while serve writes to it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestScheduledBackupFailureLogged: a scheduled backup that fails is logged and counted,
+// leaves no file, and the log never holds the passphrase.
+func TestScheduledBackupFailureLogged(t *testing.T) {
+	dir := t.TempDir()
+	passFile := writePassphrase(t, "first nightly passphrase")
+	cfg := Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", PublicHost: "127.0.0.1", AdminPassword: testAdminPassword,
+		BackupDir: dir, BackupEvery: "20ms", BackupKeep: "3", BackupPassphraseFile: passFile}
+	var logs lockedBuffer
+	m, err := NewMain(cfg, slog.New(slog.NewTextHandler(&logs, nil)), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() { cancel(); <-done; m.Close() }()
+	// A passphrase too short to seal with: the next backups fail.
+	os.WriteFile(passFile, []byte("Zq9short\n"), 0o600)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), "scheduled backup failed") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no failure logged:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	done <- nil
+	if l := logs.String(); strings.Contains(l, "Zq9short") || strings.Contains(l, "first nightly passphrase") {
+		t.Errorf("a passphrase in the log:\n%s", l)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !scheduledBackupName.MatchString(e.Name()) {
+			t.Errorf("a failed backup left %s", e.Name())
 		}
 	}
 }

@@ -51,6 +51,7 @@ import (
 // its E record is cut short and no backup.
 const (
 	backupMagic     = "DIALTONE-BACKUP 2\n"
+	backupMagicV1   = "DIALTONE-BACKUP 1\n" // key in clear, no trailer, no files
 	backupTrailerID = "DIALTONE-END "
 	trailerLen      = len(backupTrailerID) + 16 + 1 + 64 + 1
 
@@ -372,6 +373,9 @@ func openBackup(r io.ReaderAt, size int64, passphrase []byte) (io.Reader, error)
 	}
 	var magic [len(backupMagic)]byte
 	if _, err := r.ReadAt(magic[:], 0); err != nil || string(magic[:]) != backupMagic {
+		if string(magic[:]) == backupMagicV1 {
+			return nil, errors.New("a format 1 backup from an older Dialtone: it carries no trailer, so it cannot be verified; restore it with the version that wrote it, then take a new backup")
+		}
 		return nil, errors.New("not a Dialtone backup (bad header)")
 	}
 	trailer := make([]byte, trailerLen)
