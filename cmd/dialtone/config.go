@@ -25,6 +25,13 @@ type Config struct {
 	MailFrom      string
 	TrustedProxy  string // comma-separated addresses whose X-Forwarded-For is believed
 	LogLevel      string
+
+	// Scheduled backups (backupschedule.go).
+	BackupDir            string
+	BackupEvery          string
+	BackupKeep           string
+	BackupPassphraseFile string
+	BackupPlaintext      string
 }
 
 type option struct {
@@ -46,6 +53,11 @@ func (c *Config) options() []option {
 		{"mail-from", "DIALTONE_MAIL_FROM", "", "sender of welcome and reset mails (default dialtone@{public-host})", &c.MailFrom, false},
 		{"trusted-proxy", "DIALTONE_TRUSTED_PROXY", "", "comma-separated proxy addresses whose X-Forwarded-For is trusted", &c.TrustedProxy, false},
 		{"log-level", "DIALTONE_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel, false},
+		{"backup-dir", "DIALTONE_BACKUP_DIR", "", "write a backup into this directory every --backup-every; empty disables", &c.BackupDir, false},
+		{"backup-every", "DIALTONE_BACKUP_EVERY", "24h", "interval of scheduled backups", &c.BackupEvery, false},
+		{"backup-keep", "DIALTONE_BACKUP_KEEP", "7", "scheduled backups kept; older ones are removed", &c.BackupKeep, false},
+		{"backup-passphrase-file", "DIALTONE_BACKUP_PASSPHRASE_FILE", "", "encrypt scheduled backups with the passphrase on this file's first line", &c.BackupPassphraseFile, false},
+		{"backup-plaintext", "DIALTONE_BACKUP_PLAINTEXT", "false", "true: write scheduled backups unencrypted (the master key in clear)", &c.BackupPlaintext, false},
 	}
 }
 

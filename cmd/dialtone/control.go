@@ -39,7 +39,7 @@ func listenControl(dataDir string) (net.Listener, error) {
 
 // controlService answers one command per connection:
 //
-//	backup\n                              → the backup stream
+//	backup\n                              → the backup payload (backupformat.go)
 //	import SLUG DRY(0|1) LENGTH\n BODY    → the import result as JSON
 //
 // Every answer starts with "ok\n" or "error MESSAGE\n".
@@ -75,9 +75,12 @@ func (m *Main) handleControl(ctx context.Context, c net.Conn) {
 	}
 	switch fields[0] {
 	case "backup":
+		// The payload ends with its end record; a failure after "ok" sends an X record
+		// (and a cut connection none), so the client never takes a short stream for whole.
 		fmt.Fprintf(w, "ok\n")
-		if err := writeBackup(w, m.cfg.Data, m.store); err != nil {
+		if err := writePayload(w, m.cfg.Data, m.store); err != nil {
 			m.log.Error("online backup failed", "svc", "control", "err", err)
+			writeRecord(w, recFailed, "", []byte(err.Error()))
 		}
 	case "import":
 		if len(fields) != 4 {

@@ -343,7 +343,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	e.call("POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Bram", "last_name": "Bos", "extensions": []string{"202"}}, 201, &user)
 	file := filepath.Join(t.TempDir(), "dialtone.bak")
 	var out bytes.Buffer
-	if err := backupCommand([]string{file, "--data", e.data}, &out, io.Discard); err != nil {
+	if err := backupCommand([]string{file, "--data", e.data, "--plaintext"}, &out, io.Discard); err != nil {
 		t.Fatalf("online backup: %v", err)
 	}
 	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {

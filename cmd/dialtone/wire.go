@@ -33,6 +33,13 @@ func (m *Main) wire() error {
 	// Phones' fetches come first: the busiest path, told by its prefix alone.
 	mounts := []httpMount{provisionMount(prov), api.Mount, setPasswordMount(api)}
 	m.services = append(m.services, m.httpService(mounts), m.controlService())
+	sched, err := scheduleFromConfig(m.cfg)
+	if err != nil {
+		return err
+	}
+	if sched != nil {
+		m.services = append(m.services, m.backupService(sched))
+	}
 	return nil
 }
 
