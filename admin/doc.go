@@ -4,6 +4,12 @@
 // password resets (shown once, or mailed as a one-time set-password link; setpassword.go,
 // resetpassword.go), the audit log and the OpenAPI 3 description of all of it.
 //
+// PINs (pinlock.go): a PIN set by an admin, the user or a reset follows the tenant's
+// policy (store.CheckNewPIN; pin_min_length), and the flex lock of a user's extensions is
+// lifted by their password login or DELETE …/users/{id}/pin-lock (users.manage), each
+// audited as flex.unlocked. An API flex login passes the caller's address to the flex desk,
+// which counts wrong PINs against it.
+//
 // Photos are checked by decoding, scaled and stored as JPEG in the store (store/photo.go),
 // which lives in the data directory: a backup carries them, and deleting a user removes
 // their photo in the same transaction.
