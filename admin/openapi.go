@@ -31,6 +31,7 @@ var operations = []opDoc{
 	{method: "POST", path: "/api/v1/tenants/{slug}/users/{id}/welcome", summary: "Queue the welcome mail again, with a new link (users.manage; 403 when the user ranks above you or holds an extra permission, managed tenant or, at your rank, a department you lack)", answer: "Object", status: "202"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/users/{id}/reset-password", summary: "Reset another user's password (users.manage; 403 when the user ranks above you or holds an extra permission, managed tenant or, at your rank, a department you lack): the old one stops working and their sessions end; the new one is shown once (200), or with {\"mail\":true} a reset mail with a one-time set-password link is queued and no password is answered (202; 409 without an email)", body: "ResetPassword", answer: "ResetAnswer", status: "200", optionalBody: true,
 		more: map[string]string{"202": "Reset; the reset mail is queued"}},
+	{method: "DELETE", path: "/api/v1/tenants/{slug}/users/{id}/pin-lock", summary: "Lift the flex lock of the user's extensions (after wrong PINs from several phones) before it runs out (users.manage); a password login by the user lifts it too", answer: "PINUnlock", status: "200"},
 	{method: "POST", path: "/api/v1/auth/logout", summary: "End this session", status: "204"},
 	{method: "POST", path: "/api/v1/auth/view-as", summary: "Get a session acting as another user (users.view_as)", body: "ViewAs", answer: "Session", status: "201"},
 	{method: "GET", path: "/api/v1/me", summary: "The acting user and effective permissions", answer: "User", status: "200"},
@@ -129,7 +130,7 @@ func schemas() map[string]any {
 	tenantFields := map[string]any{"name": str, "sip_domain": str, "language": str, "timezone": str,
 		"ext_min": integer, "ext_max": integer}
 	tpatch := map[string]any{"anonymous_ldap": boolean, "emergency_numbers": strs, "auto_logout": str,
-		"flex_multi_login": boolean, "settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
+		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
 	for k, v := range tenantFields {
 		tpatch[k] = v
 	}
@@ -150,6 +151,7 @@ func schemas() map[string]any {
 		"Role":        map[string]any{"type": "string", "enum": roles},
 		"Permission":  map[string]any{"type": "string", "enum": perms},
 		"Object":      anyObj,
+		"PINUnlock":   obj(map[string]any{"id": str, "unlocked": strs}, "id", "unlocked"),
 		"Login":       obj(map[string]any{"email": str, "password": str, "tenant": str}, "email", "password"),
 		"SetPassword": obj(map[string]any{"token": str, "password": str}, "token", "password"),
 		"ResetPassword": obj(map[string]any{"mail": map[string]any{"type": "boolean", "default": false,

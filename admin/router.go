@@ -49,6 +49,7 @@ func (a *API) routeTable() []*route {
 	add("POST", "/api/v1/auth/set-password", a.setPassword).public = true // mail: setpassword.go
 	add("POST", t+"/users/{id}/welcome", a.resendWelcome)
 	add("POST", t+"/users/{id}/reset-password", a.resetPassword) // resetpassword.go
+	add("DELETE", t+"/users/{id}/pin-lock", a.clearPINLock)      // pinlock.go
 	add("POST", "/api/v1/auth/logout", a.logout)
 	add("POST", "/api/v1/auth/view-as", a.viewAs)
 	add("GET", "/api/v1/me", a.me)

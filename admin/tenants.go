@@ -21,6 +21,8 @@ type tenantView struct {
 	EmergencyNumbers []string                     `json:"emergency_numbers"`
 	AutoLogout       string                       `json:"auto_logout"`
 	FlexMultiLogin   bool                         `json:"flex_multi_login"`
+	PINMinLength     int                          `json:"pin_min_length"`
+	AuditRetention   int                          `json:"audit_retention_days"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
@@ -41,6 +43,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
 		Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 	}
+	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
 	if v.EmergencyNumbers == nil {
 		v.EmergencyNumbers = []string{}
 	}
@@ -180,6 +183,8 @@ type tenantPatch struct {
 	EmergencyNumbers *[]string                     `json:"emergency_numbers"`
 	AutoLogout       *string                       `json:"auto_logout"`
 	FlexMultiLogin   *bool                         `json:"flex_multi_login"`
+	PINMinLength     *int                          `json:"pin_min_length"`
+	AuditRetention   *int                          `json:"audit_retention_days"`
 	Settings         *map[string]map[string]string `json:"settings"`
 }
 
@@ -222,6 +227,9 @@ func (a *API) patchTenant(r *request) (any, error) {
 		}
 		if in.AutoLogout != nil {
 			next.AutoLogout = *in.AutoLogout
+		}
+		if err := patchPINPolicy(&next, in.PINMinLength, in.AuditRetention); err != nil {
+			return err
 		}
 		if in.Settings != nil {
 			if err := checkSettings(*in.Settings); err != nil {

@@ -35,7 +35,16 @@
 //	t/{slug}/phone/{mac}                 -> ""             (the tenant's phones, for listing)
 //	t/{slug}/userphone/{user}/{mac}      -> ""             (phones assigned to a user)
 //	session/{sha256(token)}              Session           (TTL)
-//	t/{slug}/audit/{time-seq}            AuditEvent
+//	t/{slug}/audit/{time-seq}            AuditEvent        (swept after audit_retention_days)
+//	t/{slug}/pinfail/{src|ext}/{id}      PINFailures       (TTL: wrong flex PINs per source and per extension)
+//
+// # PINs and the audit log
+//
+// A tenant's PIN policy (pin_min_length, default 6, 4 to 12) is checked when a PIN is set
+// (CheckNewPIN: long enough, not a run such as counting up or down, not a repeat, not the
+// user's own extension) by an admin, the user or an import, and generated PINs have the
+// policy's length; PINs set before stay valid until changed. SweepAudit drops audit events
+// older than the tenant's audit_retention_days (default 400).
 //
 // Every write that touches an index does so in the same transaction as the record and
 // checks uniqueness there; transactions are retried on badger.ErrConflict. After a commit

@@ -130,6 +130,9 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 	if _, err := AutoLogoutAt(next.AutoLogout, next.Timezone, tx.s.now()); err != nil {
 		return err
 	}
+	if err := checkPINAndAuditSettings(next); err != nil {
+		return err
+	}
 	if len(next.EmergencyNumbers) > 16 {
 		return invalid("emergency_numbers", "at most 16 emergency numbers")
 	}

@@ -10,6 +10,7 @@ func (m *Main) wire() error {
 	m.registerStoreMetrics()
 	desk := flex.New(m.store, m.log, nil)
 	m.services = append(m.services, service{name: "flex", serve: desk.Run})
+	m.services = append(m.services, service{name: "audit-retention", serve: m.store.RunAuditSweep})
 	reg, err := m.wireSIP(desk)
 	if err != nil {
 		return err
