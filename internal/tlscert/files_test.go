@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -104,13 +105,13 @@ func TestFilesReloadOnChange(t *testing.T) {
 	}
 }
 
+var keepHUP sync.Once
+
 // SIGHUP reloads the files at once, whatever the poll interval.
 func TestFilesReloadOnSIGHUP(t *testing.T) {
-	// The test's own registration keeps a SIGHUP sent before Run registers from
-	// ending the test process.
-	hup := make(chan os.Signal, 8)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	// The test's own registration, kept for the life of the test process, keeps a
+	// SIGHUP delivered before Run registers or after it stopped from ending the process.
+	keepHUP.Do(func() { signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP) })
 	m, f, ca, _, addr := startFiles(t, time.Hour)
 	run(t, m)
 	c2, k2 := pair(t, ca, "voice.example.net")

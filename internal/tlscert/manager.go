@@ -297,8 +297,8 @@ func (m *Manager) Certificate() *tls.Certificate { return m.cur.Load().cert }
 // serverHosts is the public host first, then the other hosts and the loopback names,
 // without duplicates or unspecified addresses.
 func serverHosts(public string, more []string) []string {
-	out := []string{public}
-	for _, h := range append(slices.Clone(more), "localhost", "127.0.0.1", "::1") {
+	var out []string
+	for _, h := range append(append([]string{public}, more...), "localhost", "127.0.0.1", "::1") {
 		h = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
 		if h == "" {
 			continue

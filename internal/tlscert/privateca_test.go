@@ -164,7 +164,12 @@ func TestRenewalNearExpiry(t *testing.T) {
 	if m.Fingerprint() != fp {
 		t.Fatal("renewal changed the CA")
 	}
-	again := newManager(t, Options{Dir: dir, PublicHost: "pbx.example.net", Now: clk.Now})
+	if st, err := os.Stat(filepath.Join(dir, serverKeyFile)); err != nil {
+		t.Fatal(err)
+	} else if st.Mode().Perm() != 0o600 {
+		t.Fatalf("renewed key mode %v, want 0600", st.Mode().Perm())
+	}
+	again := newManager(t, Options{Dir: dir, PublicHost: "PBX.example.net.", Now: clk.Now})
 	if again.Certificate().Leaf.SerialNumber.Cmp(renewed.SerialNumber) != 0 {
 		t.Fatal("a start after renewal did not keep the renewed certificate")
 	}
