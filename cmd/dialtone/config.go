@@ -32,6 +32,11 @@ type Config struct {
 	BackupKeep           string
 	BackupPassphraseFile string
 	BackupPlaintext      string
+	TLSCert              string // PEM chain of the appliance's certificate (with TLSKey)
+	TLSKey               string
+	ACMEDomain           string // public name to get the certificate for by ACME
+	ACMEEmail            string
+	ACMEDirectory        string
 }
 
 type option struct {
@@ -58,6 +63,11 @@ func (c *Config) options() []option {
 		{"backup-keep", "DIALTONE_BACKUP_KEEP", "7", "scheduled backups kept; older ones are removed", &c.BackupKeep, false},
 		{"backup-passphrase-file", "DIALTONE_BACKUP_PASSPHRASE_FILE", "", "encrypt scheduled backups with the passphrase on this file's first line", &c.BackupPassphraseFile, false},
 		{"backup-plaintext", "DIALTONE_BACKUP_PLAINTEXT", "false", "true: write scheduled backups unencrypted (the master key in clear)", &c.BackupPlaintext, false},
+		{"tls-cert", "DIALTONE_TLS_CERT", "", "PEM certificate chain for every TLS listener, reloaded on SIGHUP and on change (default: a private CA under {data}/tls)", &c.TLSCert, false},
+		{"tls-key", "DIALTONE_TLS_KEY", "", "PEM key of --tls-cert", &c.TLSKey, false},
+		{"acme-domain", "DIALTONE_ACME_DOMAIN", "", "public DNS name to get the certificate for by ACME (reachable from the internet on port 443)", &c.ACMEDomain, false},
+		{"acme-email", "DIALTONE_ACME_EMAIL", "", "contact address given to the ACME CA for expiry notices", &c.ACMEEmail, false},
+		{"acme-directory", "DIALTONE_ACME_DIRECTORY", "", "ACME directory URL (default Let's Encrypt)", &c.ACMEDirectory, false},
 	}
 }
 

@@ -8,6 +8,9 @@ import (
 // the interfaces they declare.
 func (m *Main) wire() error {
 	m.registerStoreMetrics()
+	if err := m.wireTLS(); err != nil {
+		return err
+	}
 	desk := flex.New(m.store, m.log, nil)
 	m.services = append(m.services, service{name: "flex", serve: desk.Run})
 	m.services = append(m.services, service{name: "audit-retention", serve: m.store.RunAuditSweep})
