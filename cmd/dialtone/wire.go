@@ -1,15 +1,23 @@
 package main
 
 import (
+	"context"
+
 	"github.com/dialtone/dialtone/flex"
+	"github.com/dialtone/dialtone/internal/crash"
 )
 
 // wire builds every service over the bound listeners and connects the packages through
 // the interfaces they declare.
 func (m *Main) wire() error {
 	m.registerStoreMetrics()
+	m.metrics.CounterFunc("dialtone_panics_total", "Panics recovered (each ended one request, datagram, connection or round), by service.",
+		crash.Counts, "service")
 	desk := flex.New(m.store, m.log, nil)
-	m.services = append(m.services, service{name: "flex", serve: desk.Run})
+	m.services = append(m.services, service{name: "flex", serve: func(ctx context.Context) (err error) {
+		crash.Restart(m.log, "flex", "auto-logout", func() { err = desk.Run(ctx) })
+		return err
+	}})
 	reg, err := m.wireSIP(desk)
 	if err != nil {
 		return err
