@@ -93,7 +93,9 @@ func (p *Provisioner) ServeTFTP(ctx context.Context, conn *net.UDPConn) error {
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				defer crash.Recover(p.log, "tftp", "transfer")
+				defer crash.RecoverWith(p.log, "tftp", "transfer", func() {
+					sendError(conn, peer, errNotDefined, "internal error") // not left waiting
+				})
 				p.tftpTransfer(ctx, local, peer, rq)
 			}()
 		}

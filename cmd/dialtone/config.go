@@ -25,6 +25,9 @@ type Config struct {
 	MailFrom      string
 	TrustedProxy  string // comma-separated addresses whose X-Forwarded-For is believed
 	LogLevel      string
+
+	// hooks is nil but in tests (no flag sets it).
+	hooks *testHooks
 }
 
 type option struct {

@@ -5,6 +5,9 @@ import (
 
 	"github.com/dialtone/dialtone/flex"
 	"github.com/dialtone/dialtone/internal/crash"
+	"github.com/dialtone/dialtone/ldapdir"
+	"github.com/dialtone/dialtone/provision"
+	"github.com/dialtone/dialtone/sip"
 )
 
 // wire builds every service over the bound listeners and connects the packages through
@@ -26,7 +29,7 @@ func (m *Main) wire() error {
 	if err != nil {
 		return err
 	}
-	prov, err := m.wireProvision(dir)
+	prov, err := m.wireProvision(hook(m.hooks().phonebooks, provision.Phonebooks(dir)))
 	if err != nil {
 		return err
 	}
@@ -42,6 +45,29 @@ func (m *Main) wire() error {
 	mounts := []httpMount{provisionMount(prov), api.Mount, setPasswordMount(api)}
 	m.services = append(m.services, m.httpService(mounts), m.controlService())
 	return nil
+}
+
+// testHooks wrap what a service calls for each request, so a test can make one service
+// fail (panic) inside the assembled server. Each nil field leaves the real one.
+type testHooks struct {
+	phonebooks   func(provision.Phonebooks) provision.Phonebooks
+	ldapAuth     func(ldapdir.Authenticator) ldapdir.Authenticator
+	sipDirectory func(sip.Directory) sip.Directory
+}
+
+func (m *Main) hooks() testHooks {
+	if m.cfg.hooks == nil {
+		return testHooks{}
+	}
+	return *m.cfg.hooks
+}
+
+// hook gives wrap(real), or real when the test set no wrap.
+func hook[T any](wrap func(T) T, real T) T {
+	if wrap == nil {
+		return real
+	}
+	return wrap(real)
 }
 
 func (m *Main) registerStoreMetrics() {
