@@ -6,4 +6,10 @@
 // protocol packages to each other through the small interfaces they declare, /healthz and
 // /metrics, the control socket in the data directory (online backup and import while serve
 // runs) and graceful shutdown. It owns no protocol and no domain logic.
+//
+// A panic in an HTTP handler answers that request 500 in the API's error shape
+// ({"error":{"code":"internal",…}}) and closes its connection; one in a control-socket
+// command ends that command; the flex auto-logout loop is started again after one. Every
+// recovered panic is logged once with its stack and counted in
+// dialtone_panics_total{service} (internal/crash).
 package main
