@@ -20,4 +20,8 @@
 // Unknown MACs never receive secrets: files without a MAC (common files) carry no
 // SIP, LDAP or admin passwords, and a per-phone file is only rendered for a phone
 // the tenant knows.
+//
+// A panic while parsing a TFTP request or during its transfer ends that transfer only
+// and is answered with a TFTP error (code 0, "internal error"); over HTTP, cmd/dialtone's
+// handler answers 500 (internal/crash). The fetch-log writer is started again after one.
 package provision

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -57,7 +58,10 @@ func newFetchLog(st *store.Store, log *slog.Logger, every time.Duration) *fetchL
 	}
 	l := &fetchLog{st: st, log: log, every: every, ch: make(chan fetchEvent, 8192), done: make(chan struct{}),
 		touched: map[string]touchState{}}
-	go l.run()
+	go func() {
+		defer close(l.done)
+		crash.Restart(log, "provision", "fetch log", l.run)
+	}()
 	return l
 }
 
@@ -144,7 +148,6 @@ func (l *fetchLog) close() {
 }
 
 func (l *fetchLog) run() {
-	defer close(l.done)
 	tick := time.NewTicker(l.every)
 	defer tick.Stop()
 	var batch []fetchEvent

@@ -146,6 +146,14 @@ func (p *Provisioner) Catalogue() *Catalogue { return p.cat }
 // onChange drops what a committed change makes stale (store calls it before the
 // writer returns, so the next fetch renders afresh).
 func (p *Provisioner) onChange(c store.Change) {
+	if c.Op == store.OpReload { // a change was missed: forget every cached answer
+		p.tokMu.Lock()
+		p.byToken, p.bySlug = map[string]*store.Tenant{}, map[string]*store.Tenant{}
+		p.tokMu.Unlock()
+		p.renderer.Drop()
+		p.cache.dropAll()
+		return
+	}
 	switch c.Kind {
 	case store.KindTenant:
 		p.tokMu.Lock()

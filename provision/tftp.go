@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dialtone/dialtone/internal/crash"
 )
 
 // A read-only TFTP server (RFC 1350) with option negotiation (RFC 2347):
@@ -77,7 +79,7 @@ func (p *Provisioner) ServeTFTP(ctx context.Context, conn *net.UDPConn) error {
 			// RFC 1350 §7: the server is read-only.
 			sendError(conn, peer, errAccess, "access violation: read-only server")
 		case opRRQ:
-			rq, ok := parseRRQ(buf[2:n])
+			rq, ok := p.readRRQ(buf[2:n])
 			if !ok {
 				sendError(conn, peer, errIllegal, "malformed request")
 				continue
@@ -91,6 +93,9 @@ func (p *Provisioner) ServeTFTP(ctx context.Context, conn *net.UDPConn) error {
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
+				defer crash.RecoverWith(p.log, "tftp", "transfer", func() {
+					sendError(conn, peer, errNotDefined, "internal error") // not left waiting
+				})
 				p.tftpTransfer(ctx, local, peer, rq)
 			}()
 		}
@@ -102,6 +107,12 @@ type tftpRequest struct {
 	file string
 	mode string
 	opts map[string]string // lower-case names
+}
+
+// readRRQ is parseRRQ with a panic contained: it answers as a malformed request.
+func (p *Provisioner) readRRQ(b []byte) (rq tftpRequest, ok bool) {
+	defer crash.Recover(p.log, "tftp", "request")
+	return parseRRQ(b)
 }
 
 // parseRRQ reads filename, mode and options (RFC 2347 §2), all NUL-terminated.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -17,6 +18,8 @@ import (
 // NOTIFY. It runs inside the writer's call, so it only touches memory.
 func (s *Server) onChange(c store.Change) {
 	switch c.Kind {
+	case "": // store.OpReload: a change was missed; credentials are read again
+		s.accounts.forgetAll()
 	case store.KindTenant:
 		s.accounts.forgetAll()
 		if c.Op == store.OpDelete {
@@ -175,6 +178,7 @@ func (q *resyncQueue) run(ctx context.Context) {
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
+				defer crash.Recover(q.s.log, "sip", "check-sync")
 				err := q.s.Resync(ctx, mac)
 				switch {
 				case err == nil:

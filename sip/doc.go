@@ -34,4 +34,9 @@
 // its memory is bounded whatever the load. An unknown user and a wrong password get the
 // same answer. Ten failures a minute from one address block that address for ten
 // minutes (logged once per block). Secrets never reach a log line.
+//
+// A panic while answering one message (UDP datagram or TCP message), in an INVITE's
+// goroutine or a check-sync NOTIFY ends that piece of work only (internal/crash): the
+// reader reads the next datagram, the TCP connection its next message. The bindings
+// flush and the check-sync queue are started again after a panic.
 package sip

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -71,6 +72,7 @@ func (s *Server) onInvite(req *sip.Request, in *inbound, w *replyWriter) {
 	own := &inbound{src: in.src, transport: in.transport, write: in.write}
 	go func() {
 		defer func() { <-s.flexSem }()
+		defer crash.Recover(s.log, "sip", "INVITE")
 		ow := &replyWriter{b: make([]byte, 0, 1024), req: req, src: own.src, tag: s.tag}
 		s.invite(req, own, ow)
 		s.invites.finish(key, slices.Clone(ow.b))

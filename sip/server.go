@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
 )
@@ -140,8 +141,11 @@ func New(cfg Config) (*Server, error) {
 	s.bgCancel = cancel
 	s.resync = newResyncQueue(s, 300*time.Millisecond)
 	s.bg.Add(2)
-	go func() { defer s.bg.Done(); s.bindings.flushLoop(ctx) }()
-	go func() { defer s.bg.Done(); s.resync.run(ctx) }()
+	go func() {
+		defer s.bg.Done()
+		crash.Restart(log, "sip", "bindings flush", func() { s.bindings.flushLoop(ctx) })
+	}()
+	go func() { defer s.bg.Done(); crash.Restart(log, "sip", "check-sync queue", func() { s.resync.run(ctx) }) }()
 	s.unsubscr = cfg.Store.Subscribe(s.onChange,
 		store.KindTenant, store.KindUser, store.KindExtension, store.KindPhone, store.KindFlex)
 	return s, nil
@@ -180,8 +184,11 @@ func (in *inbound) send(b []byte) error { return in.write(b, in.src) }
 // maxMessage bounds what we parse; a REGISTER is well under 2 KiB.
 const maxMessage = 16 << 10
 
-// handleDatagram parses and answers one message; w is the caller's reused writer.
+// handleMessage parses and answers one message; w is the caller's reused writer. A panic
+// while answering ends this message only (internal/crash): the reader goes on with the
+// next datagram or the connection's next message.
 func (s *Server) handleMessage(data []byte, in *inbound, w *replyWriter) {
+	defer crash.RecoverWith(s.log, "sip", "message", w.abandon)
 	if len(data) > maxMessage || !cleanHeaders(data) {
 		return // oversize or header injection: dropped
 	}

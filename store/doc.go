@@ -51,4 +51,13 @@
 // the store publishes one Change per touched record to its subscribers, in commit order,
 // before the writing call returns, so a cache that drops entries on a change never serves
 // a stale file to the next request.
+//
+// Commit order is kept across writers: a commit with changes takes a ticket under the
+// same lock as Badger's commit timestamp (CommitWith queues the write before it returns,
+// so the lock is not held while the write lands), and tickets publish one at a time, in
+// order. Two quick updates of one user so reach the directory oldest first, whichever
+// writer wakes first. A commit whose sync to disk fails is still published (it is
+// committed and readable). A subscriber's panic is contained (internal/crash), and the
+// subscriber then gets an OpReload change to load what it keeps again, so a missed change
+// does not leave a cache stale until a restart.
 package store

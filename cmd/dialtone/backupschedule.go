@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/dialtone/dialtone/internal/crash"
 	"io"
 	"os"
 	"path/filepath"
@@ -77,8 +78,12 @@ func (m *Main) backupService(s *backupSchedule) service {
 				return nil
 			case <-t.C:
 			}
-			now := time.Now()
-			if m.scheduledBackup(s, now) {
+			now, ok := time.Now(), false
+			func() {
+				defer crash.Recover(m.log, "backup", "scheduled") // a panic is a failed backup, retried below
+				ok = m.scheduledBackup(s, now)
+			}()
+			if ok {
 				next = now.Add(s.every)
 			} else {
 				next = now.Add(min(s.every, retryBackup))

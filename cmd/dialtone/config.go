@@ -37,6 +37,8 @@ type Config struct {
 	ACMEDomain           string // public name to get the certificate for by ACME
 	ACMEEmail            string
 	ACMEDirectory        string
+	// hooks is nil but in tests (no flag sets it).
+	hooks *testHooks
 }
 
 type option struct {

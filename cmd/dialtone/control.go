@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dialtone/dialtone/internal/crash"
 )
 
 // controlSocketName is the Unix socket in the data directory through which backup and
@@ -61,6 +63,7 @@ func (m *Main) controlService() service {
 
 func (m *Main) handleControl(ctx context.Context, c net.Conn) {
 	defer c.Close()
+	defer crash.Recover(m.log, "control", "command")
 	r := bufio.NewReader(io.LimitReader(c, maxImportBytes+4096))
 	line, err := r.ReadString('\n')
 	if err != nil {

@@ -18,4 +18,10 @@
 // writes the file with atomicfile.WriteChecked and verifies it whole before it takes its
 // name. restore verifies the whole file before writing anything. serve --backup-dir takes
 // the same backups on a schedule and keeps the newest --backup-keep.
+//
+// A panic in an HTTP handler answers that request 500 in the API's error shape
+// ({"error":{"code":"internal",…}}) and closes its connection; one in a control-socket
+// command ends that command; the flex auto-logout loop is started again after one. Every
+// recovered panic is logged once with its stack and counted in
+// dialtone_panics_total{service} (internal/crash).
 package main

@@ -1,7 +1,13 @@
 package main
 
 import (
+	"context"
+
 	"github.com/dialtone/dialtone/flex"
+	"github.com/dialtone/dialtone/internal/crash"
+	"github.com/dialtone/dialtone/ldapdir"
+	"github.com/dialtone/dialtone/provision"
+	"github.com/dialtone/dialtone/sip"
 )
 
 // wire builds every service over the bound listeners and connects the packages through
@@ -11,9 +17,17 @@ func (m *Main) wire() error {
 	if err := m.wireTLS(); err != nil {
 		return err
 	}
+	m.metrics.CounterFunc("dialtone_panics_total", "Panics recovered (each ended one request, datagram, connection or round), by service.",
+		crash.Counts, "service")
 	desk := flex.New(m.store, m.log, nil)
-	m.services = append(m.services, service{name: "flex", serve: desk.Run})
-	m.services = append(m.services, service{name: "audit-retention", serve: m.store.RunAuditSweep})
+	m.services = append(m.services, service{name: "flex", serve: func(ctx context.Context) (err error) {
+		crash.Restart(m.log, "flex", "auto-logout", func() { err = desk.Run(ctx) })
+		return err
+	}})
+	m.services = append(m.services, service{name: "audit-retention", serve: func(ctx context.Context) (err error) {
+		crash.Restart(m.log, "audit-retention", "sweep", func() { err = m.store.RunAuditSweep(ctx) })
+		return err
+	}})
 	reg, err := m.wireSIP(desk)
 	if err != nil {
 		return err
@@ -22,7 +36,7 @@ func (m *Main) wire() error {
 	if err != nil {
 		return err
 	}
-	prov, err := m.wireProvision(dir)
+	prov, err := m.wireProvision(hook(m.hooks().phonebooks, provision.Phonebooks(dir)))
 	if err != nil {
 		return err
 	}
@@ -45,6 +59,29 @@ func (m *Main) wire() error {
 		m.services = append(m.services, m.backupService(sched))
 	}
 	return nil
+}
+
+// testHooks wrap what a service calls for each request, so a test can make one service
+// fail (panic) inside the assembled server. Each nil field leaves the real one.
+type testHooks struct {
+	phonebooks   func(provision.Phonebooks) provision.Phonebooks
+	ldapAuth     func(ldapdir.Authenticator) ldapdir.Authenticator
+	sipDirectory func(sip.Directory) sip.Directory
+}
+
+func (m *Main) hooks() testHooks {
+	if m.cfg.hooks == nil {
+		return testHooks{}
+	}
+	return *m.cfg.hooks
+}
+
+// hook gives wrap(real), or real when the test set no wrap.
+func hook[T any](wrap func(T) T, real T) T {
+	if wrap == nil {
+		return real
+	}
+	return wrap(real)
 }
 
 func (m *Main) registerStoreMetrics() {

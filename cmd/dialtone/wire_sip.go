@@ -33,7 +33,7 @@ func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
 		return nil, nil
 	}
 	srv, err := sip.New(sip.Config{Store: m.store, Logger: m.log.With("svc", "sip"),
-		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}})
+		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}, Directory: hook(m.hooks().sipDirectory, sip.Directory(sip.StoreDirectory{S: m.store}))})
 	if err != nil {
 		return nil, err
 	}
