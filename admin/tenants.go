@@ -23,6 +23,7 @@ type tenantView struct {
 	FlexMultiLogin   bool                         `json:"flex_multi_login"`
 	PINMinLength     int                          `json:"pin_min_length"`
 	AuditRetention   int                          `json:"audit_retention_days"`
+	HTTPSOnly        bool                         `json:"provisioning_https_only"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
@@ -42,6 +43,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		ExtMin: t.ExtMin, ExtMax: t.ExtMax, AnonymousLDAP: t.AnonymousLDAP,
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
 		Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
+		HTTPSOnly: t.ProvisioningHTTPSOnly,
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
 	if v.EmergencyNumbers == nil {
@@ -53,7 +55,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 			return v, err
 		}
 		v.tenantSecrets = &tenantSecrets{
-			ProvisioningToken: t.ProvisioningToken, ProvisioningURL: a.provisioningURL(t.ProvisioningToken),
+			ProvisioningToken: t.ProvisioningToken, ProvisioningURL: a.provisioningURL(t),
 			LDAPBindDN: "cn=phonebook," + v.LDAPBaseDN, LDAPBindPassword: pw,
 		}
 	}
@@ -185,6 +187,7 @@ type tenantPatch struct {
 	FlexMultiLogin   *bool                         `json:"flex_multi_login"`
 	PINMinLength     *int                          `json:"pin_min_length"`
 	AuditRetention   *int                          `json:"audit_retention_days"`
+	HTTPSOnly        *bool                         `json:"provisioning_https_only"`
 	Settings         *map[string]map[string]string `json:"settings"`
 }
 
@@ -220,6 +223,13 @@ func (a *API) patchTenant(r *request) (any, error) {
 		}
 		if in.FlexMultiLogin != nil {
 			next.FlexMultiLogin = *in.FlexMultiLogin
+		}
+		if in.HTTPSOnly != nil {
+			if *in.HTTPSOnly && a.cfg.SecureBaseURL == "" {
+				// Phones would be refused their files with nowhere else to fetch them.
+				return problem(422, "unprocessable", "provisioning_https_only", "HTTPS is off on this server (serve --https)")
+			}
+			next.ProvisioningHTTPSOnly = *in.HTTPSOnly
 		}
 		// Emergency numbers and the auto-logout policy are checked by tx.SaveTenant.
 		if in.EmergencyNumbers != nil {

@@ -27,6 +27,9 @@ type Tenant struct {
 	// PIN policy and audit retention (store/pin.go); 0 means the default (6 digits, 400 days).
 	PINMinLength       int `json:"pin_min_length,omitempty"`
 	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
+	// ProvisioningHTTPSOnly refuses files that carry secrets (a phone's own files) over
+	// plain HTTP and TFTP, and writes https:// provisioning URLs into configs.
+	ProvisioningHTTPSOnly bool `json:"provisioning_https_only,omitempty"`
 	// Settings are raw phone settings for every phone of the tenant, by make then key.
 	Settings map[string]map[string]string `json:"settings,omitempty"`
 	Created  time.Time                    `json:"created"`
