@@ -172,7 +172,7 @@ func schemas() map[string]any {
 		"TenantPatch":  obj(tpatch),
 		"TenantPage":   pageOf("Tenant"),
 		"TLS": map[string]any{"type": "object", "properties": map[string]any{
-			"source": map[string]any{"type": "string", "enum": []string{"private-ca", "files", "acme"}},
+			"source":    map[string]any{"type": "string", "enum": []string{"private-ca", "files", "acme"}},
 			"ca_sha256": str, "ca_pem": str, "not_after": stamp, "ca_url": str}},
 		"Department": map[string]any{"type": "object", "properties": map[string]any{"id": str, "tenant": str,
 			"name": str, "language": str, "timezone": str, "created": stamp}},

@@ -35,7 +35,7 @@ type Config struct {
 	Store *store.Store
 	// BaseURL is how phones reach the HTTP listener, e.g. http://pbx.example:8080;
 	// provisioning URLs are BaseURL/p/{token}/.
-	BaseURL    string
+	BaseURL string
 	// SecureBaseURL is how phones reach the HTTPS listener (empty when it is off):
 	// tenants with provisioning_https_only get provisioning URLs under it.
 	SecureBaseURL string
