@@ -2,10 +2,16 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"io"
+	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/netip"
@@ -15,6 +21,9 @@ import (
 	"time"
 
 	"github.com/pin/tftp/v3"
+	"github.com/valyala/fasthttp"
+
+	"github.com/dialtone/dialtone/internal/rawtcp"
 )
 
 // foreignPeers wraps the HTTP and HTTPS listeners: while on is set, connections accepted
@@ -265,5 +274,61 @@ func TestMailLinksUseHTTPS(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("no welcome mail")
+	}
+}
+
+// The HTTPS listener's layering (TLS over internal/rawtcp's connections, asking for a
+// client certificate) hands a phone's device certificate to the handler through
+// ctx.TLSConnectionState, and a client without one still connects.
+func TestHTTPSPeerCertificateReachesHandler(t *testing.T) {
+	m, err := NewMain(tlsTestConfig(t.TempDir()), slog.New(slog.DiscardHandler), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := make(chan string, 2)
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		st := ctx.TLSConnectionState()
+		switch {
+		case st == nil:
+			seen <- "not TLS"
+		case len(st.PeerCertificates) == 0:
+			seen <- "no certificate"
+		default:
+			seen <- st.PeerCertificates[0].Subject.CommonName
+		}
+	}}
+	go srv.Serve(m.httpsListener(rawtcp.Listener(ln)))
+	defer srv.Shutdown()
+
+	// A device certificate, self-signed here: the listener hands it over unverified.
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "805ec0aabbcc"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(m.tls.CAPEM())
+	for _, c := range []struct {
+		certs []tls.Certificate
+		want  string
+	}{
+		{[]tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, "805ec0aabbcc"},
+		{nil, "no certificate"},
+	} {
+		cl := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true,
+			TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: c.certs}}}
+		res, err := cl.Get("https://" + ln.Addr().String() + "/p/x/805ec0aabbcc.cfg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := <-seen; got != c.want {
+			t.Errorf("handler saw %q, want %q", got, c.want)
+		}
 	}
 }
