@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"net/netip"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -17,7 +18,7 @@ const (
 	authOK        verdict = iota
 	authChallenge         // no usable credentials: send a challenge
 	authStale             // our nonce, expired: challenge with stale=true (RFC 7616 §3.3)
-	authFailed            // wrong user or password: 403, counted against the source
+	authFailed            // wrong user or password over our nonce: 403, counted against the source
 	authReplay            // nc reused: a retransmission or a replay
 )
 
@@ -34,7 +35,7 @@ func (s *Server) writeChallenge(w *replyWriter, proxy bool, realm string, stale 
 	}
 	// A retransmitted request gets the nonce its original got (retransmit.go).
 	key := w.transactionKey(s.challenges)
-	nonce := s.challenges.nonceFor(key, realm, s.nonces)
+	nonce := s.challenges.nonceFor(key, realm, w.src.Addr(), s.nonces)
 	w.status(code, reason)
 	for _, alg := range s.algorithmsFor(w) {
 		w.b = append(w.b, name...)
@@ -70,8 +71,12 @@ func credentialsFor(req *sip.Request, proxy bool, realm string, c *digestCredent
 	return false
 }
 
-// authenticate checks the digest credentials of req against tenant t.
-func (s *Server) authenticate(req *sip.Request, proxy bool, t *tenantInfo) (verdict, *credential) {
+// authenticate checks the digest credentials of req, received from src, against tenant
+// t. Only a digest over a nonce we sent to src, and that verifies as ours, can be a
+// failed password (authFailed, counted against the source): credentials without qop,
+// malformed ones, and forged, foreign or stale nonces earn a challenge and count
+// nothing, since anyone can send those from any address.
+func (s *Server) authenticate(req *sip.Request, src netip.Addr, proxy bool, t *tenantInfo) (verdict, *credential) {
 	var c digestCredentials
 	if !credentialsFor(req, proxy, t.realm, &c) || c.Username == "" || c.Response == "" {
 		return authChallenge, nil
@@ -88,10 +93,10 @@ func (s *Server) authenticate(req *sip.Request, proxy bool, t *tenantInfo) (verd
 	if !s.offers(alg) {
 		return authChallenge, nil
 	}
-	// RFC 7616 §3.4: we offered qop=auth only; answers without it carry no nc to
-	// protect against replay, so they are refused like a wrong password.
+	// RFC 7616 §3.4: we offered qop=auth only; an answer without it carries no nc to
+	// protect against replay and proves nothing: challenged again, not counted.
 	if !strings.EqualFold(c.QOP, "auth") || c.Cnonce == "" || c.Nc <= 0 {
-		return authFailed, nil
+		return authChallenge, nil
 	}
 	cred, err := s.accounts.credential(c.Username)
 	known := err == nil && cred.Tenant == t.slug
@@ -107,7 +112,7 @@ func (s *Server) authenticate(req *sip.Request, proxy bool, t *tenantInfo) (verd
 	good := equalHexFold(want[:n], c.Response)
 	// Check the nonce after the digest so that unknown users and wrong passwords take
 	// the same path and the same time (an unknown user must look like a wrong password).
-	switch s.nonces.Check(c.Nonce, t.realm, uint32(c.Nc), good && known) {
+	switch s.nonces.Check(c.Nonce, t.realm, src, uint32(c.Nc), good && known) {
 	case nonceInvalid:
 		return authChallenge, nil
 	case nonceStale:

@@ -30,8 +30,12 @@
 // # Security
 //
 // Nonces are stateless: a timestamp, a sequence number and an HMAC under a per-process
-// key. Each nc is accepted once per nonce; the replay window is a fixed-size ring, so
-// its memory is bounded whatever the load. An unknown user and a wrong password get the
-// same answer. Ten failures a minute from one address block that address for ten
-// minutes (logged once per block). Secrets never reach a log line.
+// key over the realm and the client's address, so a nonce answers only from where it
+// was sent. Each nc is accepted once per nonce; the replay window is a fixed-size ring,
+// so its memory is bounded whatever the load. An unknown user and a wrong password get
+// the same answer. Ten wrong passwords a minute from one source (internal/ratelimit:
+// an IPv6 client by its /64) block it for ten minutes (logged once per block); only a
+// digest over a nonce we sent to that source counts, so forged datagrams (no qop, a
+// made-up, stale or foreign nonce) are challenged and cannot block an office's NAT
+// address. Secrets never reach a log line.
 package sip

@@ -27,7 +27,7 @@ func (s *Server) fastChallenge(data []byte, in *inbound, w *replyWriter) bool {
 	}
 	lock := s.aorLocks.lock(t.slug, r.toUser)
 	defer lock.Unlock()
-	if s.guard.Blocked(in.src.Addr()) {
+	if s.sourceBlocked(in.src) {
 		return false
 	}
 	w.req, w.raw, w.src, w.tag, w.ua = nil, data, in.src, s.tag, r.userAgent

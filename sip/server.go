@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
 )
@@ -48,7 +49,7 @@ type Server struct {
 	now        func() time.Time
 	accounts   *Accounts
 	nonces     *Nonces
-	guard      *Guard
+	guard      *ratelimit.Strikes[netip.Addr] // failed passwords per source (throttle.go)
 	bindings   *Bindings
 	algorithms []string
 	date       dateHeader
@@ -114,7 +115,7 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, log: log, now: cfg.Now,
 		accounts:   newAccounts(cfg.Directory, cfg.PublicHost),
 		nonces:     newNonces(cfg.Now),
-		guard:      newGuard(cfg.Now, log),
+		guard:      newSourceStrikes(cfg.Now),
 		bindings:   newBindings(cfg.Store, log, cfg.Now),
 		algorithms: cfg.Algorithms,
 		tag:        hex.EncodeToString(tag),
