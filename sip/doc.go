@@ -4,6 +4,10 @@
 // check-sync NOTIFY that makes a phone re-provision, and the flex-login feature codes
 // (*55*{ext}*{pin}, *56) dialled from phones.
 //
+// *56 logs a flex phone out only when dialled from the phone's guest line or from a line
+// of the user logged in there (the authenticated account of the INVITE, never the MAC
+// a User-Agent or +sip.instance names); other accounts get 403 with that reason.
+//
 // It does not own the flex login rules themselves (which user may log in where, PIN
 // locks, auto-logout): those sit behind the FlexDesk interface that cmd/dialtone wires.
 // It proxies no calls: an INVITE that is not a feature code is refused.
