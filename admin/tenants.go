@@ -21,6 +21,7 @@ type tenantView struct {
 	EmergencyNumbers []string                     `json:"emergency_numbers"`
 	AutoLogout       string                       `json:"auto_logout"`
 	FlexMultiLogin   bool                         `json:"flex_multi_login"`
+	SIPDigest        string                       `json:"sip_digest"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
@@ -39,7 +40,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		Slug: t.Slug, Name: t.Name, SIPDomain: t.SIPDomain, Language: t.Language, Timezone: t.Timezone,
 		ExtMin: t.ExtMin, ExtMax: t.ExtMax, AnonymousLDAP: t.AnonymousLDAP,
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
-		Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
+		SIPDigest: t.SIPDigestOffer(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 	}
 	if v.EmergencyNumbers == nil {
 		v.EmergencyNumbers = []string{}
@@ -180,6 +181,7 @@ type tenantPatch struct {
 	EmergencyNumbers *[]string                     `json:"emergency_numbers"`
 	AutoLogout       *string                       `json:"auto_logout"`
 	FlexMultiLogin   *bool                         `json:"flex_multi_login"`
+	SIPDigest        *string                       `json:"sip_digest"`
 	Settings         *map[string]map[string]string `json:"settings"`
 }
 
@@ -223,6 +225,7 @@ func (a *API) patchTenant(r *request) (any, error) {
 		if in.AutoLogout != nil {
 			next.AutoLogout = *in.AutoLogout
 		}
+		setString(&next.SIPDigest, in.SIPDigest) // checked by tx.SaveTenant
 		if in.Settings != nil {
 			if err := checkSettings(*in.Settings); err != nil {
 				return err

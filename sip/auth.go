@@ -6,8 +6,11 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"net/netip"
+	"slices"
 	"strings"
 
+	"github.com/dialtone/dialtone/provision"
+	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -22,13 +25,11 @@ const (
 	authReplay            // nc reused: a retransmission or a replay
 )
 
-// Algorithms offered in challenges, in order of preference (RFC 8760 §2.4: SHA-256
-// before MD5, one challenge header each).
-var defaultAlgorithms = []string{"SHA-256", "MD5"}
-
 // writeChallenge answers with 401 (or 407 when proxy is set) carrying one challenge per
-// algorithm, all with one fresh nonce and qop=auth (RFC 3261 §22.1, RFC 7616 §3.3).
-func (s *Server) writeChallenge(w *replyWriter, proxy bool, realm string, stale bool) {
+// algorithm the tenant offers this client (digestOffer), in its order, all with one
+// fresh nonce and qop=auth (RFC 3261 §22.1, RFC 7616 §3.3, RFC 8760 §2.4).
+func (s *Server) writeChallenge(w *replyWriter, proxy bool, t *tenantInfo, stale bool) {
+	realm := t.realm
 	name, code, reason := "WWW-Authenticate", 401, "Unauthorized"
 	if proxy {
 		name, code, reason = "Proxy-Authenticate", 407, "Proxy Authentication Required"
@@ -37,7 +38,7 @@ func (s *Server) writeChallenge(w *replyWriter, proxy bool, realm string, stale 
 	key := w.transactionKey(s.challenges)
 	nonce := s.challenges.nonceFor(key, realm, w.src.Addr(), s.nonces)
 	w.status(code, reason)
-	for _, alg := range s.algorithmsFor(w) {
+	for _, alg := range t.digestOffer(w.userAgent()) {
 		w.b = append(w.b, name...)
 		w.b = append(w.b, `: Digest realm="`...)
 		w.b = append(w.b, realm...)
@@ -90,8 +91,8 @@ func (s *Server) authenticate(req *sip.Request, src netip.Addr, proxy bool, t *t
 	default:
 		return authChallenge, nil // an algorithm we did not offer
 	}
-	if !s.offers(alg) {
-		return authChallenge, nil
+	if !slices.Contains(t.digestOffer(userAgent(req)), alg) {
+		return authChallenge, nil // not offered to this client: answer what was
 	}
 	// RFC 7616 §3.4: we offered qop=auth only; an answer without it carries no nc to
 	// protect against replay and proves nothing: challenged again, not counted.
@@ -129,102 +130,59 @@ func (s *Server) authenticate(req *sip.Request, src netip.Addr, proxy bool, t *t
 	return authOK, cred
 }
 
-// digestQuirk is how a known client copes with our two challenges (SHA-256 first, then
-// MD5, as RFC 8760 §2.4 orders them: a client is to use the first it supports).
-type digestQuirk uint8
-
-const (
-	quirkNone     digestQuirk = iota
-	quirkMD5First             // reads only the first challenge: MD5 first, then SHA-256
-	quirkMD5Only              // fails on any SHA-256 challenge in the 401: MD5 alone
-)
-
-// agentQuirk tells, from the User-Agent, the clients verified to need MD5 offered
-// differently:
-//
-//   - SIPp 3.6 takes the first "algorithm=" of the WWW-Authenticate headers and stops
-//     with "createAuthHeader: authentication must use MD5 or AKAv1-MD5" (SHA-256 came in
-//     a later SIPp, SIPp/sipp#676). SIPp sends no User-Agent of its own: scenarios that
-//     name it "sipp…" are matched. MD5 first.
-//   - baresip before 3.11: its SIP stack (libre) learned SHA-256 digests in re 3.11
-//     (baresip/re#1103); before, a 401 carrying any SHA-256 challenge fails the
-//     registration with "Register: Function not implemented", whatever comes first
-//     (baresip/baresip#3006; seen with baresip-core 1.0.0). MD5 alone.
-//
-// Offering these clients MD5 gives nothing away: every client is offered MD5 anyway.
-func agentQuirk(ua string) digestQuirk {
-	if hasPrefixFold(ua, "sipp") {
-		return quirkMD5First
-	}
-	if v, ok := cutPrefixFold(ua, "baresip v"); ok {
-		major, rest := leadingInt(v)
-		minor := -1
-		if len(rest) > 1 && rest[0] == '.' {
-			minor, _ = leadingInt(rest[1:])
-		}
-		if major >= 0 && (major < 3 || major == 3 && minor >= 0 && minor < 11) {
-			return quirkMD5Only
-		}
-	}
-	return quirkNone
+// digestOffers are the challenges of each sip_digest value (store.SIPDigests), in order.
+var digestOffers = map[string][]string{
+	"md5":         {"MD5"},
+	"md5,sha-256": {"MD5", "SHA-256"},
+	"sha-256,md5": {"SHA-256", "MD5"},
+	"sha-256":     {"SHA-256"},
 }
 
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+// offerOf gives the challenges of a sip_digest value; "" (or anything the store would
+// not have taken) is the default, MD5 first.
+func offerOf(v string) []string {
+	if a, ok := digestOffers[v]; ok {
+		return a
+	}
+	return digestOffers[store.DefaultSIPDigest]
 }
 
-func cutPrefixFold(s, prefix string) (string, bool) {
-	if hasPrefixFold(s, prefix) {
-		return s[len(prefix):], true
+// digestOffer is what the tenant offers the client whose User-Agent is ua: the model
+// profile's sip_digest when the tenant set one for the model the User-Agent names
+// (provision.ParseUserAgent, the detection provisioning uses), else the tenant's. The
+// User-Agent is read only when the tenant has such an override.
+func (t *tenantInfo) digestOffer(ua string) []string {
+	if len(t.modelDigest) == 0 || ua == "" {
+		return t.digest
 	}
-	return s, false
+	u := provision.ParseUserAgent(ua)
+	if u.Model == "" {
+		return t.digest
+	}
+	if a, ok := t.modelDigest[modelKey(string(u.Make), u.Model)]; ok {
+		return a
+	}
+	return t.digest
 }
 
-// leadingInt parses the decimal digits at the start of s (-1 when there are none).
-func leadingInt(s string) (int, string) {
-	n, i := 0, 0
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9' && i < 6; i++ {
-		n = n*10 + int(s[i]-'0')
-	}
-	if i == 0 {
-		return -1, s
-	}
-	return n, s[i:]
+// modelKey names a model as the store's model profiles do (make lower, model upper).
+func modelKey(mk, model string) string {
+	return strings.ToLower(mk) + "/" + strings.ToUpper(model)
 }
 
-// algorithmsFor orders the offered algorithms for the client whose request w answers.
-func (s *Server) algorithmsFor(w *replyWriter) []string {
-	if len(s.algorithms) < 2 {
-		return s.algorithms
-	}
-	ua := w.ua
+// userAgent is the User-Agent of the request w answers.
+func (w *replyWriter) userAgent() string {
 	if w.req != nil {
-		ua = ""
-		if h := firstHeader(w.req, "User-Agent"); h != nil {
-			ua = h.Value()
-		}
+		return userAgent(w.req)
 	}
-	switch agentQuirk(ua) {
-	case quirkMD5First:
-		return md5First
-	case quirkMD5Only:
-		return md5Only
-	}
-	return s.algorithms
+	return w.ua
 }
 
-var (
-	md5First = []string{"MD5", "SHA-256"}
-	md5Only  = []string{"MD5"}
-)
-
-func (s *Server) offers(alg string) bool {
-	for _, a := range s.algorithms {
-		if a == alg {
-			return true
-		}
+func userAgent(req *sip.Request) string {
+	if h := firstHeader(req, "User-Agent"); h != nil {
+		return h.Value()
 	}
-	return false
+	return ""
 }
 
 var (

@@ -31,6 +31,17 @@
 // the NAT pinhole the phone's registration opened, and their answers are matched by the
 // Via branch (RFC 3261 §17.1.2, non-INVITE client transaction with Timer E/F).
 //
+// # Digest algorithms
+//
+// A challenge carries one WWW-Authenticate (or Proxy-Authenticate) per algorithm, in
+// order of preference (RFC 8760 §2.4, RFC 7616 §3.7); a client uses the first it
+// supports, and many phone firmwares read only the first. What is offered is the
+// tenant's sip_digest (store.SIPDigests; default store.DefaultSIPDigest, MD5 first, as
+// Kamailio, Asterisk and FreeSWITCH send), or the sip_digest of the model profile of
+// the model the request's User-Agent names (provision.ParseUserAgent), when the tenant
+// set one. Credentials in an algorithm not offered to that client are challenged again.
+// No client is treated differently by User-Agent otherwise.
+//
 // # Security
 //
 // Nonces are stateless: a timestamp, a sequence number and an HMAC under a per-process

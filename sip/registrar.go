@@ -86,13 +86,13 @@ func (s *Server) authorize(req *sip.Request, in *inbound, w *replyWriter, proxy 
 				}
 			}
 		}
-		s.writeChallenge(w, proxy, t.realm, true)
+		s.writeChallenge(w, proxy, t, true)
 		in.send(w.finish())
 	case authChallenge:
-		s.writeChallenge(w, proxy, t.realm, false)
+		s.writeChallenge(w, proxy, t, false)
 		in.send(w.finish())
 	case authStale:
-		s.writeChallenge(w, proxy, t.realm, true)
+		s.writeChallenge(w, proxy, t, true)
 		in.send(w.finish())
 	case authFailed:
 		s.failedPassword(in.src)

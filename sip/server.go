@@ -27,8 +27,6 @@ type Config struct {
 	PublicHost string   // the host written into phone configs; selects tenant "default"
 	Flex       FlexDesk // flex login rules; nil answers every code with 403
 	Now        func() time.Time
-	// Algorithms offered, in order (default SHA-256 then MD5, RFC 8760 §2.4).
-	Algorithms []string
 	// Expiry bounds in seconds (defaults 3600, 60, 7200).
 	DefaultExpires, MinExpires, MaxExpires int
 	// MaxContacts per AOR (default 5; a flex guest account always 1). Over it, the
@@ -44,18 +42,17 @@ type Config struct {
 
 // Server is the registrar.
 type Server struct {
-	cfg        Config
-	log        *slog.Logger
-	now        func() time.Time
-	accounts   *Accounts
-	nonces     *Nonces
-	guard      *ratelimit.Strikes[netip.Addr] // failed passwords per source (throttle.go)
-	bindings   *Bindings
-	algorithms []string
-	date       dateHeader
-	tag        string
-	parser     *sip.Parser
-	flex       FlexDesk
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	accounts *Accounts
+	nonces   *Nonces
+	guard    *ratelimit.Strikes[netip.Addr] // failed passwords per source (throttle.go)
+	bindings *Bindings
+	date     dateHeader
+	tag      string
+	parser   *sip.Parser
+	flex     FlexDesk
 
 	mu   sync.Mutex
 	udp  []*udpSocket
@@ -88,14 +85,6 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Directory == nil {
 		cfg.Directory = StoreDirectory{cfg.Store}
 	}
-	if len(cfg.Algorithms) == 0 {
-		cfg.Algorithms = defaultAlgorithms
-	}
-	for _, a := range cfg.Algorithms {
-		if a != "MD5" && a != "SHA-256" {
-			return nil, errors.New("sip: algorithms are MD5 and SHA-256")
-		}
-	}
 	if cfg.DefaultExpires <= 0 {
 		cfg.DefaultExpires = 3600
 	}
@@ -117,7 +106,6 @@ func New(cfg Config) (*Server, error) {
 		nonces:     newNonces(cfg.Now),
 		guard:      newSourceStrikes(cfg.Now),
 		bindings:   newBindings(cfg.Store, log, cfg.Now),
-		algorithms: cfg.Algorithms,
 		tag:        hex.EncodeToString(tag),
 		parser:     sip.NewParser(),
 		flex:       cfg.Flex,
@@ -144,7 +132,7 @@ func New(cfg Config) (*Server, error) {
 	go func() { defer s.bg.Done(); s.bindings.flushLoop(ctx) }()
 	go func() { defer s.bg.Done(); s.resync.run(ctx) }()
 	s.unsubscr = cfg.Store.Subscribe(s.onChange,
-		store.KindTenant, store.KindUser, store.KindExtension, store.KindPhone, store.KindFlex)
+		store.KindTenant, store.KindUser, store.KindExtension, store.KindPhone, store.KindFlex, store.KindSetting)
 	return s, nil
 }
 
