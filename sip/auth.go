@@ -38,7 +38,7 @@ func (s *Server) writeChallenge(w *replyWriter, proxy bool, t *tenantInfo, stale
 	key := w.transactionKey(s.challenges)
 	nonce := s.challenges.nonceFor(key, realm, w.src.Addr(), s.nonces)
 	w.status(code, reason)
-	for _, alg := range t.digestOffer(w.userAgent()) {
+	for _, alg := range t.digestOffer(w.userAgent) {
 		w.b = append(w.b, name...)
 		w.b = append(w.b, `: Digest realm="`...)
 		w.b = append(w.b, realm...)
@@ -91,7 +91,7 @@ func (s *Server) authenticate(req *sip.Request, src netip.Addr, proxy bool, t *t
 	default:
 		return authChallenge, nil // an algorithm we did not offer
 	}
-	if !slices.Contains(t.digestOffer(userAgent(req)), alg) {
+	if !slices.Contains(t.digestOffer(func() string { return userAgent(req) }), alg) {
 		return authChallenge, nil // not offered to this client: answer what was
 	}
 	// RFC 7616 §3.4: we offered qop=auth only; an answer without it carries no nc to
@@ -147,15 +147,15 @@ func offerOf(v string) []string {
 	return digestOffers[store.DefaultSIPDigest]
 }
 
-// digestOffer is what the tenant offers the client whose User-Agent is ua: the model
+// digestOffer is what the tenant offers the client whose User-Agent ua gives: the model
 // profile's sip_digest when the tenant set one for the model the User-Agent names
 // (provision.ParseUserAgent, the detection provisioning uses), else the tenant's. The
 // User-Agent is read only when the tenant has such an override.
-func (t *tenantInfo) digestOffer(ua string) []string {
-	if len(t.modelDigest) == 0 || ua == "" {
+func (t *tenantInfo) digestOffer(ua func() string) []string {
+	if len(t.modelDigest) == 0 {
 		return t.digest
 	}
-	u := provision.ParseUserAgent(ua)
+	u := provision.ParseUserAgent(ua())
 	if u.Model == "" {
 		return t.digest
 	}
