@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"sync"
+
+	"github.com/dialtone/dialtone/store"
 )
 
 // The OpenAPI 3 description is written by hand here (not generated from the router);
@@ -127,10 +129,14 @@ func schemas() map[string]any {
 	for k, v := range userFields {
 		user[k] = v
 	}
+	// The digest algorithms the registrar offers, in order (MD5 first by default).
+	sipDigest := map[string]any{"type": "string", "enum": store.SIPDigests, "default": store.DefaultSIPDigest}
+	modelDigest := map[string]any{"type": "string", "enum": append([]string{""}, store.SIPDigests...),
+		"description": "overrides the tenant's sip_digest for this model; \"\" keeps it"}
 	tenantFields := map[string]any{"name": str, "sip_domain": str, "language": str, "timezone": str,
 		"ext_min": integer, "ext_max": integer}
 	tpatch := map[string]any{"anonymous_ldap": boolean, "emergency_numbers": strs, "auto_logout": str,
-		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
+		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "sip_digest": sipDigest, "settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
 	for k, v := range tenantFields {
 		tpatch[k] = v
 	}
@@ -193,8 +199,8 @@ func schemas() map[string]any {
 		"Firmware": map[string]any{"type": "object", "properties": map[string]any{"tenant": str, "name": str, "size": integer,
 			"sha256": str, "make": str, "model": str, "version": str, "uploaded": stamp, "target_of": strs}},
 		"FirmwarePage":     pageOf("Firmware"),
-		"ModelProfile":     obj(map[string]any{"make": str, "model": str, "firmware": str, "settings": settings}),
-		"ModelProfileBody": obj(map[string]any{"firmware": str, "settings": settings}),
+		"ModelProfile":     obj(map[string]any{"make": str, "model": str, "firmware": str, "settings": settings, "sip_digest": modelDigest}),
+		"ModelProfileBody": obj(map[string]any{"firmware": str, "settings": settings, "sip_digest": modelDigest}),
 		"ModelPage":        pageOf("ModelProfile"),
 		"Template":         map[string]any{"type": "object", "properties": map[string]any{"name": str, "embedded": boolean, "overridden": boolean, "size": integer, "modified": stamp}},
 		"TemplatePage":     pageOf("Template"),
