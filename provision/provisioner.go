@@ -56,6 +56,9 @@ type Config struct {
 	// LogEvery is how often fetches are written to the provisioning log and
 	// phones' last-seen (2s when 0); repeats within it become one entry.
 	LogEvery time.Duration
+	// RenderCacheBytes caps the render cache (DefaultRenderCacheBytes when 0); the
+	// least recently used files give way.
+	RenderCacheBytes int64
 }
 
 // Provisioner answers phones' file requests over HTTP and TFTP.
@@ -122,7 +125,7 @@ func New(cfg Config) (*Provisioner, error) {
 	p := &Provisioner{
 		cfg: cfg, st: cfg.Store, log: log, cat: cat,
 		renderer: NewRenderer(cfg.Templates, cfg.Overrides),
-		cache:    newRenderCache(),
+		cache:    newRenderCache(cfg.RenderCacheBytes),
 		scans:    newScanThrottle(cfg.Now, log),
 		byToken:  map[string]*store.Tenant{},
 		bySlug:   map[string]*store.Tenant{},
