@@ -48,7 +48,7 @@ func (p *Provisioner) fetch(r fetchRequest) fetchResult {
 	if !ok || len(r.Path) > 200 {
 		return notFound
 	}
-	if p.scans.blocked(r.Addr) {
+	if p.scanBlocked(r.Addr) {
 		return throttled
 	}
 	if len(r.UA) > 256 {
@@ -96,7 +96,7 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 		model, fromUA = m.Name, false
 	}
 	if req.MAC != "" && !known {
-		if !p.scans.unknown(r.Addr, req.MAC) {
+		if !p.unknownMAC(r.Addr, req.MAC) {
 			return throttled
 		}
 		d := &store.Discovered{Tenant: t.Slug, MAC: req.MAC, Make: string(mk), Model: model, Addr: r.Addr.String(),
@@ -114,7 +114,7 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 		// A common file asked by a phone whose User-Agent names its MAC: an
 		// unknown one is discovered here already (same throttle as {mac} names).
 		if _, err := p.phone(ua.MAC); errors.Is(err, store.ErrNotFound) {
-			if !p.scans.unknown(r.Addr, ua.MAC) {
+			if !p.unknownMAC(r.Addr, ua.MAC) {
 				return throttled
 			}
 			now := p.cfg.Now().UTC()

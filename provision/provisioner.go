@@ -14,6 +14,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/dialtone/dialtone/templates"
 )
@@ -69,7 +70,7 @@ type Provisioner struct {
 	cat      *Catalogue
 	renderer *Renderer
 	cache    *renderCache
-	scans    *scanThrottle
+	scans    *ratelimit.Strikes[netip.Addr] // unknown-MAC scans, by source (throttle.go)
 	events   *fetchLog
 	unsub    func()
 
@@ -126,7 +127,7 @@ func New(cfg Config) (*Provisioner, error) {
 		cfg: cfg, st: cfg.Store, log: log, cat: cat,
 		renderer: NewRenderer(cfg.Templates, cfg.Overrides),
 		cache:    newRenderCache(cfg.RenderCacheBytes),
-		scans:    newScanThrottle(cfg.Now, log),
+		scans:    newScanThrottle(cfg.Now),
 		byToken:  map[string]*store.Tenant{},
 		bySlug:   map[string]*store.Tenant{},
 	}
