@@ -60,6 +60,8 @@ type Config struct {
 	// RenderCacheBytes caps the render cache (DefaultRenderCacheBytes when 0); the
 	// least recently used files give way.
 	RenderCacheBytes int64
+	// TFTPTransferTime bounds one TFTP transfer (DefaultTFTPTransferTime when 0).
+	TFTPTransferTime time.Duration
 }
 
 // Provisioner answers phones' file requests over HTTP and TFTP.
@@ -107,6 +109,9 @@ func New(cfg Config) (*Provisioner, error) {
 	}
 	if cfg.NTP == "" {
 		cfg.NTP = "pool.ntp.org"
+	}
+	if cfg.TFTPTransferTime <= 0 {
+		cfg.TFTPTransferTime = DefaultTFTPTransferTime
 	}
 	if cfg.ResyncMinutes == 0 {
 		cfg.ResyncMinutes = 60
