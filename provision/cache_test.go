@@ -148,3 +148,21 @@ func TestRenderCacheByteCap(t *testing.T) {
 		t.Errorf("a file over the cap was kept (%d entries)", n)
 	}
 }
+
+// A file name can carry a model (snom{model}.htm); made-up models each cost a lookup
+// but do not grow the parsed templates kept without bound.
+func TestMadeUpModelsDoNotGrowParsedTemplates(t *testing.T) {
+	e := newEnv(t)
+	base := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/"
+	for i := range maxParsedTemplates + 100 {
+		if code, _, _ := get(t, base+fmt.Sprintf("snomX%05d.htm", i), ""); code != 200 {
+			t.Fatalf("snomX%05d.htm: %d", i, code)
+		}
+	}
+	e.p.renderer.mu.RLock()
+	n := len(e.p.renderer.parsed)
+	e.p.renderer.mu.RUnlock()
+	if n > maxParsedTemplates {
+		t.Fatalf("%d parsed templates kept, bound %d", n, maxParsedTemplates)
+	}
+}
