@@ -128,8 +128,8 @@ func TestRenderCacheByteCap(t *testing.T) {
 	fetch(macs[0]) // now more recent than macs[1]
 	for _, mac := range macs[2:] {
 		fetch(mac)
-		if n := held(); n > capBytes {
-			t.Fatalf("cache holds %d bytes of files, cap %d", n, capBytes)
+		if n, counted := held(), p.cache.size(); n > capBytes || counted > capBytes || counted < n {
+			t.Fatalf("cache holds %d bytes of files (counted %d), cap %d", n, counted, capBytes)
 		}
 		if mac == macs[3] && (cached(macs[1]) || !cached(macs[0])) {
 			t.Errorf("the fourth file did not push out the least recently used one: %s %v, %s %v",
