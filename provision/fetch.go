@@ -64,11 +64,11 @@ func (p *Provisioner) fetch(r fetchRequest) fetchResult {
 }
 
 func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
-	req, ok := p.cat.ParseFileName(r.Path)
-	if !ok {
+	pr0 := p.cat.parse(&p.parsed, r.Path, r.UA)
+	if !pr0.ok {
 		return notFound
 	}
-	ua := ParseUserAgent(r.UA)
+	req, ua := pr0.req, pr0.ua
 	var ph store.Phone
 	known := false
 	if req.MAC != "" {
