@@ -72,7 +72,7 @@ type Provisioner struct {
 	cat      *Catalogue
 	renderer *Renderer
 	cache    *renderCache
-	parsed   parseMemo // file names and User-Agents already parsed
+	parsed   parseMemo                      // file names and User-Agents already parsed
 	scans    *ratelimit.Strikes[netip.Addr] // unknown-MAC scans, by source (throttle.go)
 	events   *fetchLog
 	unsub    func()
