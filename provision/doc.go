@@ -11,7 +11,7 @@
 //   - serving: a fasthttp handler for /p/{token}/... (http.go) and a read-only TFTP
 //     server (tftp.go, RFC 1350/2347/2348/2349/7440);
 //   - the render cache, the provisioning log, discovered phones and the unknown-MAC
-//     throttle (provisioner.go, cache.go, throttle.go).
+//     throttle (provisioner.go, cache.go, parsememo.go, throttle.go).
 //
 // What a client can cost is bounded. The render cache is keyed by what a file depends
 // on — tenant, file, detected make and model (and for Yealink's y000000000000.boot the
