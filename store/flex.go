@@ -33,7 +33,7 @@ type FlexSession struct {
 
 func flexKey(slug, mac string) string          { return "t/" + slug + "/flex/" + mac }
 func flexUserKey(slug, uid, mac string) string { return flexUserGuard(slug, uid) + "/" + mac }
-func flexUserGuard(slug, uid string) string     { return "t/" + slug + "/flexuser/" + uid }
+func flexUserGuard(slug, uid string) string    { return "t/" + slug + "/flexuser/" + uid }
 func flexDueKey(s FlexSession) string {
 	return "flexdue/" + fmt.Sprintf("%016x", s.Until.Unix()) + "/" + s.Tenant + "/" + s.MAC
 }
