@@ -30,6 +30,9 @@ type Tenant struct {
 	// ProvisioningHTTPSOnly refuses files that carry secrets (a phone's own files) over
 	// plain HTTP and TFTP, and writes https:// provisioning URLs into configs.
 	ProvisioningHTTPSOnly bool `json:"provisioning_https_only,omitempty"`
+	// SIPDigest is the digest algorithms the registrar offers, in order (SIPDigests;
+	// "" is DefaultSIPDigest). A model profile may override it per model.
+	SIPDigest string `json:"sip_digest,omitempty"`
 	// Settings are raw phone settings for every phone of the tenant, by make then key.
 	Settings map[string]map[string]string `json:"settings,omitempty"`
 	Created  time.Time                    `json:"created"`
