@@ -24,6 +24,8 @@ type tenantView struct {
 	PINMinLength     int                          `json:"pin_min_length"`
 	AuditRetention   int                          `json:"audit_retention_days"`
 	SIPDigest        string                       `json:"sip_digest"`
+	SIPTransport     string                       `json:"sip_transport"`
+	SRTP             string                       `json:"srtp"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
@@ -42,7 +44,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		Slug: t.Slug, Name: t.Name, SIPDomain: t.SIPDomain, Language: t.Language, Timezone: t.Timezone,
 		ExtMin: t.ExtMin, ExtMax: t.ExtMax, AnonymousLDAP: t.AnonymousLDAP,
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
-		SIPDigest: t.SIPDigestOffer(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
+		SIPDigest: t.SIPDigestOffer(), SIPTransport: t.Transport(), SRTP: t.SRTPMode(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
 	if v.EmergencyNumbers == nil {
@@ -187,6 +189,8 @@ type tenantPatch struct {
 	PINMinLength     *int                          `json:"pin_min_length"`
 	AuditRetention   *int                          `json:"audit_retention_days"`
 	SIPDigest        *string                       `json:"sip_digest"`
+	SIPTransport     *string                       `json:"sip_transport"`
+	SRTP             *string                       `json:"srtp"`
 	Settings         *map[string]map[string]string `json:"settings"`
 }
 
@@ -234,6 +238,8 @@ func (a *API) patchTenant(r *request) (any, error) {
 			return err
 		}
 		setString(&next.SIPDigest, in.SIPDigest) // checked by tx.SaveTenant
+		setString(&next.SIPTransport, in.SIPTransport)
+		setString(&next.SRTP, in.SRTP)
 		if in.Settings != nil {
 			if err := checkSettings(*in.Settings); err != nil {
 				return err
