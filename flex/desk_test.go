@@ -369,7 +369,7 @@ func TestUserDeleteAndExtensionLossLogOut(t *testing.T) {
 func TestLogoutDialledOnlyOwnSession(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "1234", sip); err != nil {
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.desk.LogoutDialled(ctx, store.DefaultTenant, phoneA, f.bram.ID, sip); !errors.Is(err, ErrNotYours) {
@@ -381,7 +381,7 @@ func TestLogoutDialledOnlyOwnSession(t *testing.T) {
 	if _, err := f.desk.LogoutDialled(ctx, store.DefaultTenant, phoneA, f.anna.ID, sip); err != nil {
 		t.Fatalf("own logout: %v", err)
 	}
-	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "1234", sip); err != nil {
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.desk.LogoutDialled(ctx, store.DefaultTenant, phoneA, "", sip); err != nil {
