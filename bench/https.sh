@@ -16,6 +16,9 @@
 #                psk_dhe_ke, forward secrecy: Go offers no other).
 #   close-tls12  the same, with wrk held to TLS 1.2 (OPENSSL_CONF): the same protocol
 #                and the same resumption (tickets) on both sides
+#   close-tls13  the same against a second nginx with TLS 1.3 turned on (the peer script's
+#                config plus `ssl_protocols TLSv1.2 TLSv1.3`, nginx's default since
+#                1.23.4): the same protocol and the same resumption on both sides
 #   full         `openssl s_time -new`, 4 clients, one file: a full handshake every fetch
 #                (ECDSA signature and X25519), which is what a phone pays after a reboot;
 #                Dialtone's also asks for a client certificate (device certificates)
@@ -25,7 +28,7 @@
 # side). Then what each server negotiated with OpenSSL's client (protocol, suite, group).
 # Rounds as in http.sh (ROUNDS, default 3). Sourced by bench/run.sh.
 ROUNDS=${ROUNDS:-3}
-HTTPS_MODES=${HTTPS_MODES:-keepalive close close-tls12 full}
+HTTPS_MODES=${HTTPS_MODES:-keepalive close close-tls12 close-tls13 full}
 phones_csv 1000 >"$work/phones.csv"
 dialtone_with "$work/phones.csv"
 pad_yealink_to 4298 # the size of the peer script's own files, as in the HTTP part
@@ -43,6 +46,14 @@ chmod -R a+rX "$work/https-root"
 port=$((20000 + RANDOM % 10000))
 peer_pid=$(ROOT=$work/https-root TLS_CERT=$DATA/tls/server.pem TLS_KEY=$DATA/tls/server.key \
   "$shared/peers/start.sh" nginx "$port" | tail -1); pids+=("$peer_pid")
+# The second nginx, for close-tls13: the peer script's, restarted with TLS 1.3 on.
+port13=$((port + 1))
+peer13_pid=$(ROOT=$work/https-root TLS_CERT=$DATA/tls/server.pem TLS_KEY=$DATA/tls/server.key \
+  "$shared/peers/start.sh" nginx "$port13" | tail -1)
+kill "$peer13_pid"; while kill -0 "$peer13_pid" 2>/dev/null; do sleep 0.1; done
+sed -i 's/ssl_session_cache/ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache/' "$PEER_DIR/nginx-$port13/nginx.conf"
+nginx -c "$PEER_DIR/nginx-$port13/nginx.conf"; sleep 0.5
+peer13_pid=$(cat "$PEER_DIR/nginx-$port13/pid"); pids+=("$peer13_pid")
 # Both sides send the same bytes (the body; the headers differ by a few bytes).
 for mac in 001565000000 0015650003e7; do
   cmp -s <(curl -sf --cacert "$ca" -A "$ua" "https://localhost:$port/$mac.cfg") \
@@ -109,7 +120,11 @@ echo "    https: load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 declare -A rate cpu
 for mode in $HTTPS_MODES; do
   for ((round = 1; round <= ROUNDS; round++)); do
-    read -r pr pc < <(https_run "$mode" "$nginx_url" / "$peer_pid")
+    if [ "$mode" = close-tls13 ]; then
+      read -r pr pc < <(https_run "$mode" "https://127.0.0.1:$port13" / "$peer13_pid")
+    else
+      read -r pr pc < <(https_run "$mode" "$nginx_url" / "$peer_pid")
+    fi
     read -r or oc < <(https_run "$mode" "$ours_url" "/p/$PROV_TOKEN/" "$DIALTONE_PID")
     printf '    %s round %d: nginx %.0f/s %s µs/fetch   dialtone %.0f/s %s µs/fetch   %s×\n' \
       "$mode" "$round" "$pr" "$pc" "$or" "$oc" "$(ratio "$or" "$pr")" >&2
@@ -135,8 +150,8 @@ negotiated() { # ADDR [OPENSSL_CONF]: what OpenSSL's client and the server agree
     /Peer signature type/ { s = $4 } /Verify return code/ { v = $4 }
     END { printf "%s %s, key exchange %s, signature %s, verified %s", p, c, k, s, (v == "0" ? "yes" : "no") }'
 }
-for side in "nginx 127.0.0.1:$port" "dialtone $HTTPS"; do
+for side in "nginx 127.0.0.1:$port" "nginx13 127.0.0.1:$port13" "dialtone $HTTPS"; do
   read -r name addr <<<"$side"
   printf '      %-8s %s\n      %-8s client at TLS 1.2: %s\n' "$name" "$(negotiated "$addr")" "" "$(negotiated "$addr" "$work/tls12.cnf")"
 done
-kill "$peer_pid" 2>/dev/null || true
+kill "$peer_pid" "$peer13_pid" 2>/dev/null || true
