@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/dialtone/dialtone/internal/digest"
 )
 
 // verdict is the outcome of checking a request's credentials.
@@ -108,11 +110,11 @@ func (s *Server) authenticate(req *sip.Request, proxy bool, t *tenantInfo) (verd
 	// Check the nonce after the digest so that unknown users and wrong passwords take
 	// the same path and the same time (an unknown user must look like a wrong password).
 	switch s.nonces.Check(c.Nonce, t.realm, uint32(c.Nc), good && known) {
-	case nonceInvalid:
+	case digest.Invalid:
 		return authChallenge, nil
-	case nonceStale:
+	case digest.Stale:
 		return authStale, nil
-	case nonceReplay:
+	case digest.Replay:
 		if good && known {
 			return authReplay, cred
 		}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/digest"
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
 )
@@ -47,7 +48,7 @@ type Server struct {
 	log        *slog.Logger
 	now        func() time.Time
 	accounts   *Accounts
-	nonces     *Nonces
+	nonces     *digest.Nonces
 	guard      *Guard
 	bindings   *Bindings
 	algorithms []string
@@ -113,7 +114,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: log, now: cfg.Now,
 		accounts:   newAccounts(cfg.Directory, cfg.PublicHost),
-		nonces:     newNonces(cfg.Now),
+		nonces:     digest.NewNonces(cfg.Now, 1<<18),
 		guard:      newGuard(cfg.Now, log),
 		bindings:   newBindings(cfg.Store, log, cfg.Now),
 		algorithms: cfg.Algorithms,
