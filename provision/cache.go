@@ -28,6 +28,7 @@ type cacheEntry struct {
 	contentType string
 	tenant      string
 	mac         string // the known phone it was rendered for, "" for common files
+	secrets     bool   // the phone's own file: every hit passes authorizePhone
 	user        string
 	make        Make
 	model       string

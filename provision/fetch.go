@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -18,11 +19,15 @@ type fetchRequest struct {
 	UA    string
 	Addr  netip.Addr
 	Proto string // http or tftp
+	// HTTP only: the Authorization header, the method and the request-target as sent
+	// (a Digest response covers both, RFC 7616 §3.4.1).
+	Auth, Method, URI string
 }
 
 // fetchResult is the answer: bytes, or a file on disk (firmware).
 type fetchResult struct {
-	Status      int // HTTP terms: 200, 404, 429, 500
+	Status      int      // HTTP terms: 200, 401, 403, 404, 429, 500
+	Challenge   []string // WWW-Authenticate values of a 401
 	Body        []byte
 	ContentType string
 	FilePath    string
@@ -42,19 +47,27 @@ func (p *Provisioner) fetch(r fetchRequest) fetchResult {
 	var ok bool
 	if r.Token != "" {
 		t, ok = p.tenantByToken(r.Token)
+		// a rotated token is held in memory: its grace is checked on every fetch
+		ok = ok && t.TokenValid(r.Token, p.cfg.Now())
 	} else {
 		t, ok = p.tenantBySlug(r.Slug)
+		ok = ok && t.TFTPBareNames
 	}
 	if !ok || len(r.Path) > 200 {
 		return notFound
 	}
-	if p.scans.blocked(r.Addr) {
+	if blocked, _ := p.authFails.Blocked(ratelimit.Source(r.Addr)); blocked || p.scans.blocked(r.Addr) {
 		return throttled
 	}
 	if len(r.UA) > 256 {
 		r.UA = r.UA[:256]
 	}
 	if e := p.cache.get(cacheKey{t.Slug, r.Path, r.UA}); e != nil {
+		if e.secrets {
+			if res, ok := p.authorizePhone(t, e.mac, r, true); !ok {
+				return res
+			}
+		}
 		if !p.events.hit(e, r.Addr, r.Proto, p.cfg.Now().UTC()) {
 			p.logFetch(t.Slug, r, e.mac, e.make, e.model, e.firmware, 200, len(e.body), e.mac != "")
 		}
@@ -64,7 +77,7 @@ func (p *Provisioner) fetch(r fetchRequest) fetchResult {
 	case strings.HasPrefix(r.Path, "fw/"):
 		return p.fetchFirmware(*t, r)
 	case strings.HasPrefix(r.Path, "directory/"):
-		return p.fetchDirectory(*t, strings.TrimPrefix(r.Path, "directory/"))
+		return p.fetchPhonebook(t, r)
 	}
 	return p.fetchConfig(*t, r)
 }
@@ -139,7 +152,19 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 	var err error
 	user := ""
 	if kind == KindDirectory {
+		if !known {
+			return notFound
+		}
+		if res, ok := p.authorizePhone(&t, ph.MAC, r, false); !ok {
+			return res
+		}
 		return p.fetchDirectory(t, string(mk)+".xml")
+	}
+	secrets := known && kind == KindPhone
+	if secrets {
+		if res, ok := p.authorizePhone(&t, ph.MAC, r, true); !ok {
+			return res
+		}
 	}
 	if known {
 		pr, user, err = p.phoneProfile(t, ph, mk, model, r.Path)
@@ -159,7 +184,7 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 			"templates", strings.Join(TemplateNames(mk, model, kind), ","), "err", err)
 		return failed
 	}
-	e := &cacheEntry{body: body, contentType: contentType(body), tenant: t.Slug, mac: ph.MAC, user: user,
+	e := &cacheEntry{body: body, contentType: contentType(body), tenant: t.Slug, mac: ph.MAC, user: user, secrets: secrets,
 		make: mk, model: model, firmware: firmware, file: r.Path, ua: r.UA}
 	p.cache.put(e, gen)
 	p.logFetch(t.Slug, r, ph.MAC, mk, model, firmware, 200, len(body), known)
@@ -194,11 +219,39 @@ func (p *Provisioner) fetchDirectory(t store.Tenant, file string) fetchResult {
 		return notFound
 	}
 	var buf bytes.Buffer
-	if err := p.cfg.Phonebooks.WriteXML(&buf, t.Slug, vendor); err != nil {
+	if err := p.cfg.Phonebooks.WriteXML(&buf, t.Slug, vendor, t.PhonebookMobile); err != nil {
 		p.log.Warn("xml phonebook", "tenant", t.Slug, "vendor", vendor, "err", err)
 		return notFound
 	}
 	return fetchResult{Status: 200, Body: buf.Bytes(), ContentType: "text/xml; charset=utf-8"}
+}
+
+// fetchPhonebook serves directory/{mac}/{make}.xml to a known phone of the tenant
+// (with the same checks as its config) and directory/{make}.xml to whoever gives the
+// tenant's phonebook account (HTTP Basic).
+func (p *Provisioner) fetchPhonebook(t *store.Tenant, r fetchRequest) fetchResult {
+	rest := strings.TrimPrefix(r.Path, "directory/")
+	if mac, file, ok := strings.Cut(rest, "/"); ok {
+		ph, err := p.st.Phone(mac)
+		switch {
+		case errors.Is(err, store.ErrNotFound) || err == nil && ph.Tenant != t.Slug:
+			if !p.scans.unknown(r.Addr, mac) {
+				return throttled
+			}
+			return notFound
+		case err != nil:
+			p.log.Error("phone lookup", "mac", mac, "err", err)
+			return failed
+		}
+		if res, ok := p.authorizePhone(t, ph.MAC, r, false); !ok {
+			return res
+		}
+		return p.fetchDirectory(*t, file)
+	}
+	if res, ok := p.phonebookAccount(t, r); !ok {
+		return res
+	}
+	return p.fetchDirectory(*t, rest)
 }
 
 func (p *Provisioner) entry(r fetchRequest, mac string, mk Make, model, firmware string, status, n int) store.ProvisionLogEntry {
@@ -210,7 +263,8 @@ func (p *Provisioner) logFetch(slug string, r fetchRequest, mac string, mk Make,
 	p.events.add(fetchEvent{tenant: slug, entry: p.entry(r, mac, mk, model, firmware, status, n), addr: r.Addr, known: known && mac != ""})
 }
 
-// tenantBySlug serves TFTP's bare names (tenant "default").
+// tenantBySlug serves TFTP's bare names (tenant "default", when its tftp_bare_names
+// is on).
 func (p *Provisioner) tenantBySlug(slug string) (*store.Tenant, bool) {
 	if !safeToken(slug, 64) {
 		return nil, false

@@ -1,6 +1,10 @@
 package provision
 
-import "time"
+import (
+	"net/url"
+	"strings"
+	"time"
+)
 
 // Profile is everything one rendered file says, built by the caller from the
 // store (profile_store.go) or by hand in tests. Render turns it into the
@@ -25,7 +29,10 @@ type Profile struct {
 
 	Phonebook     Phonebook
 	Firmware      Firmware
-	AdminPassword string // the phone's web admin password (per tenant)
+	AdminPassword string // the phone's own web admin password
+	// ProvisioningUser and ProvisioningPassword are the phone's HTTP Digest
+	// credentials for its next fetch (tenants with provisioning_auth digest; else "").
+	ProvisioningUser, ProvisioningPassword string
 
 	// Settings are raw key → value pairs in the make's own terms, already merged
 	// tenant < model < phone (MergeSettings). A key the template writes is
@@ -111,4 +118,15 @@ func MergeSettings(layers ...map[string]string) map[string]string {
 		}
 	}
 	return out
+}
+
+// ProvisioningURLWithCredentials is ProvisioningURL with the phone's credentials in
+// its userinfo (RFC 3986 §3.2.1), for makes that take them only there (Snom's
+// setting_server); ProvisioningURL itself when there are none.
+func (p *Profile) ProvisioningURLWithCredentials() string {
+	scheme, rest, ok := strings.Cut(p.ProvisioningURL, "://")
+	if p.ProvisioningUser == "" || !ok {
+		return p.ProvisioningURL
+	}
+	return scheme + "://" + url.UserPassword(p.ProvisioningUser, p.ProvisioningPassword).String() + "@" + rest
 }

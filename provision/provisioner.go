@@ -14,6 +14,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/dialtone/dialtone/internal/digest"
+	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/dialtone/dialtone/templates"
 )
@@ -21,7 +23,7 @@ import (
 // Phonebooks writes a tenant's XML remote phonebook in a make's format
 // (LDAP.md); ldapdir.Directory implements it and cmd/dialtone passes it in.
 type Phonebooks interface {
-	WriteXML(w io.Writer, tenant, vendor string) error
+	WriteXML(w io.Writer, tenant, vendor string, mobile bool) error
 }
 
 // FlexState tells who is logged in on a flex phone; cmd/dialtone wires the
@@ -69,6 +71,9 @@ type Provisioner struct {
 	scans    *scanThrottle
 	events   *fetchLog
 	unsub    func()
+	// Digest nonces and wrong-credential strikes (auth.go).
+	nonces    *digest.Nonces
+	authFails *ratelimit.Strikes[netip.Addr]
 
 	tokMu   sync.RWMutex
 	byToken map[string]*store.Tenant // token → tenant, dropped on tenant changes
@@ -121,11 +126,13 @@ func New(cfg Config) (*Provisioner, error) {
 	log := cfg.Logger.With("svc", "provision")
 	p := &Provisioner{
 		cfg: cfg, st: cfg.Store, log: log, cat: cat,
-		renderer: NewRenderer(cfg.Templates, cfg.Overrides),
-		cache:    newRenderCache(),
-		scans:    newScanThrottle(cfg.Now, log),
-		byToken:  map[string]*store.Tenant{},
-		bySlug:   map[string]*store.Tenant{},
+		renderer:  NewRenderer(cfg.Templates, cfg.Overrides),
+		cache:     newRenderCache(),
+		scans:     newScanThrottle(cfg.Now, log),
+		byToken:   map[string]*store.Tenant{},
+		bySlug:    map[string]*store.Tenant{},
+		nonces:    newProvNonces(cfg.Now),
+		authFails: newAuthFails(cfg.Now),
 	}
 	p.events = newFetchLog(p.st, log, cfg.LogEvery)
 	p.unsub = p.st.Subscribe(p.onChange)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 func phoneKey(mac string) string                { return "phone/" + mac }
@@ -29,6 +30,8 @@ func (tx *Tx) CreatePhone(p Phone) (Phone, error) {
 	}
 	p.Created = tx.s.now().UTC()
 	p.GuestUsername, p.GuestPassword = "", ""
+	p.AdminPassword, p.ProvisioningPassword, p.ProvisioningPrevious = "", "", ""
+	p.ProvisioningIssued, p.ProvisioningAuthenticated = time.Time{}, time.Time{}
 	if err := tx.SavePhone(Phone{}, p); err != nil {
 		return p, err
 	}
@@ -91,6 +94,13 @@ func (tx *Tx) SavePhone(prev, next Phone) error {
 			return err
 		}
 		next.GuestUsername, next.GuestPassword = "", ""
+	}
+	// Each phone has its own web admin and provisioning passwords.
+	if next.AdminPassword == "" {
+		next.AdminPassword = tx.s.secrets.Seal(GeneratePassword())
+	}
+	if next.ProvisioningPassword == "" {
+		next.ProvisioningPassword = tx.s.secrets.Seal(GeneratePassword())
 	}
 	if err := tx.put(phoneKey(next.MAC), next); err != nil {
 		return err
@@ -199,6 +209,66 @@ func (tx *Tx) UserPhones(slug, uid string) ([]string, error) {
 func (s *Store) Phone(mac string) (p Phone, err error) {
 	err = s.View(func(tx *Tx) error { p, err = tx.Phone(mac); return err })
 	return p, err
+}
+
+// RotateProvisioningPassword gives the phone new provisioning credentials and answers
+// the password (shown once). A phone that proved the old ones may use them until its
+// first fetch with the new ones; one that never did gets its one fetch without
+// credentials again.
+func (tx *Tx) RotateProvisioningPassword(slug, mac string) (Phone, string, error) {
+	prev, err := tx.TenantPhone(slug, mac)
+	if err != nil {
+		return prev, "", err
+	}
+	next := prev
+	pw := GeneratePassword()
+	next.ProvisioningPassword = tx.s.secrets.Seal(pw)
+	switch {
+	case !prev.ProvisioningAuthenticated.IsZero():
+		next.ProvisioningPrevious = prev.ProvisioningPassword
+	case prev.ProvisioningPrevious == "":
+		next.ProvisioningIssued = time.Time{}
+	} // else the phone still knows the one it proved last: it stays the previous
+	next.ProvisioningAuthenticated = time.Time{}
+	return next, pw, tx.SavePhone(prev, next)
+}
+
+// IssueProvisioningCredentials records that the phone's credentials are being handed out
+// in a fetch without them, and answers false when they were already (once only).
+func (tx *Tx) IssueProvisioningCredentials(mac string) (bool, error) {
+	prev, err := tx.Phone(mac)
+	if err != nil || !prev.ProvisioningIssued.IsZero() {
+		return false, err
+	}
+	next := prev
+	next.ProvisioningIssued = tx.s.now().UTC()
+	return true, tx.SavePhone(prev, next)
+}
+
+// ProvisioningProven records a fetch that proved the phone's current credentials: the
+// previous ones stop working.
+func (tx *Tx) ProvisioningProven(mac string) error {
+	prev, err := tx.Phone(mac)
+	if err != nil || (!prev.ProvisioningAuthenticated.IsZero() && prev.ProvisioningPrevious == "") {
+		return err
+	}
+	next := prev
+	next.ProvisioningPrevious = ""
+	next.ProvisioningAuthenticated = tx.s.now().UTC()
+	if next.ProvisioningIssued.IsZero() {
+		next.ProvisioningIssued = next.ProvisioningAuthenticated
+	}
+	return tx.SavePhone(prev, next)
+}
+
+// ProvisioningPasswords opens a phone's provisioning password and the previous one
+// ("" when none).
+func (s *Store) ProvisioningPasswords(p Phone) (current, previous string, err error) {
+	if current, err = s.secrets.Open(p.ProvisioningPassword); err != nil || p.ProvisioningPrevious == "" {
+		return current, "", err
+	}
+	previous, err = s.secrets.Open(p.ProvisioningPrevious)
+	return current, previous, err
 }
 
 // GuestPassword opens a flex phone's guest SIP password.
