@@ -41,6 +41,7 @@ var operations = []opDoc{
 	{method: "POST", path: "/api/v1/tenants", summary: "Create a tenant (tenant.settings in tenant default)", body: "TenantCreate", answer: "Tenant", status: "201"},
 	{method: "GET", path: "/api/v1/tenants/{slug}", summary: "A tenant; provisioning and LDAP credentials for admins", answer: "Tenant", status: "200"},
 	{method: "PATCH", path: "/api/v1/tenants/{slug}", summary: "Change tenant settings (tenant.settings)", body: "TenantPatch", answer: "Tenant", status: "200"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/provisioning-token/rotate", summary: "New provisioning token, answered in the tenant (tenant.settings); the old one is accepted until the grace ends (0: refused at once), a token still in an earlier grace is refused", body: "TokenRotate", answer: "Tenant", status: "200"},
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/departments", summary: "List departments", answer: "DepartmentPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "POST", path: "/api/v1/tenants/{slug}/departments", summary: "Create a department (departments.manage)", body: "DepartmentCreate", answer: "Department", status: "201"},
@@ -65,6 +66,7 @@ var operations = []opDoc{
 	{method: "GET", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "A phone", answer: "Phone", status: "200"},
 	{method: "PATCH", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Change or assign a phone", body: "PhonePatch", answer: "Phone", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Remove a phone (phones.manage)", status: "204"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/provisioning-credentials", summary: "New HTTP Digest credentials for the phone's own files, shown once (phones.manage); a phone that proved the old ones fetches with them once more and receives the new", answer: "Phone", status: "200"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/resync", summary: "Send check-sync to the phone (phones.manage)", answer: "Object", status: "202"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/login", summary: "Flex login with extension and PIN", body: "FlexLogin", answer: "Object", status: "200"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/logout", summary: "Flex logout", answer: "Object", status: "200"},
@@ -129,12 +131,17 @@ func schemas() map[string]any {
 	tenantFields := map[string]any{"name": str, "sip_domain": str, "language": str, "timezone": str,
 		"ext_min": integer, "ext_max": integer}
 	tpatch := map[string]any{"anonymous_ldap": boolean, "emergency_numbers": strs, "auto_logout": str,
-		"flex_multi_login": boolean, "settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
+		"flex_multi_login": boolean,
+		"provisioning_auth": map[string]any{"type": "string", "enum": []string{"token", "digest"},
+			"description": "digest: a phone's own files need its HTTP Digest credentials after its first fetch"},
+		"tftp_bare_names":  map[string]any{"type": "boolean", "description": "default tenant only: TFTP names without a token reach it"},
+		"phonebook_mobile": map[string]any{"type": "boolean", "description": "mobile numbers in the XML phonebooks"},
+		"settings":         map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
 	for k, v := range tenantFields {
 		tpatch[k] = v
 	}
 	tenant := map[string]any{"slug": str, "created": stamp, "ldap_base_dn": str, "provisioning_token": str,
-		"provisioning_url": str, "ldap_bind_dn": str, "ldap_bind_password": str}
+		"provisioning_url": str, "ldap_bind_dn": str, "ldap_bind_password": str, "previous_token_expires": stamp}
 	for k, v := range tpatch {
 		tenant[k] = v
 	}
@@ -167,6 +174,7 @@ func schemas() map[string]any {
 		"TenantCreate": obj(tcreate, "slug"),
 		"TenantPatch":  obj(tpatch),
 		"TenantPage":   pageOf("Tenant"),
+		"TokenRotate":  obj(map[string]any{"grace": map[string]any{"type": "string", "description": "how long the old token still works, e.g. 24h; 0 refuses it at once"}}),
 		"Department": map[string]any{"type": "object", "properties": map[string]any{"id": str, "tenant": str,
 			"name": str, "language": str, "timezone": str, "created": stamp}},
 		"DepartmentCreate": obj(dept, "name"),
@@ -177,6 +185,9 @@ func schemas() map[string]any {
 		"Phone": map[string]any{"type": "object", "properties": map[string]any{"mac": map[string]any{"type": "string", "pattern": "^[0-9a-f]{12}$"},
 			"tenant": str, "make": str, "model": str, "user_id": str, "flex": boolean,
 			"guest": obj(map[string]any{"sip_username": str, "sip_password": str}), "settings": settings,
+			"admin_password": map[string]any{"type": "string", "description": "the phone's own web admin password (phones.manage)"},
+			"provisioning_credentials": map[string]any{"type": "object", "description": "HTTP Digest credentials for the phone's own files, shown once (create, rotate)",
+				"properties": map[string]any{"username": str, "password": str}},
 			"last_seen": stamp, "last_addr": str, "user_agent": str, "firmware": str, "created": stamp,
 			"logged_in": obj(map[string]any{"user_id": str, "extension": str, "since": stamp, "until": stamp, "how": str, "by": str})}},
 		"PhoneCreate": obj(map[string]any{"mac": str, "model": str, "user_id": str, "flex": boolean, "settings": settings}, "mac"),

@@ -9,10 +9,10 @@ import (
 	"hash"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/testkit"
 	"github.com/dialtone/dialtone/ldapdir"
 	"github.com/dialtone/dialtone/store"
 )
@@ -188,17 +188,8 @@ func TestDigestRotationKeepsPreviousUntilProven(t *testing.T) {
 	}
 }
 
-// testClock is a settable test clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 func TestTokenRotationGrace(t *testing.T) {
-	clk := &testClock{t: time.Now()}
+	clk := &testkit.Clock{}
 	e := newEnvWith(t, func(c *Config) { c.Now = clk.Now })
 	old := e.tenant.ProvisioningToken
 	fetch := func(tok string) int {
@@ -219,11 +210,11 @@ func TestTokenRotationGrace(t *testing.T) {
 	if rotated.ProvisioningToken == old || rotated.PreviousToken != old {
 		t.Fatalf("rotation: %+v", rotated)
 	}
-	clk.add(23 * time.Hour)
+	clk.Advance(23 * time.Hour)
 	if c1, c2 := fetch(old), fetch(rotated.ProvisioningToken); c1 != 200 || c2 != 200 {
 		t.Fatalf("within the grace: old %d, new %d", c1, c2)
 	}
-	clk.add(2 * time.Hour)
+	clk.Advance(2 * time.Hour)
 	if c1, c2 := fetch(old), fetch(rotated.ProvisioningToken); c1 != 404 || c2 != 200 {
 		t.Fatalf("after the grace: old %d (want 404), new %d", c1, c2)
 	}
