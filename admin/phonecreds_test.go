@@ -113,4 +113,3 @@ func TestPhoneCredentialsAPI(t *testing.T) {
 		t.Fatalf("rotation by a user: %d", a.status)
 	}
 }
-
