@@ -22,6 +22,12 @@
 // data directory: a backup carries them, and deleting a user removes their photo in the
 // same transaction.
 //
+// Phones and provisioning secrets: a phone's own web admin password is in its record for
+// phones.manage; its provisioning (HTTP Digest) credentials are answered once, when it is
+// added and by POST …/phones/{mac}/provisioning-credentials, never by GET and never into
+// the audit log. POST …/provisioning-token/rotate (tenant.settings) answers the tenant with
+// the new token and when the old one stops working.
+//
 // It owns the HTTP edge of these records: decoding and bounding requests, mapping store
 // errors to statuses in one table (errors.go), deciding who may do what (rbac.go), and
 // writing every change to the audit log in the transaction of the change, with secrets
