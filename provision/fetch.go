@@ -161,6 +161,13 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 		return p.fetchDirectory(t, string(mk)+".xml")
 	}
 	secrets := known && kind == KindPhone
+	if secrets && (ph.AdminPassword == "" || ph.ProvisioningPassword == "") {
+		// a phone stored before phones had their own passwords gets them now, once
+		if err := p.st.Update(func(tx *store.Tx) (err error) { ph, err = tx.OwnPasswords(ph.MAC); return err }); err != nil {
+			p.log.Error("phone passwords", "mac", ph.MAC, "err", err)
+			return failed
+		}
+	}
 	if secrets {
 		if res, ok := p.authorizePhone(&t, ph.MAC, r, true); !ok {
 			return res

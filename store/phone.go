@@ -233,6 +233,19 @@ func (tx *Tx) RotateProvisioningPassword(slug, mac string) (Phone, string, error
 	return next, pw, tx.SavePhone(prev, next)
 }
 
+// OwnPasswords gives a phone stored before phones had their own web admin and
+// provisioning passwords its own (SavePhone makes them), and answers it as stored.
+func (tx *Tx) OwnPasswords(mac string) (Phone, error) {
+	p, err := tx.Phone(mac)
+	if err != nil || (p.AdminPassword != "" && p.ProvisioningPassword != "") {
+		return p, err
+	}
+	if err := tx.SavePhone(p, p); err != nil {
+		return p, err
+	}
+	return tx.Phone(mac)
+}
+
 // IssueProvisioningCredentials records that the phone's credentials are being handed out
 // in a fetch without them, and answers false when they were already (once only).
 func (tx *Tx) IssueProvisioningCredentials(mac string) (bool, error) {
@@ -264,6 +277,9 @@ func (tx *Tx) ProvisioningProven(mac string) error {
 // ProvisioningPasswords opens a phone's provisioning password and the previous one
 // ("" when none).
 func (s *Store) ProvisioningPasswords(p Phone) (current, previous string, err error) {
+	if p.ProvisioningPassword == "" {
+		return "", "", nil // a phone not saved since phones had their own
+	}
 	if current, err = s.secrets.Open(p.ProvisioningPassword); err != nil || p.ProvisioningPrevious == "" {
 		return current, "", err
 	}
