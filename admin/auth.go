@@ -77,6 +77,9 @@ func (a *API) login(r *request) (any, error) {
 		}
 		ans.Token = tok
 		r.caller = &caller{user: *who, actor: *who}
+		if err := a.unlockPIN(tx, r, *who, "password login"); err != nil {
+			return err
+		}
 		return r.audit(tx, who.Tenant, "auth.login", "user/"+who.ID, who.ID, nil, nil)
 	})
 	if err != nil {

@@ -168,7 +168,7 @@ func (a *API) flexLogin(r *request) (any, error) {
 		return nil, badRequest("extension", "not an extension (2 to 8 digits)")
 	}
 	if !store.ValidPIN(in.PIN) {
-		return nil, badRequest("pin", "a PIN is 4 to 8 digits")
+		return nil, badRequest("pin", "a PIN is 4 to 12 digits")
 	}
 	own := sc.can(store.PermSelfManage) && sc.self.Tenant == sc.tenant && slices.Contains(sc.self.Extensions, in.Extension)
 	if !own && !sc.can(store.PermPhonesManage) {
@@ -186,7 +186,7 @@ func (a *API) flexLogin(r *request) (any, error) {
 	}
 	ctx, cancel := opContext()
 	defer cancel()
-	if err := a.cfg.Flex.Login(ctx, sc.tenant, p.MAC, in.Extension, in.PIN); err != nil {
+	if err := a.cfg.Flex.Login(ctx, sc.tenant, p.MAC, in.Extension, in.PIN, r.source); err != nil {
 		return nil, err
 	}
 	err = a.update(func(tx *store.Tx) error {

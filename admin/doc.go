@@ -16,6 +16,12 @@
 // session's "me" falls under the rule); wrong old passwords there count as failed logins
 // of the source address, on the login throttle.
 //
+// PINs (pinlock.go): a PIN set by an admin, the user or a reset follows the tenant's
+// policy (store.CheckNewPIN; pin_min_length), and the flex lock of a user's extensions is
+// lifted by their password login or DELETE …/users/{id}/pin-lock (users.manage), each
+// audited as flex.unlocked. An API flex login passes the caller's address to the flex desk,
+// which counts wrong PINs against it.
+//
 // Photos: the caller's right to change one is checked before the upload is decoded, and
 // the header's size before the pixels (over 4096×4096 is 422). They are checked by
 // decoding, scaled and stored as JPEG in the store (store/photo.go), which lives in the

@@ -300,10 +300,10 @@ func TestSelfService(t *testing.T) {
 	if a := e.do(tok, "PATCH", "/api/v1/me", map[string]string{"password": "my new password", "old_password": "wrong one!!"}); a.status != 403 {
 		t.Errorf("wrong old password: %d", a.status)
 	}
-	e.must(200, tok, "PATCH", "/api/v1/me", map[string]string{"password": "my new password", "old_password": "my old password", "pin": "9876", "language": "Dutch"})
+	e.must(200, tok, "PATCH", "/api/v1/me", map[string]string{"password": "my new password", "old_password": "my old password", "pin": "987613", "language": "Dutch"})
 	e.must(200, "", "POST", "/api/v1/auth/login", map[string]string{"email": "me@example.com", "password": "my new password"})
 	got, _ := e.st.User("default", u.ID)
-	if got.Language != "nl" || !e.st.Secrets().CheckPIN(got.PINOwner(), "9876", got.PINHash) {
+	if got.Language != "nl" || !e.st.Secrets().CheckPIN(got.PINOwner(), "987613", got.PINHash) {
 		t.Errorf("self-service not applied: %+v", got)
 	}
 	// Beyond self-service: refused.

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"sync"
+
+	"github.com/dialtone/dialtone/store"
 )
 
 // The OpenAPI 3 description is written by hand here (not generated from the router);
@@ -31,6 +33,7 @@ var operations = []opDoc{
 	{method: "POST", path: "/api/v1/tenants/{slug}/users/{id}/welcome", summary: "Queue the welcome mail again, with a new link (users.manage; 403 when the user ranks above you or holds an extra permission, managed tenant or, at your rank, a department you lack)", answer: "Object", status: "202"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/users/{id}/reset-password", summary: "Reset another user's password (users.manage; 403 when the user ranks above you or holds an extra permission, managed tenant or, at your rank, a department you lack): the old one stops working and their sessions end; the new one is shown once (200), or with {\"mail\":true} a reset mail with a one-time set-password link is queued and no password is answered (202; 409 without an email)", body: "ResetPassword", answer: "ResetAnswer", status: "200", optionalBody: true,
 		more: map[string]string{"202": "Reset; the reset mail is queued"}},
+	{method: "DELETE", path: "/api/v1/tenants/{slug}/users/{id}/pin-lock", summary: "Lift the flex lock of the user's extensions (after wrong PINs from several phones) before it runs out (users.manage); a password login by the user lifts it too", answer: "PINUnlock", status: "200"},
 	{method: "POST", path: "/api/v1/auth/logout", summary: "End this session", status: "204"},
 	{method: "POST", path: "/api/v1/auth/view-as", summary: "Get a session acting as another user (users.view_as)", body: "ViewAs", answer: "Session", status: "201"},
 	{method: "GET", path: "/api/v1/me", summary: "The acting user and effective permissions", answer: "User", status: "200"},
@@ -62,11 +65,12 @@ var operations = []opDoc{
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/extensions", summary: "Extensions; SIP credentials for users.manage (in scope) or phones.manage", answer: "ExtensionPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/phones", summary: "List phones", answer: "PhonePage", status: "200", query: []string{"limit", "cursor"}},
-	{method: "POST", path: "/api/v1/tenants/{slug}/phones", summary: "Add a phone (phones.manage); MAC in any notation", body: "PhoneCreate", answer: "Phone", status: "201"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/phones", summary: "Add a phone (phones.manage); MAC in any notation. A MAC another tenant holds is refused like a malformed one (400, field mac)", body: "PhoneCreate", answer: "Phone", status: "201"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "A phone", answer: "Phone", status: "200"},
 	{method: "PATCH", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Change or assign a phone", body: "PhonePatch", answer: "Phone", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Remove a phone (phones.manage)", status: "204"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/provisioning-credentials", summary: "New HTTP Digest credentials for the phone's own files, shown once (phones.manage); a phone that proved the old ones fetches with them once more and receives the new", answer: "Phone", status: "200"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/move", summary: "Move a phone to another tenant in one step (system_owner): it keeps model, flex mode and settings, leaves its user, flex login and guest account behind; gets a new web-admin password and new provisioning credentials (shown once: the old tenant saw the old ones); audited in both tenants", body: "PhoneMove", answer: "Phone", status: "200"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/resync", summary: "Send check-sync to the phone (phones.manage)", answer: "Object", status: "202"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/login", summary: "Flex login with extension and PIN", body: "FlexLogin", answer: "Object", status: "200"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/logout", summary: "Flex logout", answer: "Object", status: "200"},
@@ -128,10 +132,14 @@ func schemas() map[string]any {
 	for k, v := range userFields {
 		user[k] = v
 	}
+	// The digest algorithms the registrar offers, in order (MD5 first by default).
+	sipDigest := map[string]any{"type": "string", "enum": store.SIPDigests, "default": store.DefaultSIPDigest}
+	modelDigest := map[string]any{"type": "string", "enum": append([]string{""}, store.SIPDigests...),
+		"description": "overrides the tenant's sip_digest for this model; \"\" keeps it"}
 	tenantFields := map[string]any{"name": str, "sip_domain": str, "language": str, "timezone": str,
 		"ext_min": integer, "ext_max": integer}
 	tpatch := map[string]any{"anonymous_ldap": boolean, "emergency_numbers": strs, "auto_logout": str,
-		"flex_multi_login": boolean,
+		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "sip_digest": sipDigest,
 		"provisioning_auth": map[string]any{"type": "string", "enum": []string{"token", "digest"},
 			"description": "digest: a phone's own files need its HTTP Digest credentials after its first fetch"},
 		"tftp_bare_names":  map[string]any{"type": "boolean", "description": "default tenant only: TFTP names without a token reach it"},
@@ -157,6 +165,7 @@ func schemas() map[string]any {
 		"Role":        map[string]any{"type": "string", "enum": roles},
 		"Permission":  map[string]any{"type": "string", "enum": perms},
 		"Object":      anyObj,
+		"PINUnlock":   obj(map[string]any{"id": str, "unlocked": strs}, "id", "unlocked"),
 		"Login":       obj(map[string]any{"email": str, "password": str, "tenant": str}, "email", "password"),
 		"SetPassword": obj(map[string]any{"token": str, "password": str}, "token", "password"),
 		"ResetPassword": obj(map[string]any{"mail": map[string]any{"type": "boolean", "default": false,
@@ -186,13 +195,14 @@ func schemas() map[string]any {
 			"tenant": str, "make": str, "model": str, "user_id": str, "flex": boolean,
 			"guest": obj(map[string]any{"sip_username": str, "sip_password": str}), "settings": settings,
 			"admin_password": map[string]any{"type": "string", "description": "the phone's own web admin password (phones.manage)"},
-			"provisioning_credentials": map[string]any{"type": "object", "description": "HTTP Digest credentials for the phone's own files, shown once (create, rotate)",
+			"provisioning_credentials": map[string]any{"type": "object", "description": "HTTP Digest credentials for the phone's own files, shown once (create, rotate, move)",
 				"properties": map[string]any{"username": str, "password": str}},
 			"last_seen": stamp, "last_addr": str, "user_agent": str, "firmware": str, "created": stamp,
 			"logged_in": obj(map[string]any{"user_id": str, "extension": str, "since": stamp, "until": stamp, "how": str, "by": str})}},
 		"PhoneCreate": obj(map[string]any{"mac": str, "model": str, "user_id": str, "flex": boolean, "settings": settings}, "mac"),
 		"PhonePatch":  obj(map[string]any{"model": str, "user_id": str, "flex": boolean, "settings": settings}),
 		"PhonePage":   pageOf("Phone"),
+		"PhoneMove":   obj(map[string]any{"tenant": str}, "tenant"),
 		"FlexLogin":   obj(map[string]any{"extension": str, "pin": str}, "extension", "pin"),
 		"AuditEvent": map[string]any{"type": "object", "properties": map[string]any{"id": str, "tenant": str, "time": stamp,
 			"actor_tenant": str, "actor_id": str, "actor_email": str, "view_as": str, "source": str,
@@ -202,8 +212,8 @@ func schemas() map[string]any {
 		"Firmware": map[string]any{"type": "object", "properties": map[string]any{"tenant": str, "name": str, "size": integer,
 			"sha256": str, "make": str, "model": str, "version": str, "uploaded": stamp, "target_of": strs}},
 		"FirmwarePage":     pageOf("Firmware"),
-		"ModelProfile":     obj(map[string]any{"make": str, "model": str, "firmware": str, "settings": settings}),
-		"ModelProfileBody": obj(map[string]any{"firmware": str, "settings": settings}),
+		"ModelProfile":     obj(map[string]any{"make": str, "model": str, "firmware": str, "settings": settings, "sip_digest": modelDigest}),
+		"ModelProfileBody": obj(map[string]any{"firmware": str, "settings": settings, "sip_digest": modelDigest}),
 		"ModelPage":        pageOf("ModelProfile"),
 		"Template":         map[string]any{"type": "object", "properties": map[string]any{"name": str, "embedded": boolean, "overridden": boolean, "size": integer, "modified": stamp}},
 		"TemplatePage":     pageOf("Template"),

@@ -49,6 +49,7 @@ func (a *API) routeTable() []*route {
 	add("POST", "/api/v1/auth/set-password", a.setPassword).public = true // mail: setpassword.go
 	add("POST", t+"/users/{id}/welcome", a.resendWelcome)
 	add("POST", t+"/users/{id}/reset-password", a.resetPassword) // resetpassword.go
+	add("DELETE", t+"/users/{id}/pin-lock", a.clearPINLock)      // pinlock.go
 	add("POST", "/api/v1/auth/logout", a.logout)
 	add("POST", "/api/v1/auth/view-as", a.viewAs)
 	add("GET", "/api/v1/me", a.me)
@@ -86,6 +87,7 @@ func (a *API) routeTable() []*route {
 	add("DELETE", t+"/phones/{mac}", a.deletePhone)
 	add("POST", t+"/phones/{mac}/resync", a.resyncPhone)
 	add("POST", t+"/phones/{mac}/provisioning-credentials", a.rotateProvisioningCredentials)
+	add("POST", t+"/phones/{mac}/move", a.movePhone)
 	add("POST", t+"/phones/{mac}/login", a.flexLogin)
 	add("POST", t+"/phones/{mac}/logout", a.flexLogout)
 

@@ -19,9 +19,10 @@ type Resyncer interface {
 
 // FlexDesk logs users in and out of flex phones (the registrar's flex sessions). Login
 // checks the PIN itself, with its own throttling, and returns a *Problem (403 "Wrong
-// extension or PIN", 429 "Locked, try later") when it refuses.
+// extension or PIN", 429 "Locked, try later") when it refuses. Wrong PINs are counted
+// against source, the caller's address, as well as the extension.
 type FlexDesk interface {
-	Login(ctx context.Context, tenant, mac, extension, pin string) error
+	Login(ctx context.Context, tenant, mac, extension, pin, source string) error
 	Logout(ctx context.Context, tenant, mac string) error
 }
 

@@ -25,6 +25,9 @@ type tenantView struct {
 	ProvisioningAuth string                       `json:"provisioning_auth"` // token or digest
 	TFTPBareNames    bool                         `json:"tftp_bare_names"`
 	PhonebookMobile  bool                         `json:"phonebook_mobile"`
+	PINMinLength     int                          `json:"pin_min_length"`
+	AuditRetention   int                          `json:"audit_retention_days"`
+	SIPDigest        string                       `json:"sip_digest"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
@@ -45,9 +48,10 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		Slug: t.Slug, Name: t.Name, SIPDomain: t.SIPDomain, Language: t.Language, Timezone: t.Timezone,
 		ExtMin: t.ExtMin, ExtMax: t.ExtMax, AnonymousLDAP: t.AnonymousLDAP,
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
-		Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
+		SIPDigest: t.SIPDigestOffer(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 		ProvisioningAuth: cmp.Or(t.ProvisioningAuth, "token"), TFTPBareNames: t.TFTPBareNames, PhonebookMobile: t.PhonebookMobile,
 	}
+	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
 	if v.EmergencyNumbers == nil {
 		v.EmergencyNumbers = []string{}
 	}
@@ -194,6 +198,9 @@ type tenantPatch struct {
 	ProvisioningAuth *string                       `json:"provisioning_auth"`
 	TFTPBareNames    *bool                         `json:"tftp_bare_names"`
 	PhonebookMobile  *bool                         `json:"phonebook_mobile"`
+	PINMinLength     *int                          `json:"pin_min_length"`
+	AuditRetention   *int                          `json:"audit_retention_days"`
+	SIPDigest        *string                       `json:"sip_digest"`
 	Settings         *map[string]map[string]string `json:"settings"`
 }
 
@@ -253,6 +260,10 @@ func (a *API) patchTenant(r *request) (any, error) {
 		if in.AutoLogout != nil {
 			next.AutoLogout = *in.AutoLogout
 		}
+		if err := patchPINPolicy(&next, in.PINMinLength, in.AuditRetention); err != nil {
+			return err
+		}
+		setString(&next.SIPDigest, in.SIPDigest) // checked by tx.SaveTenant
 		if in.Settings != nil {
 			if err := checkSettings(*in.Settings); err != nil {
 				return err

@@ -198,15 +198,13 @@ func (a *API) changeUser(r *request, sc *scope, id string) (any, error) {
 		var gen store.Generated
 		var changedSecrets []string
 		switch {
-		case in.PIN != nil:
-			if !store.ValidPIN(*in.PIN) {
-				return badRequest("pin", "a PIN is 4 to 8 digits")
+		case in.PIN != nil || in.ResetPIN:
+			pin, err := newPIN(tx, sc.tenant, in.PIN, next.Extensions)
+			if err != nil {
+				return err
 			}
-			next.PINHash = sec.HashPIN(next.PINOwner(), *in.PIN)
-			changedSecrets = append(changedSecrets, "pin")
-		case in.ResetPIN:
-			gen.PIN = store.GeneratePIN(6)
-			next.PINHash = sec.HashPIN(next.PINOwner(), gen.PIN)
+			gen.PIN = pin.generated
+			next.PINHash = sec.HashPIN(next.PINOwner(), pin.set)
 			changedSecrets = append(changedSecrets, "pin")
 		}
 		switch {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -21,11 +23,18 @@ var (
 	ErrLocked = errors.New("Locked, try later")
 )
 
-// Lock rules for PIN guessing.
+// Lock rules for PIN guessing, counted per source and per extension. A source is the phone
+// a code was dialled at, or the caller's address (IPv6 by /64) for a login over the API.
+// A source that guesses wrong MaxSourceFailures times within PINWindow is locked from flex
+// login for PINLock, whatever extension it tries next; an extension is locked for PINLock
+// after MaxExtensionFailures wrong PINs within PINWindow from all sources together. One
+// source alone cannot lock an extension: its own lock outlasts the extension's window. A
+// password login by the extension's user, or an admin, lifts the extension's lock early.
 const (
-	MaxPINFailures = 5
-	PINWindow      = 15 * time.Minute
-	PINLock        = 15 * time.Minute
+	MaxSourceFailures    = 5
+	MaxExtensionFailures = 10
+	PINWindow            = 15 * time.Minute
+	PINLock              = 15 * time.Minute
 )
 
 // Via says how and by whom a login or logout was asked for, for the audit log.
@@ -70,15 +79,20 @@ func (d *Desk) Login(ctx context.Context, tenant, mac, ext, pin string, via Via)
 			return nil
 		}
 		phone, err := tx.TenantPhone(tenant, mac)
-		if err != nil || !phone.Flex || !store.ValidExtension(ext) || len(pin) > 8 {
+		if err != nil || !phone.Flex || !store.ValidExtension(ext) || len(pin) > store.MaxPINLength {
 			outcome = ErrWrongPIN
 			return nil
 		}
-		fails, err := tx.PINFailures(tenant, ext)
+		src := guessSource(phone.MAC, via)
+		srcFails, err := tx.PINFailures(tenant, store.PINBySource, src)
 		if err != nil {
 			return err
 		}
-		if now.Before(fails.LockedUntil) {
+		extFails, err := tx.PINFailures(tenant, store.PINByExtension, ext)
+		if err != nil {
+			return err
+		}
+		if srcFails.Locked(now) || extFails.Locked(now) {
 			outcome = ErrLocked
 			return nil
 		}
@@ -91,13 +105,18 @@ func (d *Desk) Login(ctx context.Context, tenant, mac, ext, pin string, via Via)
 		}
 		if !ok {
 			outcome = ErrWrongPIN
-			if errExt == nil { // count guesses only against extensions that exist
-				return d.recordFailure(tx, t, ext, fails, now, mac, via, &outcome)
+			g := guess{tenant: tenant, mac: phone.MAC, ext: ext, src: src, now: now, via: via}
+			if errExt == nil { // count against extensions that exist only, not every number tried
+				g.owner, g.extFails = e.UserID, &extFails
 			}
-			return nil
+			return d.recordFailure(tx, g, srcFails)
 		}
-		if err := tx.ClearPINFailures(tenant, ext); err != nil {
-			return err
+		// A good PIN clears its extension's count, not the source's: an attacker's own
+		// PIN does not buy more guesses.
+		if extFails.Count > 0 {
+			if err := tx.ClearPINFailures(tenant, store.PINByExtension, ext); err != nil {
+				return err
+			}
 		}
 		if !t.FlexMultiLogin {
 			if ended, err = tx.EndUserFlex(tenant, u.ID, mac); err != nil {
@@ -130,38 +149,88 @@ func (d *Desk) Login(ctx context.Context, tenant, mac, ext, pin string, via Via)
 	return sess, nil
 }
 
-// recordFailure counts a wrong PIN and locks the extension at the fifth within the window.
-// It is audited; the PIN itself never is.
-func (d *Desk) recordFailure(tx *store.Tx, t store.Tenant, ext string, f store.PINFailures, now time.Time, mac string, via Via, outcome *error) error {
-	if f.Count == 0 || now.Sub(f.First) > PINWindow {
-		f = store.PINFailures{First: now}
+// guess is one wrong PIN: where it came from and what it was for.
+type guess struct {
+	tenant, mac, ext, src string
+	owner                 string             // the extension's user, when it exists
+	extFails              *store.PINFailures // nil: an extension that does not exist
+	now                   time.Time
+	via                   Via
+}
+
+// guessSource is what a guess is counted against besides its extension: the phone for a
+// code dialled at it, the caller's address for a login over the API.
+func guessSource(mac string, via Via) string {
+	if via.How != "sip" {
+		if ap, err := netip.ParseAddrPort(via.Source); err == nil {
+			return "addr-" + ratelimit.Source(ap.Addr()).String()
+		}
+		if a, err := netip.ParseAddr(via.Source); err == nil {
+			return "addr-" + ratelimit.Source(a).String()
+		}
 	}
-	f.Count++
-	ttl := PINWindow - now.Sub(f.First)
-	action := "flex.pin_failed"
-	if f.Count >= MaxPINFailures {
-		f.LockedUntil = now.Add(PINLock)
-		ttl = PINLock
-		action = "flex.locked"
-		d.log.Warn("flex login locked after repeated wrong PINs", "tenant", t.Slug, "extension", ext, "source", via.Source)
-	}
-	if ttl < time.Second {
-		ttl = time.Second
-	}
-	if err := tx.PutPINFailures(t.Slug, ext, f, ttl); err != nil {
+	return "phone-" + mac
+}
+
+// recordFailure counts a wrong PIN against its source and its extension, locking either at
+// its limit. A lock is audited; a single wrong guess is not (so guessing cannot fill the
+// log), and the PIN itself never is.
+func (d *Desk) recordFailure(tx *store.Tx, g guess, srcFails store.PINFailures) error {
+	if err := d.count(tx, g, store.PINBySource, g.src, srcFails, MaxSourceFailures, ""); err != nil {
 		return err
 	}
-	return d.audit(tx, t.Slug, action, mac, "", via, map[string]any{"extension": ext, "failures": f.Count})
+	if g.extFails == nil {
+		return nil
+	}
+	return d.count(tx, g, store.PINByExtension, g.ext, *g.extFails, MaxExtensionFailures, g.owner)
+}
+
+func (d *Desk) count(tx *store.Tx, g guess, by, id string, f store.PINFailures, limit int, subject string) error {
+	if f.Count == 0 || g.now.Sub(f.First) > PINWindow {
+		f = store.PINFailures{First: g.now}
+	}
+	f.Count++
+	ttl := PINWindow - g.now.Sub(f.First)
+	locked := f.Count >= limit
+	if locked {
+		f.LockedUntil = g.now.Add(PINLock)
+		ttl = PINLock
+	}
+	if err := tx.PutPINFailures(g.tenant, by, id, f, max(ttl, time.Second)); err != nil {
+		return err
+	}
+	if !locked {
+		return nil
+	}
+	scope := map[string]string{store.PINBySource: "source", store.PINByExtension: "extension"}[by]
+	d.log.Warn("flex login locked after repeated wrong PINs", "tenant", g.tenant, "locked", scope,
+		"extension", g.ext, "phone", g.mac, "source", g.via.Source)
+	return d.audit(tx, g.tenant, "flex.locked", g.mac, subject, g.via, map[string]any{"locked": scope,
+		"source": g.src, "extension": g.ext, "failures": f.Count, "until": f.LockedUntil})
 }
 
 // Logout ends the session at a phone. It answers store.ErrNotFound when nobody was
 // logged in there.
 func (d *Desk) Logout(ctx context.Context, tenant, mac string, via Via) (store.FlexSession, error) {
+	return d.logout(tenant, mac, "", via)
+}
+
+// ErrNotYours: *56 dialled from a line of a user who is not the one logged in at the
+// phone.
+var ErrNotYours = errors.New("another user is logged in at this phone")
+
+// logout ends the session at mac; with onlyUser set, only when that user holds it.
+func (d *Desk) logout(tenant, mac, onlyUser string, via Via) (store.FlexSession, error) {
 	var ended store.FlexSession
 	err := d.st.Update(func(tx *store.Tx) error {
 		p, err := tx.TenantPhone(tenant, mac)
 		if err != nil {
 			return err
+		}
+		if onlyUser != "" {
+			if s, err := tx.Flex(tenant, p.MAC); err == nil && s.UserID != onlyUser {
+				return ErrNotYours
+			}
 		}
 		if ended, err = tx.EndFlex(tenant, p.MAC); err != nil {
 			return err
@@ -187,7 +256,9 @@ func (d *Desk) audit(tx *store.Tx, tenant, action, mac, subject string, via Via,
 }
 
 // LogoutDialled is *56 dialled from a phone: the phone when the registrar can tell it,
-// else the one phone the dialling user is logged in at.
+// else the one phone the dialling user is logged in at. Dialled from a user's line
+// (userID set) it ends only that user's own session (ErrNotYours otherwise); from the
+// phone's guest line (userID "") whoever is logged in there.
 func (d *Desk) LogoutDialled(ctx context.Context, tenant, mac, userID string, via Via) (store.FlexSession, error) {
 	if mac == "" && userID != "" {
 		var macs []string
@@ -203,5 +274,5 @@ func (d *Desk) LogoutDialled(ctx context.Context, tenant, mac, userID string, vi
 	if mac == "" {
 		return store.FlexSession{}, fmt.Errorf("no phone: %w", store.ErrNotFound)
 	}
-	return d.Logout(ctx, tenant, mac, via)
+	return d.logout(tenant, mac, userID, via)
 }

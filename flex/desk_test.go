@@ -3,6 +3,7 @@ package flex
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -55,10 +56,10 @@ func setup(t *testing.T) *fixture {
 		if err := tx.SaveTenant(t0, t1); err != nil {
 			return err
 		}
-		if f.anna, _, err = tx.CreateUser(store.DefaultTenant, store.NewUser{FirstName: "Anna", LastName: "de Jong", PIN: "1234", Extensions: []string{"201"}}); err != nil {
+		if f.anna, _, err = tx.CreateUser(store.DefaultTenant, store.NewUser{FirstName: "Anna", LastName: "de Jong", PIN: "482916", Extensions: []string{"201"}}); err != nil {
 			return err
 		}
-		if f.bram, _, err = tx.CreateUser(store.DefaultTenant, store.NewUser{FirstName: "Bram", LastName: "Bos", PIN: "5678", Extensions: []string{"202"}}); err != nil {
+		if f.bram, _, err = tx.CreateUser(store.DefaultTenant, store.NewUser{FirstName: "Bram", LastName: "Bos", PIN: "735104", Extensions: []string{"202"}}); err != nil {
 			return err
 		}
 		for _, mac := range []string{phoneA, phoneB} {
@@ -98,7 +99,7 @@ func TestLoginAndLogout(t *testing.T) {
 	ctx := context.Background()
 	var changes []store.Change
 	f.st.Subscribe(func(c store.Change) { changes = append(changes, c) }, store.KindFlex)
-	s, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "1234", sip)
+	s, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,11 +137,11 @@ func TestWrongAnswersLookTheSame(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct{ name, tenant, mac, ext, pin string }{
 		{"wrong pin", store.DefaultTenant, phoneA, "201", "9999"},
-		{"unknown extension", store.DefaultTenant, phoneA, "299", "1234"},
-		{"letters", store.DefaultTenant, phoneA, "2a1", "1234"},
+		{"unknown extension", store.DefaultTenant, phoneA, "299", "482916"},
+		{"letters", store.DefaultTenant, phoneA, "2a1", "482916"},
 		{"overlong", store.DefaultTenant, phoneA, "201", "123456789012"},
-		{"not a flex phone", store.DefaultTenant, fixed, "201", "1234"},
-		{"other tenant's phone view", "other", phoneA, "201", "1234"},
+		{"not a flex phone", store.DefaultTenant, fixed, "201", "482916"},
+		{"other tenant's phone view", "other", phoneA, "201", "482916"},
 	}
 	for _, c := range cases {
 		_, err := f.desk.Login(ctx, c.tenant, c.mac, c.ext, c.pin, sip)
@@ -155,51 +156,86 @@ func TestWrongAnswersLookTheSame(t *testing.T) {
 	}
 }
 
-func TestPINLock(t *testing.T) {
+// TestPINLockPerSource: a phone that guesses wrong MaxSourceFailures times is locked from
+// flex login whatever extension it tries next; the extension's owner at another phone is
+// not (issue 12 point 8: one hallway phone kept a colleague locked out).
+func TestPINLockPerSource(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	for i := 0; i < MaxPINFailures; i++ {
-		mac := phoneA
-		if i%2 == 1 {
-			mac = phoneB // guesses from any phone count together
-		}
-		if _, err := f.desk.Login(ctx, store.DefaultTenant, mac, "201", "0000", sip); !errors.Is(err, ErrWrongPIN) {
+	for i := 0; i < MaxSourceFailures; i++ {
+		if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "000000", sip); !errors.Is(err, ErrWrongPIN) {
 			t.Fatalf("guess %d: %v", i, err)
 		}
 	}
-	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "1234", sip); !errors.Is(err, ErrLocked) {
-		t.Fatalf("right PIN while locked: %v, want locked", err)
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "202", "735104", sip); !errors.Is(err, ErrLocked) {
+		t.Fatalf("right PIN of another extension at the guessing phone: %v, want locked", err)
 	}
-	// Another extension is not locked.
-	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneB, "202", "5678", sip); err != nil {
-		t.Fatalf("other extension: %v", err)
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneB, "201", "482916", sip); err != nil {
+		t.Fatalf("the owner at another phone: %v", err)
 	}
 	f.clock.Add(PINLock + time.Second)
-	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "1234", sip); err != nil {
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "202", "735104", sip); err != nil {
 		t.Fatalf("after the lock: %v", err)
 	}
 }
 
-func TestFailuresOutsideWindowDoNotLock(t *testing.T) {
+// TestPINLockPerExtension: wrong PINs for one extension from several sources lock the
+// extension at MaxExtensionFailures, at every phone; one source alone cannot get there.
+func TestPINLockPerExtension(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	for i := 0; i < MaxPINFailures-1; i++ {
-		f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "0000", sip)
+	api := func(i int) Via { return Via{How: "api", Source: fmt.Sprintf("192.0.2.%d:4000", i)} }
+	for i := 0; i < MaxExtensionFailures; i++ {
+		if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "000000", api(i/MaxSourceFailures)); !errors.Is(err, ErrWrongPIN) {
+			t.Fatalf("guess %d: %v", i, err)
+		}
 	}
-	f.clock.Add(PINWindow + time.Minute)
-	f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "0000", sip)
-	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "1234", sip); err != nil {
-		t.Fatalf("4 + 1 failures across two windows locked: %v", err)
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneB, "201", "482916", sip); !errors.Is(err, ErrLocked) {
+		t.Fatalf("right PIN while the extension is locked: %v, want locked", err)
+	}
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneB, "202", "735104", sip); err != nil {
+		t.Fatalf("other extension: %v", err)
+	}
+	f.clock.Add(PINLock + time.Second)
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip); err != nil {
+		t.Fatalf("after the lock: %v", err)
+	}
+	// One phone, guessing on through its own locks, never locks the extension.
+	for round := 0; round < 3; round++ {
+		for i := 0; i < MaxSourceFailures+2; i++ {
+			f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "000000", sip)
+		}
+		f.clock.Add(PINLock + time.Second)
+	}
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneB, "201", "482916", sip); err != nil {
+		t.Fatalf("owner after one phone's guessing: %v", err)
+	}
+	var events []store.AuditEvent
+	f.st.View(func(tx *store.Tx) (err error) {
+		events, err = tx.AuditLog(store.DefaultTenant, store.AuditQuery{})
+		return err
+	})
+	locks := 0
+	for _, ev := range events {
+		switch ev.Action {
+		case "flex.locked":
+			locks++
+		case "flex.pin_failed":
+			t.Errorf("a wrong guess was audited: %+v", ev)
+		}
+	}
+	if locks != 3+3 { // two API addresses and the extension, then the phone three times
+		t.Errorf("%d lock rows, want 6", locks)
 	}
 }
 
 func TestOnePhonePerUser(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "1234", sip); err != nil {
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneB, "201", "1234", sip); err != nil {
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneB, "201", "482916", sip); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := f.session(t, phoneA); ok {
@@ -215,7 +251,7 @@ func TestOnePhonePerUser(t *testing.T) {
 		t1.FlexMultiLogin = true
 		return tx.SaveTenant(t0, t1)
 	})
-	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "1234", sip); err != nil {
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip); err != nil {
 		t.Fatal(err)
 	}
 	_, okA := f.session(t, phoneA)
@@ -233,9 +269,9 @@ func TestRacingLoginsEndConsistent(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			mac, ext, pin := phoneA, "201", "1234"
+			mac, ext, pin := phoneA, "201", "482916"
 			if i%2 == 1 {
-				ext, pin = "202", "5678"
+				ext, pin = "202", "735104"
 			}
 			if i%4 >= 2 {
 				mac = phoneB
@@ -270,7 +306,7 @@ func TestRacingLoginsEndConsistent(t *testing.T) {
 func TestAutoLogout(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "1234", sip)
+	f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip)
 	f.clock.Add(16 * time.Hour) // 01:00 UTC next day = 02:00 Amsterdam: not yet
 	if n, err := f.desk.AutoLogout(ctx); err != nil || n != 0 {
 		t.Fatalf("before 03:00: %d %v", n, err)
@@ -308,8 +344,8 @@ func TestAutoLogoutPolicies(t *testing.T) {
 func TestUserDeleteAndExtensionLossLogOut(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "1234", sip)
-	f.desk.Login(ctx, store.DefaultTenant, phoneB, "202", "5678", sip)
+	f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip)
+	f.desk.Login(ctx, store.DefaultTenant, phoneB, "202", "735104", sip)
 	err := f.st.Update(func(tx *store.Tx) error {
 		u, _ := tx.User(store.DefaultTenant, f.anna.ID)
 		next := u
@@ -325,5 +361,30 @@ func TestUserDeleteAndExtensionLossLogOut(t *testing.T) {
 	f.st.Update(func(tx *store.Tx) error { _, err := tx.DeleteUser(store.DefaultTenant, f.bram.ID); return err })
 	if _, ok := f.session(t, phoneB); ok {
 		t.Error("deleted user still logged in")
+	}
+}
+
+// TestLogoutDialledOnlyOwnSession: *56 from another user's line leaves the session
+// alone; from the user's own line or the guest line (no user) it ends it.
+func TestLogoutDialledOnlyOwnSession(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.desk.LogoutDialled(ctx, store.DefaultTenant, phoneA, f.bram.ID, sip); !errors.Is(err, ErrNotYours) {
+		t.Fatalf("logout by another user: %v", err)
+	}
+	if _, ok := f.session(t, phoneA); !ok {
+		t.Fatal("another user's *56 ended the session")
+	}
+	if _, err := f.desk.LogoutDialled(ctx, store.DefaultTenant, phoneA, f.anna.ID, sip); err != nil {
+		t.Fatalf("own logout: %v", err)
+	}
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.desk.LogoutDialled(ctx, store.DefaultTenant, phoneA, "", sip); err != nil {
+		t.Fatalf("guest line logout: %v", err)
 	}
 }

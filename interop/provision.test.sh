@@ -1,7 +1,7 @@
 # Provisioning with real clients: curl fetches each make's files with that make's
 # User-Agent; tftp-hpa's tftp fetches a config and is refused a write; curl --digest
 # fetches a phone's file with its own credentials; the XML phonebook and token rotation.
-user=$(api POST /api/v1/tenants/default/users '{"first_name":"Interop","last_name":"Provision","extensions":["301"],"pin":"4321"}')
+user=$(api POST /api/v1/tenants/default/users '{"first_name":"Interop","last_name":"Provision","extensions":["301"],"pin":"482613"}')
 uid=$(jq -r .id <<<"$user")
 ptoken=$(api GET /api/v1/tenants/default | jq -r .provisioning_token)
 sipuser=$(api GET '/api/v1/tenants/default/extensions?limit=500' | jq -r '.items[] | select(.number=="301") | .sip_username')

@@ -22,5 +22,11 @@
 //
 // The directory is copy-on-write: a search takes the tenant's current snapshot with one
 // atomic load and never blocks a writer; a change builds the next snapshot, so the next
-// search sees it.
+// search sees it. The store publishes changes in commit order, so the last change the
+// Follower applies for a person is the stored one; on store.OpReload (its callback
+// panicked on a change) it loads every tenant again.
+//
+// A panic while serving a connection (in a parser, a filter, an Authenticator) drops that
+// connection only, logged and counted by internal/crash; the server and its other
+// connections go on.
 package ldapdir

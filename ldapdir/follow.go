@@ -127,12 +127,42 @@ func (f *Follower) person(ft *followed, u *store.User) Person {
 
 func (f *Follower) apply(c store.Change) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if !f.ready {
-		f.queue = append(f.queue, c)
+		if c.Op != store.OpReload { // the first load is still under way
+			f.queue = append(f.queue, c)
+		}
+		f.mu.Unlock()
 		return
 	}
+	if c.Op == store.OpReload {
+		f.mu.Unlock()
+		f.reload()
+		return
+	}
+	defer f.mu.Unlock()
 	f.applyLocked(c)
+}
+
+// reload loads every tenant again after a missed change (store.OpReload). It runs in
+// the store's publish turn, so no change is applied meanwhile; changes committed after
+// the load read follow it and end at the same state.
+func (f *Follower) reload() {
+	f.mu.Lock()
+	before := f.tenants
+	f.tenants = map[string]*followed{}
+	f.mu.Unlock()
+	err := f.load()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err != nil {
+		f.tenants = before // keep serving what we had; the next miss tries again
+		return
+	}
+	for slug := range before {
+		if f.tenants[slug] == nil {
+			f.dir.RemoveTenant(slug)
+		}
+	}
 }
 
 func (f *Follower) applyLocked(c store.Change) {

@@ -15,7 +15,7 @@ func addPeople(t *testing.T, f *fixture, n int) {
 	check(t, f.st.Update(func(tx *store.Tx) error {
 		for i := 0; i < n; i++ {
 			_, _, err := tx.CreateUser("acme", store.NewUser{FirstName: "Person", LastName: fmt.Sprintf("%03d", i),
-				PIN: "123456", Password: userPassword, Extensions: []string{fmt.Sprint(3000 + i)}})
+				PIN: "482916", Password: userPassword, Extensions: []string{fmt.Sprint(3000 + i)}})
 			if err != nil {
 				return err
 			}

@@ -10,6 +10,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/dialtone/dialtone/internal/crash"
 )
 
 // Authenticator checks a person's login password; the store (or admin) provides it.
@@ -134,6 +136,8 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, secure bool) error 
 				delete(s.conns, nc)
 				s.mu.Unlock()
 			}()
+			// A panic in any operation drops this one connection (run closes it).
+			defer crash.Recover(s.log, "ldap", "connection")
 			newConn(s, nc, secure).run(ctx)
 		}()
 	}

@@ -19,5 +19,6 @@
 // SMTP follows RFC 5321 (one session per round, several transactions in it, RSET after
 // a refused one), STARTTLS (RFC 3207) when the server offers it and implicit TLS for
 // smtps:// (RFC 8314 §3.3), AUTH PLAIN (RFC 4954) when a user is given. Every step has a
-// deadline, so a server that hangs costs one timeout, never a stuck sender.
+// deadline, so a server that hangs costs one timeout, never a stuck sender. A panic in a
+// round ends that round only (internal/crash); its mail stays in the outbox for the next.
 package mail

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -26,7 +27,7 @@ func (m *Mailer) Run(ctx context.Context) error {
 	m.log.Info("sending mail", "server", m.server.String())
 	failing := false
 	for {
-		err := m.round(ctx)
+		err := m.safeRound(ctx)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -48,6 +49,15 @@ func (m *Mailer) Run(ctx context.Context) error {
 		}
 		timer.Stop()
 	}
+}
+
+// errPanicked stands for a round that panicked (logged and counted by internal/crash).
+var errPanicked = errors.New("mail round ended by a panic")
+
+// safeRound is round with a panic contained: the mail stays in the outbox for the next.
+func (m *Mailer) safeRound(ctx context.Context) (err error) {
+	defer crash.RecoverWith(m.log, "mail", "send round", func() { err = errPanicked })
+	return m.round(ctx)
 }
 
 // idle is how long to sleep until the next attempt falls due.

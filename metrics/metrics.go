@@ -21,6 +21,7 @@ type Registry struct {
 }
 
 type gaugeFunc struct {
+	typ    string // "gauge", or "counter" for a CounterFunc
 	labels []string
 	fn     func() map[string]float64 // label value(s) joined by \xff → value
 }
@@ -159,7 +160,16 @@ func (h *HistogramVec) Observe(d time.Duration, values ...string) {
 // value per joined label values ("" when there are no labels).
 func (r *Registry) Gauge(name, help string, fn func() map[string]float64, labels ...string) {
 	r.mu.Lock()
-	r.gauges[name] = gaugeFunc{labels: labels, fn: fn}
+	r.gauges[name] = gaugeFunc{typ: "gauge", labels: labels, fn: fn}
+	r.help[name] = help
+	r.mu.Unlock()
+}
+
+// CounterFunc registers a counter kept elsewhere (a package that has no registry, such
+// as internal/crash), read like a gauge when /metrics is scraped.
+func (r *Registry) CounterFunc(name, help string, fn func() map[string]float64, labels ...string) {
+	r.mu.Lock()
+	r.gauges[name] = gaugeFunc{typ: "counter", labels: labels, fn: fn}
 	r.help[name] = help
 	r.mu.Unlock()
 }
@@ -197,7 +207,7 @@ func (r *Registry) WriteText(w io.Writer) {
 	}
 	for _, name := range sortedKeys(r.gauges) {
 		g := r.gauges[name]
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n", name, r.help[name], name)
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, r.help[name], name, g.typ)
 		vals := g.fn()
 		for _, k := range sortedKeys(vals) {
 			fmt.Fprintf(w, "%s%s %s\n", name, labelText(g.labels, k, ""), fmtFloat(vals[k]))

@@ -51,13 +51,14 @@ func newProvNonces(now func() time.Time) *digest.Nonces { return digest.NewNonce
 
 func digestRealm(t *store.Tenant) string { return "provisioning@" + t.Slug }
 
-// challenge is a 401 answer asking for the phone's Digest credentials.
-func (p *Provisioner) challenge(t *store.Tenant, stale bool) fetchResult {
+// challenge is a 401 answer asking for the phone's Digest credentials, with nonces bound
+// to the address the request came from.
+func (p *Provisioner) challenge(t *store.Tenant, r fetchRequest, stale bool) fetchResult {
 	realm := digestRealm(t)
 	var ch []string
 	for _, alg := range []string{"SHA-256", "MD5"} {
 		var n [digest.NonceLen]byte
-		p.nonces.MintTo(&n, realm)
+		p.nonces.MintTo(&n, realm, r.Addr)
 		v := `Digest realm="` + realm + `", qop="auth", algorithm=` + alg + `, nonce="` + string(n[:]) + `"`
 		if stale {
 			v += ", stale=true"
@@ -101,7 +102,7 @@ func (p *Provisioner) authorizePhone(t *store.Tenant, mac string, r fetchRequest
 	if r.Proto != "http" {
 		return fetchResult{Status: 403}, false // TFTP cannot authenticate
 	}
-	return p.challenge(t, false), false
+	return p.challenge(t, r, false), false
 }
 
 func (p *Provisioner) checkDigest(t *store.Tenant, ph store.Phone, r fetchRequest) (fetchResult, bool) {
@@ -131,15 +132,15 @@ func (p *Provisioner) checkDigest(t *store.Tenant, ph store.Phone, r fetchReques
 			break
 		}
 	}
-	switch p.nonces.Check(c.nonce, realm, c.nc, proved != "") {
+	switch p.nonces.Check(c.nonce, realm, r.Addr, c.nc, proved != "") {
 	case digest.Stale:
-		return p.challenge(t, true), false
+		return p.challenge(t, r, true), false
 	case digest.OK:
 	default:
 		if proved == "" {
 			return p.authFailed(t, r, ph.MAC)
 		}
-		return p.challenge(t, false), false // a replayed nc: ask again
+		return p.challenge(t, r, false), false // a replayed nc: ask again
 	}
 	if proved == "" {
 		return p.authFailed(t, r, ph.MAC)
@@ -155,7 +156,7 @@ func (p *Provisioner) checkDigest(t *store.Tenant, ph store.Phone, r fetchReques
 
 func (p *Provisioner) authFailed(t *store.Tenant, r fetchRequest, mac string) (fetchResult, bool) {
 	p.strike(t, r, mac)
-	return p.challenge(t, false), false
+	return p.challenge(t, r, false), false
 }
 
 // strike counts wrong credentials against the source and logs the fetch as 401.

@@ -10,8 +10,18 @@
 //     of the same name) into bytes (render.go, timezone.go, language.go);
 //   - serving: a fasthttp handler for /p/{token}/... (http.go) and a read-only TFTP
 //     server (tftp.go, RFC 1350/2347/2348/2349/7440);
-//   - the per-phone render cache, the provisioning log, discovered phones and the
-//     unknown-MAC throttle (provisioner.go, cache.go, throttle.go).
+//   - the render cache, the provisioning log, discovered phones and the unknown-MAC
+//     throttle (provisioner.go, cache.go, parsememo.go, throttle.go).
+//
+// What a client can cost is bounded. The render cache is keyed by what a file depends
+// on — tenant, file, detected make and model (and for Yealink's y000000000000.boot the
+// MAC its User-Agent names) — never by the User-Agent itself, and holds at most
+// Config.RenderCacheBytes (64 MiB), least recently used first. The unknown-MAC throttle
+// is a ratelimit.Strikes over sources (an IPv6 /64 is one): more than 20 distinct
+// unknown MACs a minute block the source for 10 minutes. TFTP honours a timeout option
+// of at most 10 s (a larger one is left out of the OACK, RFC 2349 and RFC 2347), runs at
+// most 8 transfers per source (ratelimit.Conns) and ends any transfer after
+// Config.TFTPTransferTime (10 minutes).
 //
 // It does not own the records it renders from (package store), the LDAP or XML
 // phonebook contents (it declares Phonebooks; ldapdir implements it), nor SIP
@@ -28,7 +38,7 @@
 //     is on;
 //   - with provisioning_auth "digest", a phone's own file needs its HTTP Digest
 //     credentials (RFC 7616; user name the MAC; SHA-256 and MD5 offered, nonces from
-//     internal/digest) except once: the first fetch before the credentials were ever
+//     internal/digest, each bound to the address it was sent to) except once: the first fetch before the credentials were ever
 //     handed out, so the phone learns them from its config. TFTP cannot authenticate
 //     and is refused such a file after that. Wrong credentials are strikes on the
 //     source (ratelimit.Strikes: 10 a minute block it for 10 minutes, 429);
@@ -42,4 +52,8 @@
 // Snom the userinfo of setting_server's URL, Cisco [--uid --pwd] in Profile_Rule,
 // Grandstream P1359/P1360. Fanvil's configs carry none (no key known for it): set it
 // on the phone or as a raw setting.
+//
+// A panic while parsing a TFTP request or during its transfer ends that transfer only
+// and is answered with a TFTP error (code 0, "internal error"); over HTTP, cmd/dialtone's
+// handler answers 500 (internal/crash). The fetch-log writer is started again after one.
 package provision

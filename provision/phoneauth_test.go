@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -54,9 +55,21 @@ func addPhone(t testing.TB, st *store.Store, tenant, mac string) {
 // alg from a first request, then asks again with user and password (RFC 7616 §3.4).
 func digestGet(t *testing.T, url, alg, user, password string) (int, string) {
 	t.Helper()
+	auth, code, body := digestAnswer(t, url, alg, user, password)
+	if auth == "" {
+		return code, body
+	}
+	code, body, _ = get(t, url, yealinkUA, "Authorization", auth)
+	return code, body
+}
+
+// digestAnswer fetches url and answers its challenge for alg: the Authorization value,
+// or "" and the answer when the fetch was not challenged.
+func digestAnswer(t *testing.T, url, alg, user, password string) (string, int, string) {
+	t.Helper()
 	code, body, hdr := get(t, url, yealinkUA)
 	if code != 401 {
-		return code, body
+		return "", code, body
 	}
 	var chal string
 	for _, c := range hdr.Values("WWW-Authenticate") {
@@ -80,10 +93,49 @@ func digestGet(t *testing.T, url, alg, user, password string) (int, string) {
 	rand.Read(cb)
 	cnonce := hex.EncodeToString(cb)
 	resp := h(h(user+":"+realm+":"+password) + ":" + nonce + ":00000001:" + cnonce + ":auth:" + h("GET:"+uri))
-	auth := fmt.Sprintf(`Digest username="%s", realm="%s", nonce="%s", uri="%s", algorithm=%s, qop=auth, nc=00000001, cnonce="%s", response="%s"`,
-		user, realm, nonce, uri, alg, cnonce, resp)
-	code, body, _ = get(t, url, yealinkUA, "Authorization", auth)
-	return code, body
+	return fmt.Sprintf(`Digest username="%s", realm="%s", nonce="%s", uri="%s", algorithm=%s, qop=auth, nc=00000001, cnonce="%s", response="%s"`,
+		user, realm, nonce, uri, alg, cnonce, resp), code, body
+}
+
+// getFrom is get from another loopback address (127.0.0.0/8 is all loopback on Linux).
+func getFrom(t *testing.T, src, url string, hdr ...string) int {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
+	c := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	defer c.CloseIdleConnections()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("User-Agent", yealinkUA)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// A nonce answers only from the address it was sent to (internal/digest binds it): the
+// right password over a nonce fetched by 127.0.0.1 is challenged again from 127.0.0.2,
+// and the same answer from 127.0.0.1 is served.
+func TestDigestNonceBoundToAddress(t *testing.T) {
+	e := newEnv(t)
+	setTenant(t, e.st, "acme", func(t *store.Tenant) { t.ProvisioningAuth = store.ProvisioningDigest })
+	url := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/" + yealinkMAC + ".cfg"
+	_, body, _ := get(t, url, yealinkUA)
+	kv, _ := parseYealink([]byte(body))
+	user, pw := kv["static.auto_provision.server.username"], kv["static.auto_provision.server.password"]
+	auth, code, _ := digestAnswer(t, url, "SHA-256", user, pw)
+	if auth == "" {
+		t.Fatalf("fetch without credentials after the first: %d, want 401", code)
+	}
+	if code := getFrom(t, "127.0.0.2", url, "Authorization", auth); code != 401 {
+		t.Fatalf("answer from another address: %d, want 401", code)
+	}
+	if code := getFrom(t, "127.0.0.1", url, "Authorization", auth); code != 200 {
+		t.Fatalf("answer from the address the nonce was sent to: %d, want 200", code)
+	}
 }
 
 func TestDigestNeededAfterFirstFetch(t *testing.T) {

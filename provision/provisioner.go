@@ -58,6 +58,11 @@ type Config struct {
 	// LogEvery is how often fetches are written to the provisioning log and
 	// phones' last-seen (2s when 0); repeats within it become one entry.
 	LogEvery time.Duration
+	// RenderCacheBytes caps the render cache (DefaultRenderCacheBytes when 0); the
+	// least recently used files give way.
+	RenderCacheBytes int64
+	// TFTPTransferTime bounds one TFTP transfer (DefaultTFTPTransferTime when 0).
+	TFTPTransferTime time.Duration
 }
 
 // Provisioner answers phones' file requests over HTTP and TFTP.
@@ -68,7 +73,8 @@ type Provisioner struct {
 	cat      *Catalogue
 	renderer *Renderer
 	cache    *renderCache
-	scans    *scanThrottle
+	parsed   parseMemo                      // file names and User-Agents already parsed
+	scans    *ratelimit.Strikes[netip.Addr] // unknown-MAC scans, by source (throttle.go)
 	events   *fetchLog
 	unsub    func()
 	// Digest nonces and wrong-credential strikes (auth.go).
@@ -109,6 +115,9 @@ func New(cfg Config) (*Provisioner, error) {
 	if cfg.NTP == "" {
 		cfg.NTP = "pool.ntp.org"
 	}
+	if cfg.TFTPTransferTime <= 0 {
+		cfg.TFTPTransferTime = DefaultTFTPTransferTime
+	}
 	if cfg.ResyncMinutes == 0 {
 		cfg.ResyncMinutes = 60
 	}
@@ -127,8 +136,8 @@ func New(cfg Config) (*Provisioner, error) {
 	p := &Provisioner{
 		cfg: cfg, st: cfg.Store, log: log, cat: cat,
 		renderer:  NewRenderer(cfg.Templates, cfg.Overrides),
-		cache:     newRenderCache(),
-		scans:     newScanThrottle(cfg.Now, log),
+		cache:     newRenderCache(cfg.RenderCacheBytes),
+		scans:     newScanThrottle(cfg.Now),
 		byToken:   map[string]*store.Tenant{},
 		bySlug:    map[string]*store.Tenant{},
 		nonces:    newProvNonces(cfg.Now),
@@ -153,6 +162,14 @@ func (p *Provisioner) Catalogue() *Catalogue { return p.cat }
 // onChange drops what a committed change makes stale (store calls it before the
 // writer returns, so the next fetch renders afresh).
 func (p *Provisioner) onChange(c store.Change) {
+	if c.Op == store.OpReload { // a change was missed: forget every cached answer
+		p.tokMu.Lock()
+		p.byToken, p.bySlug = map[string]*store.Tenant{}, map[string]*store.Tenant{}
+		p.tokMu.Unlock()
+		p.renderer.Drop()
+		p.cache.dropAll()
+		return
+	}
 	switch c.Kind {
 	case store.KindTenant:
 		p.tokMu.Lock()

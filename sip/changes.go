@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -17,6 +18,8 @@ import (
 // NOTIFY. It runs inside the writer's call, so it only touches memory.
 func (s *Server) onChange(c store.Change) {
 	switch c.Kind {
+	case "": // store.OpReload: a change was missed; credentials are read again
+		s.accounts.forgetAll()
 	case store.KindTenant:
 		s.accounts.forgetAll()
 		if c.Op == store.OpDelete {
@@ -70,6 +73,10 @@ func (s *Server) onChange(c store.Change) {
 		}
 		if c.Old == nil || phoneConfigChanged(old, nw) {
 			s.resync.add("m:" + c.ID)
+		}
+	case store.KindSetting:
+		if _, ok := c.New.(store.ModelProfile); ok {
+			s.accounts.forgetTenants() // its sip_digest may have changed
 		}
 	case store.KindFlex:
 		// Someone is waiting at this phone for their lines: no need to wait for a burst
@@ -175,6 +182,7 @@ func (q *resyncQueue) run(ctx context.Context) {
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
+				defer crash.Recover(q.s.log, "sip", "check-sync")
 				err := q.s.Resync(ctx, mac)
 				switch {
 				case err == nil:

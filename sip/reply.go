@@ -33,6 +33,11 @@ type replyWriter struct {
 	txKey uint64
 }
 
+// abandon forgets the request a panic interrupted, so the reused writer starts clean.
+func (w *replyWriter) abandon() {
+	w.b, w.req, w.raw, w.ua, w.txKey = w.b[:0], nil, nil, "", 0
+}
+
 // transactionKey gives (and keeps) the key of the request being answered.
 func (w *replyWriter) transactionKey(c *challengeCache) uint64 {
 	if w.txKey == 0 {

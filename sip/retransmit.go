@@ -101,9 +101,9 @@ func (c *challengeCache) txKey(branch, host string, src netip.AddrPort, callID s
 	return k
 }
 
-// nonceFor returns the nonce already sent for key, or mints one for realm and remembers
-// it. The oldest entry of the set makes room.
-func (c *challengeCache) nonceFor(key uint64, realm string, n *digest.Nonces) [digest.NonceLen]byte {
+// nonceFor returns the nonce already sent for key, or mints one for realm and the client
+// at src and remembers it. The oldest entry of the set makes room.
+func (c *challengeCache) nonceFor(key uint64, realm string, src netip.Addr, n *digest.Nonces) [digest.NonceLen]byte {
 	set := &c.sets[key&(challengeSets-1)]
 	now := c.now().UnixNano()
 	set.mu.Lock()
@@ -119,7 +119,7 @@ func (c *challengeCache) nonceFor(key uint64, realm string, n *digest.Nonces) [d
 		}
 	}
 	e := &set.entries[oldest]
-	n.MintTo(&e.nonce, realm)
+	n.MintTo(&e.nonce, realm, src)
 	e.key, e.at = key, now
 	return e.nonce
 }

@@ -13,7 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/internal/digest"
+	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
 )
@@ -27,8 +29,6 @@ type Config struct {
 	PublicHost string   // the host written into phone configs; selects tenant "default"
 	Flex       FlexDesk // flex login rules; nil answers every code with 403
 	Now        func() time.Time
-	// Algorithms offered, in order (default SHA-256 then MD5, RFC 8760 §2.4).
-	Algorithms []string
 	// Expiry bounds in seconds (defaults 3600, 60, 7200).
 	DefaultExpires, MinExpires, MaxExpires int
 	// MaxContacts per AOR (default 5; a flex guest account always 1). Over it, the
@@ -44,18 +44,17 @@ type Config struct {
 
 // Server is the registrar.
 type Server struct {
-	cfg        Config
-	log        *slog.Logger
-	now        func() time.Time
-	accounts   *Accounts
-	nonces     *digest.Nonces
-	guard      *Guard
-	bindings   *Bindings
-	algorithms []string
-	date       dateHeader
-	tag        string
-	parser     *sip.Parser
-	flex       FlexDesk
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	accounts *Accounts
+	nonces   *digest.Nonces
+	guard    *ratelimit.Strikes[netip.Addr] // failed passwords per source (throttle.go)
+	bindings *Bindings
+	date     dateHeader
+	tag      string
+	parser   *sip.Parser
+	flex     FlexDesk
 
 	mu   sync.Mutex
 	udp  []*udpSocket
@@ -88,14 +87,6 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Directory == nil {
 		cfg.Directory = StoreDirectory{cfg.Store}
 	}
-	if len(cfg.Algorithms) == 0 {
-		cfg.Algorithms = defaultAlgorithms
-	}
-	for _, a := range cfg.Algorithms {
-		if a != "MD5" && a != "SHA-256" {
-			return nil, errors.New("sip: algorithms are MD5 and SHA-256")
-		}
-	}
 	if cfg.DefaultExpires <= 0 {
 		cfg.DefaultExpires = 3600
 	}
@@ -115,9 +106,8 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, log: log, now: cfg.Now,
 		accounts:   newAccounts(cfg.Directory, cfg.PublicHost),
 		nonces:     digest.NewNonces(cfg.Now, 1<<18),
-		guard:      newGuard(cfg.Now, log),
+		guard:      newSourceStrikes(cfg.Now),
 		bindings:   newBindings(cfg.Store, log, cfg.Now),
-		algorithms: cfg.Algorithms,
 		tag:        hex.EncodeToString(tag),
 		parser:     sip.NewParser(),
 		flex:       cfg.Flex,
@@ -141,10 +131,13 @@ func New(cfg Config) (*Server, error) {
 	s.bgCancel = cancel
 	s.resync = newResyncQueue(s, 300*time.Millisecond)
 	s.bg.Add(2)
-	go func() { defer s.bg.Done(); s.bindings.flushLoop(ctx) }()
-	go func() { defer s.bg.Done(); s.resync.run(ctx) }()
+	go func() {
+		defer s.bg.Done()
+		crash.Restart(log, "sip", "bindings flush", func() { s.bindings.flushLoop(ctx) })
+	}()
+	go func() { defer s.bg.Done(); crash.Restart(log, "sip", "check-sync queue", func() { s.resync.run(ctx) }) }()
 	s.unsubscr = cfg.Store.Subscribe(s.onChange,
-		store.KindTenant, store.KindUser, store.KindExtension, store.KindPhone, store.KindFlex)
+		store.KindTenant, store.KindUser, store.KindExtension, store.KindPhone, store.KindFlex, store.KindSetting)
 	return s, nil
 }
 
@@ -181,8 +174,11 @@ func (in *inbound) send(b []byte) error { return in.write(b, in.src) }
 // maxMessage bounds what we parse; a REGISTER is well under 2 KiB.
 const maxMessage = 16 << 10
 
-// handleDatagram parses and answers one message; w is the caller's reused writer.
+// handleMessage parses and answers one message; w is the caller's reused writer. A panic
+// while answering ends this message only (internal/crash): the reader goes on with the
+// next datagram or the connection's next message.
 func (s *Server) handleMessage(data []byte, in *inbound, w *replyWriter) {
+	defer crash.RecoverWith(s.log, "sip", "message", w.abandon)
 	if len(data) > maxMessage || !cleanHeaders(data) {
 		return // oversize or header injection: dropped
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/dialtone/dialtone/internal/crash"
 )
 
 // udpSocket is one UDP socket we read; requests we send leave from it.
@@ -170,6 +172,7 @@ func (s *Server) ServeTCP(ctx context.Context, l net.Listener) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer crash.Recover(s.log, "sip", "TCP connection")
 			s.readTCP(tc, ap)
 		}()
 	}

@@ -36,11 +36,29 @@
 //	t/{slug}/phone/{mac}                 -> ""             (the tenant's phones, for listing)
 //	t/{slug}/userphone/{user}/{mac}      -> ""             (phones assigned to a user)
 //	session/{sha256(token)}              Session           (TTL)
-//	t/{slug}/audit/{time-seq}            AuditEvent
+//	t/{slug}/audit/{time-seq}            AuditEvent        (swept after audit_retention_days)
+//	t/{slug}/pinfail/{src|ext}/{id}      PINFailures       (TTL: wrong flex PINs per source and per extension)
+//
+// # PINs and the audit log
+//
+// A tenant's PIN policy (pin_min_length, default 6, 4 to 12) is checked when a PIN is set
+// (CheckNewPIN: long enough, not a run such as counting up or down, not a repeat, not the
+// user's own extension) by an admin, the user or an import, and generated PINs have the
+// policy's length; PINs set before stay valid until changed. SweepAudit drops audit events
+// older than the tenant's audit_retention_days (default 400).
 //
 // Every write that touches an index does so in the same transaction as the record and
 // checks uniqueness there; transactions are retried on badger.ErrConflict. After a commit
 // the store publishes one Change per touched record to its subscribers, in commit order,
 // before the writing call returns, so a cache that drops entries on a change never serves
 // a stale file to the next request.
+//
+// Commit order is kept across writers: a commit with changes takes a ticket under the
+// same lock as Badger's commit timestamp (CommitWith queues the write before it returns,
+// so the lock is not held while the write lands), and tickets publish one at a time, in
+// order. Two quick updates of one user so reach the directory oldest first, whichever
+// writer wakes first. A commit whose sync to disk fails is still published (it is
+// committed and readable). A subscriber's panic is contained (internal/crash), and the
+// subscriber then gets an OpReload change to load what it keeps again, so a missed change
+// does not leave a cache stale until a restart.
 package store

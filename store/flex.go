@@ -13,8 +13,11 @@ import (
 //
 //	t/{slug}/flex/{mac}                     FlexSession
 //	t/{slug}/flexuser/{user-id}/{mac}       -> ""      (the phones a user is logged in at)
+//	t/{slug}/flexuser/{user-id}             -> ""      (guard: written by every login, read
+//	                                                    with the list above, see UserFlexPhones)
 //	flexdue/{until-unix-hex}/{slug}/{mac}   -> ""      (auto-logout queue, in time order)
-//	t/{slug}/pinfail/{extension}            PINFailures (TTL: the lock window)
+//	t/{slug}/pinfail/src/{source}           PINFailures (TTL: the window or the lock)
+//	t/{slug}/pinfail/ext/{extension}        PINFailures (TTL: the window or the lock)
 
 // FlexSession says who is logged in at a flex phone, since when, until when, and how.
 type FlexSession struct {
@@ -29,7 +32,8 @@ type FlexSession struct {
 }
 
 func flexKey(slug, mac string) string          { return "t/" + slug + "/flex/" + mac }
-func flexUserKey(slug, uid, mac string) string { return "t/" + slug + "/flexuser/" + uid + "/" + mac }
+func flexUserKey(slug, uid, mac string) string { return flexUserGuard(slug, uid) + "/" + mac }
+func flexUserGuard(slug, uid string) string    { return "t/" + slug + "/flexuser/" + uid }
 func flexDueKey(s FlexSession) string {
 	return "flexdue/" + fmt.Sprintf("%016x", s.Until.Unix()) + "/" + s.Tenant + "/" + s.MAC
 }
@@ -54,6 +58,9 @@ func (tx *Tx) StartFlex(s FlexSession) error {
 		return err
 	}
 	if err := tx.putRaw(flexUserKey(s.Tenant, s.UserID, s.MAC), ""); err != nil {
+		return err
+	}
+	if err := tx.putRaw(flexUserGuard(s.Tenant, s.UserID), ""); err != nil {
 		return err
 	}
 	if !s.Until.IsZero() {
@@ -119,8 +126,16 @@ func (tx *Tx) Flex(slug, mac string) (FlexSession, error) {
 }
 
 // UserFlexPhones lists the MACs a user is logged in at.
+//
+// It also reads the user's guard key, which every login writes: Badger's conflict check
+// sees only keys a transaction read, and a scan that found nothing read none, so two
+// racing logins of one user at two phones would both commit (a phantom) without it.
 func (tx *Tx) UserFlexPhones(slug, uid string) ([]string, error) {
-	prefix := "t/" + slug + "/flexuser/" + uid + "/"
+	guard := flexUserGuard(slug, uid)
+	if _, err := tx.exists(guard); err != nil {
+		return nil, err
+	}
+	prefix := guard + "/"
 	var macs []string
 	err := tx.scan(prefix, "", true, func(key string, _ *badgerItem) (bool, error) {
 		macs = append(macs, strings.TrimPrefix(key, prefix))
@@ -173,32 +188,69 @@ func (tx *Tx) endFlexOnExtensionLoss(prev, next User) error {
 	return nil
 }
 
-// PINFailures counts wrong PINs for one extension within the lock window.
+// PINFailures counts wrong PINs within a window, for one source (the phone a code was
+// dialled at, or the address of an API caller) or for one extension.
 type PINFailures struct {
 	Count       int       `json:"count"`
 	First       time.Time `json:"first"`
 	LockedUntil time.Time `json:"locked_until,omitzero"`
 }
 
-func pinFailKey(slug, ext string) string { return "t/" + slug + "/pinfail/" + ext }
+// Locked says whether the record locks flex login at now.
+func (f PINFailures) Locked(now time.Time) bool { return now.Before(f.LockedUntil) }
 
-// PINFailures reads the failure record of an extension (zero when none).
-func (tx *Tx) PINFailures(slug, ext string) (PINFailures, error) {
+// What PIN failures are counted against.
+const (
+	PINBySource    = "src"
+	PINByExtension = "ext"
+)
+
+func pinFailKey(slug, by, id string) string { return "t/" + slug + "/pinfail/" + by + "/" + id }
+
+// PINFailures reads the failure record of a source or an extension (zero when none).
+func (tx *Tx) PINFailures(slug, by, id string) (PINFailures, error) {
 	var f PINFailures
-	err := tx.get(pinFailKey(slug, ext), &f)
+	err := tx.get(pinFailKey(slug, by, id), &f)
 	if errors.Is(err, ErrNotFound) {
 		return PINFailures{}, nil
 	}
 	return f, err
 }
 
-// PutPINFailures writes the failure record with a TTL so it disappears by itself.
-func (tx *Tx) PutPINFailures(slug, ext string, f PINFailures, ttl time.Duration) error {
-	return tx.putTTL(pinFailKey(slug, ext), f, ttl)
+// PutPINFailures writes a failure record with a TTL (the rest of its window or its lock),
+// so it disappears by itself: the records are as many as sources and extensions guessed
+// at within the last window, and no more.
+func (tx *Tx) PutPINFailures(slug, by, id string, f PINFailures, ttl time.Duration) error {
+	if len(id) > 80 {
+		return invalid("source", "too long")
+	}
+	return tx.putTTL(pinFailKey(slug, by, id), f, ttl)
 }
 
-// ClearPINFailures forgets the failures of an extension (after a good PIN).
-func (tx *Tx) ClearPINFailures(slug, ext string) error { return tx.del(pinFailKey(slug, ext)) }
+// ClearPINFailures forgets the failures of a source or an extension.
+func (tx *Tx) ClearPINFailures(slug, by, id string) error { return tx.del(pinFailKey(slug, by, id)) }
+
+// UnlockExtensions lifts the flex lock of the extensions given (the user logged in with
+// their password, or an admin cleared it) and answers those that were locked at now.
+func (tx *Tx) UnlockExtensions(slug string, exts []string, now time.Time) ([]string, error) {
+	var lifted []string
+	for _, ext := range exts {
+		f, err := tx.PINFailures(slug, PINByExtension, ext)
+		if err != nil {
+			return nil, err
+		}
+		if f.Count == 0 {
+			continue
+		}
+		if err := tx.ClearPINFailures(slug, PINByExtension, ext); err != nil {
+			return nil, err
+		}
+		if f.Locked(now) {
+			lifted = append(lifted, ext)
+		}
+	}
+	return lifted, nil
+}
 
 // AutoLogoutAt computes when a login made at now ends under a tenant's policy:
 // "never", "after:DURATION" (e.g. after:8h) or "daily:HH:MM" in the tenant's time zone

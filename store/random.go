@@ -41,14 +41,6 @@ func NewToken() string { return hex.EncodeToString(randomBytes(32)) }
 // GeneratePassword gives a login or SIP password: 22 characters from 56 symbols (≈128 bits).
 func GeneratePassword() string { return randomString(alnum, 22) }
 
-// GeneratePIN gives a PIN of n digits (4 to 8).
-func GeneratePIN(n int) string {
-	if n < 4 || n > 8 {
-		n = 6
-	}
-	return randomString("0123456789", n)
-}
-
 // NewSIPUsername gives a random SIP user name: it is not the extension, so knowing a
 // colleague's extension tells nothing about how to register as them.
 func NewSIPUsername() string { return randomString(lowerAlnum, 10) }

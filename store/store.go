@@ -33,6 +33,7 @@ type Store struct {
 
 	subMu sync.RWMutex
 	subs  []*subscription
+	order publishOrder
 
 	seqMu   sync.Mutex
 	lastSeq int64
@@ -131,28 +132,41 @@ func (s *Store) update(durable bool, fn func(tx *Tx) error) error {
 	for attempt := 0; ; attempt++ {
 		tx := &Tx{s: s, txn: s.db.NewTransaction(true), sync: durable}
 		err := fn(tx)
-		if err == nil {
-			err = tx.txn.Commit()
-		} else {
+		if err != nil {
 			tx.txn.Discard()
+		} else if len(tx.changes) == 0 {
+			err = tx.txn.Commit()
+			if err == nil {
+				return s.syncIf(durable)
+			}
+		} else {
+			var committed bool
+			if committed, err = s.commitInOrder(tx, durable); committed {
+				return err // nil, or the sync's error: published either way
+			}
 		}
 		if errors.Is(err, badger.ErrConflict) && attempt < maxRetries {
 			continue
 		}
-		if err != nil {
-			if errors.Is(err, badger.ErrTxnTooBig) {
-				return fmt.Errorf("transaction too large for one commit: %w", ErrInvalid)
-			}
-			return err
-		}
-		if durable && s.dir != "" {
-			if err := s.db.Sync(); err != nil {
-				return fmt.Errorf("sync: %w", err)
-			}
-		}
-		s.publish(tx.changes)
-		return nil
+		return commitError(err)
 	}
+}
+
+func commitError(err error) error {
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return fmt.Errorf("transaction too large for one commit: %w", ErrInvalid)
+	}
+	return err
+}
+
+// syncIf makes the commits so far durable when durable is asked for and there is a disk.
+func (s *Store) syncIf(durable bool) error {
+	if durable && s.dir != "" {
+		if err := s.db.Sync(); err != nil {
+			return fmt.Errorf("sync: %w", err)
+		}
+	}
+	return nil
 }
 
 // View runs fn in a read-only transaction.

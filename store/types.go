@@ -37,6 +37,12 @@ type Tenant struct {
 	// Flex login policy.
 	FlexMultiLogin bool   `json:"flex_multi_login,omitempty"` // a user may be logged in on several phones
 	AutoLogout     string `json:"auto_logout,omitempty"`      // "never", "after:8h", "daily:03:00" (default)
+	// PIN policy and audit retention (store/pin.go); 0 means the default (6 digits, 400 days).
+	PINMinLength       int `json:"pin_min_length,omitempty"`
+	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
+	// SIPDigest is the digest algorithms the registrar offers, in order (SIPDigests;
+	// "" is DefaultSIPDigest). A model profile may override it per model.
+	SIPDigest string `json:"sip_digest,omitempty"`
 	// Settings are raw phone settings for every phone of the tenant, by make then key.
 	Settings map[string]map[string]string `json:"settings,omitempty"`
 	Created  time.Time                    `json:"created"`

@@ -40,7 +40,8 @@ type Generated struct {
 // SIP account) and external numbers, all in this transaction.
 func (tx *Tx) CreateUser(slug string, in NewUser) (User, Generated, error) {
 	var gen Generated
-	if _, err := tx.Tenant(slug); err != nil {
+	t, err := tx.Tenant(slug)
+	if err != nil {
 		return User{}, gen, err
 	}
 	now := tx.s.now().UTC()
@@ -55,14 +56,11 @@ func (tx *Tx) CreateUser(slug string, in NewUser) (User, Generated, error) {
 		u.Role = RoleUser
 	}
 	sec := tx.s.secrets
-	if in.PIN == "" {
-		gen.PIN = GeneratePIN(6)
-		u.PINHash = sec.HashPIN(u.PINOwner(), gen.PIN)
-	} else if !ValidPIN(in.PIN) {
-		return User{}, gen, invalid("pin", "4 to 8 digits")
-	} else {
-		u.PINHash = sec.HashPIN(u.PINOwner(), in.PIN)
+	pin, genPIN, err := NewPIN(t, in.PIN, in.Extensions)
+	if err != nil {
+		return User{}, gen, err
 	}
+	gen.PIN, u.PINHash = genPIN, sec.HashPIN(u.PINOwner(), pin)
 	if in.Password == "" {
 		gen.Password = GeneratePassword()
 		u.PasswordHash = sec.HashGeneratedPassword(gen.Password)

@@ -86,9 +86,10 @@ func NormalizeEmail(s string) (string, bool) {
 	return strings.ToLower(s), true
 }
 
-// ValidPIN: 4 to 8 digits.
+// ValidPIN: 4 to 12 digits, the shape of any PIN that can be dialled (a tenant's policy,
+// CheckNewPIN, asks more of a PIN being set).
 func ValidPIN(s string) bool {
-	if len(s) < 4 || len(s) > 8 {
+	if len(s) < MinPINLength || len(s) > MaxPINLength {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

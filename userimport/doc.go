@@ -7,7 +7,9 @@
 // warning). It validates every row, finds duplicates within the file and against the
 // store, then writes every user, department, extension, DID and phone in one store
 // transaction — or nothing, with every error listed by line and column. A dry run does the
-// same work in a transaction that is thrown away.
+// same work in a transaction that is thrown away. A PIN in the file follows the tenant's
+// PIN policy like one set over the API (store.CheckNewPIN): a weak one is an error at its
+// line in the PIN column, which never repeats the PIN.
 //
 // It does not own HTTP or the CLI (admin and cmd/dialtone call Import), permissions (the
 // caller checks users.manage before calling), nor mail: Result lists the created users'

@@ -69,9 +69,9 @@ func TestSeedThreeColumns(t *testing.T) {
 }
 
 const threeCX = "\uFEFFNumber;FirstName;LastName;EmailAddress;MobileNumber;OutboundCallerID;DID;Role;Department;Language;VMPIN;MAC;Model;Template;VMEnable;RecordCalls;HotDesk;BLF\r\n" +
-	"201;Anna;de Jong;Anna@Example.COM;+31 6 1234 5678;+31201234500;+31201234501 +31201234502;<role name=\"managers\" />;Sales;Dutch;1234;00:15:65:AA:BB:01;T46U;default;1;0;0;\"<PhoneDevice><BLF key=\"\"1\"\";202</BLF></PhoneDevice>\"\r\n" +
+	"201;Anna;de Jong;Anna@Example.COM;+31 6 1234 5678;+31201234500;+31201234501 +31201234502;<role name=\"managers\" />;Sales;Dutch;482916;00:15:65:AA:BB:01;T46U;default;1;0;0;\"<PhoneDevice><BLF key=\"\"1\"\";202</BLF></PhoneDevice>\"\r\n" +
 	"202;Bram;Jansen;bram@example.com;;;\"+31201234503;+31201234504\";<role name=\"system_admins\" />;Support;en;;0015.65aa.bb02;;;;;;\r\n" +
-	"203;\"Daan; jr\";Visser;;;;;<role name='group_owners'/>;Sales;de;98765432;;;;;;;\r\n" +
+	"203;\"Daan; jr\";Visser;;;;;<role name='group_owners'/>;Sales;de;98765123;;;;;;;\r\n" +
 	";Emma;Bakker;emma@example.com;;;;System Administrator;;fr;;;;;;;;\r\n" +
 	";Femke;Smit;;;;;manager;;English (US);;;;;;;;\r\n"
 
@@ -92,7 +92,7 @@ func TestThreeCXExport(t *testing.T) {
 		!slices.Equal(anna.ExternalNumbers, []string{"+31201234501", "+31201234502"}) {
 		t.Errorf("anna: %+v", anna)
 	}
-	if !st.Secrets().CheckPIN(anna.PINOwner(), "1234", anna.PINHash) || res.Users[0].PIN != "" {
+	if !st.Secrets().CheckPIN(anna.PINOwner(), "482916", anna.PINHash) || res.Users[0].PIN != "" {
 		t.Error("the file's PIN was not kept, or was echoed back")
 	}
 	p, err := st.Phone("001565aabb01")
@@ -154,7 +154,7 @@ func TestRowErrorsLineAndColumn(t *testing.T) {
 		";Peters;;;;;;;;;;\n" + // 11
 		"Lars;" + strings.Repeat("x", 101) + ";;;;;;;;;;\n" + // 12
 		"Maaike;Dekker;;;;;;;;;;Sales;extra\n" + // 13
-		"Noah;Brouwer;;;;;manager;nl;1234;;;Sales\n" // 14: good
+		"Noah;Brouwer;;;;;manager;nl;482916;;;Sales\n" // 14: good
 	res, err := run(t, st, csv, false)
 	if !isRejected(err) {
 		t.Fatalf("err %v", err)
@@ -165,7 +165,7 @@ func TestRowErrorsLineAndColumn(t *testing.T) {
 	}{
 		{2, "E-Mail", "not an email"}, {3, "Number", "not an extension"}, {4, "Mobile", "international"},
 		{5, "DID", "12345"}, {6, "Role", "unknown role"}, {7, "Language", "unknown language"},
-		{8, "PIN", "4 to 8 digits"}, {9, "MAC", "not a MAC"}, {10, "Model", "model"},
+		{8, "PIN", "4 to 12 digits"}, {9, "MAC", "not a MAC"}, {10, "Model", "model"},
 		{11, "First Name", "required"}, {12, "last_name", "100 characters"}, {13, "", "13 fields"},
 	}
 	for _, w := range want {
@@ -386,5 +386,40 @@ func TestAllowRoleAndDepartment(t *testing.T) {
 	}
 	if snap(t, st) != before {
 		t.Error("refused import wrote")
+	}
+}
+
+// TestImportRefusesWeakPINs: a file's PIN follows the tenant's policy like one set over
+// the API (issue 12 point 8): long enough, no runs, no repeats; the error names the PIN
+// column and never the PIN.
+func TestImportRefusesWeakPINs(t *testing.T) {
+	st := openStore(t)
+	before := snap(t, st)
+	csv := "First Name;Last Name;Number;PIN\n" +
+		"Anna;de Jong;301;123456\n" + // 2
+		"Bram;Jansen;302;000000\n" + // 3
+		"Daan;Visser;303;65432109\n" + // 4
+		"Emma;Bakker;304;48291\n" + // 5: shorter than the default 6
+		"Femke;Smit;305;305305\n" + // 6
+		"Gijs;Meijer;306;482916\n" // 7: good
+	res, err := run(t, st, csv, false)
+	if !isRejected(err) {
+		t.Fatalf("err %v", err)
+	}
+	for line := 2; line <= 6; line++ {
+		if !hasIssue(res.Errors, line, "PIN", "") {
+			t.Errorf("no PIN error at line %d: %v", line, res.Errors)
+		}
+	}
+	if len(res.Errors) != 5 {
+		t.Errorf("%d errors, want 5: %v", len(res.Errors), res.Errors)
+	}
+	for _, pin := range []string{"123456", "000000", "65432109", "48291", "305305"} {
+		if strings.Contains(issuesText(res.Errors), pin) {
+			t.Errorf("PIN %s echoed in %v", pin, res.Errors)
+		}
+	}
+	if snap(t, st) != before {
+		t.Error("a rejected import wrote")
 	}
 }

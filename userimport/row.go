@@ -115,7 +115,7 @@ func (s *sheet) planRow(r record) (plan, []Issue, []Issue) {
 	}
 	if v := get(colPIN); v != "" {
 		if !store.ValidPIN(v) {
-			c.fail(colPIN, "a PIN is 4 to 8 digits") // never echo a PIN
+			c.fail(colPIN, "a PIN is 4 to 12 digits") // never echo a PIN
 		}
 		p.in.PIN = v
 	}

@@ -25,6 +25,20 @@ type Config struct {
 	MailFrom      string
 	TrustedProxy  string // comma-separated addresses whose X-Forwarded-For is believed
 	LogLevel      string
+
+	// Scheduled backups (backupschedule.go).
+	BackupDir            string
+	BackupEvery          string
+	BackupKeep           string
+	BackupPassphraseFile string
+	BackupPlaintext      string
+	TLSCert              string // PEM chain of the appliance's certificate (with TLSKey)
+	TLSKey               string
+	ACMEDomain           string // public name to get the certificate for by ACME
+	ACMEEmail            string
+	ACMEDirectory        string
+	// hooks is nil but in tests (no flag sets it).
+	hooks *testHooks
 }
 
 type option struct {
@@ -46,6 +60,16 @@ func (c *Config) options() []option {
 		{"mail-from", "DIALTONE_MAIL_FROM", "", "sender of welcome and reset mails (default dialtone@{public-host})", &c.MailFrom, false},
 		{"trusted-proxy", "DIALTONE_TRUSTED_PROXY", "", "comma-separated proxy addresses whose X-Forwarded-For is trusted", &c.TrustedProxy, false},
 		{"log-level", "DIALTONE_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel, false},
+		{"backup-dir", "DIALTONE_BACKUP_DIR", "", "write a backup into this directory every --backup-every; empty disables", &c.BackupDir, false},
+		{"backup-every", "DIALTONE_BACKUP_EVERY", "24h", "interval of scheduled backups", &c.BackupEvery, false},
+		{"backup-keep", "DIALTONE_BACKUP_KEEP", "7", "scheduled backups kept; older ones are removed", &c.BackupKeep, false},
+		{"backup-passphrase-file", "DIALTONE_BACKUP_PASSPHRASE_FILE", "", "encrypt scheduled backups with the passphrase on this file's first line", &c.BackupPassphraseFile, false},
+		{"backup-plaintext", "DIALTONE_BACKUP_PLAINTEXT", "false", "true: write scheduled backups unencrypted (the master key in clear)", &c.BackupPlaintext, false},
+		{"tls-cert", "DIALTONE_TLS_CERT", "", "PEM certificate chain for every TLS listener, reloaded on SIGHUP and on change (default: a private CA under {data}/tls)", &c.TLSCert, false},
+		{"tls-key", "DIALTONE_TLS_KEY", "", "PEM key of --tls-cert", &c.TLSKey, false},
+		{"acme-domain", "DIALTONE_ACME_DOMAIN", "", "public DNS name to get the certificate for by ACME (reachable from the internet on port 443)", &c.ACMEDomain, false},
+		{"acme-email", "DIALTONE_ACME_EMAIL", "", "contact address given to the ACME CA for expiry notices", &c.ACMEEmail, false},
+		{"acme-directory", "DIALTONE_ACME_DIRECTORY", "", "ACME directory URL (default Let's Encrypt)", &c.ACMEDirectory, false},
 	}
 }
 

@@ -14,7 +14,7 @@ func envMap(m map[string]string) func(string) (string, bool) {
 
 func TestConfigPrecedence(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "dialtone.conf")
-	os.WriteFile(file, []byte("# comment\nhttp = :9000\nldap = :3890\nsip = \":5070\"\n"), 0o600)
+	os.WriteFile(file, []byte("# comment\nhttp = :9000\nldap = :3890\nsip = \":5070\"\nbackup-dir = /var/backups/dialtone\nbackup-keep = 14\n"), 0o600)
 	env := envMap(map[string]string{"DIALTONE_CONFIG": file, "DIALTONE_LDAP": ":3999", "DIALTONE_TFTP": ""})
 	c, err := parseServeConfig([]string{"--sip", ":5080", "--public-host", "pbx.example"}, env, io.Discard)
 	if err != nil {
@@ -27,6 +27,9 @@ func TestConfigPrecedence(t *testing.T) {
 		"tftp (empty env = off)": {c.TFTP, ""},
 		"data (default)":         {c.Data, "./dialtone-data"},
 		"mail-from (derived)":    {c.MailFrom, "dialtone@pbx.example"},
+		"backup-dir (file)":      {c.BackupDir, "/var/backups/dialtone"},
+		"backup-keep (file)":     {c.BackupKeep, "14"},
+		"backup-every (default)": {c.BackupEvery, "24h"},
 	}
 	for name, v := range checks {
 		if v[0] != v[1] {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dialtone/dialtone/internal/crash"
 )
 
 // controlSocketName is the Unix socket in the data directory through which backup and
@@ -39,7 +41,7 @@ func listenControl(dataDir string) (net.Listener, error) {
 
 // controlService answers one command per connection:
 //
-//	backup\n                              → the backup stream
+//	backup\n                              → the backup payload (backupformat.go)
 //	import SLUG DRY(0|1) LENGTH\n BODY    → the import result as JSON
 //
 // Every answer starts with "ok\n" or "error MESSAGE\n".
@@ -61,6 +63,7 @@ func (m *Main) controlService() service {
 
 func (m *Main) handleControl(ctx context.Context, c net.Conn) {
 	defer c.Close()
+	defer crash.Recover(m.log, "control", "command")
 	r := bufio.NewReader(io.LimitReader(c, maxImportBytes+4096))
 	line, err := r.ReadString('\n')
 	if err != nil {
@@ -75,9 +78,12 @@ func (m *Main) handleControl(ctx context.Context, c net.Conn) {
 	}
 	switch fields[0] {
 	case "backup":
+		// The payload ends with its end record; a failure after "ok" sends an X record
+		// (and a cut connection none), so the client never takes a short stream for whole.
 		fmt.Fprintf(w, "ok\n")
-		if err := writeBackup(w, m.cfg.Data, m.store); err != nil {
+		if err := writePayload(w, m.cfg.Data, m.store); err != nil {
 			m.log.Error("online backup failed", "svc", "control", "err", err)
+			writeRecord(w, recFailed, "", []byte(err.Error()))
 		}
 	case "import":
 		if len(fields) != 4 {

@@ -1,9 +1,27 @@
 // Command dialtone is the one binary: `serve` (the default) runs every service over one
-// store; `version`, `backup`, `restore` and `import-users` are the operator's tools.
+// store; `version`, `backup`, `verify-backup`, `restore` and `import-users` are the
+// operator's tools.
 //
 // This package owns flags, environment and the config file, binding every listener before
 // serving (so a port that cannot be bound stops the start and names its flag), wiring the
 // protocol packages to each other through the small interfaces they declare, /healthz and
 // /metrics, the control socket in the data directory (online backup and import while serve
 // runs) and graceful shutdown. It owns no protocol and no domain logic.
+//
+// Backups (backup.go, backupformat.go, backupschedule.go): a backup file is a header, a
+// payload of records (master key, BadgerDB's backup stream, the files under firmware/ and
+// templates/, an end record) and a trailer with the length and SHA-256 of all before it.
+// With a passphrase the payload is sealed age-style (scrypt, then ChaCha20-Poly1305 over
+// 64 KiB chunks with a counter nonce and a last-chunk flag); without one, `backup` wants an
+// explicit --plaintext, since the file then holds the master key in clear. A running serve
+// sends the payload over the control socket; the client checks its records as they pass,
+// writes the file with atomicfile.WriteChecked and verifies it whole before it takes its
+// name. restore verifies the whole file before writing anything. serve --backup-dir takes
+// the same backups on a schedule and keeps the newest --backup-keep.
+//
+// A panic in an HTTP handler answers that request 500 in the API's error shape
+// ({"error":{"code":"internal",…}}) and closes its connection; one in a control-socket
+// command ends that command; the flex auto-logout loop is started again after one. Every
+// recovered panic is logged once with its stack and counted in
+// dialtone_panics_total{service} (internal/crash).
 package main

@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/dialtone/dialtone/admin"
+	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/internal/rawtcp"
 )
 
@@ -21,8 +22,14 @@ type httpMount func(ctx *fasthttp.RequestCtx) (route string, handled bool)
 func (m *Main) httpService(mounts []httpMount) service {
 	requests := m.metrics.Counter("dialtone_http_requests_total", "HTTP requests by route and status code.", "route", "code")
 	latency := m.metrics.Histogram("dialtone_http_request_duration_seconds", "HTTP request latency by route.", "route")
+	log := m.log.With("svc", "http")
 	handler := func(ctx *fasthttp.RequestCtx) {
-		route := m.routeHTTP(ctx, mounts)
+		route := "other"
+		defer crash.RecoverWith(log, "http", "request", func() {
+			answerPanic(ctx)
+			requests.Inc(route, statusText(ctx.Response.StatusCode()))
+		})
+		route = m.routeHTTP(ctx, mounts)
 		requests.Inc(route, statusText(ctx.Response.StatusCode()))
 		latency.Observe(time.Since(ctx.Time()), route) // ctx.Time: when fasthttp began the request
 	}
@@ -84,6 +91,17 @@ func (m *Main) routeHTTP(ctx *fasthttp.RequestCtx, mounts []httpMount) string {
 	ctx.SetStatusCode(fasthttp.StatusNotFound)
 	ctx.SetBodyString(`{"error":{"code":"not_found","message":"no such path"}}`)
 	return "other"
+}
+
+// answerPanic answers a request whose handler panicked: a 500 in the API's error shape,
+// whatever the handler had begun to write (headers, body or a body stream) discarded,
+// and the connection closed after it.
+func answerPanic(ctx *fasthttp.RequestCtx) {
+	ctx.Response.Reset()
+	ctx.SetConnectionClose()
+	ctx.SetContentType("application/json")
+	ctx.SetStatusCode(fasthttp.StatusInternalServerError)
+	ctx.SetBodyString(`{"error":{"code":"internal","message":"internal error"}}`)
 }
 
 // statusCodes are the status codes as label values, made once.

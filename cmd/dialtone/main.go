@@ -21,8 +21,9 @@ func main() {
 const usage = `usage:
   dialtone serve [flags]        run every service (the default)
   dialtone version
-  dialtone backup FILE [--data DIR]
-  dialtone restore FILE --data DIR
+  dialtone backup FILE (--passphrase-file F | --plaintext) [--data DIR]
+  dialtone verify-backup FILE [--passphrase-file F]
+  dialtone restore FILE --data DIR [--passphrase-file F]
   dialtone import-users FILE --tenant SLUG [--dry-run] [--data DIR]
 `
 
@@ -41,6 +42,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = backupCommand(args, stdout, stderr)
 	case "restore":
 		err = restoreCommand(args, stdout, stderr)
+	case "verify-backup":
+		err = verifyBackupCommand(args, stdout, stderr)
 	case "import-users":
 		err = importUsersCommand(args, stdout, stderr)
 	case "help", "-h", "--help":

@@ -143,7 +143,7 @@ func TestEndToEnd(t *testing.T) {
 		PIN        string
 	}
 	e.call("POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Anna", "last_name": "de Jong",
-		"email": "anna@e2e.test", "extensions": []string{"201"}, "pin": "2468", "language": "nl"}, 201, &user)
+		"email": "anna@e2e.test", "extensions": []string{"201"}, "pin": "246813", "language": "nl"}, 201, &user)
 	e.call("POST", "/api/v1/tenants/default/phones", map[string]any{"mac": "80:5E:C0:AA:BB:CC", "model": "T46U", "user_id": user.ID}, 201, nil)
 	var tenant struct {
 		ProvisioningToken string `json:"provisioning_token"`
@@ -201,7 +201,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("guest line: %q vs %q", guestCfg["account.1.auth_name"], flexPhone.Guest.SIPUsername)
 	}
 	e.call("POST", "/api/v1/tenants/default/phones/805ec0000002/login", map[string]string{"extension": "201", "pin": "0000"}, 403, nil)
-	e.call("POST", "/api/v1/tenants/default/phones/805ec0000002/login", map[string]string{"extension": "201", "pin": "2468"}, 200, nil)
+	e.call("POST", "/api/v1/tenants/default/phones/805ec0000002/login", map[string]string{"extension": "201", "pin": "246813"}, 200, nil)
 	userCfg := yealinkKeys(e.fetch("/p/"+tenant.ProvisioningToken+"/805ec0000002.cfg", "Yealink SIP-T46U 108.86.0.20 80:5e:c0:00:00:02"))
 	if userCfg["account.1.auth_name"] != keys["account.1.auth_name"] {
 		t.Errorf("after flex login the phone has %q, want Anna's %q", userCfg["account.1.auth_name"], keys["account.1.auth_name"])
@@ -343,7 +343,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	e.call("POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Bram", "last_name": "Bos", "extensions": []string{"202"}}, 201, &user)
 	file := filepath.Join(t.TempDir(), "dialtone.bak")
 	var out bytes.Buffer
-	if err := backupCommand([]string{file, "--data", e.data}, &out, io.Discard); err != nil {
+	if err := backupCommand([]string{file, "--data", e.data, "--plaintext"}, &out, io.Discard); err != nil {
 		t.Fatalf("online backup: %v", err)
 	}
 	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {

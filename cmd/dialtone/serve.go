@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dialtone/dialtone/internal/tlscert"
 	"github.com/dialtone/dialtone/mail"
 	"github.com/dialtone/dialtone/metrics"
 	"github.com/dialtone/dialtone/store"
@@ -37,6 +38,9 @@ type Main struct {
 	sipLn   net.Listener
 	ldapLn  net.Listener
 	control net.Listener
+
+	// tls is the certificate of every TLS listener.
+	tls *tlscert.Manager
 
 	// mailer queues and sends mail (welcome mails of users imported through the control
 	// socket too).

@@ -1,15 +1,33 @@
 package main
 
 import (
+	"context"
+
 	"github.com/dialtone/dialtone/flex"
+	"github.com/dialtone/dialtone/internal/crash"
+	"github.com/dialtone/dialtone/ldapdir"
+	"github.com/dialtone/dialtone/provision"
+	"github.com/dialtone/dialtone/sip"
 )
 
 // wire builds every service over the bound listeners and connects the packages through
 // the interfaces they declare.
 func (m *Main) wire() error {
 	m.registerStoreMetrics()
+	if err := m.wireTLS(); err != nil {
+		return err
+	}
+	m.metrics.CounterFunc("dialtone_panics_total", "Panics recovered (each ended one request, datagram, connection or round), by service.",
+		crash.Counts, "service")
 	desk := flex.New(m.store, m.log, nil)
-	m.services = append(m.services, service{name: "flex", serve: desk.Run})
+	m.services = append(m.services, service{name: "flex", serve: func(ctx context.Context) (err error) {
+		crash.Restart(m.log, "flex", "auto-logout", func() { err = desk.Run(ctx) })
+		return err
+	}})
+	m.services = append(m.services, service{name: "audit-retention", serve: func(ctx context.Context) (err error) {
+		crash.Restart(m.log, "audit-retention", "sweep", func() { err = m.store.RunAuditSweep(ctx) })
+		return err
+	}})
 	reg, err := m.wireSIP(desk)
 	if err != nil {
 		return err
@@ -18,7 +36,7 @@ func (m *Main) wire() error {
 	if err != nil {
 		return err
 	}
-	prov, err := m.wireProvision(dir)
+	prov, err := m.wireProvision(hook(m.hooks().phonebooks, provision.Phonebooks(dir)))
 	if err != nil {
 		return err
 	}
@@ -33,7 +51,37 @@ func (m *Main) wire() error {
 	// Phones' fetches come first: the busiest path, told by its prefix alone.
 	mounts := []httpMount{provisionMount(prov), api.Mount, setPasswordMount(api)}
 	m.services = append(m.services, m.httpService(mounts), m.controlService())
+	sched, err := scheduleFromConfig(m.cfg)
+	if err != nil {
+		return err
+	}
+	if sched != nil {
+		m.services = append(m.services, m.backupService(sched))
+	}
 	return nil
+}
+
+// testHooks wrap what a service calls for each request, so a test can make one service
+// fail (panic) inside the assembled server. Each nil field leaves the real one.
+type testHooks struct {
+	phonebooks   func(provision.Phonebooks) provision.Phonebooks
+	ldapAuth     func(ldapdir.Authenticator) ldapdir.Authenticator
+	sipDirectory func(sip.Directory) sip.Directory
+}
+
+func (m *Main) hooks() testHooks {
+	if m.cfg.hooks == nil {
+		return testHooks{}
+	}
+	return *m.cfg.hooks
+}
+
+// hook gives wrap(real), or real when the test set no wrap.
+func hook[T any](wrap func(T) T, real T) T {
+	if wrap == nil {
+		return real
+	}
+	return wrap(real)
 }
 
 func (m *Main) registerStoreMetrics() {

@@ -31,8 +31,8 @@ func (r registrarForAdmin) Resync(ctx context.Context, mac string) error {
 // flexForAdmin gives the admin API (and the phones' XML apps through it) the flex desk.
 type flexForAdmin struct{ desk *flex.Desk }
 
-func (f flexForAdmin) Login(ctx context.Context, tenant, mac, ext, pin string) error {
-	_, err := f.desk.Login(ctx, tenant, mac, ext, pin, flex.Via{How: "api"})
+func (f flexForAdmin) Login(ctx context.Context, tenant, mac, ext, pin, source string) error {
+	_, err := f.desk.Login(ctx, tenant, mac, ext, pin, flex.Via{How: "api", Source: source})
 	switch {
 	case errors.Is(err, flex.ErrLocked):
 		return &admin.Problem{Status: 429, Code: "locked", Message: flex.ErrLocked.Error()}

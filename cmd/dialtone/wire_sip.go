@@ -24,6 +24,9 @@ func (f flexOverSIP) Login(ctx context.Context, l sip.FlexLogin) error {
 
 func (f flexOverSIP) Logout(ctx context.Context, l sip.FlexLogout) error {
 	_, err := f.desk.LogoutDialled(ctx, l.Tenant, l.MAC, l.UserID, flex.Via{How: "sip", Source: l.Source})
+	if errors.Is(err, flex.ErrNotYours) {
+		return sip.ErrFlexNotYours
+	}
 	return err
 }
 
@@ -33,7 +36,7 @@ func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
 		return nil, nil
 	}
 	srv, err := sip.New(sip.Config{Store: m.store, Logger: m.log.With("svc", "sip"),
-		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}})
+		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}, Directory: hook(m.hooks().sipDirectory, sip.Directory(sip.StoreDirectory{S: m.store}))})
 	if err != nil {
 		return nil, err
 	}

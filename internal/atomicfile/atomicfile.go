@@ -10,6 +10,12 @@ import (
 // When fill or any step fails, path is left as it was and the temporary file is
 // removed.
 func Write(path string, mode os.FileMode, fill func(w io.Writer) error) error {
+	return WriteChecked(path, mode, fill, nil)
+}
+
+// WriteChecked is Write that, once the content is synced, reads it back through check
+// (from its first byte) and renames it into place only when check accepts it.
+func WriteChecked(path string, mode os.FileMode, fill func(w io.Writer) error, check func(r io.ReaderAt, size int64) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -22,6 +28,12 @@ func Write(path string, mode os.FileMode, fill func(w io.Writer) error) error {
 	}
 	if err == nil {
 		err = tmp.Sync()
+	}
+	if err == nil && check != nil {
+		var fi os.FileInfo
+		if fi, err = tmp.Stat(); err == nil {
+			err = check(tmp, fi.Size())
+		}
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr

@@ -62,3 +62,26 @@ func assertOnly(t *testing.T, dir, name string) {
 		t.Fatalf("directory holds %v, want only %s", names, name)
 	}
 }
+
+// A check that refuses the written content leaves no file under the name and no temporary.
+func TestCheckRefusal(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nightly.bak")
+	bad := errors.New("trailer missing")
+	var seen string
+	err := WriteChecked(path, 0o600, func(w io.Writer) error {
+		_, err := w.Write([]byte("payload"))
+		return err
+	}, func(r io.ReaderAt, size int64) error {
+		b := make([]byte, size)
+		r.ReadAt(b, 0)
+		seen = string(b)
+		return bad
+	})
+	if !errors.Is(err, bad) || seen != "payload" {
+		t.Fatalf("err %v, check saw %q", err, seen)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("directory holds %v after a refused check", entries)
+	}
+}

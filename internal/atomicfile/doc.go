@@ -3,6 +3,7 @@
 // closed and renamed over the name (rename(2) is atomic within a file system),
 // then the directory is synced so the rename itself survives a crash.
 //
-// Template overrides, the store's secrets file and firmware images are written
-// this way.
+// Template overrides, the store's secrets file, firmware images and backups are
+// written this way. WriteChecked reads the synced content back through a check
+// before the rename: a backup that does not verify never takes the final name.
 package atomicfile
