@@ -32,7 +32,14 @@
 // phones.manage; its provisioning (HTTP Digest) credentials are answered once, when it is
 // added and by POST …/phones/{mac}/provisioning-credentials, never by GET and never into
 // the audit log. POST …/provisioning-token/rotate (tenant.settings) answers the tenant with
-// the new token and when the old one stops working.
+// the new token and when the old one stops working. A phone moved to another tenant gets
+// new ones of both (phonemove.go), shown in the move's answer.
+//
+// TLS (tls.go): GET /api/v1/tls shows tenant admins the certificate phones and browsers
+// trust (source, CA PEM, SHA-256 fingerprint, expiry, the /ca.pem URL). A tenant's
+// provisioning_https_only is refused (422) while the server has no HTTPS listener
+// (Config.SecureBaseURL empty); with it on, provisioning_url is https://. The API never
+// sees a plain-HTTP request from off the box once HTTPS is on: cmd/dialtone redirects it.
 //
 // It owns the HTTP edge of these records: decoding and bounding requests, mapping store
 // errors to statuses in one table (errors.go), deciding who may do what (rbac.go), and

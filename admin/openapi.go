@@ -38,6 +38,7 @@ var operations = []opDoc{
 	{method: "POST", path: "/api/v1/auth/view-as", summary: "Get a session acting as another user (users.view_as)", body: "ViewAs", answer: "Session", status: "201"},
 	{method: "GET", path: "/api/v1/me", summary: "The acting user and effective permissions", answer: "User", status: "200"},
 	{method: "PATCH", path: "/api/v1/me", summary: "Self-service: own PIN, language, password (old_password required; wrong ones count as failed logins of your address, 429 when locked out)", body: "UserPatch", answer: "User", status: "200"},
+	{method: "GET", path: "/api/v1/tls", summary: "The certificate phones and browsers trust: source, CA PEM, its SHA-256 fingerprint and expiry (tenant admins)", answer: "TLS", status: "200"},
 	{method: "GET", path: "/api/v1/me/audit", summary: "Audit events about me, including view-as requests made as me", answer: "AuditPage", status: "200", query: []string{"limit", "cursor"}},
 
 	{method: "GET", path: "/api/v1/tenants", summary: "Tenants the caller reaches (home and managed)", answer: "TenantPage", status: "200", query: []string{"limit", "cursor"}},
@@ -136,15 +137,21 @@ func schemas() map[string]any {
 	sipDigest := map[string]any{"type": "string", "enum": store.SIPDigests, "default": store.DefaultSIPDigest}
 	modelDigest := map[string]any{"type": "string", "enum": append([]string{""}, store.SIPDigests...),
 		"description": "overrides the tenant's sip_digest for this model; \"\" keeps it"}
+	sipTransport := map[string]any{"type": "string", "enum": store.SIPTransports, "default": "udp",
+		"description": "how phones register, written into their configs; tls uses the --sips port"}
+	srtp := map[string]any{"type": "string", "enum": store.SRTPModes, "default": "off",
+		"description": "media encryption written into phone configs: off, optional (offered) or required"}
 	tenantFields := map[string]any{"name": str, "sip_domain": str, "language": str, "timezone": str,
 		"ext_min": integer, "ext_max": integer}
 	tpatch := map[string]any{"anonymous_ldap": boolean, "emergency_numbers": strs, "auto_logout": str,
 		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "sip_digest": sipDigest,
+		"sip_transport": sipTransport, "srtp": srtp,
 		"provisioning_auth": map[string]any{"type": "string", "enum": []string{"token", "digest"},
 			"description": "digest: a phone's own files need its HTTP Digest credentials after its first fetch"},
 		"tftp_bare_names":  map[string]any{"type": "boolean", "description": "default tenant only: TFTP names without a token reach it"},
 		"phonebook_mobile": map[string]any{"type": "boolean", "description": "mobile numbers in the XML phonebooks"},
 		"settings":         map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
+	tpatch["provisioning_https_only"] = boolean // refuse phones' own files over plain HTTP and TFTP
 	for k, v := range tenantFields {
 		tpatch[k] = v
 	}
@@ -184,6 +191,9 @@ func schemas() map[string]any {
 		"TenantPatch":  obj(tpatch),
 		"TenantPage":   pageOf("Tenant"),
 		"TokenRotate":  obj(map[string]any{"grace": map[string]any{"type": "string", "description": "how long the old token still works, e.g. 24h; 0 refuses it at once"}}),
+		"TLS": map[string]any{"type": "object", "properties": map[string]any{
+			"source":    map[string]any{"type": "string", "enum": []string{"private-ca", "files", "acme"}},
+			"ca_sha256": str, "ca_pem": str, "not_after": stamp, "ca_url": str}},
 		"Department": map[string]any{"type": "object", "properties": map[string]any{"id": str, "tenant": str,
 			"name": str, "language": str, "timezone": str, "created": stamp}},
 		"DepartmentCreate": obj(dept, "name"),

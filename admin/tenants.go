@@ -27,7 +27,10 @@ type tenantView struct {
 	PhonebookMobile  bool                         `json:"phonebook_mobile"`
 	PINMinLength     int                          `json:"pin_min_length"`
 	AuditRetention   int                          `json:"audit_retention_days"`
+	HTTPSOnly        bool                         `json:"provisioning_https_only"`
 	SIPDigest        string                       `json:"sip_digest"`
+	SIPTransport     string                       `json:"sip_transport"`
+	SRTP             string                       `json:"srtp"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
@@ -48,7 +51,8 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		Slug: t.Slug, Name: t.Name, SIPDomain: t.SIPDomain, Language: t.Language, Timezone: t.Timezone,
 		ExtMin: t.ExtMin, ExtMax: t.ExtMax, AnonymousLDAP: t.AnonymousLDAP,
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
-		SIPDigest: t.SIPDigestOffer(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
+		SIPDigest: t.SIPDigestOffer(), SIPTransport: t.Transport(), SRTP: t.SRTPMode(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
+		HTTPSOnly:        t.ProvisioningHTTPSOnly,
 		ProvisioningAuth: cmp.Or(t.ProvisioningAuth, "token"), TFTPBareNames: t.TFTPBareNames, PhonebookMobile: t.PhonebookMobile,
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
@@ -61,7 +65,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 			return v, err
 		}
 		v.tenantSecrets = &tenantSecrets{
-			ProvisioningToken: t.ProvisioningToken, ProvisioningURL: a.provisioningURL(t.ProvisioningToken),
+			ProvisioningToken: t.ProvisioningToken, ProvisioningURL: a.provisioningURL(t),
 			LDAPBindDN: "cn=phonebook," + v.LDAPBaseDN, LDAPBindPassword: pw,
 		}
 		if t.PreviousToken != "" && a.st.Now().Before(t.PreviousTokenExpires) {
@@ -200,7 +204,10 @@ type tenantPatch struct {
 	PhonebookMobile  *bool                         `json:"phonebook_mobile"`
 	PINMinLength     *int                          `json:"pin_min_length"`
 	AuditRetention   *int                          `json:"audit_retention_days"`
+	HTTPSOnly        *bool                         `json:"provisioning_https_only"`
 	SIPDigest        *string                       `json:"sip_digest"`
+	SIPTransport     *string                       `json:"sip_transport"`
+	SRTP             *string                       `json:"srtp"`
 	Settings         *map[string]map[string]string `json:"settings"`
 }
 
@@ -253,6 +260,13 @@ func (a *API) patchTenant(r *request) (any, error) {
 		if in.PhonebookMobile != nil {
 			next.PhonebookMobile = *in.PhonebookMobile
 		}
+		if in.HTTPSOnly != nil {
+			if *in.HTTPSOnly && a.cfg.SecureBaseURL == "" {
+				// Phones would be refused their files with nowhere else to fetch them.
+				return problem(422, "unprocessable", "provisioning_https_only", "HTTPS is off on this server (serve --https)")
+			}
+			next.ProvisioningHTTPSOnly = *in.HTTPSOnly
+		}
 		// Emergency numbers and the auto-logout policy are checked by tx.SaveTenant.
 		if in.EmergencyNumbers != nil {
 			next.EmergencyNumbers = *in.EmergencyNumbers
@@ -264,6 +278,8 @@ func (a *API) patchTenant(r *request) (any, error) {
 			return err
 		}
 		setString(&next.SIPDigest, in.SIPDigest) // checked by tx.SaveTenant
+		setString(&next.SIPTransport, in.SIPTransport)
+		setString(&next.SRTP, in.SRTP)
 		if in.Settings != nil {
 			if err := checkSettings(*in.Settings); err != nil {
 				return err

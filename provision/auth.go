@@ -99,8 +99,8 @@ func (p *Provisioner) authorizePhone(t *store.Tenant, mac string, r fetchRequest
 			return fetchResult{}, true
 		}
 	}
-	if r.Proto != "http" {
-		return fetchResult{Status: 403}, false // TFTP cannot authenticate
+	if r.Proto == "tftp" {
+		return fetchResult{Status: 401}, false // TFTP cannot authenticate: refused
 	}
 	return p.challenge(t, r, false), false
 }
@@ -271,7 +271,7 @@ func parseDigest(s string) (digestCreds, bool) {
 // phonebook account: user "phonebook" or its bind DN, and its LDAP password.
 func (p *Provisioner) phonebookAccount(t *store.Tenant, r fetchRequest) (fetchResult, bool) {
 	basic := fetchResult{Status: 401, Challenge: []string{`Basic realm="phonebook@` + t.Slug + `", charset="UTF-8"`}}
-	if r.Proto != "http" {
+	if r.Proto == "tftp" {
 		return notFound, false
 	}
 	scheme, enc, ok := strings.Cut(strings.TrimSpace(r.Auth), " ")

@@ -36,7 +36,11 @@ func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
 		ctx.Error("not found", fasthttp.StatusNotFound)
 		return true
 	}
-	r := fetchRequest{Token: token, Path: rest, UA: string(ctx.UserAgent()), Addr: clientip.Of(ctx, p.cfg.TrustedProxies), Proto: "http",
+	proto := "http"
+	if ctx.IsTLS() {
+		proto = "https"
+	}
+	r := fetchRequest{Token: token, Path: rest, UA: string(ctx.UserAgent()), Addr: clientip.Of(ctx, p.cfg.TrustedProxies), Proto: proto,
 		Auth: string(ctx.Request.Header.Peek("Authorization")), Method: string(ctx.Method()), URI: string(ctx.RequestURI())}
 	res := p.fetch(r)
 	switch res.Status {
@@ -48,7 +52,12 @@ func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
 		}
 		return true
 	case 403:
-		ctx.Error("forbidden", fasthttp.StatusForbidden)
+		// RFC 9110 section 15.5.4: the server understood and refuses; the body says where.
+		msg := httpsOnlyMessage
+		if p.cfg.SecureBaseURL != "" {
+			msg += ": " + p.cfg.SecureBaseURL + "/p/" + token + "/" + rest
+		}
+		ctx.Error(msg+"\n", fasthttp.StatusForbidden)
 		return true
 	case 429:
 		ctx.Error("too many requests", fasthttp.StatusTooManyRequests)

@@ -33,11 +33,18 @@ type Profile struct {
 	// ProvisioningUser and ProvisioningPassword are the phone's HTTP Digest
 	// credentials for its next fetch (tenants with provisioning_auth digest; else "").
 	ProvisioningUser, ProvisioningPassword string
+	// CA is the appliance's private CA for the phone's trusted certificates; empty
+	// when the server certificate is from a public CA or the admin's files.
+	CA TrustedCA
 
 	// Settings are raw key → value pairs in the make's own terms, already merged
 	// tenant < model < phone (MergeSettings). A key the template writes is
 	// replaced; the others are appended in the make's syntax.
 	Settings map[string]string
+
+	// SRTP is the tenant's media encryption: off, optional or required (sip_security.go
+	// has each make's words for it).
+	SRTP string
 
 	Flex  bool // shared desk phone
 	Guest bool // flex phone with nobody logged in: Lines holds the guest account
@@ -57,31 +64,9 @@ type Line struct {
 	Password    string
 	Domain      string // the tenant's sip_domain (the registrar's realm)
 	Server      string // public host the phone registers to
-	Port        int
-	Transport   string // udp, tcp or tls
+	Port        int    // the SIP port, or the SIP-over-TLS port with tls
+	Transport   string // udp, tcp or tls (the tenant's sip_transport)
 	Expires     int    // seconds
-}
-
-// TransportCode is Yealink's and Fanvil's number for the transport: 0 UDP, 1 TCP, 2 TLS.
-func (l Line) TransportCode() int {
-	switch l.Transport {
-	case "tcp":
-		return 1
-	case "tls":
-		return 2
-	}
-	return 0
-}
-
-// TransportUpper is the transport as Poly and Cisco spell it: UDP, TCP, TLS.
-func (l Line) TransportUpper() string {
-	switch l.Transport {
-	case "tcp":
-		return "TCP"
-	case "tls":
-		return "TLS"
-	}
-	return "UDP"
 }
 
 // Phonebook is where phones look colleagues up (LDAP.md).
@@ -92,6 +77,17 @@ type Phonebook struct {
 	BindDN       string // cn=phonebook,o={slug},dc=dialtone
 	BindPassword string
 	XMLURL       string // {provisioning_url}directory/{make}.xml
+}
+
+// TrustedCA is a CA certificate a phone is told to trust: where to fetch it (always
+// plain HTTP: a phone cannot check the TLS connection that would bring it its trust
+// anchor) and the certificate itself, for makes that take it inline.
+type TrustedCA struct {
+	URL string // http://{public-host}:{http port}/ca.pem
+	PEM string
+	// Verify: the phone is pointed at https:// and told to check servers against
+	// its trusted certificates.
+	Verify bool
 }
 
 // Firmware is the model's target firmware, when the admin set one.

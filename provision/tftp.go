@@ -207,7 +207,10 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 	case res.Status == 429:
 		sendError(conn, peer, errNotDefined, "too many requests")
 		return
-	case res.Status == 401 || res.Status == 403:
+	case res.Status == 403:
+		sendError(conn, peer, errAccess, httpsOnlyMessage)
+		return
+	case res.Status == 401:
 		// RFC 1350 §5: TFTP carries no credentials; a file that needs them is refused.
 		sendError(conn, peer, errAccess, "access violation: fetch this file over HTTP with the phone's credentials")
 		return

@@ -210,6 +210,15 @@ func TestTFTPScanThrottled(t *testing.T) {
 	if _, _, err := tftpGet(t, e.tftpAddr, e.tenant.ProvisioningToken+"/"+yealinkMAC+".cfg", 0); err == nil {
 		t.Fatal("blocked address still served")
 	}
+	// A refusal ends the transfer: none goes on to send DATA and hold one of the source's
+	// transfer slots, so more refused requests than the slots all get the same answer.
+	for i := range tftpPerSource + 1 {
+		c, first, _ := rawRRQ(t, e.tftpAddr, e.tenant.ProvisioningToken+"/"+yealinkMAC+".cfg")
+		if binary.BigEndian.Uint16(first) != opERROR || !strings.Contains(string(first), "too many requests") {
+			t.Fatalf("request %d from the blocked source: %q", i+1, first)
+		}
+		c.Close()
+	}
 }
 
 // RFC 2349 lets a client ask a timeout of up to 255 s and the OACK must repeat it

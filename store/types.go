@@ -40,9 +40,17 @@ type Tenant struct {
 	// PIN policy and audit retention (store/pin.go); 0 means the default (6 digits, 400 days).
 	PINMinLength       int `json:"pin_min_length,omitempty"`
 	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
+	// ProvisioningHTTPSOnly refuses files that carry secrets (a phone's own files) over
+	// plain HTTP and TFTP, and writes https:// provisioning URLs into configs.
+	ProvisioningHTTPSOnly bool `json:"provisioning_https_only,omitempty"`
 	// SIPDigest is the digest algorithms the registrar offers, in order (SIPDigests;
 	// "" is DefaultSIPDigest). A model profile may override it per model.
 	SIPDigest string `json:"sip_digest,omitempty"`
+	// SIPTransport is how the tenant's phones register (SIPTransports; "" is udp), and
+	// SRTP whether their calls encrypt media (SRTPModes; "" is off). Both are written
+	// into every phone's config (sip_security.go).
+	SIPTransport string `json:"sip_transport,omitempty"`
+	SRTP         string `json:"srtp,omitempty"`
 	// Settings are raw phone settings for every phone of the tenant, by make then key.
 	Settings map[string]map[string]string `json:"settings,omitempty"`
 	Created  time.Time                    `json:"created"`

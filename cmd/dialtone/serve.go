@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -33,11 +34,16 @@ type Main struct {
 	metrics *metrics.Registry
 
 	httpLn  net.Listener
+	httpsLn net.Listener // nil when --https is empty
 	tftpPC  *net.UDPConn
 	sipPC   net.PacketConn
 	sipLn   net.Listener
+	sipsLn  net.Listener // SIP over TLS
 	ldapLn  net.Listener
 	control net.Listener
+
+	// proxies are the --trusted-proxy prefixes.
+	proxies []netip.Prefix
 
 	// tls is the certificate of every TLS listener.
 	tls *tlscert.Manager
@@ -114,6 +120,12 @@ func (m *Main) bind() error {
 		return fmt.Errorf("--http %s: %w", m.cfg.HTTP, err)
 	}
 	m.noteAddr("http", m.httpLn.Addr())
+	if m.cfg.HTTPS != "" {
+		if m.httpsLn, err = net.Listen("tcp", m.cfg.HTTPS); err != nil {
+			return fmt.Errorf("--https %s: %w", m.cfg.HTTPS, err)
+		}
+		m.noteAddr("https", m.httpsLn.Addr())
+	}
 	if m.cfg.TFTP != "" {
 		ua, err := net.ResolveUDPAddr("udp", m.cfg.TFTP)
 		if err != nil {
@@ -130,6 +142,12 @@ func (m *Main) bind() error {
 		}
 		m.noteAddr("sip", m.sipPC.LocalAddr())
 		m.noteAddr("sip", m.sipLn.Addr())
+	}
+	if m.cfg.SIPS != "" {
+		if m.sipsLn, err = net.Listen("tcp", m.cfg.SIPS); err != nil {
+			return fmt.Errorf("--sips %s: %w", m.cfg.SIPS, err)
+		}
+		m.noteAddr("sips", m.sipsLn.Addr())
 	}
 	if m.cfg.LDAP != "" {
 		if m.ldapLn, err = net.Listen("tcp", m.cfg.LDAP); err != nil {
@@ -195,11 +213,17 @@ func (m *Main) Close() error {
 	if m.httpLn != nil {
 		ls = append(ls, m.httpLn)
 	}
+	if m.httpsLn != nil {
+		ls = append(ls, m.httpsLn)
+	}
 	if m.tftpPC != nil {
 		ls = append(ls, m.tftpPC)
 	}
 	if m.sipPC != nil {
 		ls = append(ls, m.sipPC, m.sipLn)
+	}
+	if m.sipsLn != nil {
+		ls = append(ls, m.sipsLn)
 	}
 	if m.ldapLn != nil {
 		ls = append(ls, m.ldapLn)
