@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/valyala/fasthttp"
 )
@@ -63,7 +64,7 @@ type API struct {
 	st       *store.Store
 	log      *slog.Logger
 	routes   []*route
-	throttle *loginThrottle
+	strikes  *ratelimit.Strikes[netip.Addr] // failed logins per source (throttle.go)
 }
 
 // New builds the API.
@@ -84,7 +85,7 @@ func New(cfg Config) (*API, error) {
 		cfg.LoginLockout = 10 * time.Minute
 	}
 	a := &API{cfg: cfg, st: cfg.Store, log: cfg.Logger.With("svc", "admin")}
-	a.throttle = newLoginThrottle(cfg.LoginFailures, time.Minute, cfg.LoginLockout, cfg.Store.Now)
+	a.strikes = newLoginStrikes(cfg)
 	a.routes = a.routeTable()
 	return a, nil
 }

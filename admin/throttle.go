@@ -1,77 +1,56 @@
 package admin
 
 import (
-	"sync"
+	"net/netip"
 	"time"
+
+	"github.com/dialtone/dialtone/internal/ratelimit"
 )
 
-// loginThrottle counts failed logins per source address. More than limit failures in a
-// window lock the source out of login for lockout; the lock is logged once, by the caller.
-type loginThrottle struct {
-	mu      sync.Mutex
-	limit   int
-	window  time.Duration
-	lockout time.Duration
-	now     func() time.Time
-	m       map[string]*loginAttempts
+// Failed logins, bad set-password links and wrong old passwords of PATCH /me are struck
+// against the source (ratelimit.Source of the client address) in one ratelimit.Strikes:
+// LoginFailures within a minute block the source for LoginLockout, logged once.
+//
+// The strike is taken before the password hash is spent (attempt), so a burst from one
+// source cannot pass the limit whole while its first checks still run; the right
+// password clears the source's strikes, and a check the password gate refused as busy
+// (nothing was checked) refunds its strike.
+func newLoginStrikes(cfg Config) *ratelimit.Strikes[netip.Addr] {
+	return ratelimit.NewStrikes[netip.Addr](ratelimit.Policy{Limit: cfg.LoginFailures, Window: time.Minute,
+		Block: cfg.LoginLockout, MaxKeys: 100_000}, cfg.Store.Now)
 }
 
-type loginAttempts struct {
-	start  time.Time // of the current window
-	n      int
-	locked time.Time // locked until
+// sourceKey is the key a request's source is struck under.
+func sourceKey(src string) netip.Addr {
+	a, _ := netip.ParseAddr(src) // an unparsable source (never from a socket) shares the zero key
+	return ratelimit.Source(a)
 }
 
-// maxTracked bounds the memory a flood of distinct sources can take.
-const maxTracked = 100_000
-
-func newLoginThrottle(limit int, window, lockout time.Duration, now func() time.Time) *loginThrottle {
-	return &loginThrottle{limit: limit, window: window, lockout: lockout, now: now, m: map[string]*loginAttempts{}}
+// throttled is the 429 for a blocked source, with Retry-After until its block ends.
+func (a *API) throttled(r *request, what string) *Problem {
+	_, until := a.strikes.Blocked(sourceKey(r.source))
+	return &Problem{Status: 429, Code: "throttled", Message: "too many " + what + " from your address; try again later",
+		RetryAfter: max(time.Until(until), time.Second)}
 }
 
-// locked says whether src may not try now, and until when.
-func (t *loginThrottle) locked(src string) (bool, time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	a := t.m[src]
-	if a == nil {
-		return false, time.Time{}
+// attempt takes the tentative strike for a check about to be made: a 429 when the source
+// is blocked, else a function the caller calls with the outcome (ok: the right secret;
+// err: the check's error, ratelimit.ErrBusy refunding the strike).
+func (a *API) attempt(r *request, what string) (done func(ok bool, err error), p *Problem) {
+	k := sourceKey(r.source)
+	allowed, started := a.strikes.Attempt(k)
+	if !allowed {
+		return nil, a.throttled(r, what)
 	}
-	return t.now().Before(a.locked), a.locked
-}
-
-// fail records a failure; it answers true when this failure started a lockout.
-func (t *loginThrottle) fail(src string) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	a := t.m[src]
-	if a == nil {
-		if len(t.m) >= maxTracked {
-			t.prune(now)
+	return func(ok bool, err error) {
+		switch {
+		case ok:
+			a.strikes.Clear(k)
+		case err != nil && !started:
+			a.strikes.Refund(k) // refused as busy: no secret was tried
+		case started:
+			a.log.Warn("source locked out after repeated failures", "source", r.source, "what", what,
+				"failures", a.cfg.LoginFailures, "lockout", a.cfg.LoginLockout.String())
 		}
-		a = &loginAttempts{start: now}
-		t.m[src] = a
-	}
-	if now.Sub(a.start) > t.window {
-		a.start, a.n = now, 0
-	}
-	a.n++
-	if a.n >= t.limit && !now.Before(a.locked) {
-		a.locked = now.Add(t.lockout)
-		a.start, a.n = now, 0
-		return true
-	}
-	return false
-}
-
-func (t *loginThrottle) prune(now time.Time) {
-	for k, a := range t.m {
-		if now.Sub(a.start) > t.window && !now.Before(a.locked) {
-			delete(t.m, k)
-		}
-	}
-	if len(t.m) >= maxTracked { // still full of live entries: start afresh
-		t.m = map[string]*loginAttempts{}
-	}
+	}, nil
 }

@@ -96,7 +96,11 @@ func (a *API) changeUser(r *request, sc *scope, id string) (any, error) {
 				if in.OldPassword == nil || *in.OldPassword == "" {
 					return badRequest("old_password", "your current password is required to set a new one")
 				}
-				if !a.st.Secrets().CheckPassword(*in.OldPassword, prev.PasswordHash) {
+				ok, err := a.st.Secrets().CheckPassword(r.ctx, passwordAccount(prev), *in.OldPassword, prev.PasswordHash)
+				if err != nil {
+					return err // the password gate is busy: 429
+				}
+				if !ok {
 					return forbiddenField("old_password", "the current password is wrong")
 				}
 			}
@@ -168,7 +172,11 @@ func (a *API) changeUser(r *request, sc *scope, id string) (any, error) {
 			if err := store.CheckPasswordStrength(*in.Password); err != nil {
 				return err
 			}
-			next.PasswordHash = sec.HashPassword(*in.Password)
+			h, err := sec.HashPassword(r.ctx, *in.Password)
+			if err != nil {
+				return err // the password gate is busy: 429
+			}
+			next.PasswordHash = h
 			changedSecrets = append(changedSecrets, "password")
 		case in.ResetPassword:
 			gen.Password = store.GeneratePassword()

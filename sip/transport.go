@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/dialtone/dialtone/internal/ratelimit"
 )
 
 // udpSocket is one UDP socket we read; requests we send leave from it.
@@ -139,6 +141,16 @@ const (
 // ServeTCP answers SIP over TCP on a listener the caller bound, until ctx is
 // cancelled (then it returns nil, after closing the connections it accepted).
 func (s *Server) ServeTCP(ctx context.Context, l net.Listener) error {
+	perSource := s.cfg.TCPConnsPerSource
+	if perSource == 0 {
+		perSource = DefaultTCPConnsPerSource
+	}
+	l = ratelimit.Listener(l, perSource, nil, func(a netip.Addr) {
+		s.log.Debug("sip tcp connection over the per-source cap closed", "remote", a, "cap", perSource)
+		if s.cfg.TCPRefused != nil {
+			s.cfg.TCPRefused(a)
+		}
+	})
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
 	var wg sync.WaitGroup

@@ -8,7 +8,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
+
+	"github.com/dialtone/dialtone/ldapdir"
+	"github.com/dialtone/dialtone/sip"
 )
 
 // Config is what serve runs with. Each field is a flag, a DIALTONE_* variable and a key of
@@ -25,6 +29,11 @@ type Config struct {
 	MailFrom      string
 	TrustedProxy  string // comma-separated addresses whose X-Forwarded-For is believed
 	LogLevel      string
+	// Connections one source address (an IPv6 /64) may hold open at once, per service;
+	// empty is the default, 0 no cap (connlimits.go).
+	HTTPConnsPerSource string
+	LDAPConnsPerSource string
+	SIPConnsPerSource  string
 }
 
 type option struct {
@@ -46,6 +55,9 @@ func (c *Config) options() []option {
 		{"mail-from", "DIALTONE_MAIL_FROM", "", "sender of welcome and reset mails (default dialtone@{public-host})", &c.MailFrom, false},
 		{"trusted-proxy", "DIALTONE_TRUSTED_PROXY", "", "comma-separated proxy addresses whose X-Forwarded-For is trusted", &c.TrustedProxy, false},
 		{"log-level", "DIALTONE_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel, false},
+		{"http-conns-per-source", "DIALTONE_HTTP_CONNS_PER_SOURCE", strconv.Itoa(defaultHTTPConnsPerSource), "HTTP connections one client address may hold open; 0: no cap", &c.HTTPConnsPerSource, false},
+		{"ldap-conns-per-source", "DIALTONE_LDAP_CONNS_PER_SOURCE", strconv.Itoa(ldapdir.DefaultConnsPerSource), "LDAP connections one client address may hold open; 0: no cap", &c.LDAPConnsPerSource, false},
+		{"sip-conns-per-source", "DIALTONE_SIP_CONNS_PER_SOURCE", strconv.Itoa(sip.DefaultTCPConnsPerSource), "SIP-over-TCP connections one client address may hold open; 0: no cap", &c.SIPConnsPerSource, false},
 	}
 }
 
@@ -88,6 +100,12 @@ func parseServeConfig(args []string, lookupEnv func(string) (string, bool), stde
 			*o.ptr = v
 		} else {
 			*o.ptr = o.def
+		}
+	}
+	for _, v := range []struct{ name, value string }{{"http-conns-per-source", c.HTTPConnsPerSource},
+		{"ldap-conns-per-source", c.LDAPConnsPerSource}, {"sip-conns-per-source", c.SIPConnsPerSource}} {
+		if _, err := connCap(v.value, 0); err != nil {
+			return c, fmt.Errorf("--%s: %w", v.name, err)
 		}
 	}
 	if c.PublicHost == "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/dialtone/dialtone/admin"
+	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/internal/rawtcp"
 )
 
@@ -48,7 +49,11 @@ func (m *Main) httpService(mounts []httpMount) service {
 		// Raw reads and writes: a config fetch is a few microseconds of work between
 		// two system calls, and the scheduler's bookkeeping around them cost more
 		// (internal/rawtcp).
-		go func() { errc <- srv.Serve(rawtcp.Listener(m.httpLn)) }()
+		// Each source holds at most --http-conns-per-source connections (trusted
+		// proxies carry many clients and are exempt); the cap wraps rawtcp's conns.
+		ln := ratelimit.Listener(rawtcp.Listener(m.httpLn), capOrNone(m.cfg.HTTPConnsPerSource, defaultHTTPConnsPerSource),
+			m.trustedProxyTest(), m.refusedCounter("http"))
+		go func() { errc <- srv.Serve(ln) }()
 		select {
 		case err := <-errc:
 			return err

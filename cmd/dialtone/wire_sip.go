@@ -33,7 +33,8 @@ func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
 		return nil, nil
 	}
 	srv, err := sip.New(sip.Config{Store: m.store, Logger: m.log.With("svc", "sip"),
-		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}})
+		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk},
+		TCPConnsPerSource: capOrNone(m.cfg.SIPConnsPerSource, sip.DefaultTCPConnsPerSource), TCPRefused: m.refusedCounter("sip")})
 	if err != nil {
 		return nil, err
 	}
