@@ -49,7 +49,7 @@ func (a *API) attempt(r *request, what string) (done func(ok bool, err error), p
 		case err != nil && !started:
 			a.strikes.Refund(k) // refused as busy: no secret was tried
 		case started:
-			a.log.Warn("source locked out after repeated failures", "source", r.source, "what", what,
+			a.log.Warn("login locked out after repeated failures", "source", r.source,
 				"failures", a.cfg.LoginFailures, "lockout", a.cfg.LoginLockout.String())
 		}
 	}, nil

@@ -39,7 +39,8 @@ type Secrets struct {
 	decoyOnce sync.Once
 	decoy     string // a hash of nothing anyone knows (SpendPasswordCheck)
 
-	gate atomic.Pointer[ratelimit.Gate] // bounds the argon2id hashes running at once
+	gate   atomic.Pointer[ratelimit.Gate] // bounds the argon2id hashes running at once
+	hashes atomic.Uint64                  // argon2id hashes computed (PasswordHashes)
 }
 
 // PasswordPatience is how long a password hash waits for a free slot of the gate before
@@ -55,6 +56,9 @@ func (s *Secrets) SetPasswordGate(n int, patience time.Duration) {
 
 // PasswordGate is the gate argon2id hashes go through.
 func (s *Secrets) PasswordGate() *ratelimit.Gate { return s.gate.Load() }
+
+// PasswordHashes is how many argon2id hashes were computed (for metrics and tests).
+func (s *Secrets) PasswordHashes() uint64 { return s.hashes.Load() }
 
 func loadSecrets(dir string) (*Secrets, error) {
 	var master []byte
@@ -169,6 +173,7 @@ func (s *Secrets) HashPassword(ctx context.Context, pw string) (string, error) {
 func (s *Secrets) argon(ctx context.Context, account, pw string, salt []byte, keyLen uint32) ([]byte, error) {
 	var h []byte
 	err := s.gate.Load().DoFor(ctx, account, func() {
+		s.hashes.Add(1)
 		h = argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, keyLen)
 		runtime.GC()
 	})

@@ -78,3 +78,6 @@ func (g *Gate) DoFor(ctx context.Context, key string, f func()) error {
 	}()
 	return g.Do(ctx, f)
 }
+
+// InUse is how many operations run now.
+func (g *Gate) InUse() int { return len(g.slots) }
