@@ -38,10 +38,10 @@ func (l *capListener) Accept() (net.Conn, error) {
 			return c, nil // not an IP connection, or exempt: nothing to count
 		}
 		if !l.conns.Acquire(addr) {
-			c.Close()
 			if l.refused != nil {
 				l.refused(addr)
 			}
+			c.Close()
 			continue
 		}
 		return &capConn{Conn: c, l: l, addr: addr}, nil
