@@ -60,11 +60,11 @@ type Config struct {
 
 // API serves /api/v1/….
 type API struct {
-	cfg      Config
-	st       *store.Store
-	log      *slog.Logger
-	routes   []*route
-	strikes  *ratelimit.Strikes[netip.Addr] // failed logins per source (throttle.go)
+	cfg     Config
+	st      *store.Store
+	log     *slog.Logger
+	routes  []*route
+	strikes *ratelimit.Strikes[netip.Addr] // failed logins per source (throttle.go)
 }
 
 // New builds the API.
