@@ -33,5 +33,7 @@
 // key. Each nc is accepted once per nonce; the replay window is a fixed-size ring, so
 // its memory is bounded whatever the load. An unknown user and a wrong password get the
 // same answer. Ten failures a minute from one address block that address for ten
-// minutes (logged once per block). Secrets never reach a log line.
+// minutes (logged once per block). Secrets never reach a log line. One source holds at
+// most Config.TCPConnsPerSource SIP-over-TCP connections (default 32, the phones behind an
+// office NAT); one over it is closed before a byte is read (internal/ratelimit.Listener).
 package sip
