@@ -39,7 +39,7 @@ var (
 	goodEmail  = flag.String("good-email", "", "email that logs in with -good-password during the flood (default -account)")
 	goodPW     = flag.String("good-password", "", "the right password; empty skips the good login")
 	goodSource = flag.String("good-source", "127.0.0.1", "address the good login comes from")
-	goodAfter  = flag.Duration("good-after", 300*time.Millisecond, "when the good login starts, after the flood's")
+	goodAfter  = flag.Duration("good-after", 50*time.Millisecond, "when the good login starts, after the flood's")
 	goodTries  = flag.Int("good-tries", 3, "tries of the good login, each after the Retry-After of a 429")
 	pid        = flag.Int("pid", 0, "server process, for its peak RSS (VmHWM); 0 skips it")
 	waitFor    = flag.Duration("timeout", 30*time.Second, "how long a request may take before it counts as unanswered")

@@ -60,6 +60,9 @@ func TestHTTPConnsPerSource(t *testing.T) {
 	if !strings.Contains(string(body), `dialtone_conns_refused_total{svc="http"} 1`) {
 		t.Errorf("refused connection not counted:\n%s", grepLines(string(body), "refused"))
 	}
+	if !strings.Contains(string(body), `dialtone_password_hashes{what="computed"}`) {
+		t.Errorf("no password hash figures:\n%s", grepLines(string(body), "password"))
+	}
 	a.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for !healthzOver(httpFrom(t, e, "127.5.0.1")) {

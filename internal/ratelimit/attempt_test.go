@@ -60,6 +60,9 @@ func TestGateDoForOneCallPerKey(t *testing.T) {
 	if d := time.Since(start); d > 500*time.Millisecond {
 		t.Errorf("refused after %v, want at once", d)
 	}
+	if g.Busy() != 1 {
+		t.Errorf("Busy %d, want 1", g.Busy())
+	}
 	ran := false
 	if err := g.DoFor(context.Background(), "other", func() { ran = true }); err != nil || !ran {
 		t.Fatalf("another key: %v ran %v", err, ran)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +20,8 @@ type Gate struct {
 
 	mu   sync.Mutex
 	keys map[string]struct{} // keys with a call in the gate (DoFor)
+
+	busy atomic.Uint64 // calls answered ErrBusy (Busy)
 }
 
 // NewGate lets n operations run at once; a caller waits at most patience for a slot.
@@ -45,6 +48,7 @@ func (g *Gate) Do(ctx context.Context, f func()) error {
 		select {
 		case g.slots <- struct{}{}:
 		case <-t.C:
+			g.busy.Add(1)
 			return ErrBusy
 		case <-ctx.Done():
 			return ctx.Err()
@@ -67,6 +71,7 @@ func (g *Gate) DoFor(ctx context.Context, key string, f func()) error {
 	g.mu.Lock()
 	if _, busy := g.keys[key]; busy {
 		g.mu.Unlock()
+		g.busy.Add(1)
 		return ErrBusy
 	}
 	g.keys[key] = struct{}{}
@@ -78,6 +83,9 @@ func (g *Gate) DoFor(ctx context.Context, key string, f func()) error {
 	}()
 	return g.Do(ctx, f)
 }
+
+// Busy is how many calls were answered ErrBusy.
+func (g *Gate) Busy() uint64 { return g.busy.Load() }
 
 // InUse is how many operations run now.
 func (g *Gate) InUse() int { return len(g.slots) }
