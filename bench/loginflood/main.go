@@ -18,13 +18,13 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,6 +47,7 @@ var (
 	maxAnswer  = flag.Duration("max-answer", 5*time.Second, "goal: slowest flood answer")
 	maxHealthz = flag.Duration("max-healthz", 100*time.Millisecond, "goal: slowest /healthz during the flood")
 	maxRSS     = flag.Int("max-rss-mb", 400, "goal: the server's peak RSS in MB")
+	pollOnly   = flag.Bool("healthz-poller", false, "internal: poll /healthz until stdin closes, then print the figures")
 )
 
 // client makes requests from src only, one connection per request.
@@ -103,8 +104,63 @@ func vmHWM(pid int) (int, error) {
 	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
 }
 
+// startPoller runs this program again as the /healthz poller.
+func startPoller() (*exec.Cmd, io.Reader, io.WriteCloser, error) {
+	cmd := exec.Command(os.Args[0], "-healthz-poller", "-target", *target, "-timeout", waitFor.String())
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, nil, nil, err
+	}
+	return cmd, out, in, nil
+}
+
+// pollHealthz asks /healthz from 127.0.0.1 on one kept-alive connection every 20 ms
+// until stdin closes, then prints: polls, failures, slowest (a Go duration in ns).
+func pollHealthz() {
+	stop := make(chan struct{})
+	go func() { io.Copy(io.Discard, os.Stdin); close(stop) }()
+	var (
+		slowest time.Duration
+		polls   int
+		fails   int
+	)
+	hc := &http.Client{Timeout: *waitFor}
+	for {
+		start := time.Now()
+		resp, err := hc.Get("http://" + *target + "/healthz")
+		d := time.Since(start)
+		if err != nil || resp.StatusCode != 200 {
+			fails++
+		}
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		polls++
+		slowest = max(slowest, d)
+		select {
+		case <-stop:
+			fmt.Println(polls, fails, int64(slowest))
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 func main() {
 	flag.Parse()
+	if *pollOnly {
+		pollHealthz()
+		return
+	}
 	if *account == "" {
 		fmt.Fprintln(os.Stderr, "loginflood: -account is required")
 		os.Exit(2)
@@ -123,36 +179,13 @@ func main() {
 		rssBefore = kb
 	}
 
-	// /healthz from 127.0.0.1 on one kept-alive connection, every 20 ms.
-	ctx, stopHealthz := context.WithCancel(context.Background())
-	var (
-		healthMax   time.Duration
-		healthN     int
-		healthFails int
-		healthDone  = make(chan struct{})
-	)
-	go func() {
-		defer close(healthDone)
-		hc := &http.Client{Timeout: *waitFor}
-		for ctx.Err() == nil {
-			start := time.Now()
-			resp, err := hc.Get("http://" + *target + "/healthz")
-			d := time.Since(start)
-			if err != nil || resp.StatusCode != 200 {
-				healthFails++
-			}
-			if err == nil {
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-			healthN++
-			healthMax = max(healthMax, d)
-			select {
-			case <-ctx.Done():
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}()
+	// /healthz is polled by a process of its own, so the flood's goroutines here do not
+	// delay the poller and its figures are the server's.
+	poller, pollerOut, pollerIn, err := startPoller()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loginflood: healthz poller:", err)
+		os.Exit(2)
+	}
 
 	type result struct {
 		code int
@@ -203,8 +236,11 @@ func main() {
 	wg.Wait()
 	floodTime := time.Since(start)
 	<-goodDone
-	stopHealthz()
-	<-healthDone
+	pollerIn.Close()
+	var healthN, healthFails int
+	var healthMax time.Duration
+	fmt.Fscan(pollerOut, &healthN, &healthFails, &healthMax)
+	poller.Wait()
 
 	codes := map[string]int{}
 	var slowest time.Duration
