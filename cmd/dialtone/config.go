@@ -8,7 +8,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
+
+	"github.com/dialtone/dialtone/ldapdir"
+	"github.com/dialtone/dialtone/sip"
 )
 
 // Config is what serve runs with. Each field is a flag, a DIALTONE_* variable and a key of
@@ -41,6 +45,11 @@ type Config struct {
 	ACMEDirectory        string
 	// hooks is nil but in tests (no flag sets it).
 	hooks *testHooks
+	// Connections one source address (an IPv6 /64) may hold open at once, per service;
+	// empty is the default, 0 no cap (connlimits.go).
+	HTTPConnsPerSource string
+	LDAPConnsPerSource string
+	SIPConnsPerSource  string
 }
 
 type option struct {
@@ -74,6 +83,9 @@ func (c *Config) options() []option {
 		{"acme-domain", "DIALTONE_ACME_DOMAIN", "", "public DNS name to get the certificate for by ACME (reachable from the internet on port 443)", &c.ACMEDomain, false},
 		{"acme-email", "DIALTONE_ACME_EMAIL", "", "contact address given to the ACME CA for expiry notices", &c.ACMEEmail, false},
 		{"acme-directory", "DIALTONE_ACME_DIRECTORY", "", "ACME directory URL (default Let's Encrypt)", &c.ACMEDirectory, false},
+		{"http-conns-per-source", "DIALTONE_HTTP_CONNS_PER_SOURCE", strconv.Itoa(defaultHTTPConnsPerSource), "HTTP connections one client address may hold open; 0: no cap", &c.HTTPConnsPerSource, false},
+		{"ldap-conns-per-source", "DIALTONE_LDAP_CONNS_PER_SOURCE", strconv.Itoa(ldapdir.DefaultConnsPerSource), "LDAP connections one client address may hold open; 0: no cap", &c.LDAPConnsPerSource, false},
+		{"sip-conns-per-source", "DIALTONE_SIP_CONNS_PER_SOURCE", strconv.Itoa(sip.DefaultTCPConnsPerSource), "SIP-over-TCP connections one client address may hold open; 0: no cap", &c.SIPConnsPerSource, false},
 	}
 }
 
@@ -116,6 +128,12 @@ func parseServeConfig(args []string, lookupEnv func(string) (string, bool), stde
 			*o.ptr = v
 		} else {
 			*o.ptr = o.def
+		}
+	}
+	for _, v := range []struct{ name, value string }{{"http-conns-per-source", c.HTTPConnsPerSource},
+		{"ldap-conns-per-source", c.LDAPConnsPerSource}, {"sip-conns-per-source", c.SIPConnsPerSource}} {
+		if _, err := connCap(v.value, 0); err != nil {
+			return c, fmt.Errorf("--%s: %w", v.name, err)
 		}
 	}
 	if c.PublicHost == "" {
