@@ -141,8 +141,19 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 			return invalid("emergency_numbers", "%q: an emergency number is 2 to 15 digits, e.g. 112", n)
 		}
 	}
+	if next.LDAPPhonebookTLSOnly && !next.PhonebookLDAPS {
+		return invalid("ldap_phonebook_cleartext", "the phonebook account can bind over TLS only when phones are pointed at LDAPS: turn on phonebook_ldaps first")
+	}
 	return tx.putTenant(&prev, next)
 }
+
+// LDAPRequireTLS reports whether people's simple binds (their login password) are
+// refused on an LDAP connection without TLS (the default).
+func (t Tenant) LDAPRequireTLS() bool { return !t.LDAPUserCleartext }
+
+// LDAPPhonebookCleartext reports whether the phonebook account may bind on an LDAP
+// connection without TLS (the default, for phones without LDAPS).
+func (t Tenant) LDAPPhonebookCleartext() bool { return !t.LDAPPhonebookTLSOnly }
 
 func (tx *Tx) putTenant(prev *Tenant, t Tenant) error {
 	if prev != nil {
