@@ -26,6 +26,7 @@ type tenantView struct {
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
+	ldapTLSView
 	*tenantSecrets
 }
 
@@ -42,6 +43,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		ExtMin: t.ExtMin, ExtMax: t.ExtMax, AnonymousLDAP: t.AnonymousLDAP,
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
 		Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
+		ldapTLSView: ldapTLSView{LDAPRequireTLS: t.LDAPRequireTLS(), LDAPPhonebookCleartext: t.LDAPPhonebookCleartext(), PhonebookLDAPS: t.PhonebookLDAPS},
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
 	if v.EmergencyNumbers == nil {
@@ -186,6 +188,7 @@ type tenantPatch struct {
 	PINMinLength     *int                          `json:"pin_min_length"`
 	AuditRetention   *int                          `json:"audit_retention_days"`
 	Settings         *map[string]map[string]string `json:"settings"`
+	ldapTLSPatch
 }
 
 // patchTenant: PATCH /api/v1/tenants/{slug} (tenant.settings).
@@ -221,6 +224,7 @@ func (a *API) patchTenant(r *request) (any, error) {
 		if in.FlexMultiLogin != nil {
 			next.FlexMultiLogin = *in.FlexMultiLogin
 		}
+		in.ldapTLSPatch.apply(&next) // the combination is checked by tx.SaveTenant
 		// Emergency numbers and the auto-logout policy are checked by tx.SaveTenant.
 		if in.EmergencyNumbers != nil {
 			next.EmergencyNumbers = *in.EmergencyNumbers
@@ -258,6 +262,33 @@ func (a *API) patchTenant(r *request) (any, error) {
 		return nil, err
 	}
 	return view, nil
+}
+
+// ldapTLSView is the tenant's LDAP-over-TLS settings (ldapdir): whether people's binds
+// with their login password need TLS, whether the phonebook account may bind in clear,
+// and whether configs point phones at ldaps://.
+type ldapTLSView struct {
+	LDAPRequireTLS         bool `json:"ldap_require_tls"`
+	LDAPPhonebookCleartext bool `json:"ldap_phonebook_cleartext"`
+	PhonebookLDAPS         bool `json:"phonebook_ldaps"`
+}
+
+type ldapTLSPatch struct {
+	LDAPRequireTLS         *bool `json:"ldap_require_tls"`
+	LDAPPhonebookCleartext *bool `json:"ldap_phonebook_cleartext"`
+	PhonebookLDAPS         *bool `json:"phonebook_ldaps"`
+}
+
+func (p ldapTLSPatch) apply(t *store.Tenant) {
+	if p.LDAPRequireTLS != nil {
+		t.LDAPUserCleartext = !*p.LDAPRequireTLS
+	}
+	if p.LDAPPhonebookCleartext != nil {
+		t.LDAPPhonebookTLSOnly = !*p.LDAPPhonebookCleartext
+	}
+	if p.PhonebookLDAPS != nil {
+		t.PhonebookLDAPS = *p.PhonebookLDAPS
+	}
 }
 
 // checkSettings bounds raw phone settings: they end up in config files, so no line
