@@ -19,6 +19,7 @@ type Config struct {
 	TFTP          string
 	SIP           string
 	LDAP          string
+	LDAPS         string // LDAP over TLS from the first byte (RFC 4513 §3.1.3 "ldaps")
 	PublicHost    string
 	AdminPassword string
 	SMTP          string
@@ -53,7 +54,8 @@ func (c *Config) options() []option {
 		{"http", "DIALTONE_HTTP", ":8080", "provisioning, firmware, XML apps, admin API, metrics", &c.HTTP, false},
 		{"tftp", "DIALTONE_TFTP", ":69", "TFTP (UDP); empty disables", &c.TFTP, false},
 		{"sip", "DIALTONE_SIP", ":5060", "SIP over UDP and TCP on the same port; empty disables", &c.SIP, false},
-		{"ldap", "DIALTONE_LDAP", ":389", "LDAP; empty disables", &c.LDAP, false},
+		{"ldap", "DIALTONE_LDAP", ":389", "LDAP (StartTLS with the appliance's certificate); empty disables", &c.LDAP, false},
+		{"ldaps", "DIALTONE_LDAPS", byUID(":636", ":6636"), "LDAPS (LDAP over TLS, the appliance's certificate); empty disables", &c.LDAPS, false},
 		{"public-host", "DIALTONE_PUBLIC_HOST", "", "host name or address written into phone configs (default: first non-loopback address)", &c.PublicHost, false},
 		{"admin-password", "DIALTONE_ADMIN_PASSWORD", "", "password of the first System Owner, used only when the store is empty (default: random, printed once)", &c.AdminPassword, true},
 		{"smtp", "DIALTONE_SMTP", "", "smtp://[user:pass@]host:port or smtps://; empty: mail waits in the outbox", &c.SMTP, true},
@@ -121,6 +123,15 @@ func parseServeConfig(args []string, lookupEnv func(string) (string, bool), stde
 		c.MailFrom = "dialtone@" + c.PublicHost
 	}
 	return c, nil
+}
+
+// byUID picks a listener's default: the well-known port when serve runs as root, one
+// an unprivileged user can bind otherwise.
+func byUID(root, user string) string {
+	if os.Geteuid() == 0 {
+		return root
+	}
+	return user
 }
 
 func quoteDefault(s string) string {

@@ -37,6 +37,7 @@ type Main struct {
 	sipPC   net.PacketConn
 	sipLn   net.Listener
 	ldapLn  net.Listener
+	ldapsLn net.Listener
 	control net.Listener
 
 	// tls is the certificate of every TLS listener.
@@ -137,6 +138,12 @@ func (m *Main) bind() error {
 		}
 		m.noteAddr("ldap", m.ldapLn.Addr())
 	}
+	if m.cfg.LDAPS != "" {
+		if m.ldapsLn, err = net.Listen("tcp", m.cfg.LDAPS); err != nil {
+			return fmt.Errorf("--ldaps %s: %w", m.cfg.LDAPS, err)
+		}
+		m.noteAddr("ldaps", m.ldapsLn.Addr())
+	}
 	if m.control, err = listenControl(m.cfg.Data); err != nil {
 		return fmt.Errorf("--data %s: control socket: %w", m.cfg.Data, err)
 	}
@@ -203,6 +210,9 @@ func (m *Main) Close() error {
 	}
 	if m.ldapLn != nil {
 		ls = append(ls, m.ldapLn)
+	}
+	if m.ldapsLn != nil {
+		ls = append(ls, m.ldapsLn)
 	}
 	if m.control != nil {
 		ls = append(ls, m.control)
