@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
@@ -109,6 +110,38 @@ func TestConfigLDAPS(t *testing.T) {
 		}
 		if c.LDAPS != tc.want {
 			t.Errorf("%v %v: ldaps %q, want %q", tc.args, tc.env, c.LDAPS, tc.want)
+		}
+	}
+}
+
+// With the tenant's phonebook_ldaps on, a phone's config points its LDAP phonebook at the
+// port --ldaps is bound to, with LDAPS (Yealink: ldap.tls_mode 2); off, at --ldap in clear.
+func TestConfigPointsPhonesAtLDAPS(t *testing.T) {
+	e := startMainOn(t, t.TempDir(), func(c *Config) { c.LDAPS = "127.0.0.1:0" })
+	var user struct{ ID string }
+	e.call("POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Anna", "last_name": "de Jong",
+		"extensions": []string{"201"}}, 201, &user)
+	e.call("POST", "/api/v1/tenants/default/phones", map[string]any{"mac": "80:5E:C0:AA:BB:CC", "model": "T46U", "user_id": user.ID}, 201, nil)
+	var tenant struct {
+		ProvisioningToken string `json:"provisioning_token"`
+	}
+	e.call("GET", "/api/v1/tenants/default", nil, 200, &tenant)
+	ldapPort, ldapsPort := strconv.Itoa(atoiOr(portOf(e.m.Addrs["ldap"]), 0)), strconv.Itoa(atoiOr(portOf(e.m.Addrs["ldaps"]), 0))
+	for _, step := range []struct {
+		patch      map[string]any
+		port, mode string
+	}{
+		{nil, ldapPort, "0"},
+		{map[string]any{"phonebook_ldaps": true}, ldapsPort, "2"},
+		{map[string]any{"phonebook_ldaps": false}, ldapPort, "0"},
+	} {
+		if step.patch != nil {
+			e.call("PATCH", "/api/v1/tenants/default", step.patch, 200, nil)
+		}
+		keys := yealinkKeys(e.fetch("/p/"+tenant.ProvisioningToken+"/805ec0aabbcc.cfg", yealinkUA))
+		if keys["ldap.port"] != step.port || keys["ldap.tls_mode"] != step.mode || keys["ldap.host"] != "127.0.0.1" {
+			t.Errorf("after %v: ldap.host %q ldap.port %q ldap.tls_mode %q, want port %s mode %s", step.patch,
+				keys["ldap.host"], keys["ldap.port"], keys["ldap.tls_mode"], step.port, step.mode)
 		}
 	}
 }
