@@ -35,6 +35,9 @@ type Tenant struct {
 	LDAPPhonebookTLSOnly bool `json:"ldap_phonebook_tls_only,omitempty"` // the phonebook account binds over TLS only
 	PhonebookLDAPS       bool `json:"phonebook_ldaps,omitempty"`         // configs point phones at ldaps://
 
+	// SIPDigest is the digest algorithms the registrar offers, in order (SIPDigests;
+	// "" is DefaultSIPDigest). A model profile may override it per model.
+	SIPDigest string `json:"sip_digest,omitempty"`
 	// Settings are raw phone settings for every phone of the tenant, by make then key.
 	Settings map[string]map[string]string `json:"settings,omitempty"`
 	Created  time.Time                    `json:"created"`
