@@ -158,6 +158,7 @@ func (t Tenant) LDAPRequireTLS() bool { return !t.LDAPUserCleartext }
 // LDAPPhonebookCleartext reports whether the phonebook account may bind on an LDAP
 // connection without TLS (the default, for phones without LDAPS).
 func (t Tenant) LDAPPhonebookCleartext() bool { return !t.LDAPPhonebookTLSOnly }
+
 // DefaultSIPDigest is what the registrar offers a tenant that set no sip_digest: an MD5
 // challenge first, then SHA-256 (RFC 8760 §2.4: one challenge per algorithm, in order of
 // preference). MD5 first is what Kamailio, Asterisk and FreeSWITCH send by default, and
