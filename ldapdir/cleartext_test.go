@@ -183,3 +183,23 @@ func TestLDAPSWithApplianceCA(t *testing.T) {
 		}
 	}
 }
+
+// LDAP and LDAPS are one server: failed binds over LDAPS count against the source on the
+// plain listener too (and the other way round), so a guesser gains nothing by switching.
+func TestBindThrottleSharedWithLDAPS(t *testing.T) {
+	srvTLS, cliTLS := applianceTLS(t)
+	f := newFixture(t, Options{TLS: srvTLS})
+	addr := f.serveLDAPS(t)
+	lc, err := ldap.DialURL("ldaps://"+addr, ldap.DialWithTLSConfig(cliTLS))
+	check(t, err)
+	defer lc.Close()
+	for i := 0; i < bindFailMax; i++ {
+		if err := lc.Bind(f.pbDN, "wrong-password-1"); resultCode(err) != ldap.LDAPResultInvalidCredentials {
+			t.Fatalf("wrong password %d over LDAPS: %v", i, err)
+		}
+	}
+	err = f.dial(t).Bind(f.pbDN, f.pbPass)
+	if resultCode(err) != ldap.LDAPResultInvalidCredentials || !strings.Contains(err.Error(), "too many") {
+		t.Fatalf("right password over plain LDAP after %d failures over LDAPS: %v", bindFailMax, err)
+	}
+}
