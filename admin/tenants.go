@@ -23,6 +23,7 @@ type tenantView struct {
 	FlexMultiLogin   bool                         `json:"flex_multi_login"`
 	PINMinLength     int                          `json:"pin_min_length"`
 	AuditRetention   int                          `json:"audit_retention_days"`
+	HTTPSOnly        bool                         `json:"provisioning_https_only"`
 	SIPDigest        string                       `json:"sip_digest"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
@@ -45,6 +46,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
 		SIPDigest: t.SIPDigestOffer(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 		ldapTLSView: ldapTLSView{LDAPRequireTLS: t.LDAPRequireTLS(), LDAPPhonebookCleartext: t.LDAPPhonebookCleartext(), PhonebookLDAPS: t.PhonebookLDAPS},
+		HTTPSOnly:   t.ProvisioningHTTPSOnly,
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
 	if v.EmergencyNumbers == nil {
@@ -56,7 +58,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 			return v, err
 		}
 		v.tenantSecrets = &tenantSecrets{
-			ProvisioningToken: t.ProvisioningToken, ProvisioningURL: a.provisioningURL(t.ProvisioningToken),
+			ProvisioningToken: t.ProvisioningToken, ProvisioningURL: a.provisioningURL(t),
 			LDAPBindDN: "cn=phonebook," + v.LDAPBaseDN, LDAPBindPassword: pw,
 		}
 	}
@@ -188,6 +190,7 @@ type tenantPatch struct {
 	FlexMultiLogin   *bool                         `json:"flex_multi_login"`
 	PINMinLength     *int                          `json:"pin_min_length"`
 	AuditRetention   *int                          `json:"audit_retention_days"`
+	HTTPSOnly        *bool                         `json:"provisioning_https_only"`
 	SIPDigest        *string                       `json:"sip_digest"`
 	Settings         *map[string]map[string]string `json:"settings"`
 	ldapTLSPatch
@@ -227,6 +230,13 @@ func (a *API) patchTenant(r *request) (any, error) {
 			next.FlexMultiLogin = *in.FlexMultiLogin
 		}
 		in.ldapTLSPatch.apply(&next) // the combination is checked by tx.SaveTenant
+		if in.HTTPSOnly != nil {
+			if *in.HTTPSOnly && a.cfg.SecureBaseURL == "" {
+				// Phones would be refused their files with nowhere else to fetch them.
+				return problem(422, "unprocessable", "provisioning_https_only", "HTTPS is off on this server (serve --https)")
+			}
+			next.ProvisioningHTTPSOnly = *in.HTTPSOnly
+		}
 		// Emergency numbers and the auto-logout policy are checked by tx.SaveTenant.
 		if in.EmergencyNumbers != nil {
 			next.EmergencyNumbers = *in.EmergencyNumbers

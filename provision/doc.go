@@ -35,6 +35,15 @@
 // SIP, LDAP or admin passwords, and a per-phone file is only rendered for a phone
 // the tenant knows.
 //
+// HTTPS: a fetch over TLS is logged with protocol https. A tenant with
+// provisioning_https_only is refused a known phone's own file (the files with secrets)
+// over plain HTTP (403 naming the https:// URL) and TFTP (access violation); common
+// files, firmware and phonebooks are still served, and its configs carry SecureBaseURL
+// instead of BaseURL. With the private CA (Config.CAPEM), configs carry each make's key
+// for a custom trusted CA (Yealink static.trusted_certificates.url, Cisco Custom_CA_Rule,
+// Snom <certificates>, Poly device.sec.TLS.customCaCert1, Grandstream P8433), pointing
+// at BaseURL/ca.pem on plain HTTP or carrying the PEM.
+//
 // A panic while parsing a TFTP request or during its transfer ends that transfer only
 // and is answered with a TFTP error (code 0, "internal error"); over HTTP, cmd/dialtone's
 // handler answers 500 (internal/crash). The fetch-log writer is started again after one.

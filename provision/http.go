@@ -34,10 +34,22 @@ func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
 		ctx.Error("not found", fasthttp.StatusNotFound)
 		return true
 	}
-	r := fetchRequest{Token: token, Path: rest, UA: string(ctx.UserAgent()), Addr: clientip.Of(ctx, p.cfg.TrustedProxies), Proto: "http"}
+	proto := "http"
+	if ctx.IsTLS() {
+		proto = "https"
+	}
+	r := fetchRequest{Token: token, Path: rest, UA: string(ctx.UserAgent()), Addr: clientip.Of(ctx, p.cfg.TrustedProxies), Proto: proto}
 	res := p.fetch(r)
 	switch res.Status {
 	case 200:
+	case 403:
+		// RFC 9110 section 15.5.4: the server understood and refuses; the body says where.
+		msg := httpsOnlyMessage
+		if p.cfg.SecureBaseURL != "" {
+			msg += ": " + p.cfg.SecureBaseURL + "/p/" + token + "/" + rest
+		}
+		ctx.Error(msg+"\n", fasthttp.StatusForbidden)
+		return true
 	case 429:
 		ctx.Error("too many requests", fasthttp.StatusTooManyRequests)
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(scanBlock/time.Second)))

@@ -206,6 +206,8 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 	switch {
 	case res.Status == 429:
 		sendError(conn, peer, errNotDefined, "too many requests")
+	case res.Status == 403:
+		sendError(conn, peer, errAccess, httpsOnlyMessage)
 		return
 	case res.Status != 200:
 		sendError(conn, peer, errFileNotFound, "file not found")

@@ -35,6 +35,9 @@ type Tenant struct {
 	LDAPPhonebookTLSOnly bool `json:"ldap_phonebook_tls_only,omitempty"` // the phonebook account binds over TLS only
 	PhonebookLDAPS       bool `json:"phonebook_ldaps,omitempty"`         // configs point phones at ldaps://
 
+	// ProvisioningHTTPSOnly refuses files that carry secrets (a phone's own files) over
+	// plain HTTP and TFTP, and writes https:// provisioning URLs into configs.
+	ProvisioningHTTPSOnly bool `json:"provisioning_https_only,omitempty"`
 	// SIPDigest is the digest algorithms the registrar offers, in order (SIPDigests;
 	// "" is DefaultSIPDigest). A model profile may override it per model.
 	SIPDigest string `json:"sip_digest,omitempty"`
