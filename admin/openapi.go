@@ -135,10 +135,14 @@ func schemas() map[string]any {
 	sipDigest := map[string]any{"type": "string", "enum": store.SIPDigests, "default": store.DefaultSIPDigest}
 	modelDigest := map[string]any{"type": "string", "enum": append([]string{""}, store.SIPDigests...),
 		"description": "overrides the tenant's sip_digest for this model; \"\" keeps it"}
+	sipTransport := map[string]any{"type": "string", "enum": store.SIPTransports, "default": "udp",
+		"description": "how phones register, written into their configs; tls uses the --sips port"}
+	srtp := map[string]any{"type": "string", "enum": store.SRTPModes, "default": "off",
+		"description": "media encryption written into phone configs: off, optional (offered) or required"}
 	tenantFields := map[string]any{"name": str, "sip_domain": str, "language": str, "timezone": str,
 		"ext_min": integer, "ext_max": integer}
 	tpatch := map[string]any{"anonymous_ldap": boolean, "emergency_numbers": strs, "auto_logout": str,
-		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "sip_digest": sipDigest, "settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
+		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "sip_digest": sipDigest, "sip_transport": sipTransport, "srtp": srtp, "settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
 	tpatch["provisioning_https_only"] = boolean // refuse phones' own files over plain HTTP and TFTP
 	for k, v := range tenantFields {
 		tpatch[k] = v

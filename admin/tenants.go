@@ -25,6 +25,8 @@ type tenantView struct {
 	AuditRetention   int                          `json:"audit_retention_days"`
 	HTTPSOnly        bool                         `json:"provisioning_https_only"`
 	SIPDigest        string                       `json:"sip_digest"`
+	SIPTransport     string                       `json:"sip_transport"`
+	SRTP             string                       `json:"srtp"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
@@ -44,7 +46,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		Slug: t.Slug, Name: t.Name, SIPDomain: t.SIPDomain, Language: t.Language, Timezone: t.Timezone,
 		ExtMin: t.ExtMin, ExtMax: t.ExtMax, AnonymousLDAP: t.AnonymousLDAP,
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
-		SIPDigest: t.SIPDigestOffer(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
+		SIPDigest: t.SIPDigestOffer(), SIPTransport: t.Transport(), SRTP: t.SRTPMode(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 		ldapTLSView: ldapTLSView{LDAPRequireTLS: t.LDAPRequireTLS(), LDAPPhonebookCleartext: t.LDAPPhonebookCleartext(), PhonebookLDAPS: t.PhonebookLDAPS},
 		HTTPSOnly:   t.ProvisioningHTTPSOnly,
 	}
@@ -192,6 +194,8 @@ type tenantPatch struct {
 	AuditRetention   *int                          `json:"audit_retention_days"`
 	HTTPSOnly        *bool                         `json:"provisioning_https_only"`
 	SIPDigest        *string                       `json:"sip_digest"`
+	SIPTransport     *string                       `json:"sip_transport"`
+	SRTP             *string                       `json:"srtp"`
 	Settings         *map[string]map[string]string `json:"settings"`
 	ldapTLSPatch
 }
@@ -248,6 +252,8 @@ func (a *API) patchTenant(r *request) (any, error) {
 			return err
 		}
 		setString(&next.SIPDigest, in.SIPDigest) // checked by tx.SaveTenant
+		setString(&next.SIPTransport, in.SIPTransport)
+		setString(&next.SRTP, in.SRTP)
 		if in.Settings != nil {
 			if err := checkSettings(*in.Settings); err != nil {
 				return err

@@ -26,8 +26,9 @@ func (p *Provisioner) baseProfile(tx *store.Tx, t store.Tenant, mk Make, model, 
 			BindDN: "cn=phonebook,o=" + t.Slug + ",dc=dialtone",
 			XMLURL: prov + "directory/" + string(mk) + ".xml",
 		},
-		CA:  p.trustedCA(t),
-		Now: p.cfg.Now(),
+		CA:   p.trustedCA(t),
+		SRTP: t.SRTPMode(),
+		Now:  p.cfg.Now(),
 	}
 	if t.PhonebookLDAPS && p.cfg.LDAPSPort > 0 {
 		pr.Phonebook.LDAPS, pr.Phonebook.LDAPPort = true, p.cfg.LDAPSPort
@@ -92,7 +93,7 @@ func (p *Provisioner) phoneProfile(t store.Tenant, ph store.Phone, mk Make, mode
 				pr.Guest = true
 				pr.Lines = []Line{{Extension: "", DisplayName: "Flex", Label: flexGuestLabel(t.Language), UserName: ph.GuestUsername,
 					AuthUser: ph.GuestUsername, Password: pw, Domain: t.SIPDomain, Server: p.cfg.PublicHost,
-					Port: p.cfg.SIPPort, Transport: "udp", Expires: sipExpires}}
+					Port: p.sipPort(t), Transport: t.Transport(), Expires: sipExpires}}
 			}
 			return nil
 		}
@@ -120,7 +121,7 @@ func (p *Provisioner) phoneProfile(t store.Tenant, ph store.Phone, mk Make, mode
 			}
 			pr.Lines = append(pr.Lines, Line{Extension: num, DisplayName: u.DisplayName(), Label: num,
 				UserName: num, AuthUser: e.SIPUsername, Password: pw, Domain: t.SIPDomain,
-				Server: p.cfg.PublicHost, Port: p.cfg.SIPPort, Transport: "udp", Expires: sipExpires})
+				Server: p.cfg.PublicHost, Port: p.sipPort(t), Transport: t.Transport(), Expires: sipExpires})
 		}
 		return nil
 	})

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/crash"
@@ -57,10 +58,11 @@ type Server struct {
 
 	mu   sync.Mutex
 	udp  []*udpSocket
-	tcp  map[netip.AddrPort]*tcpConn
+	tcp  map[flowKey]*tcpConn          // open TCP and TLS connections (flows)
 	txs  map[string]chan *sip.Response // client transactions by Via branch
 	done chan struct{}
 
+	flowsLost  atomic.Uint64 // requests not sent: the binding's connection was gone (tls.go)
 	invites    *answerCache
 	challenges *challengeCache
 	aorLocks   aorLocks
@@ -110,7 +112,7 @@ func New(cfg Config) (*Server, error) {
 		tag:        hex.EncodeToString(tag),
 		parser:     sip.NewParser(),
 		flex:       cfg.Flex,
-		tcp:        make(map[netip.AddrPort]*tcpConn),
+		tcp:        make(map[flowKey]*tcpConn),
 		txs:        make(map[string]chan *sip.Response),
 		done:       make(chan struct{}),
 		invites:    newAnswerCache(4096, 32*time.Second, cfg.Now),
@@ -163,7 +165,7 @@ func (s *Server) Registrations(tenant string) []Binding { return s.bindings.Regi
 // inbound is one received message and where it came from.
 type inbound struct {
 	src       netip.AddrPort
-	transport string // "UDP" or "TCP"
+	transport string // "UDP", "TCP" or "TLS"
 	write     func(b []byte, to netip.AddrPort) error
 }
 

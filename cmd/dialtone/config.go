@@ -19,6 +19,7 @@ type Config struct {
 	HTTPS         string // empty disables HTTPS
 	TFTP          string
 	SIP           string
+	SIPS          string // SIP over TLS (RFC 3261 §26.2)
 	LDAP          string
 	LDAPS         string // LDAP over TLS from the first byte (RFC 4513 §3.1.3 "ldaps")
 	PublicHost    string
@@ -56,6 +57,7 @@ func (c *Config) options() []option {
 		{"https", "DIALTONE_HTTPS", defaultHTTPS(), "HTTPS: the same as --http over TLS; the admin API and console then redirect there from plain HTTP; empty disables", &c.HTTPS, false},
 		{"tftp", "DIALTONE_TFTP", ":69", "TFTP (UDP); empty disables", &c.TFTP, false},
 		{"sip", "DIALTONE_SIP", ":5060", "SIP over UDP and TCP on the same port; empty disables", &c.SIP, false},
+		{"sips", "DIALTONE_SIPS", ":5061", "SIP over TLS with the appliance's certificate; empty disables", &c.SIPS, false},
 		{"ldap", "DIALTONE_LDAP", ":389", "LDAP (StartTLS with the appliance's certificate); empty disables", &c.LDAP, false},
 		{"ldaps", "DIALTONE_LDAPS", byUID(":636", ":6636"), "LDAPS (LDAP over TLS, the appliance's certificate); empty disables", &c.LDAPS, false},
 		{"public-host", "DIALTONE_PUBLIC_HOST", "", "host name or address written into phone configs (default: first non-loopback address)", &c.PublicHost, false},
