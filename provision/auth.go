@@ -268,11 +268,16 @@ func parseDigest(s string) (digestCreds, bool) {
 }
 
 // phonebookAccount checks HTTP Basic credentials (RFC 7617) against the tenant's
-// phonebook account: user "phonebook" or its bind DN, and its LDAP password.
+// phonebook account: user "phonebook" or its bind DN, and its LDAP password. A tenant
+// whose phonebook account binds to LDAP over TLS only (ldap_phonebook_cleartext off)
+// takes that password over HTTPS only: plain HTTP is refused before it is looked at.
 func (p *Provisioner) phonebookAccount(t *store.Tenant, r fetchRequest) (fetchResult, bool) {
 	basic := fetchResult{Status: 401, Challenge: []string{`Basic realm="phonebook@` + t.Slug + `", charset="UTF-8"`}}
 	if r.Proto == "tftp" {
 		return notFound, false
+	}
+	if r.Proto != "https" && !t.LDAPPhonebookCleartext() {
+		return refused, false
 	}
 	scheme, enc, ok := strings.Cut(strings.TrimSpace(r.Auth), " ")
 	if r.Auth == "" || !ok || !strings.EqualFold(scheme, "Basic") {

@@ -27,6 +27,10 @@
 // phonebook contents (it declares Phonebooks; ldapdir implements it), nor SIP
 // check-sync NOTIFYs (sip listens to the store's change events).
 //
+// The phonebook in a phone's file is plain LDAP on Config.LDAPPort, or LDAPS on
+// Config.LDAPSPort when the tenant sets phonebook_ldaps and an LDAPS listener exists,
+// written in each make's keys (Phonebook.Server, HostPort, TLSMode, Transport).
+//
 // Unknown MACs never receive secrets: files without a MAC (common files) carry no
 // SIP, LDAP or admin passwords, and a per-phone file is only rendered for a phone
 // the tenant knows. Each phone has its own web admin password.
@@ -44,8 +48,9 @@
 //     source (ratelimit.Strikes: 10 a minute block it for 10 minutes, 429);
 //   - XML phonebooks: directory/{mac}/{make}.xml for a known phone of the tenant
 //     (the checks of its config; what configs point at), directory/{make}.xml with
-//     the tenant's phonebook account over HTTP Basic (RFC 7617); mobile numbers only
-//     with the tenant's phonebook_mobile.
+//     the tenant's phonebook account over HTTP Basic (RFC 7617; over HTTPS only when
+//     ldap_phonebook_cleartext is off); mobile numbers only with the tenant's
+//     phonebook_mobile.
 //
 // The provisioning-server credential keys written per make: Yealink
 // static.auto_provision.server.username/password, Poly device.prov.user/password,

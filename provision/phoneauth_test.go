@@ -393,4 +393,9 @@ func TestPhonebookOnlyForKnownPhonesOrAccount(t *testing.T) {
 	if _, body, _ := get(t, base+yealinkMAC+"/yealink.xml", yealinkUA); !strings.Contains(body, "+31612345678") {
 		t.Fatalf("phonebook_mobile on: no mobile in\n%s", body)
 	}
+	// the phonebook account binds over TLS only: its password is not taken over plain HTTP
+	setTenant(t, e.st, "acme", func(t *store.Tenant) { t.PhonebookLDAPS, t.LDAPPhonebookTLSOnly = true, true })
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 403 {
+		t.Fatalf("phonebook account over plain HTTP with ldap_phonebook_cleartext off: %v %v", err, resp)
+	}
 }
