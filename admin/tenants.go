@@ -23,6 +23,7 @@ type tenantView struct {
 	FlexMultiLogin   bool                         `json:"flex_multi_login"`
 	PINMinLength     int                          `json:"pin_min_length"`
 	AuditRetention   int                          `json:"audit_retention_days"`
+	DeviceAuth       string                       `json:"device_auth"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
@@ -42,6 +43,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		ExtMin: t.ExtMin, ExtMax: t.ExtMax, AnonymousLDAP: t.AnonymousLDAP,
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
 		Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
+		DeviceAuth: t.DeviceAuthMode(),
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
 	if v.EmergencyNumbers == nil {
@@ -185,6 +187,7 @@ type tenantPatch struct {
 	FlexMultiLogin   *bool                         `json:"flex_multi_login"`
 	PINMinLength     *int                          `json:"pin_min_length"`
 	AuditRetention   *int                          `json:"audit_retention_days"`
+	DeviceAuth       *string                       `json:"device_auth"`
 	Settings         *map[string]map[string]string `json:"settings"`
 }
 
@@ -228,6 +231,7 @@ func (a *API) patchTenant(r *request) (any, error) {
 		if in.AutoLogout != nil {
 			next.AutoLogout = *in.AutoLogout
 		}
+		setString(&next.DeviceAuth, in.DeviceAuth) // checked by tx.SaveTenant
 		if err := patchPINPolicy(&next, in.PINMinLength, in.AuditRetention); err != nil {
 			return err
 		}

@@ -21,6 +21,19 @@
 // SIP, LDAP or admin passwords, and a per-phone file is only rendered for a phone
 // the tenant knows.
 //
+// Device certificates (deviceauth.go): under the tenant's device_auth a phone's own
+// file (a per-MAC file of a known phone, fresh or from the cache) is checked at every
+// fetch against the client certificate the HTTPS listener asked for. It must verify
+// (x509, RFC 5280 section 6) against the tenant's uploaded vendor CAs as roots, with the
+// rest of the presented chain as intermediates, for client authentication (no extended
+// key usage, any, or clientAuth), at the provisioner's clock; and its subject CN or
+// alternative names (DNS, URI, e-mail) must name the file's MAC as 12 hex digits in any
+// common notation (a longer hex run, a serial number, names none). require refuses
+// anything else with 403 (TFTP: access violation, code 2); prefer serves a fetch without
+// a certificate (plain HTTP, TFTP, none sent) and refuses a wrong one. Every such fetch is
+// logged on its own with device (verified, missing, refused) and a reason. Common files,
+// firmware and phonebooks are not gated.
+//
 // A panic while parsing a TFTP request or during its transfer ends that transfer only
 // and is answered with a TFTP error (code 0, "internal error"); over HTTP, cmd/dialtone's
 // handler answers 500 (internal/crash). The fetch-log writer is started again after one.

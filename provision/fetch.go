@@ -2,6 +2,7 @@ package provision
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"net/netip"
 	"os"
@@ -18,11 +19,15 @@ type fetchRequest struct {
 	UA    string
 	Addr  netip.Addr
 	Proto string // http or tftp
+	// HTTP over TLS: TLS is set, and Peer holds the client's certificate chain (leaf
+	// first) when it sent one; the device-certificate check reads them.
+	TLS  bool
+	Peer []*x509.Certificate
 }
 
 // fetchResult is the answer: bytes, or a file on disk (firmware).
 type fetchResult struct {
-	Status      int // HTTP terms: 200, 404, 429, 500
+	Status      int // HTTP terms: 200, 403, 404, 429, 500
 	Body        []byte
 	ContentType string
 	FilePath    string
@@ -32,6 +37,7 @@ type fetchResult struct {
 var (
 	notFound  = fetchResult{Status: 404}
 	throttled = fetchResult{Status: 429}
+	forbidden = fetchResult{Status: 403}
 	failed    = fetchResult{Status: 500}
 )
 
@@ -55,6 +61,15 @@ func (p *Provisioner) fetch(r fetchRequest) fetchResult {
 		r.UA = r.UA[:256]
 	}
 	if e := p.cache.get(cacheKey{t.Slug, r.Path, r.UA}); e != nil {
+		if e.mac != "" && t.DeviceAuthMode() != store.DeviceAuthOff {
+			// a phone's own file: checked and logged at every fetch
+			v := p.deviceCheck(t, e.mac, r)
+			p.logDevice(t.Slug, r, e.mac, e.make, e.model, e.firmware, len(e.body), v)
+			if !v.ok {
+				return forbidden
+			}
+			return fetchResult{Status: 200, Body: e.body, ContentType: e.contentType}
+		}
 		if !p.events.hit(e, r.Addr, r.Proto, p.cfg.Now().UTC()) {
 			p.logFetch(t.Slug, r, e.mac, e.make, e.model, e.firmware, 200, len(e.body), e.mac != "")
 		}
@@ -141,6 +156,14 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 	if kind == KindDirectory {
 		return p.fetchDirectory(t, string(mk)+".xml")
 	}
+	var dv deviceVerdict
+	if known {
+		// the phone's own file: its secrets need the device certificate (device_auth)
+		if dv = p.deviceCheck(&t, ph.MAC, r); !dv.ok {
+			p.logDevice(t.Slug, r, ph.MAC, mk, model, firmware, 0, dv)
+			return forbidden
+		}
+	}
 	if known {
 		pr, user, err = p.phoneProfile(t, ph, mk, model, r.Path)
 	} else {
@@ -162,7 +185,11 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 	e := &cacheEntry{body: body, contentType: contentType(body), tenant: t.Slug, mac: ph.MAC, user: user,
 		make: mk, model: model, firmware: firmware, file: r.Path, ua: r.UA}
 	p.cache.put(e, gen)
-	p.logFetch(t.Slug, r, ph.MAC, mk, model, firmware, 200, len(body), known)
+	if dv.device != "" {
+		p.logDevice(t.Slug, r, ph.MAC, mk, model, firmware, len(body), dv)
+	} else {
+		p.logFetch(t.Slug, r, ph.MAC, mk, model, firmware, 200, len(body), known)
+	}
 	return fetchResult{Status: 200, Body: body, ContentType: e.contentType}
 }
 
@@ -202,8 +229,24 @@ func (p *Provisioner) fetchDirectory(t store.Tenant, file string) fetchResult {
 }
 
 func (p *Provisioner) entry(r fetchRequest, mac string, mk Make, model, firmware string, status, n int) store.ProvisionLogEntry {
-	return store.ProvisionLogEntry{Time: p.cfg.Now().UTC(), MAC: mac, File: r.Path, Protocol: r.Proto, Make: string(mk),
+	proto := r.Proto
+	if r.TLS {
+		proto = "https"
+	}
+	return store.ProvisionLogEntry{Time: p.cfg.Now().UTC(), MAC: mac, File: r.Path, Protocol: proto, Make: string(mk),
 		Model: model, Firmware: firmware, UserAgent: r.UA, Status: status, Bytes: int64(n)}
+}
+
+// logDevice logs a fetch of a phone's own file with what the device-certificate check
+// found: served (touching the phone's last seen) or refused with 403.
+func (p *Provisioner) logDevice(slug string, r fetchRequest, mac string, mk Make, model, firmware string, n int, v deviceVerdict) {
+	status := 200
+	if !v.ok {
+		status, n = 403, 0
+	}
+	e := p.entry(r, mac, mk, model, firmware, status, n)
+	e.Device, e.Reason = v.device, v.reason
+	p.events.add(fetchEvent{tenant: slug, entry: e, addr: r.Addr, known: v.ok})
 }
 
 func (p *Provisioner) logFetch(slug string, r fetchRequest, mac string, mk Make, model, firmware string, status, n int, known bool) {

@@ -35,9 +35,15 @@ func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
 		return true
 	}
 	r := fetchRequest{Token: token, Path: rest, UA: string(ctx.UserAgent()), Addr: clientip.Of(ctx, p.cfg.TrustedProxies), Proto: "http"}
+	if cs := ctx.TLSConnectionState(); cs != nil {
+		r.TLS, r.Peer = true, cs.PeerCertificates
+	}
 	res := p.fetch(r)
 	switch res.Status {
 	case 200:
+	case 403:
+		ctx.Error("forbidden", fasthttp.StatusForbidden)
+		return true
 	case 429:
 		ctx.Error("too many requests", fasthttp.StatusTooManyRequests)
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(scanBlock/time.Second)))

@@ -68,6 +68,7 @@ type Provisioner struct {
 	cache    *renderCache
 	scans    *scanThrottle
 	events   *fetchLog
+	trust    *trustPools // each tenant's vendor CAs (deviceauth.go)
 	unsub    func()
 
 	tokMu   sync.RWMutex
@@ -124,6 +125,7 @@ func New(cfg Config) (*Provisioner, error) {
 		renderer: NewRenderer(cfg.Templates, cfg.Overrides),
 		cache:    newRenderCache(),
 		scans:    newScanThrottle(cfg.Now, log),
+		trust:    newTrustPools(),
 		byToken:  map[string]*store.Tenant{},
 		bySlug:   map[string]*store.Tenant{},
 	}
@@ -152,6 +154,7 @@ func (p *Provisioner) onChange(c store.Change) {
 		p.tokMu.Unlock()
 		p.renderer.Drop()
 		p.cache.dropAll()
+		p.trust.drop("")
 		return
 	}
 	switch c.Kind {
@@ -175,6 +178,8 @@ func (p *Provisioner) onChange(c store.Change) {
 		}
 	case store.KindPhone:
 		p.cache.dropPhone(c.ID)
+	case store.KindDeviceCA:
+		p.trust.drop(c.Tenant)
 	}
 }
 

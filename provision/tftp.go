@@ -182,6 +182,9 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 	case res.Status == 429:
 		sendError(conn, peer, errNotDefined, "too many requests")
 		return
+	case res.Status == 403:
+		sendError(conn, peer, errAccess, "access violation: this file needs the phone's device certificate over HTTPS")
+		return
 	case res.Status != 200:
 		sendError(conn, peer, errFileNotFound, "file not found")
 		return
