@@ -101,7 +101,10 @@ func newTLSEnv(t *testing.T) *tlsEnv {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
-	go func() { e.p.ServeHTTP(ctx, tls.NewListener(tcp, m.ServerConfig(tlscert.RequestClientCert()))); close(done) }()
+	go func() {
+		e.p.ServeHTTP(ctx, tls.NewListener(tcp, m.ServerConfig(tlscert.RequestClientCert())))
+		close(done)
+	}()
 	t.Cleanup(func() { cancel(); <-done })
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(m.CAPEM())
@@ -182,7 +185,7 @@ func TestDeviceAuthRequire(t *testing.T) {
 	e.addPhone(t, "acme", otherMAC)
 	ca := newVendorCA(t, "Vendor Device CA", nil)
 	e.trustCA(t, "acme", ca.pem(), store.DeviceAuthRequire)
-	a := device(t, ca, yealinkMAC, nil, inAYear())                                      // Yealink style: CN=mac
+	a := device(t, ca, yealinkMAC, nil, inAYear())                                         // Yealink style: CN=mac
 	b := device(t, ca, "SEP805EC0DDEEFF", []string{"80-5e-c0-dd-ee-ff.phones"}, inAYear()) // Cisco style
 	base := "/p/" + e.tenant.ProvisioningToken + "/"
 	ext, _ := e.st.Extension("acme", "201")
