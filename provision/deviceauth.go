@@ -46,7 +46,7 @@ func (p *Provisioner) deviceCheck(t *store.Tenant, mac string, r fetchRequest) d
 	switch {
 	case r.Proto == "tftp":
 		return missing("no device certificate: TFTP cannot carry one")
-	case !r.TLS:
+	case r.Proto != "https":
 		return missing("no device certificate: fetched over plain HTTP")
 	case len(r.Peer) == 0:
 		return missing("no device certificate: the client sent none")

@@ -18,10 +18,9 @@ type fetchRequest struct {
 	Path  string // below the token: {file}, fw/{file}, directory/{vendor}.xml
 	UA    string
 	Addr  netip.Addr
-	Proto string // http or tftp
-	// HTTP over TLS: TLS is set, and Peer holds the client's certificate chain (leaf
-	// first) when it sent one; the device-certificate check reads them.
-	TLS  bool
+	Proto string // http, https or tftp
+	// Peer is the client's certificate chain over HTTPS (leaf first), when it sent
+	// one; the device-certificate check reads it.
 	Peer []*x509.Certificate
 }
 
@@ -229,11 +228,7 @@ func (p *Provisioner) fetchDirectory(t store.Tenant, file string) fetchResult {
 }
 
 func (p *Provisioner) entry(r fetchRequest, mac string, mk Make, model, firmware string, status, n int) store.ProvisionLogEntry {
-	proto := r.Proto
-	if r.TLS {
-		proto = "https"
-	}
-	return store.ProvisionLogEntry{Time: p.cfg.Now().UTC(), MAC: mac, File: r.Path, Protocol: proto, Make: string(mk),
+	return store.ProvisionLogEntry{Time: p.cfg.Now().UTC(), MAC: mac, File: r.Path, Protocol: r.Proto, Make: string(mk),
 		Model: model, Firmware: firmware, UserAgent: r.UA, Status: status, Bytes: int64(n)}
 }
 

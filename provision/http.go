@@ -34,9 +34,13 @@ func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
 		ctx.Error("not found", fasthttp.StatusNotFound)
 		return true
 	}
-	r := fetchRequest{Token: token, Path: rest, UA: string(ctx.UserAgent()), Addr: clientip.Of(ctx, p.cfg.TrustedProxies), Proto: "http"}
+	proto := "http"
+	if ctx.IsTLS() {
+		proto = "https"
+	}
+	r := fetchRequest{Token: token, Path: rest, UA: string(ctx.UserAgent()), Addr: clientip.Of(ctx, p.cfg.TrustedProxies), Proto: proto}
 	if cs := ctx.TLSConnectionState(); cs != nil {
-		r.TLS, r.Peer = true, cs.PeerCertificates
+		r.Peer = cs.PeerCertificates // the device certificate, when the phone sent one
 	}
 	res := p.fetch(r)
 	switch res.Status {
