@@ -213,8 +213,8 @@ func TestDeviceAuthRequire(t *testing.T) {
 		{"no certificate", nil, yealinkMAC + ".cfg", "the client sent none"},
 	} {
 		code, body := e.fetch(t, base+c.file, c.cert)
-		if code != 403 || strings.Contains(body, pw) {
-			t.Errorf("%s: %d, want 403", c.name, code)
+		if code != 403 || strings.Contains(body, pw) || !strings.Contains(body, "device certificate") {
+			t.Errorf("%s: %d %q, want 403 naming the device certificate", c.name, code, body)
 			continue
 		}
 		e.logSays(t, "acme", c.file, 403, "refused", c.why)

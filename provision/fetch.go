@@ -28,6 +28,7 @@ type fetchRequest struct {
 type fetchResult struct {
 	Status      int // HTTP terms: 200, 403, 404, 429, 500
 	Body        []byte
+	Message     string // a 403's answer
 	ContentType string
 	FilePath    string
 	Size        int64
@@ -36,7 +37,7 @@ type fetchResult struct {
 var (
 	notFound  = fetchResult{Status: 404}
 	throttled = fetchResult{Status: 429}
-	forbidden = fetchResult{Status: 403}
+	forbidden = fetchResult{Status: 403, Message: "this file needs the phone's own device certificate over HTTPS"}
 	failed    = fetchResult{Status: 500}
 )
 

@@ -46,7 +46,7 @@ func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
 	switch res.Status {
 	case 200:
 	case 403:
-		ctx.Error("forbidden", fasthttp.StatusForbidden)
+		ctx.Error(res.Message+"\n", fasthttp.StatusForbidden)
 		return true
 	case 429:
 		ctx.Error("too many requests", fasthttp.StatusTooManyRequests)

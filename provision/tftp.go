@@ -183,7 +183,7 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 		sendError(conn, peer, errNotDefined, "too many requests")
 		return
 	case res.Status == 403:
-		sendError(conn, peer, errAccess, "access violation: this file needs the phone's device certificate over HTTPS")
+		sendError(conn, peer, errAccess, res.Message)
 		return
 	case res.Status != 200:
 		sendError(conn, peer, errFileNotFound, "file not found")
