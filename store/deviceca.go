@@ -81,7 +81,7 @@ func ParseDeviceCAs(data []byte, now time.Time) ([]DeviceCA, error) {
 		default:
 			return nil, invalid("pem", "block %d is a %q, not a CERTIFICATE", n, b.Type)
 		}
-		if len(out) == MaxDeviceCAsPerBatch {
+		if n > MaxDeviceCAsPerBatch {
 			return nil, invalid("pem", "at most %d certificates per upload", MaxDeviceCAsPerBatch)
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
