@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"sync"
+
+	"github.com/dialtone/dialtone/store"
 )
 
 // The OpenAPI 3 description is written by hand here (not generated from the router);
@@ -62,10 +64,11 @@ var operations = []opDoc{
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/extensions", summary: "Extensions; SIP credentials for users.manage (in scope) or phones.manage", answer: "ExtensionPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/phones", summary: "List phones", answer: "PhonePage", status: "200", query: []string{"limit", "cursor"}},
-	{method: "POST", path: "/api/v1/tenants/{slug}/phones", summary: "Add a phone (phones.manage); MAC in any notation", body: "PhoneCreate", answer: "Phone", status: "201"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/phones", summary: "Add a phone (phones.manage); MAC in any notation. A MAC another tenant holds is refused like a malformed one (400, field mac)", body: "PhoneCreate", answer: "Phone", status: "201"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "A phone", answer: "Phone", status: "200"},
 	{method: "PATCH", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Change or assign a phone", body: "PhonePatch", answer: "Phone", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Remove a phone (phones.manage)", status: "204"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/move", summary: "Move a phone to another tenant in one step (system_owner): it keeps model, flex mode and settings, leaves its user, flex login and guest account behind; audited in both tenants", body: "PhoneMove", answer: "Phone", status: "200"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/resync", summary: "Send check-sync to the phone (phones.manage)", answer: "Object", status: "202"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/login", summary: "Flex login with extension and PIN", body: "FlexLogin", answer: "Object", status: "200"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/logout", summary: "Flex logout", answer: "Object", status: "200"},
@@ -130,10 +133,14 @@ func schemas() map[string]any {
 	for k, v := range userFields {
 		user[k] = v
 	}
+	// The digest algorithms the registrar offers, in order (MD5 first by default).
+	sipDigest := map[string]any{"type": "string", "enum": store.SIPDigests, "default": store.DefaultSIPDigest}
+	modelDigest := map[string]any{"type": "string", "enum": append([]string{""}, store.SIPDigests...),
+		"description": "overrides the tenant's sip_digest for this model; \"\" keeps it"}
 	tenantFields := map[string]any{"name": str, "sip_domain": str, "language": str, "timezone": str,
 		"ext_min": integer, "ext_max": integer}
 	tpatch := map[string]any{"anonymous_ldap": boolean, "emergency_numbers": strs, "auto_logout": str,
-		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer,
+		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "sip_digest": sipDigest,
 		"device_auth": map[string]any{"type": "string", "enum": []string{"off", "prefer", "require"},
 			"description": "phones' own files need a device certificate from a trusted vendor CA naming their MAC, over HTTPS: require (else 403), prefer (checked when sent; a wrong one is refused), off; prefer and require need a device CA"},
 		"settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
@@ -190,6 +197,7 @@ func schemas() map[string]any {
 		"PhoneCreate": obj(map[string]any{"mac": str, "model": str, "user_id": str, "flex": boolean, "settings": settings}, "mac"),
 		"PhonePatch":  obj(map[string]any{"model": str, "user_id": str, "flex": boolean, "settings": settings}),
 		"PhonePage":   pageOf("Phone"),
+		"PhoneMove":   obj(map[string]any{"tenant": str}, "tenant"),
 		"FlexLogin":   obj(map[string]any{"extension": str, "pin": str}, "extension", "pin"),
 		"AuditEvent": map[string]any{"type": "object", "properties": map[string]any{"id": str, "tenant": str, "time": stamp,
 			"actor_tenant": str, "actor_id": str, "actor_email": str, "view_as": str, "source": str,
@@ -199,8 +207,8 @@ func schemas() map[string]any {
 		"Firmware": map[string]any{"type": "object", "properties": map[string]any{"tenant": str, "name": str, "size": integer,
 			"sha256": str, "make": str, "model": str, "version": str, "uploaded": stamp, "target_of": strs}},
 		"FirmwarePage":     pageOf("Firmware"),
-		"ModelProfile":     obj(map[string]any{"make": str, "model": str, "firmware": str, "settings": settings}),
-		"ModelProfileBody": obj(map[string]any{"firmware": str, "settings": settings}),
+		"ModelProfile":     obj(map[string]any{"make": str, "model": str, "firmware": str, "settings": settings, "sip_digest": modelDigest}),
+		"ModelProfileBody": obj(map[string]any{"firmware": str, "settings": settings, "sip_digest": modelDigest}),
 		"ModelPage":        pageOf("ModelProfile"),
 		"Template":         map[string]any{"type": "object", "properties": map[string]any{"name": str, "embedded": boolean, "overridden": boolean, "size": integer, "modified": stamp}},
 		"TemplatePage":     pageOf("Template"),

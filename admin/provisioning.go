@@ -96,10 +96,12 @@ type modelView struct {
 	Model    string            `json:"model"`
 	Firmware string            `json:"firmware"`
 	Settings map[string]string `json:"settings"`
+	// SIPDigest overrides the tenant's sip_digest for this model ("" keeps it).
+	SIPDigest string `json:"sip_digest"`
 }
 
 func newModelView(m store.PhoneModel, mp store.ModelProfile) modelView {
-	v := modelView{Make: m.Make, Model: m.Name, Firmware: mp.Firmware, Settings: mp.Settings}
+	v := modelView{Make: m.Make, Model: m.Name, Firmware: mp.Firmware, Settings: mp.Settings, SIPDigest: mp.SIPDigest}
 	if v.Settings == nil {
 		v.Settings = map[string]string{}
 	}
@@ -158,12 +160,14 @@ func (a *API) getModel(r *request) (any, error) {
 }
 
 type modelBody struct {
-	Firmware string            `json:"firmware"`
-	Settings map[string]string `json:"settings"`
+	Firmware  string            `json:"firmware"`
+	Settings  map[string]string `json:"settings"`
+	SIPDigest string            `json:"sip_digest"`
 }
 
-// putModel: PUT …/models/{model} {"firmware","settings"} (phones.manage): the target
-// firmware ("" none) and raw settings of the model, both replaced.
+// putModel: PUT …/models/{model} {"firmware","settings","sip_digest"} (phones.manage):
+// the target firmware ("" none), raw settings and digest override ("" the tenant's) of
+// the model, all replaced.
 func (a *API) putModel(r *request) (any, error) {
 	sc, m, err := r.phoneModel()
 	if err != nil {
@@ -196,8 +200,12 @@ func (a *API) putModel(r *request) (any, error) {
 				return badRequest("firmware", "firmware "+fw.Name+" was uploaded for model "+fw.Model+", not "+m.Name)
 			}
 		}
-		next := store.ModelProfile{Tenant: sc.tenant, Make: m.Make, Model: m.Name, Firmware: in.Firmware, Settings: in.Settings}
+		next := store.ModelProfile{Tenant: sc.tenant, Make: m.Make, Model: m.Name, Firmware: in.Firmware, Settings: in.Settings,
+			SIPDigest: in.SIPDigest}
 		if err := tx.SaveModelProfile(next); err != nil {
+			return err
+		}
+		if next, err = tx.ModelProfile(sc.tenant, m.Make, m.Name); err != nil { // as the store normalised it
 			return err
 		}
 		v = newModelView(m, next)

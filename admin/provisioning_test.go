@@ -151,6 +151,13 @@ func TestFirmwareUploadTargetAndDelete(t *testing.T) {
 	if x := pe.do(tok, "GET", "/api/v1/tenants/default/models/Nokia3310", nil); x.status != 404 {
 		t.Errorf("unknown model: %d", x.status)
 	}
+	// A model's sip_digest overrides the tenant's; a value not offered is a 400 naming it.
+	if x := pe.do(tok, "PUT", "/api/v1/tenants/default/models/VVX450", map[string]any{"sip_digest": "sha-1"}); x.status != 400 || x.errField() != "sip_digest" {
+		t.Errorf("bad model sip_digest: %d %s", x.status, x.body)
+	}
+	if g := pe.must(200, tok, "PUT", "/api/v1/tenants/default/models/VVX450", map[string]any{"sip_digest": "SHA-256"}).json(t); g["sip_digest"] != "sha-256" {
+		t.Errorf("model sip_digest: %v", g)
+	}
 
 	// Delete refused while targeted, then allowed; the file goes too.
 	if x := pe.do(tok, "DELETE", "/api/v1/tenants/default/firmware/T46U-66.86.0.15.rom", nil); x.status != 409 {

@@ -85,6 +85,7 @@ func (a *API) routeTable() []*route {
 	add("PATCH", t+"/phones/{mac}", a.patchPhone)
 	add("DELETE", t+"/phones/{mac}", a.deletePhone)
 	add("POST", t+"/phones/{mac}/resync", a.resyncPhone)
+	add("POST", t+"/phones/{mac}/move", a.movePhone)
 	add("POST", t+"/phones/{mac}/login", a.flexLogin)
 	add("POST", t+"/phones/{mac}/logout", a.flexLogout)
 

@@ -24,6 +24,7 @@ type tenantView struct {
 	PINMinLength     int                          `json:"pin_min_length"`
 	AuditRetention   int                          `json:"audit_retention_days"`
 	DeviceAuth       string                       `json:"device_auth"`
+	SIPDigest        string                       `json:"sip_digest"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
@@ -42,7 +43,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		Slug: t.Slug, Name: t.Name, SIPDomain: t.SIPDomain, Language: t.Language, Timezone: t.Timezone,
 		ExtMin: t.ExtMin, ExtMax: t.ExtMax, AnonymousLDAP: t.AnonymousLDAP,
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
-		Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
+		SIPDigest: t.SIPDigestOffer(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 		DeviceAuth: t.DeviceAuthMode(),
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
@@ -188,6 +189,7 @@ type tenantPatch struct {
 	PINMinLength     *int                          `json:"pin_min_length"`
 	AuditRetention   *int                          `json:"audit_retention_days"`
 	DeviceAuth       *string                       `json:"device_auth"`
+	SIPDigest        *string                       `json:"sip_digest"`
 	Settings         *map[string]map[string]string `json:"settings"`
 }
 
@@ -235,6 +237,7 @@ func (a *API) patchTenant(r *request) (any, error) {
 		if err := patchPINPolicy(&next, in.PINMinLength, in.AuditRetention); err != nil {
 			return err
 		}
+		setString(&next.SIPDigest, in.SIPDigest) // checked by tx.SaveTenant
 		if in.Settings != nil {
 			if err := checkSettings(*in.Settings); err != nil {
 				return err

@@ -212,11 +212,25 @@ func (d *Desk) count(tx *store.Tx, g guess, by, id string, f store.PINFailures, 
 // Logout ends the session at a phone. It answers store.ErrNotFound when nobody was
 // logged in there.
 func (d *Desk) Logout(ctx context.Context, tenant, mac string, via Via) (store.FlexSession, error) {
+	return d.logout(tenant, mac, "", via)
+}
+
+// ErrNotYours: *56 dialled from a line of a user who is not the one logged in at the
+// phone.
+var ErrNotYours = errors.New("another user is logged in at this phone")
+
+// logout ends the session at mac; with onlyUser set, only when that user holds it.
+func (d *Desk) logout(tenant, mac, onlyUser string, via Via) (store.FlexSession, error) {
 	var ended store.FlexSession
 	err := d.st.Update(func(tx *store.Tx) error {
 		p, err := tx.TenantPhone(tenant, mac)
 		if err != nil {
 			return err
+		}
+		if onlyUser != "" {
+			if s, err := tx.Flex(tenant, p.MAC); err == nil && s.UserID != onlyUser {
+				return ErrNotYours
+			}
 		}
 		if ended, err = tx.EndFlex(tenant, p.MAC); err != nil {
 			return err
@@ -242,7 +256,9 @@ func (d *Desk) audit(tx *store.Tx, tenant, action, mac, subject string, via Via,
 }
 
 // LogoutDialled is *56 dialled from a phone: the phone when the registrar can tell it,
-// else the one phone the dialling user is logged in at.
+// else the one phone the dialling user is logged in at. Dialled from a user's line
+// (userID set) it ends only that user's own session (ErrNotYours otherwise); from the
+// phone's guest line (userID "") whoever is logged in there.
 func (d *Desk) LogoutDialled(ctx context.Context, tenant, mac, userID string, via Via) (store.FlexSession, error) {
 	if mac == "" && userID != "" {
 		var macs []string
@@ -258,5 +274,5 @@ func (d *Desk) LogoutDialled(ctx context.Context, tenant, mac, userID string, vi
 	if mac == "" {
 		return store.FlexSession{}, fmt.Errorf("no phone: %w", store.ErrNotFound)
 	}
-	return d.Logout(ctx, tenant, mac, via)
+	return d.logout(tenant, mac, userID, via)
 }

@@ -363,3 +363,28 @@ func TestUserDeleteAndExtensionLossLogOut(t *testing.T) {
 		t.Error("deleted user still logged in")
 	}
 }
+
+// TestLogoutDialledOnlyOwnSession: *56 from another user's line leaves the session
+// alone; from the user's own line or the guest line (no user) it ends it.
+func TestLogoutDialledOnlyOwnSession(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.desk.LogoutDialled(ctx, store.DefaultTenant, phoneA, f.bram.ID, sip); !errors.Is(err, ErrNotYours) {
+		t.Fatalf("logout by another user: %v", err)
+	}
+	if _, ok := f.session(t, phoneA); !ok {
+		t.Fatal("another user's *56 ended the session")
+	}
+	if _, err := f.desk.LogoutDialled(ctx, store.DefaultTenant, phoneA, f.anna.ID, sip); err != nil {
+		t.Fatalf("own logout: %v", err)
+	}
+	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.desk.LogoutDialled(ctx, store.DefaultTenant, phoneA, "", sip); err != nil {
+		t.Fatalf("guest line logout: %v", err)
+	}
+}

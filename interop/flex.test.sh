@@ -1,4 +1,5 @@
-# Flex login with SIPp as the flex phone and curl as its provisioning client: the phone
+# Flex login with SIPp as the flex phone (MD5 only, with the phone's Yealink User-Agent,
+# default tenant settings) and curl as its provisioning client: the phone
 # registers its guest account, dials the login code (407 challenge, 603 "Logged in"),
 # answers the check-sync NOTIFY and fetches the user's config; it then registers the
 # user's line, dials *56 and gets its guest config back. Wrong codes are refused with
@@ -52,7 +53,7 @@ answer() { sed -n 's/^answer //p' "$WORK/flex-$1.log"; }
 notifies() { grep -c '^NOTIFY event=.*check-sync' "$WORK/flex-$1.log" || true; }
 guest_auth="[authentication username=$guser password=$gpass]"
 
-phone_sipp guest-register register.xml "$guser" "$domain" "$guest_auth" 3600 "$mac"
+phone_sipp guest-register register.xml "$guser" "$domain" "$guest_auth" 3600 "$mac" "$ua"
 grep -q "^registered $guser" "$WORK/flex-guest-register.log" || fail "guest not registered"
 bmac=$(api GET /api/v1/tenants/default/registrations | jq -r ".items[] | select(.sip_username==\"$guser\") | .mac")
 [ "$bmac" = "$mac" ] || fail "guest binding: mac '$bmac'"
@@ -61,7 +62,7 @@ echo "ok guest registered from 127.0.0.1:$lport"
 # Wrong PIN, unknown extension, a code with letters: one answer, no NOTIFY, same config.
 # (30 rounds of 50 ms: far longer than the registrar's 300 ms check-sync debounce.)
 for code in "*55*$ext*000000" "*55*699*$pin" "*55*6a1*$pin"; do
-  phone_sipp refused dial.xml "$guser" "$domain" "$guest_auth" "$code" 30
+  phone_sipp refused dial.xml "$guser" "$domain" "$guest_auth" "$code" 30 "$ua"
   [ "$(answer refused)" = "SIP/2.0 403 Wrong extension or PIN" ] || fail "$code answered '$(answer refused)'"
   [ "$(notifies refused)" = 0 ] || fail "$code: a NOTIFY after a refused login"
   [ "$(config)" = "$guest_cfg" ] || fail "$code changed the config"
@@ -69,7 +70,7 @@ done
 echo "ok wrong PIN, unknown extension, letters: 403 Wrong extension or PIN, nothing changed"
 
 # Login: 407, then 603 "Logged in 601", then the check-sync NOTIFY.
-phone_sipp login dial.xml "$guser" "$domain" "$guest_auth" "*55*$ext*$pin" 100
+phone_sipp login dial.xml "$guser" "$domain" "$guest_auth" "*55*$ext*$pin" 100 "$ua"
 [ "$(answer login)" = "SIP/2.0 603 Logged in $ext" ] || fail "login answered '$(answer login)'"
 grep -q '^SIP/2.0 407' "$WORK/flex-login.msg" || fail "login INVITE was not challenged"
 [ "$(notifies login)" -ge 1 ] || fail "no check-sync NOTIFY after login"
@@ -88,11 +89,11 @@ echo "ok login: 603 Logged in $ext, NOTIFY answered, config carries line $ext ($
 
 # The phone now runs its new config: the guest account goes, the user's line registers
 # (with the credentials the config gave), and *56 logs out.
-phone_sipp guest-unregister register.xml "$guser" "$domain" "$guest_auth" 0 "$mac"
+phone_sipp guest-unregister register.xml "$guser" "$domain" "$guest_auth" 0 "$mac" "$ua"
 user_auth="[authentication username=$esipuser password=$upass]"
-phone_sipp user-register register.xml "$ext" "$domain" "$user_auth" 600 "$mac"
+phone_sipp user-register register.xml "$ext" "$domain" "$user_auth" 600 "$mac" "$ua"
 grep -q "^registered $ext" "$WORK/flex-user-register.log" || fail "user line not registered"
-phone_sipp logout dial.xml "$ext" "$domain" "$user_auth" "*56" 100
+phone_sipp logout dial.xml "$ext" "$domain" "$user_auth" "*56" 100 "$ua"
 [ "$(answer logout)" = "SIP/2.0 603 Logged out" ] || fail "logout answered '$(answer logout)'"
 [ "$(notifies logout)" -ge 1 ] || fail "no check-sync NOTIFY after logout"
 [ "$(config)" = "$guest_cfg" ] || fail "after logout the config is not the guest config"

@@ -10,8 +10,18 @@
 //     of the same name) into bytes (render.go, timezone.go, language.go);
 //   - serving: a fasthttp handler for /p/{token}/... (http.go) and a read-only TFTP
 //     server (tftp.go, RFC 1350/2347/2348/2349/7440);
-//   - the per-phone render cache, the provisioning log, discovered phones and the
-//     unknown-MAC throttle (provisioner.go, cache.go, throttle.go).
+//   - the render cache, the provisioning log, discovered phones and the unknown-MAC
+//     throttle (provisioner.go, cache.go, parsememo.go, throttle.go).
+//
+// What a client can cost is bounded. The render cache is keyed by what a file depends
+// on — tenant, file, detected make and model (and for Yealink's y000000000000.boot the
+// MAC its User-Agent names) — never by the User-Agent itself, and holds at most
+// Config.RenderCacheBytes (64 MiB), least recently used first. The unknown-MAC throttle
+// is a ratelimit.Strikes over sources (an IPv6 /64 is one): more than 20 distinct
+// unknown MACs a minute block the source for 10 minutes. TFTP honours a timeout option
+// of at most 10 s (a larger one is left out of the OACK, RFC 2349 and RFC 2347), runs at
+// most 8 transfers per source (ratelimit.Conns) and ends any transfer after
+// Config.TFTPTransferTime (10 minutes).
 //
 // It does not own the records it renders from (package store), the LDAP or XML
 // phonebook contents (it declares Phonebooks; ldapdir implements it), nor SIP

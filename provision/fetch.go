@@ -54,26 +54,11 @@ func (p *Provisioner) fetch(r fetchRequest) fetchResult {
 	if !ok || len(r.Path) > 200 {
 		return notFound
 	}
-	if p.scans.blocked(r.Addr) {
+	if p.scanBlocked(r.Addr) {
 		return throttled
 	}
 	if len(r.UA) > 256 {
 		r.UA = r.UA[:256]
-	}
-	if e := p.cache.get(cacheKey{t.Slug, r.Path, r.UA}); e != nil {
-		if e.mac != "" && t.DeviceAuthMode() != store.DeviceAuthOff {
-			// a phone's own file: checked and logged at every fetch
-			v := p.deviceCheck(t, e.mac, r)
-			p.logDevice(t.Slug, r, e.mac, e.make, e.model, e.firmware, len(e.body), v)
-			if !v.ok {
-				return forbidden
-			}
-			return fetchResult{Status: 200, Body: e.body, ContentType: e.contentType}
-		}
-		if !p.events.hit(e, r.Addr, r.Proto, p.cfg.Now().UTC()) {
-			p.logFetch(t.Slug, r, e.mac, e.make, e.model, e.firmware, 200, len(e.body), e.mac != "")
-		}
-		return fetchResult{Status: 200, Body: e.body, ContentType: e.contentType}
 	}
 	switch {
 	case strings.HasPrefix(r.Path, "fw/"):
@@ -85,21 +70,20 @@ func (p *Provisioner) fetch(r fetchRequest) fetchResult {
 }
 
 func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
-	req, ok := p.cat.ParseFileName(r.Path)
-	if !ok {
+	pr0 := p.cat.parse(&p.parsed, r.Path, r.UA)
+	if !pr0.ok {
 		return notFound
 	}
-	ua := ParseUserAgent(r.UA)
+	req, ua := pr0.req, pr0.ua
 	var ph store.Phone
 	known := false
 	if req.MAC != "" {
-		var err error
-		ph, err = p.st.Phone(req.MAC)
+		rec, err := p.phone(req.MAC)
 		switch {
-		case err == nil && ph.Tenant != t.Slug:
+		case err == nil && rec.Tenant != t.Slug:
 			return notFound // another tenant's phone: not ours to record or serve
 		case err == nil:
-			known = true
+			ph, known = *rec, true
 		case !errors.Is(err, store.ErrNotFound):
 			p.log.Error("phone lookup", "mac", req.MAC, "err", err)
 			return failed
@@ -110,14 +94,15 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 	if model == "" {
 		model = req.Model
 	}
+	fromUA := false
 	if model == "" && ua.Make == mk {
-		model = ua.Model
+		model, fromUA = ua.Model, true
 	}
 	if m, ok := p.cat.Lookup(mk, model); ok {
-		model = m.Name
+		model, fromUA = m.Name, false
 	}
 	if req.MAC != "" && !known {
-		if !p.scans.unknown(r.Addr, req.MAC) {
+		if !p.unknownMAC(r.Addr, req.MAC) {
 			return throttled
 		}
 		d := &store.Discovered{Tenant: t.Slug, MAC: req.MAC, Make: string(mk), Model: model, Addr: r.Addr.String(),
@@ -134,8 +119,8 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 	if req.MAC == "" && ua.MAC != "" && ua.Make == mk {
 		// A common file asked by a phone whose User-Agent names its MAC: an
 		// unknown one is discovered here already (same throttle as {mac} names).
-		if _, err := p.st.Phone(ua.MAC); errors.Is(err, store.ErrNotFound) {
-			if !p.scans.unknown(r.Addr, ua.MAC) {
+		if _, err := p.phone(ua.MAC); errors.Is(err, store.ErrNotFound) {
+			if !p.unknownMAC(r.Addr, ua.MAC) {
 				return throttled
 			}
 			now := p.cfg.Now().UTC()
@@ -145,32 +130,50 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 		}
 	}
 	kind := req.KindFor(mk)
+	if kind == KindDirectory {
+		return p.fetchDirectory(t, string(mk)+".xml")
+	}
 	firmware := ""
 	if ua.Make == mk {
 		firmware = ua.Firmware
 	}
-	gen := p.cache.generation()
-	var pr *Profile
-	var err error
-	user := ""
-	if kind == KindDirectory {
-		return p.fetchDirectory(t, string(mk)+".xml")
+	if fromUA {
+		model = "" // a model only a User-Agent names is free text: render the make's files
 	}
 	var dv deviceVerdict
 	if known {
-		// the phone's own file: its secrets need the device certificate (device_auth)
+		// the phone's own file: its secrets need the device certificate (device_auth),
+		// checked at every fetch, cached or not
 		if dv = p.deviceCheck(&t, ph.MAC, r); !dv.ok {
 			p.logDevice(t.Slug, r, ph.MAC, mk, model, firmware, 0, dv)
 			return forbidden
 		}
 	}
+	key := cacheKey{tenant: t.Slug, file: r.Path, make: mk, model: model}
+	if kind == KindBoot && !known && ua.Make == Yealink {
+		key.bootMAC = ua.MAC
+	}
+	if e := p.cache.get(key); e != nil {
+		if dv.device != "" {
+			p.logDevice(t.Slug, r, e.mac, e.make, e.model, firmware, len(e.body), dv) // logged one by one
+			return fetchResult{Status: 200, Body: e.body, ContentType: e.contentType}
+		}
+		if !p.events.hit(e, r.Addr, r.Proto, r.UA, firmware, p.cfg.Now().UTC()) {
+			p.logFetch(t.Slug, r, e.mac, e.make, e.model, firmware, 200, len(e.body), e.mac != "")
+		}
+		return fetchResult{Status: 200, Body: e.body, ContentType: e.contentType}
+	}
+	gen := p.cache.generation()
+	var pr *Profile
+	var err error
+	user := ""
 	if known {
 		pr, user, err = p.phoneProfile(t, ph, mk, model, r.Path)
 	} else {
 		pr, err = p.commonProfile(t, mk, model, r.Path)
 	}
-	if err == nil && kind == KindBoot && pr.MAC == "" && ua.Make == Yealink {
-		pr.MAC = ua.MAC // the boot file names the phone's own file; no secrets in it
+	if err == nil && pr.MAC == "" && key.bootMAC != "" {
+		pr.MAC = key.bootMAC // the boot file names the phone's own file; no secrets in it
 	}
 	if err != nil {
 		p.log.Error("profile", "tenant", t.Slug, "mac", ph.MAC, "file", r.Path, "err", err)
@@ -182,8 +185,8 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 			"templates", strings.Join(TemplateNames(mk, model, kind), ","), "err", err)
 		return failed
 	}
-	e := &cacheEntry{body: body, contentType: contentType(body), tenant: t.Slug, mac: ph.MAC, user: user,
-		make: mk, model: model, firmware: firmware, file: r.Path, ua: r.UA}
+	e := &cacheEntry{key: key, body: body, contentType: contentType(body), tenant: t.Slug, mac: ph.MAC, user: user,
+		make: mk, model: model, file: r.Path}
 	p.cache.put(e, gen)
 	if dv.device != "" {
 		p.logDevice(t.Slug, r, ph.MAC, mk, model, firmware, len(body), dv)
@@ -191,6 +194,20 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 		p.logFetch(t.Slug, r, ph.MAC, mk, model, firmware, 200, len(body), known)
 	}
 	return fetchResult{Status: 200, Body: body, ContentType: e.contentType}
+}
+
+// phone reads a phone record, from the render cache's copy when it holds one.
+func (p *Provisioner) phone(mac string) (*store.Phone, error) {
+	if ph := p.cache.phone(mac); ph != nil {
+		return ph, nil
+	}
+	gen := p.cache.generation()
+	ph, err := p.st.Phone(mac)
+	if err != nil {
+		return nil, err
+	}
+	p.cache.putPhone(&ph, gen)
+	return &ph, nil
 }
 
 func (p *Provisioner) fetchFirmware(t store.Tenant, r fetchRequest) fetchResult {

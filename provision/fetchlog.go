@@ -83,26 +83,27 @@ func (l *fetchLog) add(ev fetchEvent) {
 // hitCount is what a cached file's fetches since the last flush add up to: a
 // phone fetching the same file again costs a counter, not an event.
 type hitCount struct {
-	mu    sync.Mutex
-	n     int
-	last  time.Time
-	addr  netip.Addr
-	proto string
+	mu           sync.Mutex
+	n            int
+	last         time.Time
+	addr         netip.Addr
+	proto        string
+	ua, firmware string // the fetching phone's: an entry is shared by every phone of its make and model
 }
 
 // hit counts a fetch of e served from the cache. It answers false when the
-// window's hits came from another address or protocol: the caller logs this
-// fetch as an event of its own, so the log keeps who fetched what.
-func (l *fetchLog) hit(e *cacheEntry, addr netip.Addr, proto string, at time.Time) bool {
+// window's hits came from another address, protocol or User-Agent: the caller logs
+// this fetch as an event of its own, so the log keeps who fetched what.
+func (l *fetchLog) hit(e *cacheEntry, addr netip.Addr, proto, ua, firmware string, at time.Time) bool {
 	h := &e.hits
 	h.mu.Lock()
 	first := h.n == 0
-	if !first && (h.addr != addr || h.proto != proto) {
+	if !first && (h.addr != addr || h.proto != proto || h.ua != ua) {
 		h.mu.Unlock()
 		return false
 	}
 	if first {
-		h.addr, h.proto = addr, proto
+		h.addr, h.proto, h.ua, h.firmware = addr, proto, ua, firmware
 	}
 	h.n++
 	h.last = at
@@ -126,7 +127,7 @@ func (l *fetchLog) takeHits() []fetchEvent {
 	for _, e := range hits {
 		h := &e.hits
 		h.mu.Lock()
-		n, last, addr, proto := h.n, h.last, h.addr, h.proto
+		n, last, addr, proto, ua, firmware := h.n, h.last, h.addr, h.proto, h.ua, h.firmware
 		h.n = 0
 		h.mu.Unlock()
 		if n == 0 {
@@ -134,7 +135,7 @@ func (l *fetchLog) takeHits() []fetchEvent {
 		}
 		evs = append(evs, fetchEvent{tenant: e.tenant, addr: addr, known: e.mac != "", entry: store.ProvisionLogEntry{
 			Time: last, MAC: e.mac, File: e.file, Protocol: proto, Make: string(e.make), Model: e.model,
-			Firmware: e.firmware, UserAgent: e.ua, Status: 200, Bytes: int64(len(e.body)), Count: n}})
+			Firmware: firmware, UserAgent: ua, Status: 200, Bytes: int64(len(e.body)), Count: n}})
 	}
 	return evs
 }

@@ -62,16 +62,16 @@ func TestDiscoveredCapFreesRoom(t *testing.T) {
 func TestCachedFetchesCounted(t *testing.T) {
 	l := newFetchLog(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour)
 	defer l.close() // nothing left to write: every window is taken below
-	e := &cacheEntry{tenant: "acme", mac: yealinkMAC, file: yealinkMAC + ".cfg", ua: yealinkUA, body: []byte("x")}
+	e := &cacheEntry{tenant: "acme", mac: yealinkMAC, file: yealinkMAC + ".cfg", body: []byte("x")}
 	phone, other := netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("192.0.2.99")
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	for i := range 3 {
-		if !l.hit(e, phone, "http", at.Add(time.Duration(i)*time.Second)) {
+		if !l.hit(e, phone, "http", yealinkUA, "108.86.0.20", at.Add(time.Duration(i)*time.Second)) {
 			t.Fatal("the phone's own repeat fetch was not counted")
 		}
 	}
-	if l.hit(e, other, "http", at) || l.hit(e, phone, "tftp", at) {
-		t.Error("a fetch from another address or protocol was folded into the phone's count")
+	if l.hit(e, other, "http", yealinkUA, "", at) || l.hit(e, phone, "tftp", yealinkUA, "", at) || l.hit(e, phone, "http", "Yealink SIP-T46U 108.86.0.21", "", at) {
+		t.Error("a fetch from another address, protocol or User-Agent was folded into the phone's count")
 	}
 	evs := l.takeHits()
 	if len(evs) != 1 {
@@ -79,13 +79,13 @@ func TestCachedFetchesCounted(t *testing.T) {
 	}
 	ev := evs[0]
 	if ev.entry.Count != 3 || ev.addr != phone || ev.entry.Protocol != "http" || !ev.entry.Time.Equal(at.Add(2*time.Second)) ||
-		ev.entry.File != yealinkMAC+".cfg" || ev.entry.UserAgent != yealinkUA || ev.entry.Status != 200 || ev.entry.Bytes != 1 || !ev.known {
+		ev.entry.File != yealinkMAC+".cfg" || ev.entry.UserAgent != yealinkUA || ev.entry.Firmware != "108.86.0.20" || ev.entry.Status != 200 || ev.entry.Bytes != 1 || !ev.known {
 		t.Errorf("event %+v", ev)
 	}
 	if len(l.takeHits()) != 0 {
 		t.Error("hits were counted twice")
 	}
-	if !l.hit(e, other, "tftp", at) {
+	if !l.hit(e, other, "tftp", yealinkUA, "", at) {
 		t.Error("a new window did not start with the next fetch")
 	}
 	if evs := l.takeHits(); len(evs) != 1 || evs[0].entry.Count != 1 || evs[0].addr != other {

@@ -3,6 +3,7 @@ package provision
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -132,6 +133,27 @@ func TestHTTPScanThrottled(t *testing.T) {
 	e.st.View(func(tx *store.Tx) error { n, _ = tx.CountDiscovered("acme"); return nil })
 	if n > scanLimit {
 		t.Fatalf("scan grew the discovered list to %d", n)
+	}
+}
+
+// An IPv6 host is handed a whole /64: a scan that takes a fresh address of it for
+// every MAC is one source, blocked like one address, while another /64 is served.
+func TestHTTPScanThrottledByIPv6Prefix(t *testing.T) {
+	e := newEnv(t)
+	e.p.cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	base := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/"
+	for i := 0; i < scanLimit+2; i++ {
+		from := fmt.Sprintf("2001:db8:1:2::%x", i+1)
+		code, _, _ := get(t, base+hex12(i)+".cfg", "", "X-Forwarded-For", from)
+		if want := map[bool]int{true: 404, false: 429}[i < scanLimit]; code != want {
+			t.Fatalf("unknown MAC %d from %s: %d, want %d", i, from, code, want)
+		}
+	}
+	if code, _, _ := get(t, base+yealinkMAC+".cfg", yealinkUA, "X-Forwarded-For", "2001:db8:1:2:ffff::1"); code != 429 {
+		t.Fatalf("another address of the scanning /64: %d, want 429", code)
+	}
+	if code, _, _ := get(t, base+yealinkMAC+".cfg", yealinkUA, "X-Forwarded-For", "2001:db8:1:3::1"); code != 200 {
+		t.Fatalf("another /64: %d, want 200", code)
 	}
 }
 

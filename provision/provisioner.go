@@ -14,6 +14,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/dialtone/dialtone/templates"
 )
@@ -56,6 +57,11 @@ type Config struct {
 	// LogEvery is how often fetches are written to the provisioning log and
 	// phones' last-seen (2s when 0); repeats within it become one entry.
 	LogEvery time.Duration
+	// RenderCacheBytes caps the render cache (DefaultRenderCacheBytes when 0); the
+	// least recently used files give way.
+	RenderCacheBytes int64
+	// TFTPTransferTime bounds one TFTP transfer (DefaultTFTPTransferTime when 0).
+	TFTPTransferTime time.Duration
 }
 
 // Provisioner answers phones' file requests over HTTP and TFTP.
@@ -66,7 +72,8 @@ type Provisioner struct {
 	cat      *Catalogue
 	renderer *Renderer
 	cache    *renderCache
-	scans    *scanThrottle
+	parsed   parseMemo                      // file names and User-Agents already parsed
+	scans    *ratelimit.Strikes[netip.Addr] // unknown-MAC scans, by source (throttle.go)
 	events   *fetchLog
 	trust    *trustPools // each tenant's vendor CAs (deviceauth.go)
 	unsub    func()
@@ -105,6 +112,9 @@ func New(cfg Config) (*Provisioner, error) {
 	if cfg.NTP == "" {
 		cfg.NTP = "pool.ntp.org"
 	}
+	if cfg.TFTPTransferTime <= 0 {
+		cfg.TFTPTransferTime = DefaultTFTPTransferTime
+	}
 	if cfg.ResyncMinutes == 0 {
 		cfg.ResyncMinutes = 60
 	}
@@ -123,8 +133,8 @@ func New(cfg Config) (*Provisioner, error) {
 	p := &Provisioner{
 		cfg: cfg, st: cfg.Store, log: log, cat: cat,
 		renderer: NewRenderer(cfg.Templates, cfg.Overrides),
-		cache:    newRenderCache(),
-		scans:    newScanThrottle(cfg.Now, log),
+		cache:    newRenderCache(cfg.RenderCacheBytes),
+		scans:    newScanThrottle(cfg.Now),
 		trust:    newTrustPools(),
 		byToken:  map[string]*store.Tenant{},
 		bySlug:   map[string]*store.Tenant{},

@@ -24,6 +24,9 @@ type Renderer struct {
 	parsed map[string]*template.Template // key: make/model/kind → template (nil: none)
 }
 
+// maxParsedTemplates bounds the parsed templates kept (several per catalogued model).
+const maxParsedTemplates = 1024
+
 // NewRenderer uses base (templates.FS) and overrides (may be nil).
 func NewRenderer(base, overrides fs.FS) *Renderer {
 	return &Renderer{base: base, over: overrides, parsed: map[string]*template.Template{}}
@@ -85,6 +88,10 @@ func (r *Renderer) lookup(mk Make, model string, kind Kind) (*template.Template,
 		}
 	}
 	r.mu.Lock()
+	if len(r.parsed) >= maxParsedTemplates {
+		// File names carry models (snom{model}.htm): made-up ones must not grow this.
+		r.parsed = map[string]*template.Template{}
+	}
 	r.parsed[key] = t
 	r.mu.Unlock()
 	if t == nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/crash"
+	"github.com/dialtone/dialtone/internal/ratelimit"
 )
 
 // A read-only TFTP server (RFC 1350) with option negotiation (RFC 2347):
@@ -21,6 +23,13 @@ import (
 // timeout (RFC 2349) and windowsize (RFC 7440). pin/tftp's server is not used:
 // it always answers errors with code 1, drops the timeout option and has no
 // windowsize; its client is what the tests talk to this server with.
+//
+// What one client may hold is bounded: a timeout option over 10 s is not honoured
+// (RFC 2349 wants the OACK to repeat the value asked, so it cannot be lowered; it is
+// left out of the OACK as RFC 2347 §"Negotiation Protocol" allows, and the default
+// wait applies), one source runs at most tftpPerSource transfers at once (the next
+// gets an ERROR saying so), and a transfer ends with an ERROR when it runs past
+// Config.TFTPTransferTime, however promptly it acknowledges.
 
 // TFTP opcodes and error codes (RFC 1350 §5, RFC 2347 §2).
 const (
@@ -42,10 +51,19 @@ const (
 	tftpMaxBlock      = 1468 // RFC 2348: fits 1500-byte Ethernet MTU with IP+UDP headers
 	tftpMaxWindow     = 64
 	tftpDefaultWait   = 2 * time.Second
+	tftpMaxWait       = 10 * time.Second // the longest timeout option honoured
 	tftpRetries       = 5
 	tftpMaxTransfers  = 2048
+	tftpPerSource     = 8 // transfers one source (ratelimit.Source) may run at once
 	tftpRequestMaxLen = 1024
+	// DefaultTFTPTransferTime bounds one transfer from request to last ACK (when
+	// Config.TFTPTransferTime is 0): at 512-byte lock-step blocks and a LAN's
+	// round trip, far more than the largest firmware image needs.
+	DefaultTFTPTransferTime = 10 * time.Minute
 )
+
+// errTransferTime ends a transfer that ran past its time.
+var errTransferTime = errors.New("transfer time limit reached")
 
 // ServeTFTP answers read requests arriving on conn until ctx is cancelled;
 // each transfer runs from its own port (a new TID, RFC 1350 §4). It returns
@@ -54,6 +72,7 @@ func (p *Provisioner) ServeTFTP(ctx context.Context, conn *net.UDPConn) error {
 	local, _ := netip.AddrFromSlice(conn.LocalAddr().(*net.UDPAddr).IP)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, tftpMaxTransfers)
+	perSource := ratelimit.NewConns(tftpPerSource)
 	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) })
 	defer stop()
 	buf := make([]byte, 2048)
@@ -84,15 +103,20 @@ func (p *Provisioner) ServeTFTP(ctx context.Context, conn *net.UDPConn) error {
 				sendError(conn, peer, errIllegal, "malformed request")
 				continue
 			}
+			if !perSource.Acquire(peer.Addr()) {
+				sendError(conn, peer, errNotDefined, fmt.Sprintf("too many transfers from your address: at most %d at once", tftpPerSource))
+				continue
+			}
 			select {
 			case sem <- struct{}{}:
 			default:
+				perSource.Release(peer.Addr())
 				sendError(conn, peer, errNotDefined, "server busy")
 				continue
 			}
 			wg.Add(1)
 			go func() {
-				defer func() { <-sem; wg.Done() }()
+				defer func() { <-sem; perSource.Release(peer.Addr()); wg.Done() }()
 				defer crash.RecoverWith(p.log, "tftp", "transfer", func() {
 					sendError(conn, peer, errNotDefined, "internal error") // not left waiting
 				})
@@ -167,7 +191,8 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 		return
 	}
 	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	until := time.Now().Add(p.cfg.TFTPTransferTime)
+	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) })
 	defer stop()
 
 	token, slug, path, ok := splitTFTPName(rq.file)
@@ -199,11 +224,17 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 	default:
 		src, size = bytes.NewReader(res.Body), int64(len(res.Body))
 	}
-	t := &tftpSender{conn: conn, peer: peer, src: src, size: size, block: 512, window: 1, wait: tftpDefaultWait}
-	if err := t.negotiate(rq.opts); err != nil {
-		return
+	t := &tftpSender{ctx: ctx, until: until, conn: conn, peer: peer, src: src, size: size, block: 512, window: 1, wait: tftpDefaultWait}
+	err = t.negotiate(rq.opts)
+	if err == nil {
+		err = t.send()
 	}
-	if err := t.send(); err != nil && ctx.Err() == nil {
+	switch {
+	case err == nil:
+	case errors.Is(err, errTransferTime):
+		sendError(conn, peer, errNotDefined, fmt.Sprintf("%v (%v)", errTransferTime, p.cfg.TFTPTransferTime))
+		p.log.Info("tftp transfer cut off", "peer", peer.String(), "file", path, "after", p.cfg.TFTPTransferTime.String())
+	case ctx.Err() == nil:
 		p.log.Debug("tftp transfer ended", "peer", peer.String(), "file", path, "err", err)
 	}
 }

@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -12,6 +13,8 @@ import (
 
 // tftpSender sends one file, window by window.
 type tftpSender struct {
+	ctx    context.Context // ends the transfer when the server stops
+	until  time.Time       // the transfer's time limit
 	conn   *net.UDPConn
 	peer   netip.AddrPort
 	src    io.ReaderAt
@@ -38,9 +41,12 @@ func (t *tftpSender) negotiate(opts map[string]string) error {
 		add("tsize", strconv.FormatInt(t.size, 10))
 	}
 	if v, ok := opts["timeout"]; ok {
-		if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= 255 { // RFC 2349
+		// RFC 2349: the OACK's timeout must match the one asked for, so a server
+		// cannot lower it; one it will not honour is left out of the OACK (RFC 2347:
+		// not an error) and the default wait applies.
+		if n, err := strconv.Atoi(v); err == nil && n >= 1 && time.Duration(n)*time.Second <= tftpMaxWait {
 			t.wait = time.Duration(n) * time.Second
-			add("timeout", v)
+			add("timeout", strconv.Itoa(n))
 		}
 	}
 	if v, ok := opts["windowsize"]; ok {
@@ -133,7 +139,16 @@ func (t *tftpSender) sendBlock(b int64) error {
 // get an "unknown transfer ID" error (RFC 1350 §4), an ERROR ends the transfer.
 func (t *tftpSender) readAck() (uint16, error) {
 	deadline := time.Now().Add(t.wait)
+	if t.until.Before(deadline) {
+		deadline = t.until
+	}
 	for {
+		if err := t.ctx.Err(); err != nil {
+			return 0, err // the server stops
+		}
+		if !time.Now().Before(t.until) {
+			return 0, errTransferTime
+		}
 		if err := t.conn.SetReadDeadline(deadline); err != nil {
 			return 0, err
 		}

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"net"
 	"strings"
@@ -89,7 +90,13 @@ func TestTFTPFirmwareBlksize(t *testing.T) {
 // socket and the server's first answer.
 func rawRRQ(t *testing.T, addr, name string, opts ...string) (*net.UDPConn, []byte, *net.UDPAddr) {
 	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	return rawRRQFrom(t, net.IPv4(127, 0, 0, 1), addr, name, opts...)
+}
+
+// rawRRQFrom is rawRRQ from a socket bound to ip (any of 127.0.0.0/8 on loopback).
+func rawRRQFrom(t *testing.T, ip net.IP, addr, name string, opts ...string) (*net.UDPConn, []byte, *net.UDPAddr) {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,5 +206,118 @@ func TestTFTPScanThrottled(t *testing.T) {
 	}
 	if _, _, err := tftpGet(t, e.tftpAddr, e.tenant.ProvisioningToken+"/"+yealinkMAC+".cfg", 0); err == nil {
 		t.Fatal("blocked address still served")
+	}
+}
+
+// RFC 2349 lets a client ask a timeout of up to 255 s and the OACK must repeat it
+// unchanged, so a server cannot lower it: one over 10 s is left out of the OACK and
+// the default wait (2 s) applies — a lost ACK does not hold the transfer for minutes.
+func TestTFTPTimeoutOver10sNotHonoured(t *testing.T) {
+	e := newEnv(t)
+	name := e.tenant.ProvisioningToken + "/" + yealinkMAC + ".cfg"
+	c, oack, from := rawRRQ(t, e.tftpAddr, name, "timeout", "255", "tsize", "0")
+	if binary.BigEndian.Uint16(oack) != opOACK || strings.Contains(string(oack), "timeout") || !strings.Contains(string(oack), "tsize") {
+		t.Fatalf("OACK %q: want tsize and no timeout", oack)
+	}
+	c.WriteToUDP([]byte{0, opACK, 0, 0}, from)
+	buf := make([]byte, 2048)
+	read := func() uint16 {
+		c.SetReadDeadline(time.Now().Add(2*tftpDefaultWait + time.Second))
+		if _, _, err := c.ReadFromUDP(buf); err != nil {
+			t.Fatalf("no DATA within twice the default wait: %v", err)
+		}
+		return binary.BigEndian.Uint16(buf[2:])
+	}
+	if read() != 1 {
+		t.Fatal("first block")
+	}
+	start := time.Now()
+	if read() != 1 { // not acknowledged: sent again after the default wait
+		t.Fatal("resent block")
+	}
+	if d := time.Since(start); d > tftpDefaultWait+time.Second {
+		t.Fatalf("block resent after %v", d)
+	}
+	_, oack, _ = rawRRQ(t, e.tftpAddr, name, "timeout", "10")
+	if !strings.Contains(string(oack), "timeout\x0010\x00") {
+		t.Fatalf("OACK %q: a 10 s timeout is honoured", oack)
+	}
+}
+
+// One source runs at most tftpPerSource transfers at once; the next is refused with
+// an ERROR that says why, while another source is served.
+func TestTFTPTransfersPerSource(t *testing.T) {
+	e := newEnv(t)
+	name := e.tenant.ProvisioningToken + "/" + yealinkMAC + ".cfg"
+	for i := range tftpPerSource {
+		// Never acknowledged: each holds its transfer open.
+		if _, first, _ := rawRRQ(t, e.tftpAddr, name); binary.BigEndian.Uint16(first) != opDATA {
+			t.Fatalf("transfer %d: %q", i+1, first)
+		}
+	}
+	_, first, _ := rawRRQ(t, e.tftpAddr, name)
+	if binary.BigEndian.Uint16(first) != opERROR || !strings.Contains(string(first), "too many transfers from your address") {
+		t.Fatalf("transfer %d from one source: %q, want an ERROR", tftpPerSource+1, first)
+	}
+	if _, first, _ := rawRRQFrom(t, net.IPv4(127, 0, 0, 2), e.tftpAddr, name); binary.BigEndian.Uint16(first) != opDATA {
+		t.Fatalf("another source: %q, want DATA", first)
+	}
+}
+
+// A client that acknowledges every block just before the server would resend it
+// cannot hold a transfer longer than its time limit: then it gets an ERROR.
+func TestTFTPTransferTimeBounded(t *testing.T) {
+	e := newEnv(t)
+	p, err := New(Config{Store: e.st, PublicHost: "pbx.example", TFTPTransferTime: 1500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.ServeTFTP(ctx, udp); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; udp.Close(); p.Close() })
+
+	c, pkt, from := rawRRQ(t, udp.LocalAddr().String(), e.tenant.ProvisioningToken+"/"+yealinkMAC+".cfg", "blksize", "8", "timeout", "1")
+	if binary.BigEndian.Uint16(pkt) != opOACK {
+		t.Fatalf("OACK %q", pkt)
+	}
+	c.WriteToUDP([]byte{0, opACK, 0, 0}, from)
+	start := time.Now()
+	buf := make([]byte, 2048)
+	for {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, _, err := c.ReadFromUDP(buf)
+		if err != nil {
+			t.Fatalf("no ERROR after %v: %v", time.Since(start), err)
+		}
+		switch binary.BigEndian.Uint16(buf) {
+		case opERROR:
+			if !strings.Contains(string(buf[4:n]), "time limit") {
+				t.Fatalf("ERROR %q", buf[4:n])
+			}
+			if d := time.Since(start); d > 4*time.Second {
+				t.Fatalf("cut off after %v, limit 1.5s", d)
+			}
+			return
+		case opDATA:
+			if n-4 < 8 {
+				t.Fatal("the whole file was sent: the pace was not slow enough to test the limit")
+			}
+			// Acknowledge a block only when it comes the second time (after the 1 s wait).
+			block := binary.BigEndian.Uint16(buf[2:])
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			n, _, err := c.ReadFromUDP(buf)
+			if err != nil {
+				t.Fatalf("block %d was not sent again: %v", block, err)
+			}
+			if binary.BigEndian.Uint16(buf) == opERROR && strings.Contains(string(buf[4:n]), "time limit") {
+				return
+			}
+			c.WriteToUDP([]byte{0, opACK, byte(block >> 8), byte(block)}, from)
+		}
 	}
 }

@@ -1,91 +1,50 @@
 package provision
 
 import (
-	"log/slog"
 	"net/netip"
-	"sync"
+	"strconv"
 	"time"
+
+	"github.com/dialtone/dialtone/internal/ratelimit"
 )
 
-// Unknown-MAC scan throttle: an address that asks for more than scanLimit
-// different unknown MACs within scanWindow is refused everything (HTTP 429,
-// TFTP error) for scanBlock, logged once when the block starts. The MAC that
-// crosses the limit and every one after it are not recorded as discovered, so a
-// scan never grows the discovered list past the limit.
+// Unknown-MAC scan throttle: a source (ratelimit.Source: an IPv4 address, an IPv6
+// /64) that asks for more than scanLimit different unknown MACs within scanWindow
+// is refused everything (HTTP 429, TFTP error) for scanBlock, logged once when the
+// block starts. The same unknown MAC asked for again does not count (a phone
+// retrying its own file is not a scan). The MAC that crosses the limit and every
+// one after it are not recorded as discovered, so a scan never grows the discovered
+// list past the limit. At most scanMaxSources sources are tracked; when the table
+// is full ratelimit's documented policy applies.
 const (
-	scanLimit  = 20
-	scanWindow = time.Minute
-	scanBlock  = 10 * time.Minute
-	scanMaxIPs = 65536
+	scanLimit      = 20
+	scanWindow     = time.Minute
+	scanBlock      = 10 * time.Minute
+	scanMaxSources = 65536
 )
 
-type scanState struct {
-	windowStart  time.Time
-	macs         map[string]struct{}
-	blockedUntil time.Time
+func newScanThrottle(now func() time.Time) *ratelimit.Strikes[netip.Addr] {
+	return ratelimit.NewStrikes[netip.Addr](ratelimit.Policy{Limit: scanLimit + 1, Window: scanWindow,
+		Block: scanBlock, MaxKeys: scanMaxSources}, now)
 }
 
-type scanThrottle struct {
-	mu    sync.RWMutex
-	now   func() time.Time
-	log   *slog.Logger
-	addrs map[netip.Addr]*scanState
+// scanBlocked reports whether addr's source is serving a scan block.
+func (p *Provisioner) scanBlocked(addr netip.Addr) bool {
+	blocked, _ := p.scans.Blocked(ratelimit.Source(addr))
+	return blocked
 }
 
-func newScanThrottle(now func() time.Time, log *slog.Logger) *scanThrottle {
-	return &scanThrottle{now: now, log: log, addrs: map[netip.Addr]*scanState{}}
-}
-
-// blocked reports whether addr is serving a block.
-func (s *scanThrottle) blocked(addr netip.Addr) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	st := s.addrs[addr]
-	return st != nil && s.now().Before(st.blockedUntil)
-}
-
-// unknown notes a fetch for an unknown MAC from addr; false means refuse it
+// unknownMAC notes a fetch for an unknown MAC from addr; false means refuse it
 // (and do not record it).
-func (s *scanThrottle) unknown(addr netip.Addr, mac string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	st := s.addrs[addr]
-	if st == nil {
-		if len(s.addrs) >= scanMaxIPs {
-			s.sweep(now)
-		}
-		st = &scanState{windowStart: now, macs: map[string]struct{}{}}
-		s.addrs[addr] = st
-	}
-	if now.Before(st.blockedUntil) {
+func (p *Provisioner) unknownMAC(addr netip.Addr, mac string) bool {
+	tag, err := strconv.ParseUint(mac, 16, 64) // 12 hex digits: the MAC itself is the tag
+	if err != nil {
 		return false
 	}
-	if now.Sub(st.windowStart) >= scanWindow {
-		st.windowStart, st.macs = now, map[string]struct{}{}
-	}
-	if _, seen := st.macs[mac]; seen {
-		return true
-	}
-	if len(st.macs) >= scanLimit {
-		st.blockedUntil = now.Add(scanBlock)
-		st.macs = map[string]struct{}{}
-		s.log.Warn("unknown-MAC scan: address refused", "addr", addr.String(),
+	blocked, started := p.scans.StrikeDistinct(ratelimit.Source(addr), tag)
+	if started {
+		p.log.Warn("unknown-MAC scan: source refused", "source", ratelimit.Source(addr).String(),
 			"limit_per_minute", scanLimit, "for", scanBlock.String())
-		return false
 	}
-	st.macs[mac] = struct{}{}
-	return true
-}
-
-// sweep forgets addresses with no block and an old window.
-func (s *scanThrottle) sweep(now time.Time) {
-	for a, st := range s.addrs {
-		if !now.Before(st.blockedUntil) && now.Sub(st.windowStart) >= scanWindow {
-			delete(s.addrs, a)
-		}
-	}
-	if len(s.addrs) >= scanMaxIPs { // all blocked or busy: start over rather than grow
-		s.addrs = map[netip.Addr]*scanState{}
-	}
+	return !blocked
 }

@@ -39,6 +39,8 @@ type Directory interface {
 	// UserPhones and TenantPhones give MACs whose configs a change may alter.
 	UserPhones(tenant, userID string) ([]string, error)
 	TenantPhones(tenant string) ([]string, error)
+	// ModelProfiles gives the tenant's model profiles (their sip_digest overrides).
+	ModelProfiles(tenant string) ([]store.ModelProfile, error)
 }
 
 // credential is a cached account with its HA1 per algorithm for its tenant's realm, so
@@ -50,11 +52,13 @@ type credential struct {
 	ha1SHA256 string
 }
 
-// tenantInfo is a cached tenant: its realm and emergency numbers.
+// tenantInfo is a cached tenant: its realm, emergency numbers and digest offers.
 type tenantInfo struct {
-	slug      string
-	realm     string
-	emergency []string
+	slug        string
+	realm       string
+	emergency   []string
+	digest      []string            // the tenant's sip_digest as challenges, in order
+	modelDigest map[string][]string // model profiles' sip_digest overrides by modelKey
 }
 
 // Accounts caches credentials and tenants in memory; store change events invalidate.
@@ -123,7 +127,9 @@ func (a *Accounts) tenantFor(host string) (*tenantInfo, error) {
 		}
 		return nil, err
 	}
-	ti = a.info(t, g)
+	if ti, err = a.info(t, g); err != nil {
+		return nil, err
+	}
 	a.tmu.Lock()
 	if a.gen.Load() == g {
 		a.domains[h] = ti
@@ -157,22 +163,35 @@ func (a *Accounts) tenant(slug string) (*tenantInfo, error) {
 		}
 		return nil, err
 	}
-	return a.info(t, g), nil
+	return a.info(t, g)
 }
 
 // info caches t (unless an invalidation happened since gen g was read) and returns it.
-func (a *Accounts) info(t store.Tenant, g uint64) *tenantInfo {
+func (a *Accounts) info(t store.Tenant, g uint64) (*tenantInfo, error) {
 	realm := strings.ToLower(t.SIPDomain)
 	if realm == "" {
 		realm = a.publicHost
 	}
-	ti := &tenantInfo{slug: t.Slug, realm: realm, emergency: t.EmergencyNumbers}
+	ti := &tenantInfo{slug: t.Slug, realm: realm, emergency: t.EmergencyNumbers, digest: offerOf(t.SIPDigest)}
+	mps, err := a.dir.ModelProfiles(t.Slug)
+	if err != nil {
+		return nil, err
+	}
+	for _, mp := range mps {
+		if mp.SIPDigest == "" {
+			continue
+		}
+		if ti.modelDigest == nil {
+			ti.modelDigest = make(map[string][]string)
+		}
+		ti.modelDigest[modelKey(mp.Make, mp.Model)] = offerOf(mp.SIPDigest)
+	}
 	a.tmu.Lock()
 	if a.gen.Load() == g {
 		a.tenants[t.Slug] = ti
 	}
 	a.tmu.Unlock()
-	return ti
+	return ti, nil
 }
 
 // credential gives the cached credential of username, reading the store once on a miss.
@@ -216,6 +235,15 @@ func (a *Accounts) forgetUser(username string) {
 	sh.mu.Lock()
 	delete(sh.m, username)
 	sh.mu.Unlock()
+}
+
+// forgetTenants drops the cached tenants (a model profile changed its sip_digest).
+func (a *Accounts) forgetTenants() {
+	a.gen.Add(1)
+	a.tmu.Lock()
+	clear(a.domains)
+	clear(a.tenants)
+	a.tmu.Unlock()
 }
 
 // forgetAll drops every cached credential and tenant (a tenant changed its domain).

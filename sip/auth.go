@@ -5,8 +5,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"net/netip"
+	"slices"
 	"strings"
 
+	"github.com/dialtone/dialtone/provision"
+	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -17,26 +21,24 @@ const (
 	authOK        verdict = iota
 	authChallenge         // no usable credentials: send a challenge
 	authStale             // our nonce, expired: challenge with stale=true (RFC 7616 §3.3)
-	authFailed            // wrong user or password: 403, counted against the source
+	authFailed            // wrong user or password over our nonce: 403, counted against the source
 	authReplay            // nc reused: a retransmission or a replay
 )
 
-// Algorithms offered in challenges, in order of preference (RFC 8760 §2.4: SHA-256
-// before MD5, one challenge header each).
-var defaultAlgorithms = []string{"SHA-256", "MD5"}
-
 // writeChallenge answers with 401 (or 407 when proxy is set) carrying one challenge per
-// algorithm, all with one fresh nonce and qop=auth (RFC 3261 §22.1, RFC 7616 §3.3).
-func (s *Server) writeChallenge(w *replyWriter, proxy bool, realm string, stale bool) {
+// algorithm the tenant offers this client (digestOffer), in its order, all with one
+// fresh nonce and qop=auth (RFC 3261 §22.1, RFC 7616 §3.3, RFC 8760 §2.4).
+func (s *Server) writeChallenge(w *replyWriter, proxy bool, t *tenantInfo, stale bool) {
+	realm := t.realm
 	name, code, reason := "WWW-Authenticate", 401, "Unauthorized"
 	if proxy {
 		name, code, reason = "Proxy-Authenticate", 407, "Proxy Authentication Required"
 	}
 	// A retransmitted request gets the nonce its original got (retransmit.go).
 	key := w.transactionKey(s.challenges)
-	nonce := s.challenges.nonceFor(key, realm, s.nonces)
+	nonce := s.challenges.nonceFor(key, realm, w.src.Addr(), s.nonces)
 	w.status(code, reason)
-	for _, alg := range s.algorithmsFor(w) {
+	for _, alg := range t.digestOffer(w.userAgent) {
 		w.b = append(w.b, name...)
 		w.b = append(w.b, `: Digest realm="`...)
 		w.b = append(w.b, realm...)
@@ -70,8 +72,12 @@ func credentialsFor(req *sip.Request, proxy bool, realm string, c *digestCredent
 	return false
 }
 
-// authenticate checks the digest credentials of req against tenant t.
-func (s *Server) authenticate(req *sip.Request, proxy bool, t *tenantInfo) (verdict, *credential) {
+// authenticate checks the digest credentials of req, received from src, against tenant
+// t. Only a digest over a nonce we sent to src, and that verifies as ours, can be a
+// failed password (authFailed, counted against the source): credentials without qop,
+// malformed ones, and forged, foreign or stale nonces earn a challenge and count
+// nothing, since anyone can send those from any address.
+func (s *Server) authenticate(req *sip.Request, src netip.Addr, proxy bool, t *tenantInfo) (verdict, *credential) {
 	var c digestCredentials
 	if !credentialsFor(req, proxy, t.realm, &c) || c.Username == "" || c.Response == "" {
 		return authChallenge, nil
@@ -85,13 +91,13 @@ func (s *Server) authenticate(req *sip.Request, proxy bool, t *tenantInfo) (verd
 	default:
 		return authChallenge, nil // an algorithm we did not offer
 	}
-	if !s.offers(alg) {
-		return authChallenge, nil
+	if !slices.Contains(t.digestOffer(func() string { return userAgent(req) }), alg) {
+		return authChallenge, nil // not offered to this client: answer what was
 	}
-	// RFC 7616 §3.4: we offered qop=auth only; answers without it carry no nc to
-	// protect against replay, so they are refused like a wrong password.
+	// RFC 7616 §3.4: we offered qop=auth only; an answer without it carries no nc to
+	// protect against replay and proves nothing: challenged again, not counted.
 	if !strings.EqualFold(c.QOP, "auth") || c.Cnonce == "" || c.Nc <= 0 {
-		return authFailed, nil
+		return authChallenge, nil
 	}
 	cred, err := s.accounts.credential(c.Username)
 	known := err == nil && cred.Tenant == t.slug
@@ -107,7 +113,7 @@ func (s *Server) authenticate(req *sip.Request, proxy bool, t *tenantInfo) (verd
 	good := equalHexFold(want[:n], c.Response)
 	// Check the nonce after the digest so that unknown users and wrong passwords take
 	// the same path and the same time (an unknown user must look like a wrong password).
-	switch s.nonces.Check(c.Nonce, t.realm, uint32(c.Nc), good && known) {
+	switch s.nonces.Check(c.Nonce, t.realm, src, uint32(c.Nc), good && known) {
 	case nonceInvalid:
 		return authChallenge, nil
 	case nonceStale:
@@ -124,102 +130,59 @@ func (s *Server) authenticate(req *sip.Request, proxy bool, t *tenantInfo) (verd
 	return authOK, cred
 }
 
-// digestQuirk is how a known client copes with our two challenges (SHA-256 first, then
-// MD5, as RFC 8760 §2.4 orders them: a client is to use the first it supports).
-type digestQuirk uint8
-
-const (
-	quirkNone     digestQuirk = iota
-	quirkMD5First             // reads only the first challenge: MD5 first, then SHA-256
-	quirkMD5Only              // fails on any SHA-256 challenge in the 401: MD5 alone
-)
-
-// agentQuirk tells, from the User-Agent, the clients verified to need MD5 offered
-// differently:
-//
-//   - SIPp 3.6 takes the first "algorithm=" of the WWW-Authenticate headers and stops
-//     with "createAuthHeader: authentication must use MD5 or AKAv1-MD5" (SHA-256 came in
-//     a later SIPp, SIPp/sipp#676). SIPp sends no User-Agent of its own: scenarios that
-//     name it "sipp…" are matched. MD5 first.
-//   - baresip before 3.11: its SIP stack (libre) learned SHA-256 digests in re 3.11
-//     (baresip/re#1103); before, a 401 carrying any SHA-256 challenge fails the
-//     registration with "Register: Function not implemented", whatever comes first
-//     (baresip/baresip#3006; seen with baresip-core 1.0.0). MD5 alone.
-//
-// Offering these clients MD5 gives nothing away: every client is offered MD5 anyway.
-func agentQuirk(ua string) digestQuirk {
-	if hasPrefixFold(ua, "sipp") {
-		return quirkMD5First
-	}
-	if v, ok := cutPrefixFold(ua, "baresip v"); ok {
-		major, rest := leadingInt(v)
-		minor := -1
-		if len(rest) > 1 && rest[0] == '.' {
-			minor, _ = leadingInt(rest[1:])
-		}
-		if major >= 0 && (major < 3 || major == 3 && minor >= 0 && minor < 11) {
-			return quirkMD5Only
-		}
-	}
-	return quirkNone
+// digestOffers are the challenges of each sip_digest value (store.SIPDigests), in order.
+var digestOffers = map[string][]string{
+	"md5":         {"MD5"},
+	"md5,sha-256": {"MD5", "SHA-256"},
+	"sha-256,md5": {"SHA-256", "MD5"},
+	"sha-256":     {"SHA-256"},
 }
 
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+// offerOf gives the challenges of a sip_digest value; "" (or anything the store would
+// not have taken) is the default, MD5 first.
+func offerOf(v string) []string {
+	if a, ok := digestOffers[v]; ok {
+		return a
+	}
+	return digestOffers[store.DefaultSIPDigest]
 }
 
-func cutPrefixFold(s, prefix string) (string, bool) {
-	if hasPrefixFold(s, prefix) {
-		return s[len(prefix):], true
+// digestOffer is what the tenant offers the client whose User-Agent ua gives: the model
+// profile's sip_digest when the tenant set one for the model the User-Agent names
+// (provision.ParseUserAgent, the detection provisioning uses), else the tenant's. The
+// User-Agent is read only when the tenant has such an override.
+func (t *tenantInfo) digestOffer(ua func() string) []string {
+	if len(t.modelDigest) == 0 {
+		return t.digest
 	}
-	return s, false
+	u := provision.ParseUserAgent(ua())
+	if u.Model == "" {
+		return t.digest
+	}
+	if a, ok := t.modelDigest[modelKey(string(u.Make), u.Model)]; ok {
+		return a
+	}
+	return t.digest
 }
 
-// leadingInt parses the decimal digits at the start of s (-1 when there are none).
-func leadingInt(s string) (int, string) {
-	n, i := 0, 0
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9' && i < 6; i++ {
-		n = n*10 + int(s[i]-'0')
-	}
-	if i == 0 {
-		return -1, s
-	}
-	return n, s[i:]
+// modelKey names a model as the store's model profiles do (make lower, model upper).
+func modelKey(mk, model string) string {
+	return strings.ToLower(mk) + "/" + strings.ToUpper(model)
 }
 
-// algorithmsFor orders the offered algorithms for the client whose request w answers.
-func (s *Server) algorithmsFor(w *replyWriter) []string {
-	if len(s.algorithms) < 2 {
-		return s.algorithms
-	}
-	ua := w.ua
+// userAgent is the User-Agent of the request w answers.
+func (w *replyWriter) userAgent() string {
 	if w.req != nil {
-		ua = ""
-		if h := firstHeader(w.req, "User-Agent"); h != nil {
-			ua = h.Value()
-		}
+		return userAgent(w.req)
 	}
-	switch agentQuirk(ua) {
-	case quirkMD5First:
-		return md5First
-	case quirkMD5Only:
-		return md5Only
-	}
-	return s.algorithms
+	return w.ua
 }
 
-var (
-	md5First = []string{"MD5", "SHA-256"}
-	md5Only  = []string{"MD5"}
-)
-
-func (s *Server) offers(alg string) bool {
-	for _, a := range s.algorithms {
-		if a == alg {
-			return true
-		}
+func userAgent(req *sip.Request) string {
+	if h := firstHeader(req, "User-Agent"); h != nil {
+		return h.Value()
 	}
-	return false
+	return ""
 }
 
 var (

@@ -74,6 +74,10 @@ func (s *Server) onChange(c store.Change) {
 		if c.Old == nil || phoneConfigChanged(old, nw) {
 			s.resync.add("m:" + c.ID)
 		}
+	case store.KindSetting:
+		if _, ok := c.New.(store.ModelProfile); ok {
+			s.accounts.forgetTenants() // its sip_digest may have changed
+		}
 	case store.KindFlex:
 		// Someone is waiting at this phone for their lines: no need to wait for a burst
 		// to settle (a login's changes arrive together, from one transaction).

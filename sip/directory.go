@@ -99,3 +99,8 @@ func (d StoreDirectory) TenantPhones(tenant string) ([]string, error) {
 	})
 	return macs, err
 }
+
+func (d StoreDirectory) ModelProfiles(tenant string) (mps []store.ModelProfile, err error) {
+	err = d.S.View(func(tx *store.Tx) error { mps, err = tx.ModelProfiles(tenant); return err })
+	return mps, err
+}

@@ -4,6 +4,10 @@
 // check-sync NOTIFY that makes a phone re-provision, and the flex-login feature codes
 // (*55*{ext}*{pin}, *56) dialled from phones.
 //
+// *56 logs a flex phone out only when dialled from the phone's guest line or from a line
+// of the user logged in there (the authenticated account of the INVITE, never the MAC
+// a User-Agent or +sip.instance names); other accounts get 403 with that reason.
+//
 // It does not own the flex login rules themselves (which user may log in where, PIN
 // locks, auto-logout): those sit behind the FlexDesk interface that cmd/dialtone wires.
 // It proxies no calls: an INVITE that is not a feature code is refused.
@@ -27,13 +31,28 @@
 // the NAT pinhole the phone's registration opened, and their answers are matched by the
 // Via branch (RFC 3261 §17.1.2, non-INVITE client transaction with Timer E/F).
 //
+// # Digest algorithms
+//
+// A challenge carries one WWW-Authenticate (or Proxy-Authenticate) per algorithm, in
+// order of preference (RFC 8760 §2.4, RFC 7616 §3.7); a client uses the first it
+// supports, and many phone firmwares read only the first. What is offered is the
+// tenant's sip_digest (store.SIPDigests; default store.DefaultSIPDigest, MD5 first, as
+// Kamailio, Asterisk and FreeSWITCH send), or the sip_digest of the model profile of
+// the model the request's User-Agent names (provision.ParseUserAgent), when the tenant
+// set one. Credentials in an algorithm not offered to that client are challenged again.
+// No client is treated differently by User-Agent otherwise.
+//
 // # Security
 //
 // Nonces are stateless: a timestamp, a sequence number and an HMAC under a per-process
-// key. Each nc is accepted once per nonce; the replay window is a fixed-size ring, so
-// its memory is bounded whatever the load. An unknown user and a wrong password get the
-// same answer. Ten failures a minute from one address block that address for ten
-// minutes (logged once per block). Secrets never reach a log line.
+// key over the realm and the client's address, so a nonce answers only from where it
+// was sent. Each nc is accepted once per nonce; the replay window is a fixed-size ring,
+// so its memory is bounded whatever the load. An unknown user and a wrong password get
+// the same answer. Ten wrong passwords a minute from one source (internal/ratelimit:
+// an IPv6 client by its /64) block it for ten minutes (logged once per block); only a
+// digest over a nonce we sent to that source counts, so forged datagrams (no qop, a
+// made-up, stale or foreign nonce) are challenged and cannot block an office's NAT
+// address. Secrets never reach a log line.
 //
 // A panic while answering one message (UDP datagram or TCP message), in an INVITE's
 // goroutine or a check-sync NOTIFY ends that piece of work only (internal/crash): the

@@ -27,12 +27,12 @@ func (s *Server) fastChallenge(data []byte, in *inbound, w *replyWriter) bool {
 	}
 	lock := s.aorLocks.lock(t.slug, r.toUser)
 	defer lock.Unlock()
-	if s.guard.Blocked(in.src.Addr()) {
+	if s.sourceBlocked(in.src) {
 		return false
 	}
 	w.req, w.raw, w.src, w.tag, w.ua = nil, data, in.src, s.tag, r.userAgent
 	w.txKey = s.challenges.txKey(r.branch, w.hdrs.viaHost, in.src, r.callID, r.cseq, "REGISTER")
-	s.writeChallenge(w, false, t.realm, false)
+	s.writeChallenge(w, false, t, false)
 	in.send(w.finish())
 	w.raw, w.ua = nil, ""
 	return true

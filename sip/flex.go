@@ -47,9 +47,14 @@ var (
 	ErrFlexWrong = errors.New("wrong extension or PIN")
 	// ErrFlexLocked: too many wrong PINs for the extension.
 	ErrFlexLocked = errors.New("flex login locked")
+	// ErrFlexNotYours: *56 from a line whose user is not the one logged in at the phone.
+	ErrFlexNotYours = errors.New("another user is logged in at this phone")
 )
 
 const flexTimeout = 5 * time.Second
+
+// notYours is the answer to *56 from a line that may not log the phone out.
+const notYours = "Only the logged-in user may log out"
 
 // onInvite handles INVITEs: flex codes (RFC 3261 §8.2: answered with a final non-2xx
 // whose reason phrase the phone shows); we set up no calls.
@@ -123,9 +128,18 @@ func (s *Server) invite(req *sip.Request, in *inbound, w *replyWriter) {
 		return
 	}
 	if code.Logout {
+		if !s.mayLogOut(t.slug, mac, cred) {
+			s.log.Info("flex logout refused: not the phone's user or guest line", "tenant", t.slug, "mac", mac)
+			in.send(w.simple(403, notYours))
+			return
+		}
 		err := s.flex.Logout(ctx, FlexLogout{Tenant: t.slug, MAC: mac, UserID: cred.UserID,
 			Username: cred.Username, Source: in.src.String()})
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrFlexNotYours):
+			in.send(w.simple(403, notYours))
+			return
+		case err != nil:
 			s.log.Info("flex logout refused", "tenant", t.slug, "mac", mac, "err", err)
 			in.send(w.simple(403, "Not logged in"))
 			return
@@ -150,6 +164,24 @@ func (s *Server) invite(req *sip.Request, in *inbound, w *replyWriter) {
 		}
 		in.send(w.simple(403, "Wrong extension or PIN"))
 	}
+}
+
+// mayLogOut: *56 logs a flex phone out only when dialled from its guest line or from a
+// line of the user logged in there (the authenticated account of the INVITE; the MAC
+// that led here came from a User-Agent or +sip.instance, which any client may write).
+// mac "" leaves the flex desk to find the one phone the caller's own user is at.
+func (s *Server) mayLogOut(tenant, mac string, cred *credential) bool {
+	if cred.GuestMAC != "" {
+		return cred.GuestMAC == mac
+	}
+	if mac == "" {
+		return true
+	}
+	p, names, err := s.accounts.dir.Phone(mac)
+	if err != nil || p.Tenant != tenant || p.GuestUsername == cred.Username {
+		return false
+	}
+	return slices.Contains(names, cred.Username)
 }
 
 // macOfSource finds the phone behind a logged-in account by the binding it registered

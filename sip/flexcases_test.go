@@ -129,3 +129,65 @@ func TestFlexBadCodesSameAnswer(t *testing.T) {
 		t.Fatal("a bad code bound the phone")
 	}
 }
+
+// TestFlexLogoutOnlyOwnLine: *56 logs a flex phone out only from the logged-in user's
+// own line or the phone's guest line. Another account that registers with the phone's
+// MAC in its User-Agent and +sip.instance is refused, and the session stays.
+func TestFlexLogoutOnlyOwnLine(t *testing.T) {
+	e := flexEnv(t)
+	err := e.st.Update(func(tx *store.Tx) error {
+		_, _, err := tx.CreateUser("acme", store.NewUser{FirstName: "Bob", LastName: "C", Email: "bob@acme.example",
+			Role: store.RoleUser, Extensions: []string{"202"}, PIN: "735194"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobExt, err := e.st.Extension("acme", "202")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobPass, err := e.st.SIPPassword(bobExt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph, guest := flexGuest(t, e, "001565aabbcc")
+	if res := guest.register(ph.GuestUsername); res.StatusCode != 200 {
+		t.Fatalf("guest register: %d", res.StatusCode)
+	}
+	if res := guest.dial("*55*201*482916"); res.StatusCode != 603 {
+		t.Fatalf("login: %d %s", res.StatusCode, res.Reason)
+	}
+	loggedIn := func() bool { p, _ := e.st.Phone(ph.MAC); return p.UserID != "" }
+
+	// Bob's own phone claims the flex phone's MAC (User-Agent and +sip.instance).
+	bob := newPhone(t, e, bobExt.SIPUsername, bobPass, e.domain)
+	bob.ua = "Yealink SIP-T46U 108.86.0.20 00:15:65:aa:bb:cc"
+	if res := bob.register(bobExt.SIPUsername); res.StatusCode != 200 {
+		t.Fatalf("bob register: %d", res.StatusCode)
+	}
+	if res := bob.dial("*56"); res == nil || res.StatusCode != 403 || res.Reason != "Only the logged-in user may log out" {
+		t.Fatalf("*56 from another user's line: %v", res)
+	}
+	if !loggedIn() {
+		t.Fatal("another user's *56 logged the phone out")
+	}
+	// The logged-in user's own line may.
+	ann := newPhone(t, e, e.user, e.pass, e.domain)
+	if res := ann.register(e.user); res.StatusCode != 200 {
+		t.Fatalf("ann register: %d", res.StatusCode)
+	}
+	if res := ann.dial("*56"); res == nil || res.StatusCode != 603 || res.Reason != "Logged out" {
+		t.Fatalf("*56 from the user's line: %v", res)
+	}
+	if loggedIn() {
+		t.Fatal("still logged in")
+	}
+	// And the phone's guest line.
+	if res := guest.dial("*55*201*482916"); res.StatusCode != 603 {
+		t.Fatalf("login again: %d %s", res.StatusCode, res.Reason)
+	}
+	if res := guest.dial("*56"); res == nil || res.StatusCode != 603 {
+		t.Fatalf("*56 from the guest line: %v", res)
+	}
+}

@@ -7,9 +7,12 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"hash"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dialtone/dialtone/internal/ratelimit"
 )
 
 // nonceLifetime is how long a nonce may be used (Kamailio's default, 300 s); after it a
@@ -32,7 +35,7 @@ type nonceStatus uint8
 
 const (
 	nonceOK      nonceStatus = iota
-	nonceInvalid             // not ours (forged, garbled, from before a restart)
+	nonceInvalid             // not ours (forged, garbled, sent elsewhere, from before a restart)
 	nonceStale               // ours but expired, or its replay slot was reused
 	nonceReplay              // nc already used with this nonce
 )
@@ -63,29 +66,34 @@ type nonceMAC struct {
 	buf []byte
 }
 
-func (n *Nonces) mac(dst []byte, head []byte, realm string) {
+// mac covers the nonce's head, the realm and the source the nonce was sent to (as
+// ratelimit.Source counts it: an IPv6 client by its /64), so a nonce answers only from
+// where it was sent. Kamailio's auth_checks_register source-IP check does the same: a
+// spoofer who fetched a nonce from his own address cannot use it to pass for another.
+func (n *Nonces) mac(dst []byte, head []byte, realm string, src netip.Addr) {
 	m := n.pool.Get().(*nonceMAC)
 	m.h.Reset()
-	m.buf = append(append(m.buf[:0], head...), realm...)
+	a := ratelimit.Source(src).As16()
+	m.buf = append(append(append(m.buf[:0], head...), a[:]...), realm...)
 	m.h.Write(m.buf)
 	m.buf = m.h.Sum(m.buf[:0])
 	copy(dst, m.buf)
 	n.pool.Put(m)
 }
 
-// mintTo writes a fresh nonce for realm into dst.
-func (n *Nonces) mintTo(dst *[nonceLen]byte, realm string) {
+// mintTo writes a fresh nonce for realm and the client at src into dst.
+func (n *Nonces) mintTo(dst *[nonceLen]byte, realm string, src netip.Addr) {
 	var raw [nonceRaw]byte
 	binary.BigEndian.PutUint32(raw[0:4], uint32(n.now().Unix()))
 	s := n.seq.Add(1) & (1<<40 - 1)
 	raw[4], raw[5], raw[6], raw[7], raw[8] = byte(s>>32), byte(s>>24), byte(s>>16), byte(s>>8), byte(s)
-	n.mac(raw[9:], raw[:9], realm)
+	n.mac(raw[9:], raw[:9], realm, src)
 	base64.RawURLEncoding.Encode(dst[:], raw[:])
 }
 
-// Check verifies nonce for realm and, when record is set and all is well, records nc as
-// used (only answers that proved the password consume an nc).
-func (n *Nonces) Check(nonce, realm string, nc uint32, record bool) nonceStatus {
+// Check verifies nonce for realm and the client at src and, when record is set and all
+// is well, records nc as used (only answers that proved the password consume an nc).
+func (n *Nonces) Check(nonce, realm string, src netip.Addr, nc uint32, record bool) nonceStatus {
 	if len(nonce) != nonceLen {
 		return nonceInvalid
 	}
@@ -94,7 +102,7 @@ func (n *Nonces) Check(nonce, realm string, nc uint32, record bool) nonceStatus 
 		return nonceInvalid
 	}
 	var want [12]byte
-	n.mac(want[:], raw[:9], realm)
+	n.mac(want[:], raw[:9], realm, src)
 	if !hmac.Equal(want[:], raw[9:]) {
 		return nonceInvalid
 	}

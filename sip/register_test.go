@@ -51,8 +51,8 @@ func TestRegisterSipgoClient(t *testing.T) {
 				t.Fatalf("first answer %d, want 401", res.StatusCode)
 			}
 			chals := res.GetHeaders("WWW-Authenticate")
-			if len(chals) != 2 || !strings.Contains(chals[0].Value(), "algorithm=SHA-256") ||
-				!strings.Contains(chals[1].Value(), "algorithm=MD5") || !strings.Contains(chals[0].Value(), `qop="auth"`) ||
+			if len(chals) != 2 || !strings.Contains(chals[0].Value(), "algorithm=MD5") ||
+				!strings.Contains(chals[1].Value(), "algorithm=SHA-256") || !strings.Contains(chals[0].Value(), `qop="auth"`) ||
 				!strings.Contains(chals[0].Value(), `realm="acme.example"`) {
 				t.Fatalf("challenges: %v", chals)
 			}

@@ -63,11 +63,11 @@ func (s *Server) onRegister(req *sip.Request, in *inbound, w *replyWriter) {
 // authorize runs digest authentication and answers the request itself unless it passes.
 // A retransmitted REGISTER (nc already used) passes with replay set on the credential.
 func (s *Server) authorize(req *sip.Request, in *inbound, w *replyWriter, proxy bool, t *tenantInfo) (*credential, bool) {
-	if s.guard.Blocked(in.src.Addr()) {
+	if s.sourceBlocked(in.src) {
 		in.send(w.simple(403, "Forbidden"))
 		return nil, false
 	}
-	v, cred := s.authenticate(req, proxy, t)
+	v, cred := s.authenticate(req, in.src.Addr(), proxy, t)
 	switch v {
 	case authOK:
 		return cred, true
@@ -86,16 +86,16 @@ func (s *Server) authorize(req *sip.Request, in *inbound, w *replyWriter, proxy 
 				}
 			}
 		}
-		s.writeChallenge(w, proxy, t.realm, true)
+		s.writeChallenge(w, proxy, t, true)
 		in.send(w.finish())
 	case authChallenge:
-		s.writeChallenge(w, proxy, t.realm, false)
+		s.writeChallenge(w, proxy, t, false)
 		in.send(w.finish())
 	case authStale:
-		s.writeChallenge(w, proxy, t.realm, true)
+		s.writeChallenge(w, proxy, t, true)
 		in.send(w.finish())
 	case authFailed:
-		s.guard.Fail(in.src.Addr())
+		s.failedPassword(in.src)
 		in.send(w.simple(403, "Forbidden"))
 	}
 	return nil, false

@@ -99,9 +99,9 @@ func (c *challengeCache) txKey(branch, host string, src netip.AddrPort, callID s
 	return k
 }
 
-// nonceFor returns the nonce already sent for key, or mints one for realm and remembers
-// it. The oldest entry of the set makes room.
-func (c *challengeCache) nonceFor(key uint64, realm string, n *Nonces) [nonceLen]byte {
+// nonceFor returns the nonce already sent for key, or mints one for realm and the client
+// at src and remembers it. The oldest entry of the set makes room.
+func (c *challengeCache) nonceFor(key uint64, realm string, src netip.Addr, n *Nonces) [nonceLen]byte {
 	set := &c.sets[key&(challengeSets-1)]
 	now := c.now().UnixNano()
 	set.mu.Lock()
@@ -117,7 +117,7 @@ func (c *challengeCache) nonceFor(key uint64, realm string, n *Nonces) [nonceLen
 		}
 	}
 	e := &set.entries[oldest]
-	n.mintTo(&e.nonce, realm)
+	n.mintTo(&e.nonce, realm, src)
 	e.key, e.at = key, now
 	return e.nonce
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/crash"
+	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
 )
@@ -27,8 +28,6 @@ type Config struct {
 	PublicHost string   // the host written into phone configs; selects tenant "default"
 	Flex       FlexDesk // flex login rules; nil answers every code with 403
 	Now        func() time.Time
-	// Algorithms offered, in order (default SHA-256 then MD5, RFC 8760 §2.4).
-	Algorithms []string
 	// Expiry bounds in seconds (defaults 3600, 60, 7200).
 	DefaultExpires, MinExpires, MaxExpires int
 	// MaxContacts per AOR (default 5; a flex guest account always 1). Over it, the
@@ -44,18 +43,17 @@ type Config struct {
 
 // Server is the registrar.
 type Server struct {
-	cfg        Config
-	log        *slog.Logger
-	now        func() time.Time
-	accounts   *Accounts
-	nonces     *Nonces
-	guard      *Guard
-	bindings   *Bindings
-	algorithms []string
-	date       dateHeader
-	tag        string
-	parser     *sip.Parser
-	flex       FlexDesk
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	accounts *Accounts
+	nonces   *Nonces
+	guard    *ratelimit.Strikes[netip.Addr] // failed passwords per source (throttle.go)
+	bindings *Bindings
+	date     dateHeader
+	tag      string
+	parser   *sip.Parser
+	flex     FlexDesk
 
 	mu   sync.Mutex
 	udp  []*udpSocket
@@ -88,14 +86,6 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Directory == nil {
 		cfg.Directory = StoreDirectory{cfg.Store}
 	}
-	if len(cfg.Algorithms) == 0 {
-		cfg.Algorithms = defaultAlgorithms
-	}
-	for _, a := range cfg.Algorithms {
-		if a != "MD5" && a != "SHA-256" {
-			return nil, errors.New("sip: algorithms are MD5 and SHA-256")
-		}
-	}
 	if cfg.DefaultExpires <= 0 {
 		cfg.DefaultExpires = 3600
 	}
@@ -115,9 +105,8 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, log: log, now: cfg.Now,
 		accounts:   newAccounts(cfg.Directory, cfg.PublicHost),
 		nonces:     newNonces(cfg.Now),
-		guard:      newGuard(cfg.Now, log),
+		guard:      newSourceStrikes(cfg.Now),
 		bindings:   newBindings(cfg.Store, log, cfg.Now),
-		algorithms: cfg.Algorithms,
 		tag:        hex.EncodeToString(tag),
 		parser:     sip.NewParser(),
 		flex:       cfg.Flex,
@@ -147,7 +136,7 @@ func New(cfg Config) (*Server, error) {
 	}()
 	go func() { defer s.bg.Done(); crash.Restart(log, "sip", "check-sync queue", func() { s.resync.run(ctx) }) }()
 	s.unsubscr = cfg.Store.Subscribe(s.onChange,
-		store.KindTenant, store.KindUser, store.KindExtension, store.KindPhone, store.KindFlex)
+		store.KindTenant, store.KindUser, store.KindExtension, store.KindPhone, store.KindFlex, store.KindSetting)
 	return s, nil
 }
 

@@ -13,6 +13,8 @@ import (
 //
 //	t/{slug}/flex/{mac}                     FlexSession
 //	t/{slug}/flexuser/{user-id}/{mac}       -> ""      (the phones a user is logged in at)
+//	t/{slug}/flexuser/{user-id}             -> ""      (guard: written by every login, read
+//	                                                    with the list above, see UserFlexPhones)
 //	flexdue/{until-unix-hex}/{slug}/{mac}   -> ""      (auto-logout queue, in time order)
 //	t/{slug}/pinfail/src/{source}           PINFailures (TTL: the window or the lock)
 //	t/{slug}/pinfail/ext/{extension}        PINFailures (TTL: the window or the lock)
@@ -30,7 +32,8 @@ type FlexSession struct {
 }
 
 func flexKey(slug, mac string) string          { return "t/" + slug + "/flex/" + mac }
-func flexUserKey(slug, uid, mac string) string { return "t/" + slug + "/flexuser/" + uid + "/" + mac }
+func flexUserKey(slug, uid, mac string) string { return flexUserGuard(slug, uid) + "/" + mac }
+func flexUserGuard(slug, uid string) string    { return "t/" + slug + "/flexuser/" + uid }
 func flexDueKey(s FlexSession) string {
 	return "flexdue/" + fmt.Sprintf("%016x", s.Until.Unix()) + "/" + s.Tenant + "/" + s.MAC
 }
@@ -55,6 +58,9 @@ func (tx *Tx) StartFlex(s FlexSession) error {
 		return err
 	}
 	if err := tx.putRaw(flexUserKey(s.Tenant, s.UserID, s.MAC), ""); err != nil {
+		return err
+	}
+	if err := tx.putRaw(flexUserGuard(s.Tenant, s.UserID), ""); err != nil {
 		return err
 	}
 	if !s.Until.IsZero() {
@@ -120,8 +126,16 @@ func (tx *Tx) Flex(slug, mac string) (FlexSession, error) {
 }
 
 // UserFlexPhones lists the MACs a user is logged in at.
+//
+// It also reads the user's guard key, which every login writes: Badger's conflict check
+// sees only keys a transaction read, and a scan that found nothing read none, so two
+// racing logins of one user at two phones would both commit (a phantom) without it.
 func (tx *Tx) UserFlexPhones(slug, uid string) ([]string, error) {
-	prefix := "t/" + slug + "/flexuser/" + uid + "/"
+	guard := flexUserGuard(slug, uid)
+	if _, err := tx.exists(guard); err != nil {
+		return nil, err
+	}
+	prefix := guard + "/"
 	var macs []string
 	err := tx.scan(prefix, "", true, func(key string, _ *badgerItem) (bool, error) {
 		macs = append(macs, strings.TrimPrefix(key, prefix))

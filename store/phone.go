@@ -13,19 +13,30 @@ func userPhoneKey(slug, uid, mac string) string { return "t/" + slug + "/userpho
 // guestRef is the idx/sipuser value of a flex phone's guest account.
 func guestRef(slug, mac string) string { return slug + "/@" + mac }
 
+// unclaimable is the one answer for a MAC a tenant cannot add: a malformed one and
+// another tenant's phone are refused alike, so no tenant learns which MACs another holds.
+func unclaimable() error {
+	return invalid("mac", "not a MAC address this tenant can add: 12 hex digits, not a phone of another tenant (a system owner can move one)")
+}
+
 // CreatePhone adds a phone to a tenant. The MAC is normalised; a flex phone gets its guest
 // SIP account.
 func (tx *Tx) CreatePhone(p Phone) (Phone, error) {
 	mac, ok := NormalizeMAC(p.MAC)
 	if !ok {
-		return p, invalid("mac", "not a MAC address (12 hex digits)")
+		return p, unclaimable()
 	}
 	p.MAC = mac
 	if _, err := tx.Tenant(p.Tenant); err != nil {
 		return p, err
 	}
-	if ok, err := tx.exists(phoneKey(mac)); err != nil || ok {
-		return p, errors.Join(err, conflict("mac", "phone %s exists", mac))
+	switch held, err := tx.Phone(mac); {
+	case err == nil && held.Tenant == p.Tenant:
+		return p, conflict("mac", "phone %s exists", mac)
+	case err == nil:
+		return p, unclaimable()
+	case !errors.Is(err, ErrNotFound):
+		return p, err
 	}
 	p.Created = tx.s.now().UTC()
 	p.GuestUsername, p.GuestPassword = "", ""
@@ -106,6 +117,35 @@ func (tx *Tx) SavePhone(prev, next Phone) error {
 	}
 	tx.Emit(c)
 	return nil
+}
+
+// MovePhone moves a phone between tenants in this transaction. It keeps the MAC, make,
+// model, flex mode and raw settings; it leaves behind what belongs to the old tenant:
+// its user, a flex login, its guest SIP account (a flex phone gets a new one). A
+// discovered record of the MAC in the new tenant goes.
+func (tx *Tx) MovePhone(mac, from, to string) (Phone, error) {
+	if from == to {
+		return Phone{}, invalid("tenant", "the phone is in tenant %s already", to)
+	}
+	if _, err := tx.Tenant(to); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return Phone{}, invalid("tenant", "no such tenant")
+		}
+		return Phone{}, err
+	}
+	prev, err := tx.DeletePhone(from, mac)
+	if err != nil {
+		return prev, err
+	}
+	next := prev
+	next.Tenant, next.UserID, next.GuestUsername, next.GuestPassword = to, "", "", ""
+	if err := tx.DeleteDiscovered(to, next.MAC); err != nil && !errors.Is(err, ErrNotFound) {
+		return prev, err
+	}
+	if err := tx.SavePhone(Phone{}, next); err != nil {
+		return prev, err
+	}
+	return tx.Phone(next.MAC)
 }
 
 // phoneDeleteHooks let store files that keep per-phone records (flex sessions, render

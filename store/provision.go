@@ -11,7 +11,7 @@ import (
 // Records the provisioning service (package provision) keeps:
 //
 //	t/{slug}/discovered/{mac}          Discovered   phones that fetched a file but are not assigned
-//	t/{slug}/model/{make}/{model}      ModelProfile raw settings and target firmware per model
+//	t/{slug}/model/{make}/{model}      ModelProfile raw settings, target firmware, sip_digest per model
 //	t/{slug}/firmware/{name}           Firmware     uploaded firmware files (bytes on disk under
 //	                                                {data}/firmware/{slug}/{name})
 //	t/{slug}/provlog/{slot}            ProvisionLogEntry, a ring of ProvisionLogSize slots
@@ -42,6 +42,9 @@ type ModelProfile struct {
 	Model    string            `json:"model"`
 	Settings map[string]string `json:"settings,omitempty"`
 	Firmware string            `json:"firmware,omitempty"` // name of a Firmware of the tenant
+	// SIPDigest overrides the tenant's sip_digest for phones of this model ("" keeps
+	// the tenant's); the registrar knows the model from the User-Agent.
+	SIPDigest string `json:"sip_digest,omitempty"`
 }
 
 // Firmware is an uploaded firmware file; its bytes live on disk.
@@ -181,6 +184,9 @@ func (tx *Tx) TouchPhone(mac string, seen time.Time, addr, userAgent, firmware s
 func (tx *Tx) SaveModelProfile(m ModelProfile) error {
 	if m.Make == "" || m.Model == "" || strings.ContainsAny(m.Make+m.Model, "/\r\n\x00") || len(m.Model) > 64 {
 		return invalid("model", "make and model required")
+	}
+	if err := checkSIPDigest("sip_digest", &m.SIPDigest); err != nil {
+		return err
 	}
 	if m.Firmware != "" {
 		if ok, err := tx.exists(firmwareKey(m.Tenant, m.Firmware)); err != nil || !ok {

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -144,7 +145,38 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 			return invalid("emergency_numbers", "%q: an emergency number is 2 to 15 digits, e.g. 112", n)
 		}
 	}
+	if err := checkSIPDigest("sip_digest", &next.SIPDigest); err != nil {
+		return err
+	}
 	return tx.putTenant(&prev, next)
+}
+
+// DefaultSIPDigest is what the registrar offers a tenant that set no sip_digest: an MD5
+// challenge first, then SHA-256 (RFC 8760 §2.4: one challenge per algorithm, in order of
+// preference). MD5 first is what Kamailio, Asterisk and FreeSWITCH send by default, and
+// what a phone that reads only the first challenge and knows only MD5 needs.
+const DefaultSIPDigest = "md5,sha-256"
+
+// SIPDigests are the values sip_digest may take (a tenant's or a model's).
+var SIPDigests = []string{"md5", "md5,sha-256", "sha-256,md5", "sha-256"}
+
+// SIPDigestOffer is the tenant's sip_digest, or the default.
+func (t Tenant) SIPDigestOffer() string {
+	if t.SIPDigest == "" {
+		return DefaultSIPDigest
+	}
+	return t.SIPDigest
+}
+
+// checkSIPDigest normalises a sip_digest value (case and spaces); "" stays "" (the
+// default, or for a model the tenant's).
+func checkSIPDigest(field string, v *string) error {
+	n := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(*v), " ", ""))
+	if n == "" || slices.Contains(SIPDigests, n) {
+		*v = n
+		return nil
+	}
+	return invalid(field, "%q: one of %s", *v, strings.Join(SIPDigests, " | "))
 }
 
 func (tx *Tx) putTenant(prev *Tenant, t Tenant) error {

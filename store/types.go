@@ -29,6 +29,9 @@ type Tenant struct {
 	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
 	// DeviceAuth: off (""), prefer or require, checked against the tenant's DeviceCAs.
 	DeviceAuth string `json:"device_auth,omitempty"`
+	// SIPDigest is the digest algorithms the registrar offers, in order (SIPDigests;
+	// "" is DefaultSIPDigest). A model profile may override it per model.
+	SIPDigest string `json:"sip_digest,omitempty"`
 	// Settings are raw phone settings for every phone of the tenant, by make then key.
 	Settings map[string]map[string]string `json:"settings,omitempty"`
 	Created  time.Time                    `json:"created"`

@@ -24,6 +24,9 @@ func (f flexOverSIP) Login(ctx context.Context, l sip.FlexLogin) error {
 
 func (f flexOverSIP) Logout(ctx context.Context, l sip.FlexLogout) error {
 	_, err := f.desk.LogoutDialled(ctx, l.Tenant, l.MAC, l.UserID, flex.Via{How: "sip", Source: l.Source})
+	if errors.Is(err, flex.ErrNotYours) {
+		return sip.ErrFlexNotYours
+	}
 	return err
 }
 

@@ -31,7 +31,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:5070", "UDP address")
 	n := flag.Int("n", 10000, "extensions")
 	users := flag.String("users", "/tmp/dialtone-users.csv", "SIPp injection file to write")
-	algs := flag.String("alg", "SHA-256,MD5", "digest algorithms offered, in order")
+	digest := flag.String("digest", store.DefaultSIPDigest, "the tenant's sip_digest: "+strings.Join(store.SIPDigests, " | "))
 	dir := flag.String("dir", "", "data directory (default: an in-memory store)")
 	readers := flag.Int("readers", 0, "goroutines reading the UDP socket (default 1)")
 	stats := flag.Duration("stats", 0, "log RSS, heap and bindings this often (0: never)")
@@ -45,8 +45,13 @@ func main() {
 		log.Fatal(err)
 	}
 	err = st.Update(func(tx *store.Tx) error {
-		_, err := tx.CreateTenant(store.NewTenant{Slug: "default", SIPDomain: "bench.example", ExtMin: 1000, ExtMax: 99999})
-		return err
+		t, err := tx.CreateTenant(store.NewTenant{Slug: "default", SIPDomain: "bench.example", ExtMin: 1000, ExtMax: 99999})
+		if err != nil {
+			return err
+		}
+		next := t
+		next.SIPDigest = *digest
+		return tx.SaveTenant(t, next)
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -78,7 +83,7 @@ func main() {
 	if err := os.WriteFile(*users, []byte(b.String()), 0o600); err != nil {
 		log.Fatal(err)
 	}
-	srv, err := sip.New(sip.Config{Store: st, PublicHost: "127.0.0.1", Algorithms: strings.Split(*algs, ","), Readers: *readers,
+	srv, err := sip.New(sip.Config{Store: st, PublicHost: "127.0.0.1", Readers: *readers,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		log.Fatal(err)
