@@ -115,6 +115,11 @@ func (tx *Tx) EndUserFlex(slug, uid, keep string) ([]FlexSession, error) {
 			ended = append(ended, s)
 		}
 	}
+	if keep == "" { // logged out everywhere: the guard goes too (a login writes it again)
+		if err := tx.del(flexUserGuard(slug, uid)); err != nil {
+			return ended, err
+		}
+	}
 	return ended, nil
 }
 
