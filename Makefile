@@ -21,7 +21,7 @@ build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dialtone
 
 run: build
-	@if [ -n "$(RUN_PORTS)" ]; then echo "not root: TFTP on :6969 and LDAP on :3389 instead of 69 and 389"; fi
+	@if [ -n "$(RUN_PORTS)" ]; then echo "not root: TFTP on :6969, LDAP on :3389 and HTTPS on :8443 instead of 69, 389 and 443"; fi
 	./$(BIN) serve --data $(DATA) $(RUN_PORTS)
 
 test:

@@ -33,6 +33,11 @@ type Config struct {
 	// PublicHost and HTTPPort build provisioning_url: http://{host}:{port}/p/{token}/.
 	PublicHost string
 	HTTPPort   int
+	// SecureBaseURL is https://{host}:{port} when HTTPS is on (empty when off): the
+	// provisioning_url of a tenant with provisioning_https_only starts with it.
+	SecureBaseURL string
+	// TLS is the appliance's certificate, shown by GET /api/v1/tls (nil: 503).
+	TLS TLSInfo
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// SessionTTL is the life of a login session (default 12h); view-as sessions live at
@@ -119,8 +124,16 @@ func (a *API) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// provisioningURL is where phones of the tenant fetch their files.
-func (a *API) provisioningURL(token string) string {
+// provisioningURL is where phones of the tenant fetch their files: over HTTPS when the
+// tenant refuses secrets over plain HTTP and HTTPS is on.
+func (a *API) provisioningURL(t store.Tenant) string {
+	if t.ProvisioningHTTPSOnly && a.cfg.SecureBaseURL != "" {
+		return strings.TrimRight(a.cfg.SecureBaseURL, "/") + "/p/" + t.ProvisioningToken + "/"
+	}
+	return a.plainProvisioningURL(t.ProvisioningToken)
+}
+
+func (a *API) plainProvisioningURL(token string) string {
 	host := a.cfg.PublicHost
 	if host == "" {
 		host = "localhost"

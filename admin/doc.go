@@ -28,6 +28,12 @@
 // data directory: a backup carries them, and deleting a user removes their photo in the
 // same transaction.
 //
+// TLS (tls.go): GET /api/v1/tls shows tenant admins the certificate phones and browsers
+// trust (source, CA PEM, SHA-256 fingerprint, expiry, the /ca.pem URL). A tenant's
+// provisioning_https_only is refused (422) while the server has no HTTPS listener
+// (Config.SecureBaseURL empty); with it on, provisioning_url is https://. The API never
+// sees a plain-HTTP request from off the box once HTTPS is on: cmd/dialtone redirects it.
+//
 // It owns the HTTP edge of these records: decoding and bounding requests, mapping store
 // errors to statuses in one table (errors.go), deciding who may do what (rbac.go), and
 // writing every change to the audit log in the transaction of the change, with secrets

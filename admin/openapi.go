@@ -38,6 +38,7 @@ var operations = []opDoc{
 	{method: "POST", path: "/api/v1/auth/view-as", summary: "Get a session acting as another user (users.view_as)", body: "ViewAs", answer: "Session", status: "201"},
 	{method: "GET", path: "/api/v1/me", summary: "The acting user and effective permissions", answer: "User", status: "200"},
 	{method: "PATCH", path: "/api/v1/me", summary: "Self-service: own PIN, language, password (old_password required; wrong ones count as failed logins of your address, 429 when locked out)", body: "UserPatch", answer: "User", status: "200"},
+	{method: "GET", path: "/api/v1/tls", summary: "The certificate phones and browsers trust: source, CA PEM, its SHA-256 fingerprint and expiry (tenant admins)", answer: "TLS", status: "200"},
 	{method: "GET", path: "/api/v1/me/audit", summary: "Audit events about me, including view-as requests made as me", answer: "AuditPage", status: "200", query: []string{"limit", "cursor"}},
 
 	{method: "GET", path: "/api/v1/tenants", summary: "Tenants the caller reaches (home and managed)", answer: "TenantPage", status: "200", query: []string{"limit", "cursor"}},
@@ -144,6 +145,7 @@ func schemas() map[string]any {
 		"device_auth": map[string]any{"type": "string", "enum": []string{"off", "prefer", "require"},
 			"description": "phones' own files need a device certificate from a trusted vendor CA naming their MAC, over HTTPS: require (else 403), prefer (checked when sent; a wrong one is refused), off; prefer and require need a device CA"},
 		"settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
+	tpatch["provisioning_https_only"] = boolean // refuse phones' own files over plain HTTP and TFTP
 	for k, v := range tenantFields {
 		tpatch[k] = v
 	}
@@ -182,6 +184,9 @@ func schemas() map[string]any {
 		"TenantCreate": obj(tcreate, "slug"),
 		"TenantPatch":  obj(tpatch),
 		"TenantPage":   pageOf("Tenant"),
+		"TLS": map[string]any{"type": "object", "properties": map[string]any{
+			"source":    map[string]any{"type": "string", "enum": []string{"private-ca", "files", "acme"}},
+			"ca_sha256": str, "ca_pem": str, "not_after": stamp, "ca_url": str}},
 		"Department": map[string]any{"type": "object", "properties": map[string]any{"id": str, "tenant": str,
 			"name": str, "language": str, "timezone": str, "created": stamp}},
 		"DepartmentCreate": obj(dept, "name"),

@@ -55,6 +55,7 @@ func (a *API) routeTable() []*route {
 	add("GET", "/api/v1/me", a.me)
 	add("PATCH", "/api/v1/me", a.patchMe)
 	add("GET", "/api/v1/me/audit", a.myAudit)
+	add("GET", "/api/v1/tls", a.getTLS) // tls.go
 
 	add("GET", "/api/v1/tenants", a.listTenants)
 	add("POST", "/api/v1/tenants", a.createTenant)

@@ -24,6 +24,7 @@ type tenantView struct {
 	PINMinLength     int                          `json:"pin_min_length"`
 	AuditRetention   int                          `json:"audit_retention_days"`
 	DeviceAuth       string                       `json:"device_auth"`
+	HTTPSOnly        bool                         `json:"provisioning_https_only"`
 	SIPDigest        string                       `json:"sip_digest"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
@@ -45,6 +46,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
 		SIPDigest: t.SIPDigestOffer(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 		DeviceAuth: t.DeviceAuthMode(),
+		HTTPSOnly:  t.ProvisioningHTTPSOnly,
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
 	if v.EmergencyNumbers == nil {
@@ -56,7 +58,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 			return v, err
 		}
 		v.tenantSecrets = &tenantSecrets{
-			ProvisioningToken: t.ProvisioningToken, ProvisioningURL: a.provisioningURL(t.ProvisioningToken),
+			ProvisioningToken: t.ProvisioningToken, ProvisioningURL: a.provisioningURL(t),
 			LDAPBindDN: "cn=phonebook," + v.LDAPBaseDN, LDAPBindPassword: pw,
 		}
 	}
@@ -189,6 +191,7 @@ type tenantPatch struct {
 	PINMinLength     *int                          `json:"pin_min_length"`
 	AuditRetention   *int                          `json:"audit_retention_days"`
 	DeviceAuth       *string                       `json:"device_auth"`
+	HTTPSOnly        *bool                         `json:"provisioning_https_only"`
 	SIPDigest        *string                       `json:"sip_digest"`
 	Settings         *map[string]map[string]string `json:"settings"`
 }
@@ -225,6 +228,13 @@ func (a *API) patchTenant(r *request) (any, error) {
 		}
 		if in.FlexMultiLogin != nil {
 			next.FlexMultiLogin = *in.FlexMultiLogin
+		}
+		if in.HTTPSOnly != nil {
+			if *in.HTTPSOnly && a.cfg.SecureBaseURL == "" {
+				// Phones would be refused their files with nowhere else to fetch them.
+				return problem(422, "unprocessable", "provisioning_https_only", "HTTPS is off on this server (serve --https)")
+			}
+			next.ProvisioningHTTPSOnly = *in.HTTPSOnly
 		}
 		// Emergency numbers and the auto-logout policy are checked by tx.SaveTenant.
 		if in.EmergencyNumbers != nil {

@@ -31,6 +31,15 @@
 // SIP, LDAP or admin passwords, and a per-phone file is only rendered for a phone
 // the tenant knows.
 //
+// HTTPS: a fetch over TLS is logged with protocol https. A tenant with
+// provisioning_https_only is refused a known phone's own file (the files with secrets)
+// over plain HTTP (403 naming the https:// URL) and TFTP (access violation); common
+// files, firmware and phonebooks are still served, and its configs carry SecureBaseURL
+// instead of BaseURL. With the private CA (Config.CAPEM), configs carry each make's key
+// for a custom trusted CA (Yealink static.trusted_certificates.url, Cisco Custom_CA_Rule,
+// Snom <certificates>, Poly device.sec.TLS.customCaCert1, Grandstream P8433), pointing
+// at BaseURL/ca.pem on plain HTTP or carrying the PEM.
+//
 // Device certificates (deviceauth.go): under the tenant's device_auth a phone's own
 // file (a per-MAC file of a known phone, fresh or from the cache) is checked at every
 // fetch against the client certificate the HTTPS listener asked for. It must verify

@@ -39,7 +39,19 @@ var (
 	throttled = fetchResult{Status: 429}
 	forbidden = fetchResult{Status: 403, Message: "this file needs the phone's own device certificate over HTTPS"}
 	failed    = fetchResult{Status: 500}
+	// refused: the tenant serves phones' own files over HTTPS only.
+	refused = fetchResult{Status: 403}
 )
+
+// httpsOnlyMessage is the answer to a plain fetch of a file with secrets under
+// provisioning_https_only.
+const httpsOnlyMessage = "this file carries secrets: the tenant serves it over https:// only"
+
+// plainRefused: a phone's own file (SIP passwords, the web admin password) asked
+// over plain HTTP or TFTP from a tenant with provisioning_https_only.
+func plainRefused(t *store.Tenant, r fetchRequest) bool {
+	return t.ProvisioningHTTPSOnly && r.Proto != "https"
+}
 
 // fetch answers a request. A cached render costs a map lookup; everything the
 // fetch tells (log entry, last seen) is queued, never written inline.
@@ -115,6 +127,10 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 	}
 	if mk == "" {
 		return notFound
+	}
+	if known && plainRefused(&t, r) {
+		p.logFetch(t.Slug, r, ph.MAC, mk, model, "", 403, 0, false)
+		return refused
 	}
 	if req.MAC == "" && ua.MAC != "" && ua.Make == mk {
 		// A common file asked by a phone whose User-Agent names its MAC: an

@@ -46,7 +46,16 @@ func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
 	switch res.Status {
 	case 200:
 	case 403:
-		ctx.Error(res.Message+"\n", fasthttp.StatusForbidden)
+		if res.Message != "" {
+			ctx.Error(res.Message+"\n", fasthttp.StatusForbidden)
+			return true
+		}
+		// RFC 9110 section 15.5.4: the server understood and refuses; the body says where.
+		msg := httpsOnlyMessage
+		if p.cfg.SecureBaseURL != "" {
+			msg += ": " + p.cfg.SecureBaseURL + "/p/" + token + "/" + rest
+		}
+		ctx.Error(msg+"\n", fasthttp.StatusForbidden)
 		return true
 	case 429:
 		ctx.Error("too many requests", fasthttp.StatusTooManyRequests)

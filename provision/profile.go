@@ -26,6 +26,9 @@ type Profile struct {
 	Phonebook     Phonebook
 	Firmware      Firmware
 	AdminPassword string // the phone's web admin password (per tenant)
+	// CA is the appliance's private CA for the phone's trusted certificates; empty
+	// when the server certificate is from a public CA or the admin's files.
+	CA TrustedCA
 
 	// Settings are raw key → value pairs in the make's own terms, already merged
 	// tenant < model < phone (MergeSettings). A key the template writes is
@@ -85,6 +88,17 @@ type Phonebook struct {
 	BindDN       string // cn=phonebook,o={slug},dc=dialtone
 	BindPassword string
 	XMLURL       string // {provisioning_url}directory/{make}.xml
+}
+
+// TrustedCA is a CA certificate a phone is told to trust: where to fetch it (always
+// plain HTTP: a phone cannot check the TLS connection that would bring it its trust
+// anchor) and the certificate itself, for makes that take it inline.
+type TrustedCA struct {
+	URL string // http://{public-host}:{http port}/ca.pem
+	PEM string
+	// Verify: the phone is pointed at https:// and told to check servers against
+	// its trusted certificates.
+	Verify bool
 }
 
 // Firmware is the model's target firmware, when the admin set one.

@@ -26,6 +26,7 @@ func (p *Provisioner) baseProfile(tx *store.Tx, t store.Tenant, mk Make, model, 
 			BindDN: "cn=phonebook,o=" + t.Slug + ",dc=dialtone",
 			XMLURL: prov + "directory/" + string(mk) + ".xml",
 		},
+		CA:  p.trustedCA(t),
 		Now: p.cfg.Now(),
 	}
 	var mp store.ModelProfile

@@ -36,7 +36,14 @@ type Config struct {
 	Store *store.Store
 	// BaseURL is how phones reach the HTTP listener, e.g. http://pbx.example:8080;
 	// provisioning URLs are BaseURL/p/{token}/.
-	BaseURL    string
+	BaseURL string
+	// SecureBaseURL is how phones reach the HTTPS listener (empty when it is off):
+	// tenants with provisioning_https_only get provisioning URLs under it.
+	SecureBaseURL string
+	// CAPEM is the private CA written into configs for phones to trust (nil: none,
+	// the certificate is from a public CA or the admin's files); phones fetch it from
+	// BaseURL/ca.pem.
+	CAPEM      []byte
 	PublicHost string // written into configs as the SIP outbound proxy and LDAP host
 	SIPPort    int    // 5060 when 0
 	LDAPPort   int    // 389 when 0
@@ -125,6 +132,7 @@ func New(cfg Config) (*Provisioner, error) {
 		cfg.BaseURL = "http://" + cfg.PublicHost + ":8080"
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	cfg.SecureBaseURL = strings.TrimRight(cfg.SecureBaseURL, "/")
 	cat, err := LoadCatalogue(cfg.Templates)
 	if err != nil {
 		return nil, err
@@ -233,6 +241,28 @@ func (p *Provisioner) firmwarePath(slug, name string) (string, error) {
 	return filepath.Join(p.cfg.DataDir, "firmware", slug, name), nil
 }
 
+// provisioningURL is the tenant's base in configs: https:// when the tenant refuses its
+// phones' own files over plain HTTP and HTTPS is on.
 func (p *Provisioner) provisioningURL(t store.Tenant) string {
-	return fmt.Sprintf("%s/p/%s/", p.cfg.BaseURL, t.ProvisioningToken)
+	return fmt.Sprintf("%s/p/%s/", p.baseURL(t), t.ProvisioningToken)
+}
+
+func (p *Provisioner) baseURL(t store.Tenant) string {
+	if p.httpsOnly(t) {
+		return p.cfg.SecureBaseURL
+	}
+	return p.cfg.BaseURL
+}
+
+// httpsOnly: the tenant wants secrets over HTTPS only and HTTPS is on.
+func (p *Provisioner) httpsOnly(t store.Tenant) bool {
+	return t.ProvisioningHTTPSOnly && p.cfg.SecureBaseURL != ""
+}
+
+// trustedCA is the CA written into the tenant's configs.
+func (p *Provisioner) trustedCA(t store.Tenant) TrustedCA {
+	if len(p.cfg.CAPEM) == 0 {
+		return TrustedCA{}
+	}
+	return TrustedCA{URL: p.cfg.BaseURL + "/ca.pem", PEM: string(p.cfg.CAPEM), Verify: p.httpsOnly(t)}
 }

@@ -169,7 +169,12 @@ func SampleProfile(mk Make) *Profile {
 			BindDN: "cn=phonebook,o=acme,dc=dialtone", BindPassword: "pb-pass", XMLURL: "http://pbx.example:8080/p/TOKEN/directory/" + string(mk) + ".xml"},
 		Firmware:      Firmware{URL: "http://pbx.example:8080/p/TOKEN/fw/fw.rom", File: "fw.rom", Version: "1.2.3"},
 		AdminPassword: "adm1n",
+		CA:            TrustedCA{URL: "http://pbx.example:8080/ca.pem", PEM: sampleCAPEM},
 		Settings:      map[string]string{"custom.key": "v"},
 		Now:           time.Date(2025, 1, 15, 12, 0, 0, 0, time.UTC),
 	}
 }
+
+// sampleCAPEM stands for the appliance's CA in SampleProfile (not a real certificate:
+// templates only copy it).
+const sampleCAPEM = "-----BEGIN CERTIFICATE-----\nMIIBdialtoneSampleCA\n-----END CERTIFICATE-----\n"

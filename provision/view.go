@@ -137,6 +137,16 @@ func validKey(k string) bool {
 
 var funcs = template.FuncMap{
 	"xml": xmlEscape,
+	// pemxml is a PEM block for an XML attribute or element: each line escaped, the
+	// line breaks as character references (an attribute's literal ones would be read
+	// as spaces, XML 1.0 section 3.3.3).
+	"pemxml": func(pem string) string {
+		lines := strings.Split(strings.TrimSpace(pem), "\n")
+		for i, l := range lines {
+			lines[i] = xmlEscape(l)
+		}
+		return strings.Join(lines, "&#10;") + "&#10;"
+	},
 	"cfg": oneLine,
 	"add": func(a, b int) int { return a + b },
 	"mul": func(a, b int) int { return a * b },

@@ -29,6 +29,9 @@ type Tenant struct {
 	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
 	// DeviceAuth: off (""), prefer or require, checked against the tenant's DeviceCAs.
 	DeviceAuth string `json:"device_auth,omitempty"`
+	// ProvisioningHTTPSOnly refuses files that carry secrets (a phone's own files) over
+	// plain HTTP and TFTP, and writes https:// provisioning URLs into configs.
+	ProvisioningHTTPSOnly bool `json:"provisioning_https_only,omitempty"`
 	// SIPDigest is the digest algorithms the registrar offers, in order (SIPDigests;
 	// "" is DefaultSIPDigest). A model profile may override it per model.
 	SIPDigest string `json:"sip_digest,omitempty"`

@@ -16,6 +16,7 @@ import (
 type Config struct {
 	Data          string
 	HTTP          string
+	HTTPS         string // empty disables HTTPS
 	TFTP          string
 	SIP           string
 	LDAP          string
@@ -51,6 +52,7 @@ func (c *Config) options() []option {
 	return []option{
 		{"data", "DIALTONE_DATA", "./dialtone-data", "BadgerDB directory (and firmware/photo files under it)", &c.Data, false},
 		{"http", "DIALTONE_HTTP", ":8080", "provisioning, firmware, XML apps, admin API, metrics", &c.HTTP, false},
+		{"https", "DIALTONE_HTTPS", defaultHTTPS(), "HTTPS: the same as --http over TLS; the admin API and console then redirect there from plain HTTP; empty disables", &c.HTTPS, false},
 		{"tftp", "DIALTONE_TFTP", ":69", "TFTP (UDP); empty disables", &c.TFTP, false},
 		{"sip", "DIALTONE_SIP", ":5060", "SIP over UDP and TCP on the same port; empty disables", &c.SIP, false},
 		{"ldap", "DIALTONE_LDAP", ":389", "LDAP; empty disables", &c.LDAP, false},
@@ -121,6 +123,14 @@ func parseServeConfig(args []string, lookupEnv func(string) (string, bool), stde
 		c.MailFrom = "dialtone@" + c.PublicHost
 	}
 	return c, nil
+}
+
+// defaultHTTPS is :443 for root (the port browsers and phones assume), :8443 otherwise.
+func defaultHTTPS() string {
+	if os.Geteuid() == 0 {
+		return ":443"
+	}
+	return ":8443"
 }
 
 func quoteDefault(s string) string {

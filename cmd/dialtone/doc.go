@@ -19,6 +19,17 @@
 // name. restore verifies the whole file before writing anything. serve --backup-dir takes
 // the same backups on a schedule and keeps the newest --backup-keep.
 //
+// HTTP and HTTPS (http.go, https.go): one fasthttp server and handler serve --http and,
+// when set, --https (default :8443, :443 as root), TLS on top of internal/rawtcp's
+// connections with the appliance's certificate (internal/tlscert; a client certificate
+// is asked for, never required, and reaches handlers through ctx.TLSConnectionState).
+// With HTTPS on, everything but /p/…, /ca.pem, /healthz and /metrics answers a plain-HTTP
+// client that is not on the box (loopback, or forwarded for by a --trusted-proxy) with
+// 308 to the same path on HTTPS, before the API sees a token or cookie; HTTPS answers
+// outside /p/ carry HSTS (RFC 6797). /ca.pem serves the CA to trust. publicURL is the
+// one place that builds the base URL of mails (https when on) and phone configs (https
+// for tenants with provisioning_https_only).
+//
 // A panic in an HTTP handler answers that request 500 in the API's error shape
 // ({"error":{"code":"internal",…}}) and closes its connection; one in a control-socket
 // command ends that command; the flex auto-logout loop is started again after one. Every

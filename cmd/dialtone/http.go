@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,8 @@ import (
 // httpMount is one part of the HTTP space: it answers true when it handled the request.
 type httpMount func(ctx *fasthttp.RequestCtx) (route string, handled bool)
 
-// httpService serves /healthz, /metrics and the mounted packages on the one listener.
+// httpService serves /healthz, /metrics, /ca.pem and the mounted packages on the HTTP
+// listener and, when --https is set, on the HTTPS one (https.go).
 func (m *Main) httpService(mounts []httpMount) service {
 	requests := m.metrics.Counter("dialtone_http_requests_total", "HTTP requests by route and status code.", "route", "code")
 	latency := m.metrics.Histogram("dialtone_http_request_duration_seconds", "HTTP request latency by route.", "route")
@@ -55,7 +57,12 @@ func (m *Main) httpService(mounts []httpMount) service {
 		// Raw reads and writes: a config fetch is a few microseconds of work between
 		// two system calls, and the scheduler's bookkeeping around them cost more
 		// (internal/rawtcp).
-		go func() { errc <- srv.Serve(rawtcp.Listener(m.httpLn)) }()
+		wrap := func(ln net.Listener) net.Listener { return hook(m.hooks().httpListener, rawtcp.Listener(ln)) }
+		go func() { errc <- srv.Serve(wrap(m.httpLn)) }()
+		if m.httpsLn != nil {
+			// The same server and handler over TLS (https.go).
+			go func() { errc <- srv.Serve(m.httpsListener(wrap(m.httpsLn))) }()
+		}
 		select {
 		case err := <-errc:
 			return err
@@ -81,6 +88,12 @@ func (m *Main) routeHTTP(ctx *fasthttp.RequestCtx, mounts []httpMount) string {
 		ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 		m.metrics.WriteText(ctx)
 		return "/metrics"
+	case bytes.Equal(path, []byte("/ca.pem")):
+		m.serveCA(ctx)
+		return "/ca.pem"
+	}
+	if m.secureOrRedirect(ctx) {
+		return "redirect"
 	}
 	for _, mount := range mounts {
 		if route, ok := mount(ctx); ok {

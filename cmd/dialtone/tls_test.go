@@ -113,3 +113,30 @@ func TestConfigTLSKeys(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 }
+
+// --https is a flag, a DIALTONE_HTTPS variable and a config key; an empty value turns
+// HTTPS off; the default depends on whether serve runs as root.
+func TestConfigHTTPS(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "dialtone.conf")
+	os.WriteFile(file, []byte("https = :9443\n"), 0o600)
+	c, err := parseServeConfig([]string{"--config", file}, envMap(nil), io.Discard)
+	if err != nil || c.HTTPS != ":9443" {
+		t.Fatalf("config key: %q %v", c.HTTPS, err)
+	}
+	c, _ = parseServeConfig([]string{"--config", file}, envMap(map[string]string{"DIALTONE_HTTPS": ""}), io.Discard)
+	if c.HTTPS != "" {
+		t.Fatalf("DIALTONE_HTTPS='': %q", c.HTTPS)
+	}
+	c, _ = parseServeConfig([]string{"--https", "127.0.0.1:8444"}, envMap(nil), io.Discard)
+	if c.HTTPS != "127.0.0.1:8444" {
+		t.Fatalf("flag: %q", c.HTTPS)
+	}
+	c, _ = parseServeConfig(nil, envMap(nil), io.Discard)
+	want := ":8443"
+	if os.Geteuid() == 0 {
+		want = ":443"
+	}
+	if c.HTTPS != want {
+		t.Fatalf("default %q, want %q", c.HTTPS, want)
+	}
+}

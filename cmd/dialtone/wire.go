@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net"
 
 	"github.com/dialtone/dialtone/flex"
 	"github.com/dialtone/dialtone/internal/crash"
@@ -14,6 +16,11 @@ import (
 // the interfaces they declare.
 func (m *Main) wire() error {
 	m.registerStoreMetrics()
+	proxies, err := m.trustedProxies()
+	if err != nil {
+		return fmt.Errorf("--trusted-proxy: %w", err)
+	}
+	m.proxies = proxies
 	if err := m.wireTLS(); err != nil {
 		return err
 	}
@@ -67,6 +74,9 @@ type testHooks struct {
 	phonebooks   func(provision.Phonebooks) provision.Phonebooks
 	ldapAuth     func(ldapdir.Authenticator) ldapdir.Authenticator
 	sipDirectory func(sip.Directory) sip.Directory
+	// httpListener wraps the HTTP and HTTPS listeners (under TLS), e.g. so that
+	// connections report another peer address.
+	httpListener func(net.Listener) net.Listener
 }
 
 func (m *Main) hooks() testHooks {

@@ -49,15 +49,13 @@ func (f flexForAdmin) Logout(ctx context.Context, tenant, mac string) error {
 
 // wireAdmin builds the admin API over the store and the other services.
 func (m *Main) wireAdmin(reg *sip.Server, desk *flex.Desk, prov *provision.Provisioner, mailer *mail.Mailer) (*admin.API, error) {
-	proxies, err := m.trustedProxies()
-	if err != nil {
-		return nil, err
-	}
+	proxies := m.proxies
 	requests := m.metrics.Counter("dialtone_api_requests_total", "Admin API requests by route and status.", "route", "code")
 	latency := m.metrics.Histogram("dialtone_api_request_duration_seconds", "Admin API latency by route.", "route")
 	cfg := admin.Config{
 		Store: m.store, Logger: m.log.With("svc", "admin"), PublicHost: m.cfg.PublicHost,
-		HTTPPort: atoiOr(portOf(m.Addrs["http"]), 8080), TrustedProxies: proxies,
+		HTTPPort: atoiOr(portOf(m.Addrs["http"]), 8080), SecureBaseURL: m.secureBaseURL(), TLS: m.tls,
+		TrustedProxies: proxies,
 		OnRequest: func(route string, status int, d time.Duration) {
 			requests.Inc(route, statusText(status))
 			latency.Observe(d, route)
@@ -90,7 +88,7 @@ func setPasswordMount(api *admin.API) httpMount {
 func (m *Main) wireMail() (*mail.Mailer, error) {
 	mailer, err := mail.New(mail.Config{
 		Store: m.store, Logger: m.log.With("svc", "mail"), SMTP: m.cfg.SMTP,
-		From: m.cfg.MailFrom, BaseURL: m.baseURL(),
+		From: m.cfg.MailFrom, BaseURL: m.publicURL(true), // set-password links over HTTPS when it is on
 	})
 	if err != nil {
 		return nil, err

@@ -25,11 +25,6 @@ func (f flexState) FlexUser(tenant, mac string) (string, bool) {
 	return s.UserID, err == nil && s.UserID != ""
 }
 
-// baseURL is how phones reach the HTTP listener.
-func (m *Main) baseURL() string {
-	return "http://" + net.JoinHostPort(m.cfg.PublicHost, portOf(m.Addrs["http"]))
-}
-
 func portOf(addr string) string {
 	_, p, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -68,17 +63,15 @@ func (m *Main) trustedProxies() ([]netip.Prefix, error) {
 
 // wireProvision builds the provisioner for HTTP /p/… and TFTP.
 func (m *Main) wireProvision(books provision.Phonebooks) (*provision.Provisioner, error) {
-	proxies, err := m.trustedProxies()
-	if err != nil {
-		return nil, err
-	}
+	proxies := m.proxies
 	overrides := filepath.Join(m.cfg.Data, "templates")
 	if err := os.MkdirAll(overrides, 0o750); err != nil {
 		return nil, err
 	}
 	p, err := provision.New(provision.Config{
-		Store: m.store, BaseURL: m.baseURL(), PublicHost: m.cfg.PublicHost,
-		SIPPort: atoiOr(portOf(m.Addrs["sip"]), 5060), LDAPPort: atoiOr(portOf(m.Addrs["ldap"]), 389),
+		Store: m.store, BaseURL: m.publicURL(false), SecureBaseURL: m.secureBaseURL(), CAPEM: m.privateCA(),
+		PublicHost: m.cfg.PublicHost,
+		SIPPort:    atoiOr(portOf(m.Addrs["sip"]), 5060), LDAPPort: atoiOr(portOf(m.Addrs["ldap"]), 389),
 		DataDir: m.cfg.Data, Overrides: os.DirFS(overrides), Phonebooks: books,
 		Flex: flexState{m.store}, TrustedProxies: proxies, Logger: m.log.With("svc", "provision"),
 	})

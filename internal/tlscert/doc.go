@@ -57,7 +57,7 @@
 // # Installing the CA in phones
 //
 // Each make has a setting for a custom trusted CA. Provisioning writes these keys into
-// the configs (later work), pointing at /ca.pem on plain HTTP (a phone cannot fetch its
+// the configs when the CA is the private one (all but Fanvil and Gigaset), pointing at /ca.pem on plain HTTP (a phone cannot fetch its
 // trust anchor over a TLS connection it cannot yet verify) or carrying the PEM inline:
 //
 //   - Yealink: static.trusted_certificates.url = http://{host}/ca.pem, then
