@@ -38,7 +38,7 @@ func testCert(t *testing.T, cn string, ca bool, notBefore, notAfter time.Time) s
 // and expiry, removed by id, audited; garbage, a phone's own certificate, an expired
 // CA, a private key and a cut-off block are refused with a message saying which.
 func TestDeviceCAUpload(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, func(c *Config) { c.SecureBaseURL = "https://pbx.example.net:8443" })
 	tok := e.adminToken()
 	now := time.Now()
 	root := testCert(t, "Yealink Root CA", true, now.Add(-time.Hour), now.Add(24*time.Hour*365))
@@ -111,6 +111,18 @@ func TestDeviceCAUpload(t *testing.T) {
 
 // TestDeviceCAPermissions: adding and removing a CA needs tenant.settings; listing
 // needs it or phones.manage; another tenant's CAs are out of reach.
+// TestDeviceAuthNeedsHTTPS: without an HTTPS listener device_auth stays off (422).
+func TestDeviceAuthNeedsHTTPS(t *testing.T) {
+	e := newEnv(t)
+	tok := e.adminToken()
+	now := time.Now()
+	e.must(201, tok, "POST", "/api/v1/tenants/default/trust/device-cas", testCert(t, "Vendor CA", true, now.Add(-time.Hour), now.Add(time.Hour)))
+	if a := e.do(tok, "PATCH", "/api/v1/tenants/default", map[string]any{"device_auth": "require"}); a.status != 422 || a.errField() != "device_auth" {
+		t.Errorf("require without HTTPS: %d %s", a.status, a.body)
+	}
+	e.must(200, tok, "PATCH", "/api/v1/tenants/default", map[string]any{"device_auth": "off"})
+}
+
 func TestDeviceCAPermissions(t *testing.T) {
 	e := newEnv(t)
 	e.tenant("beta")

@@ -243,7 +243,14 @@ func (a *API) patchTenant(r *request) (any, error) {
 		if in.AutoLogout != nil {
 			next.AutoLogout = *in.AutoLogout
 		}
-		setString(&next.DeviceAuth, in.DeviceAuth) // checked by tx.SaveTenant
+		if in.DeviceAuth != nil {
+			if *in.DeviceAuth != store.DeviceAuthOff && *in.DeviceAuth != "" && a.cfg.SecureBaseURL == "" {
+				// Device certificates arrive over HTTPS only: under require every phone
+				// would be refused its file.
+				return problem(422, "unprocessable", "device_auth", "HTTPS is off on this server (serve --https): no device certificate can arrive")
+			}
+			next.DeviceAuth = *in.DeviceAuth // checked by tx.SaveTenant
+		}
 		if err := patchPINPolicy(&next, in.PINMinLength, in.AuditRetention); err != nil {
 			return err
 		}
