@@ -27,7 +27,7 @@ type opDoc struct {
 
 var operations = []opDoc{
 	{method: "GET", path: "/api/v1/openapi.json", summary: "This document", answer: "Object", status: "200", public: true},
-	{method: "POST", path: "/api/v1/auth/login", summary: "Log in with email and password", body: "Login", answer: "Session", status: "200", public: true},
+	{method: "POST", path: "/api/v1/auth/login", summary: "Log in with email and password; 429 throttled (too many failures from the address) or busy (password checks at capacity, or this account's already running), with Retry-After", body: "Login", answer: "Session", status: "200", public: true},
 	{method: "POST", path: "/api/v1/auth/set-password", summary: "Set a password with a one-time link from a welcome or reset mail (valid 72 h, single use); 410 when used, expired or unknown", body: "SetPassword", answer: "Object", status: "200", public: true,
 		more: map[string]string{"410": "The link was used, has expired or is unknown; ask for a new one"}},
 	{method: "POST", path: "/api/v1/tenants/{slug}/users/{id}/welcome", summary: "Queue the welcome mail again, with a new link (users.manage; 403 when the user ranks above you or holds an extra permission, managed tenant or, at your rank, a department you lack)", answer: "Object", status: "202"},
@@ -138,10 +138,14 @@ func schemas() map[string]any {
 	sipDigest := map[string]any{"type": "string", "enum": store.SIPDigests, "default": store.DefaultSIPDigest}
 	modelDigest := map[string]any{"type": "string", "enum": append([]string{""}, store.SIPDigests...),
 		"description": "overrides the tenant's sip_digest for this model; \"\" keeps it"}
+	sipTransport := map[string]any{"type": "string", "enum": store.SIPTransports, "default": "udp",
+		"description": "how phones register, written into their configs; tls uses the --sips port"}
+	srtp := map[string]any{"type": "string", "enum": store.SRTPModes, "default": "off",
+		"description": "media encryption written into phone configs: off, optional (offered) or required"}
 	tenantFields := map[string]any{"name": str, "sip_domain": str, "language": str, "timezone": str,
 		"ext_min": integer, "ext_max": integer}
 	tpatch := map[string]any{"anonymous_ldap": boolean, "emergency_numbers": strs, "auto_logout": str,
-		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "sip_digest": sipDigest,
+		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "sip_digest": sipDigest, "sip_transport": sipTransport, "srtp": srtp,
 		"device_auth": map[string]any{"type": "string", "enum": []string{"off", "prefer", "require"},
 			"description": "phones' own files need a device certificate from a trusted vendor CA naming their MAC, over HTTPS: require (else 403), prefer (checked when sent; a wrong one is refused), off; prefer and require need a device CA (400) and HTTPS on (422)"},
 		"settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}

@@ -26,6 +26,8 @@ type tenantView struct {
 	DeviceAuth       string                       `json:"device_auth"`
 	HTTPSOnly        bool                         `json:"provisioning_https_only"`
 	SIPDigest        string                       `json:"sip_digest"`
+	SIPTransport     string                       `json:"sip_transport"`
+	SRTP             string                       `json:"srtp"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
@@ -44,9 +46,9 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		Slug: t.Slug, Name: t.Name, SIPDomain: t.SIPDomain, Language: t.Language, Timezone: t.Timezone,
 		ExtMin: t.ExtMin, ExtMax: t.ExtMax, AnonymousLDAP: t.AnonymousLDAP,
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
-		SIPDigest: t.SIPDigestOffer(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
-		DeviceAuth: t.DeviceAuthMode(),
+		SIPDigest: t.SIPDigestOffer(), SIPTransport: t.Transport(), SRTP: t.SRTPMode(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 		HTTPSOnly:  t.ProvisioningHTTPSOnly,
+		DeviceAuth: t.DeviceAuthMode(),
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
 	if v.EmergencyNumbers == nil {
@@ -193,6 +195,8 @@ type tenantPatch struct {
 	DeviceAuth       *string                       `json:"device_auth"`
 	HTTPSOnly        *bool                         `json:"provisioning_https_only"`
 	SIPDigest        *string                       `json:"sip_digest"`
+	SIPTransport     *string                       `json:"sip_transport"`
+	SRTP             *string                       `json:"srtp"`
 	Settings         *map[string]map[string]string `json:"settings"`
 }
 
@@ -255,6 +259,8 @@ func (a *API) patchTenant(r *request) (any, error) {
 			return err
 		}
 		setString(&next.SIPDigest, in.SIPDigest) // checked by tx.SaveTenant
+		setString(&next.SIPTransport, in.SIPTransport)
+		setString(&next.SRTP, in.SRTP)
 		if in.Settings != nil {
 			if err := checkSettings(*in.Settings); err != nil {
 				return err

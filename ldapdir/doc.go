@@ -4,7 +4,8 @@
 // It owns the LDAP wire protocol (a read loop on go-asn1-ber framing with a bounded
 // message size, BER replies encoded straight into a per-connection buffer), binds (the
 // tenant's phonebook account, users by DN or e-mail, anonymous when the tenant allows it,
-// throttled per source), the tenant subtrees
+// throttled per source before the password is checked, busy (51) when the store's password
+// gate is full; connections capped per source by Options.ConnsPerSource), the tenant subtrees
 //
 //	dc=dialtone
 //	  o={slug}

@@ -107,7 +107,7 @@ func newFixture(t testing.TB, opts Options) *fixture {
 		opts.Logger = slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	f.srv = New(f.dir, opts)
-	f.srv.now, f.srv.throttle.now = f.now, f.now // before Serve: no goroutine reads them yet
+	f.srv.now = f.now // before Serve: no goroutine reads them yet
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	check(t, err)
 	f.addr = ln.Addr().String()

@@ -35,6 +35,10 @@ type Profile struct {
 	// replaced; the others are appended in the make's syntax.
 	Settings map[string]string
 
+	// SRTP is the tenant's media encryption: off, optional or required (sip_security.go
+	// has each make's words for it).
+	SRTP string
+
 	Flex  bool // shared desk phone
 	Guest bool // flex phone with nobody logged in: Lines holds the guest account
 
@@ -53,31 +57,9 @@ type Line struct {
 	Password    string
 	Domain      string // the tenant's sip_domain (the registrar's realm)
 	Server      string // public host the phone registers to
-	Port        int
-	Transport   string // udp, tcp or tls
+	Port        int    // the SIP port, or the SIP-over-TLS port with tls
+	Transport   string // udp, tcp or tls (the tenant's sip_transport)
 	Expires     int    // seconds
-}
-
-// TransportCode is Yealink's and Fanvil's number for the transport: 0 UDP, 1 TCP, 2 TLS.
-func (l Line) TransportCode() int {
-	switch l.Transport {
-	case "tcp":
-		return 1
-	case "tls":
-		return 2
-	}
-	return 0
-}
-
-// TransportUpper is the transport as Poly and Cisco spell it: UDP, TCP, TLS.
-func (l Line) TransportUpper() string {
-	switch l.Transport {
-	case "tcp":
-		return "TCP"
-	case "tls":
-		return "TLS"
-	}
-	return "UDP"
 }
 
 // Phonebook is where phones look colleagues up (LDAP.md).

@@ -26,8 +26,9 @@ func (p *Provisioner) baseProfile(tx *store.Tx, t store.Tenant, mk Make, model, 
 			BindDN: "cn=phonebook,o=" + t.Slug + ",dc=dialtone",
 			XMLURL: prov + "directory/" + string(mk) + ".xml",
 		},
-		CA:  p.trustedCA(t),
-		Now: p.cfg.Now(),
+		CA:   p.trustedCA(t),
+		SRTP: t.SRTPMode(),
+		Now:  p.cfg.Now(),
 	}
 	var mp store.ModelProfile
 	if model != "" {
@@ -89,7 +90,7 @@ func (p *Provisioner) phoneProfile(t store.Tenant, ph store.Phone, mk Make, mode
 				pr.Guest = true
 				pr.Lines = []Line{{Extension: "", DisplayName: "Flex", Label: flexGuestLabel(t.Language), UserName: ph.GuestUsername,
 					AuthUser: ph.GuestUsername, Password: pw, Domain: t.SIPDomain, Server: p.cfg.PublicHost,
-					Port: p.cfg.SIPPort, Transport: "udp", Expires: sipExpires}}
+					Port: p.sipPort(t), Transport: t.Transport(), Expires: sipExpires}}
 			}
 			return nil
 		}
@@ -117,7 +118,7 @@ func (p *Provisioner) phoneProfile(t store.Tenant, ph store.Phone, mk Make, mode
 			}
 			pr.Lines = append(pr.Lines, Line{Extension: num, DisplayName: u.DisplayName(), Label: num,
 				UserName: num, AuthUser: e.SIPUsername, Password: pw, Domain: t.SIPDomain,
-				Server: p.cfg.PublicHost, Port: p.cfg.SIPPort, Transport: "udp", Expires: sipExpires})
+				Server: p.cfg.PublicHost, Port: p.sipPort(t), Transport: t.Transport(), Expires: sipExpires})
 		}
 		return nil
 	})

@@ -46,6 +46,7 @@ type Config struct {
 	CAPEM      []byte
 	PublicHost string // written into configs as the SIP outbound proxy and LDAP host
 	SIPPort    int    // 5060 when 0
+	SIPSPort   int    // SIP over TLS, for tenants whose sip_transport is tls; 5061 when 0
 	LDAPPort   int    // 389 when 0
 	NTP        string // pool.ntp.org when empty
 	// ResyncMinutes is the periodic re-check written into configs (60 when 0).
@@ -112,6 +113,9 @@ func New(cfg Config) (*Provisioner, error) {
 	}
 	if cfg.SIPPort == 0 {
 		cfg.SIPPort = 5060
+	}
+	if cfg.SIPSPort == 0 {
+		cfg.SIPSPort = 5061
 	}
 	if cfg.LDAPPort == 0 {
 		cfg.LDAPPort = 389

@@ -161,7 +161,7 @@ func SampleProfile(mk Make) *Profile {
 		Tenant: "acme", TenantName: "Acme & Co",
 		Lines: []Line{
 			{Extension: "201", DisplayName: "Anna de Vries", Label: "201", UserName: "201", AuthUser: "acme-201", Password: "s3cret<&>", Domain: "acme.example", Server: "pbx.example", Port: 5060, Transport: "udp", Expires: 300},
-			{Extension: "202", DisplayName: "Anna (2)", Label: "202", UserName: "202", AuthUser: "acme-202", Password: "pw2", Domain: "acme.example", Server: "pbx.example", Port: 5060, Transport: "tcp", Expires: 300},
+			{Extension: "202", DisplayName: "Anna (2)", Label: "202", UserName: "202", AuthUser: "acme-202", Password: "pw2", Domain: "acme.example", Server: "pbx.example", Port: 5061, Transport: "tls", Expires: 300},
 		},
 		Language: "nl", TimeZone: "Europe/Amsterdam", NTP: "pool.ntp.org",
 		ProvisioningURL: "http://pbx.example:8080/p/TOKEN/", ResyncMinutes: 60,
@@ -170,6 +170,7 @@ func SampleProfile(mk Make) *Profile {
 		Firmware:      Firmware{URL: "http://pbx.example:8080/p/TOKEN/fw/fw.rom", File: "fw.rom", Version: "1.2.3"},
 		AdminPassword: "adm1n",
 		CA:            TrustedCA{URL: "http://pbx.example:8080/ca.pem", PEM: sampleCAPEM},
+		SRTP:          "optional",
 		Settings:      map[string]string{"custom.key": "v"},
 		Now:           time.Date(2025, 1, 15, 12, 0, 0, 0, time.UTC),
 	}

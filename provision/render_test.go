@@ -82,7 +82,8 @@ func checkParsed(t *testing.T, mk Make, kind Kind, p *Profile, out []byte) {
 			want := map[string]string{
 				"account.1.enable": "1", "account.1.display_name": "Anna de Vries", "account.1.auth_name": "acme-201",
 				"account.1.password": "s3cret<&>", "account.1.sip_server.1.address": "acme.example",
-				"account.1.sip_server.1.port": "5060", "account.2.sip_server.1.transport_type": "1",
+				"account.1.sip_server.1.port": "5060", "account.2.sip_server.1.transport_type": "2",
+				"account.2.sip_server.1.port": "5061", "account.1.srtp_encryption": "1",
 				"account.3.enable": "0", "lang.gui": "Dutch", "local_time.time_zone": "+1",
 				"local_time.start_time": "3/5/7/2", "local_time.end_time": "10/5/7/3",
 				"ldap.user": "cn=phonebook,o=acme,dc=dialtone", "ldap.password": "pb-pass",
@@ -123,7 +124,8 @@ func checkParsed(t *testing.T, mk Make, kind Kind, p *Profile, out []byte) {
 	switch mk {
 	case Poly:
 		want = map[string]string{"polycomConfig/reg@reg.1.address": "201@acme.example", "polycomConfig/reg@reg.1.auth.password": "s3cret<&>",
-			"polycomConfig/reg@reg.2.server.1.transport": "TCPOnly", "polycomConfig/lcl@lcl.ml.lang": "Nederlands_Nederland",
+			"polycomConfig/reg@reg.2.server.1.transport": "TLS", "polycomConfig/reg@reg.1.server.1.transport": "UDPOnly",
+			"polycomConfig/sec@sec.srtp.offer": "1", "polycomConfig/sec@sec.srtp.require": "0", "polycomConfig/lcl@lcl.ml.lang": "Nederlands_Nederland",
 			"polycomConfig/tcpIpApp@tcpIpApp.sntp.gmtOffset": "3600", "polycomConfig/tcpIpApp@tcpIpApp.sntp.daylightSavings.start.month": "3",
 			"polycomConfig/dir@dir.corp.user": "cn=phonebook,o=acme,dc=dialtone", "polycomConfig/settings@custom.key": "v",
 			"polycomConfig/voIpProt@voIpProt.SIP.specialEvent.checkSync.alwaysReboot": "0"}
@@ -131,20 +133,22 @@ func checkParsed(t *testing.T, mk Make, kind Kind, p *Profile, out []byte) {
 		want = map[string]string{"settings/phone-settings/user_realname[1]": "Anna de Vries", "settings/phone-settings/user_pass[1]": "s3cret<&>",
 			"settings/phone-settings/user_host[2]": "acme.example", "settings/phone-settings/language": "Nederlands",
 			"settings/phone-settings/dst": "3600 03.05.07 02:00:00 10.05.07 03:00:00", "settings/phone-settings/utc_offset": "3600",
-			"settings/phone-settings/ldap_password": "pb-pass", "settings/phone-settings/user_active[3]": "off",
+			"settings/phone-settings/ldap_password": "pb-pass", "settings/phone-settings/user_outbound[2]": "pbx.example:5061;transport=tls",
+			"settings/phone-settings/user_srtp[1]": "on", "settings/phone-settings/user_savp[2]": "optional", "settings/phone-settings/user_active[3]": "off",
 			"settings/firmware-settings/firmware": p.Firmware.URL, "settings/phone-settings/custom.key": "v"}
 	case Cisco:
 		want = map[string]string{"flat-profile/Display_Name_1_": "Anna de Vries", "flat-profile/Password_1_": "s3cret<&>",
-			"flat-profile/Proxy_2_": "acme.example", "flat-profile/Language_Selection": "Dutch", "flat-profile/Time_Zone": "GMT+01:00",
+			"flat-profile/Proxy_2_": "acme.example", "flat-profile/SIP_Transport_2_": "TLS", "flat-profile/Outbound_Proxy_2_": "pbx.example:5061",
+			"flat-profile/Secure_Call_Serv": "Yes", "flat-profile/Secure_Call_Option_1_": "Optional", "flat-profile/Language_Selection": "Dutch", "flat-profile/Time_Zone": "GMT+01:00",
 			"flat-profile/Daylight_Saving_Time_Rule": "start=3/-1/7/2;end=10/-1/7/3;save=1", "flat-profile/Resync_Random_Delay": "600",
 			"flat-profile/LDAP_Client_DN": "cn=phonebook,o=acme,dc=dialtone", "flat-profile/Upgrade_Rule": p.Firmware.URL, "flat-profile/key": "v"}
 	case Grandstream:
 		want = map[string]string{"gs_provision/mac": "805ec0aabbcc", "gs_provision/config/P3": "Anna de Vries", "gs_provision/config/P34": "s3cret<&>",
-			"gs_provision/config/P406": "pw2", "gs_provision/config/P1362": "nl", "gs_provision/config/P64": "CET-1CEST,M3.5.0,M10.5.0/3",
+			"gs_provision/config/P406": "pw2", "gs_provision/config/P130": "0", "gs_provision/config/P183": "1", "gs_provision/config/P403": "pbx.example:5061", "gs_provision/config/P1362": "nl", "gs_provision/config/P64": "CET-1CEST,M3.5.0,M10.5.0/3",
 			"gs_provision/config/P8023": "cn=phonebook,o=acme,dc=dialtone", "gs_provision/config/key": "v"}
 	case Fanvil:
 		want = map[string]string{"sysConf/sip/line[1]/DisplayName": "Anna de Vries", "sysConf/sip/line[1]/RegisterPswd": "s3cret<&>",
-			"sysConf/sip/line[2]/Transport": "1", "sysConf/phone/display/DefaultLanguage": "nl", "sysConf/phone/date/DSTStartMon": "3",
+			"sysConf/sip/line[2]/Transport": "3", "sysConf/sip/line[2]/RegisterPort": "5061", "sysConf/sip/line[1]/MediaCrypto": "1", "sysConf/phone/display/DefaultLanguage": "nl", "sysConf/phone/date/DSTStartMon": "3",
 			"sysConf/ldap/UserName": "cn=phonebook,o=acme,dc=dialtone", "sysConf/dialtone/key": "v"}
 	}
 	for k, v := range want {

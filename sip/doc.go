@@ -1,4 +1,4 @@
-// Package sip is Dialtone's registrar: it owns the SIP listeners (UDP and TCP), the
+// Package sip is Dialtone's registrar: it owns the SIP listeners (UDP, TCP and TLS), the
 // server side of digest authentication (RFC 3261 §22, RFC 7616, RFC 8760), the binding
 // table (RFC 3261 §10.3) kept in memory and persisted with a TTL through the store, the
 // check-sync NOTIFY that makes a phone re-provision, and the flex-login feature codes
@@ -27,9 +27,19 @@
 // that the registrar keeps up with Kamailio under SIPp's register-auth load
 // (bench/sip.sh).
 //
+// SIP over TLS (RFC 3261 §26.2; RFC 5630 §3, transport=tls) is SIP over TCP inside a TLS
+// connection (ServeTLS, tls.go): the handshake runs in the connection's goroutine within
+// ten seconds, then the connection is read like a TCP one, under the same caps. A binding
+// records the transport it came over ("UDP", "TCP" or "TLS") and its source; open TCP
+// and TLS connections are kept by transport and source, as flows (RFC 5626 §3.1).
+//
 // Requests we send (NOTIFY check-sync) leave from the listening socket, so they pass
 // the NAT pinhole the phone's registration opened, and their answers are matched by the
-// Via branch (RFC 3261 §17.1.2, non-INVITE client transaction with Timer E/F).
+// Via branch (RFC 3261 §17.1.2, non-INVITE client transaction with Timer E/F). To a
+// binding made over TCP or TLS they leave over that binding's own connection (RFC 5626
+// §5.3: flow reuse); when it has closed the request is not sent at all — a phone that
+// registered over TLS never gets one in clear over UDP — and the loss is logged and
+// counted (FlowsLost, dialtone_sip_flow_lost_total) until the phone registers again.
 //
 // # Digest algorithms
 //
@@ -52,7 +62,10 @@
 // an IPv6 client by its /64) block it for ten minutes (logged once per block); only a
 // digest over a nonce we sent to that source counts, so forged datagrams (no qop, a
 // made-up, stale or foreign nonce) are challenged and cannot block an office's NAT
-// address. Secrets never reach a log line.
+// address. Secrets never reach a log line. One source holds at
+// most Config.TCPConnsPerSource SIP-over-TCP or TLS connections (default 32, the phones
+// behind an office NAT); one over it is closed before a byte is read
+// (internal/ratelimit.Listener).
 //
 // A panic while answering one message (UDP datagram or TCP message), in an INVITE's
 // goroutine or a check-sync NOTIFY ends that piece of work only (internal/crash): the

@@ -154,7 +154,7 @@ func (s *Server) transact(ctx context.Context, b Binding, callID, fromTag string
 	if len(s.udp) > 0 {
 		sock = s.udp[0]
 	}
-	tc := s.tcp[dst]
+	tc := s.tcp[flowKey{b.Transport, dst}]
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
@@ -165,11 +165,17 @@ func (s *Server) transact(ctx context.Context, b Binding, callID, fromTag string
 	var local net.Addr
 	transport := "UDP"
 	switch {
-	case b.Transport == "TCP":
+	case b.Transport == "TCP" || b.Transport == "TLS":
+		// A binding made over a connection is reached over that connection only
+		// (RFC 5626 §5.3): a phone behind NAT cannot be reached otherwise, and one that
+		// registered over TLS must never get its NOTIFY in clear over another transport.
 		if tc == nil {
-			return nil, fmt.Errorf("TCP connection of the binding is gone: %w", ErrNotRegistered)
+			s.flowsLost.Add(1)
+			s.log.Warn("check-sync NOTIFY not sent: the phone's connection is gone",
+				"tenant", b.Tenant, "aor", b.AOR, "transport", b.Transport, "source", b.Source)
+			return nil, fmt.Errorf("%s connection of the binding is gone: %w", b.Transport, ErrNotRegistered)
 		}
-		transport, local, send = "TCP", tc.c.LocalAddr(), tc.write
+		transport, local, send = b.Transport, tc.c.LocalAddr(), tc.write
 	case sock != nil:
 		local = sock.pc.LocalAddr()
 		send = func(p []byte) error { return sock.writeTo(p, dst) }
@@ -237,7 +243,11 @@ func (s *Server) buildNotify(b Binding, transport string, local net.Addr, branch
 	m.WriteString("To: <sip:" + b.AOR + "@" + domain + ">\r\n")
 	m.WriteString("Call-ID: " + callID + "\r\n")
 	m.WriteString("CSeq: " + strconv.Itoa(cseq) + " NOTIFY\r\n")
-	m.WriteString("Contact: <sip:dialtone@" + host + ">\r\n")
+	if transport == "TLS" {
+		m.WriteString("Contact: <sip:dialtone@" + host + ";transport=tls>\r\n")
+	} else {
+		m.WriteString("Contact: <sip:dialtone@" + host + ">\r\n")
+	}
 	m.WriteString("Event: check-sync;reboot=false\r\n")
 	m.WriteString("Subscription-State: terminated\r\n")
 	if auth != "" {

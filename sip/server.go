@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/crash"
@@ -39,7 +40,15 @@ type Config struct {
 	// less CPU than two (sip/internal/benchserver). One reader carries about 10,000
 	// registrations a second, far more than desk phones ask for.
 	Readers int
+	// TCPConnsPerSource caps the SIP-over-TCP connections one source (ratelimit.Source)
+	// holds open at once (default 32: the phones behind an office NAT; < 0 no cap). An
+	// accepted connection over it is closed at once and passed to TCPRefused.
+	TCPConnsPerSource int
+	TCPRefused        func(netip.Addr)
 }
+
+// DefaultTCPConnsPerSource is Config.TCPConnsPerSource's default.
+const DefaultTCPConnsPerSource = 32
 
 // Server is the registrar.
 type Server struct {
@@ -57,10 +66,11 @@ type Server struct {
 
 	mu   sync.Mutex
 	udp  []*udpSocket
-	tcp  map[netip.AddrPort]*tcpConn
+	tcp  map[flowKey]*tcpConn          // open TCP and TLS connections (flows)
 	txs  map[string]chan *sip.Response // client transactions by Via branch
 	done chan struct{}
 
+	flowsLost  atomic.Uint64 // requests not sent: the binding's connection was gone (tls.go)
 	invites    *answerCache
 	challenges *challengeCache
 	aorLocks   aorLocks
@@ -110,7 +120,7 @@ func New(cfg Config) (*Server, error) {
 		tag:        hex.EncodeToString(tag),
 		parser:     sip.NewParser(),
 		flex:       cfg.Flex,
-		tcp:        make(map[netip.AddrPort]*tcpConn),
+		tcp:        make(map[flowKey]*tcpConn),
 		txs:        make(map[string]chan *sip.Response),
 		done:       make(chan struct{}),
 		invites:    newAnswerCache(4096, 32*time.Second, cfg.Now),
@@ -163,7 +173,7 @@ func (s *Server) Registrations(tenant string) []Binding { return s.bindings.Regi
 // inbound is one received message and where it came from.
 type inbound struct {
 	src       netip.AddrPort
-	transport string // "UDP" or "TCP"
+	transport string // "UDP", "TCP" or "TLS"
 	write     func(b []byte, to netip.AddrPort) error
 }
 

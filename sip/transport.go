@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/crash"
+	"github.com/dialtone/dialtone/internal/ratelimit"
 )
 
 // udpSocket is one UDP socket we read; requests we send leave from it.
@@ -119,10 +121,18 @@ func (s *Server) readUDP(ctx context.Context, sock *udpSocket) error {
 	}
 }
 
-// tcpConn is one accepted SIP-over-TCP connection.
+// tcpConn is one accepted SIP-over-TCP (or TLS) connection: a flow (RFC 5626 §3.1)
+// that requests to the phones registered over it leave by.
 type tcpConn struct {
-	c  net.Conn
-	mu sync.Mutex // serialises writes
+	c         net.Conn
+	transport string     // "TCP" or "TLS"
+	mu        sync.Mutex // serialises writes
+}
+
+// flowKey names an open connection: its transport and the phone's address.
+type flowKey struct {
+	transport string
+	src       netip.AddrPort
 }
 
 func (t *tcpConn) write(b []byte) error {
@@ -141,6 +151,22 @@ const (
 // ServeTCP answers SIP over TCP on a listener the caller bound, until ctx is
 // cancelled (then it returns nil, after closing the connections it accepted).
 func (s *Server) ServeTCP(ctx context.Context, l net.Listener) error {
+	return s.serveStream(ctx, l, nil)
+}
+
+// serveStream accepts SIP connections on l; with conf each speaks TLS (tls.go). Each
+// source holds at most TCPConnsPerSource connections, counted before any handshake.
+func (s *Server) serveStream(ctx context.Context, l net.Listener, conf *tls.Config) error {
+	perSource := s.cfg.TCPConnsPerSource
+	if perSource == 0 {
+		perSource = DefaultTCPConnsPerSource
+	}
+	l = ratelimit.Listener(l, perSource, nil, func(a netip.Addr) {
+		s.log.Debug("sip tcp connection over the per-source cap closed", "remote", a, "cap", perSource)
+		if s.cfg.TCPRefused != nil {
+			s.cfg.TCPRefused(a)
+		}
+	})
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
 	var wg sync.WaitGroup
@@ -160,20 +186,27 @@ func (s *Server) ServeTCP(ctx context.Context, l net.Listener) error {
 		}
 		ap, _ := netip.ParseAddrPort(c.RemoteAddr().String())
 		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-		tc := &tcpConn{c: c}
+		tc := &tcpConn{c: c, transport: "TCP"}
+		if conf != nil {
+			tc.c, tc.transport = tls.Server(c, conf), "TLS"
+		}
+		key := flowKey{tc.transport, ap}
 		s.mu.Lock()
 		if len(s.tcp) >= maxTCPConns {
 			s.mu.Unlock()
 			c.Close()
 			continue
 		}
-		s.tcp[ap] = tc
+		s.tcp[key] = tc
 		s.mu.Unlock()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer crash.Recover(s.log, "sip", "TCP connection")
-			s.readTCP(tc, ap)
+			defer crash.Recover(s.log, "sip", tc.transport+" connection")
+			if conf != nil && !s.handshake(ctx, tc, key) {
+				return
+			}
+			s.readTCP(tc, key)
 		}()
 	}
 }
@@ -187,18 +220,11 @@ func (s *Server) closeTCP() {
 }
 
 // readTCP frames messages by the blank line and Content-Length (RFC 3261 §18.3).
-func (s *Server) readTCP(tc *tcpConn, src netip.AddrPort) {
-	defer func() {
-		tc.c.Close()
-		s.mu.Lock()
-		if s.tcp[src] == tc {
-			delete(s.tcp, src)
-		}
-		s.mu.Unlock()
-	}()
+func (s *Server) readTCP(tc *tcpConn, key flowKey) {
+	defer s.dropConn(tc, key)
 	r := bufio.NewReaderSize(tc.c, 4096)
 	w := &replyWriter{b: make([]byte, 0, 2048)}
-	in := &inbound{src: src, transport: "TCP", write: func(b []byte, _ netip.AddrPort) error { return tc.write(b) }}
+	in := &inbound{src: key.src, transport: tc.transport, write: func(b []byte, _ netip.AddrPort) error { return tc.write(b) }}
 	var msg []byte
 	for {
 		tc.c.SetReadDeadline(time.Now().Add(tcpIdle))
@@ -237,6 +263,16 @@ func (s *Server) readTCP(tc *tcpConn, src netip.AddrPort) {
 		}
 		s.handleMessage(msg, in, w)
 	}
+}
+
+// dropConn closes a connection and forgets its flow.
+func (s *Server) dropConn(tc *tcpConn, key flowKey) {
+	tc.c.Close()
+	s.mu.Lock()
+	if s.tcp[key] == tc {
+		delete(s.tcp, key)
+	}
+	s.mu.Unlock()
 }
 
 func contentLength(line []byte) (int, bool) {

@@ -148,6 +148,9 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 	if err := checkSIPDigest("sip_digest", &next.SIPDigest); err != nil {
 		return err
 	}
+	if err := checkSIPSecurity(&next); err != nil {
+		return err
+	}
 	return tx.putTenant(&prev, next)
 }
 

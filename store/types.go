@@ -35,6 +35,11 @@ type Tenant struct {
 	// SIPDigest is the digest algorithms the registrar offers, in order (SIPDigests;
 	// "" is DefaultSIPDigest). A model profile may override it per model.
 	SIPDigest string `json:"sip_digest,omitempty"`
+	// SIPTransport is how the tenant's phones register (SIPTransports; "" is udp), and
+	// SRTP whether their calls encrypt media (SRTPModes; "" is off). Both are written
+	// into every phone's config (sip_security.go).
+	SIPTransport string `json:"sip_transport,omitempty"`
+	SRTP         string `json:"srtp,omitempty"`
 	// Settings are raw phone settings for every phone of the tenant, by make then key.
 	Settings map[string]map[string]string `json:"settings,omitempty"`
 	Created  time.Time                    `json:"created"`

@@ -8,7 +8,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
+
+	"github.com/dialtone/dialtone/ldapdir"
+	"github.com/dialtone/dialtone/sip"
 )
 
 // Config is what serve runs with. Each field is a flag, a DIALTONE_* variable and a key of
@@ -19,6 +23,7 @@ type Config struct {
 	HTTPS         string // empty disables HTTPS
 	TFTP          string
 	SIP           string
+	SIPS          string // SIP over TLS (RFC 3261 §26.2)
 	LDAP          string
 	PublicHost    string
 	AdminPassword string
@@ -40,6 +45,11 @@ type Config struct {
 	ACMEDirectory        string
 	// hooks is nil but in tests (no flag sets it).
 	hooks *testHooks
+	// Connections one source address (an IPv6 /64) may hold open at once, per service;
+	// empty is the default, 0 no cap (connlimits.go).
+	HTTPConnsPerSource string
+	LDAPConnsPerSource string
+	SIPConnsPerSource  string
 }
 
 type option struct {
@@ -55,6 +65,7 @@ func (c *Config) options() []option {
 		{"https", "DIALTONE_HTTPS", defaultHTTPS(), "HTTPS: the same as --http over TLS; the admin API and console then redirect there from plain HTTP; empty disables", &c.HTTPS, false},
 		{"tftp", "DIALTONE_TFTP", ":69", "TFTP (UDP); empty disables", &c.TFTP, false},
 		{"sip", "DIALTONE_SIP", ":5060", "SIP over UDP and TCP on the same port; empty disables", &c.SIP, false},
+		{"sips", "DIALTONE_SIPS", ":5061", "SIP over TLS with the appliance's certificate; empty disables", &c.SIPS, false},
 		{"ldap", "DIALTONE_LDAP", ":389", "LDAP; empty disables", &c.LDAP, false},
 		{"public-host", "DIALTONE_PUBLIC_HOST", "", "host name or address written into phone configs (default: first non-loopback address)", &c.PublicHost, false},
 		{"admin-password", "DIALTONE_ADMIN_PASSWORD", "", "password of the first System Owner, used only when the store is empty (default: random, printed once)", &c.AdminPassword, true},
@@ -72,6 +83,9 @@ func (c *Config) options() []option {
 		{"acme-domain", "DIALTONE_ACME_DOMAIN", "", "public DNS name to get the certificate for by ACME (reachable from the internet on port 443)", &c.ACMEDomain, false},
 		{"acme-email", "DIALTONE_ACME_EMAIL", "", "contact address given to the ACME CA for expiry notices", &c.ACMEEmail, false},
 		{"acme-directory", "DIALTONE_ACME_DIRECTORY", "", "ACME directory URL (default Let's Encrypt)", &c.ACMEDirectory, false},
+		{"http-conns-per-source", "DIALTONE_HTTP_CONNS_PER_SOURCE", strconv.Itoa(defaultHTTPConnsPerSource), "HTTP connections one client address may hold open; 0: no cap", &c.HTTPConnsPerSource, false},
+		{"ldap-conns-per-source", "DIALTONE_LDAP_CONNS_PER_SOURCE", strconv.Itoa(ldapdir.DefaultConnsPerSource), "LDAP connections one client address may hold open; 0: no cap", &c.LDAPConnsPerSource, false},
+		{"sip-conns-per-source", "DIALTONE_SIP_CONNS_PER_SOURCE", strconv.Itoa(sip.DefaultTCPConnsPerSource), "SIP-over-TCP connections one client address may hold open; 0: no cap", &c.SIPConnsPerSource, false},
 	}
 }
 
@@ -114,6 +128,12 @@ func parseServeConfig(args []string, lookupEnv func(string) (string, bool), stde
 			*o.ptr = v
 		} else {
 			*o.ptr = o.def
+		}
+	}
+	for _, v := range []struct{ name, value string }{{"http-conns-per-source", c.HTTPConnsPerSource},
+		{"ldap-conns-per-source", c.LDAPConnsPerSource}, {"sip-conns-per-source", c.SIPConnsPerSource}} {
+		if _, err := connCap(v.value, 0); err != nil {
+			return c, fmt.Errorf("--%s: %w", v.name, err)
 		}
 	}
 	if c.PublicHost == "" {

@@ -26,6 +26,7 @@ func TestConfigPrecedence(t *testing.T) {
 		"sip (flag over file)":   {c.SIP, ":5080"},
 		"tftp (empty env = off)": {c.TFTP, ""},
 		"data (default)":         {c.Data, "./dialtone-data"},
+		"sips (default)":         {c.SIPS, ":5061"},
 		"mail-from (derived)":    {c.MailFrom, "dialtone@pbx.example"},
 		"backup-dir (file)":      {c.BackupDir, "/var/backups/dialtone"},
 		"backup-keep (file)":     {c.BackupKeep, "14"},

@@ -38,6 +38,7 @@ type Main struct {
 	tftpPC  *net.UDPConn
 	sipPC   net.PacketConn
 	sipLn   net.Listener
+	sipsLn  net.Listener // SIP over TLS
 	ldapLn  net.Listener
 	control net.Listener
 
@@ -142,6 +143,12 @@ func (m *Main) bind() error {
 		m.noteAddr("sip", m.sipPC.LocalAddr())
 		m.noteAddr("sip", m.sipLn.Addr())
 	}
+	if m.cfg.SIPS != "" {
+		if m.sipsLn, err = net.Listen("tcp", m.cfg.SIPS); err != nil {
+			return fmt.Errorf("--sips %s: %w", m.cfg.SIPS, err)
+		}
+		m.noteAddr("sips", m.sipsLn.Addr())
+	}
 	if m.cfg.LDAP != "" {
 		if m.ldapLn, err = net.Listen("tcp", m.cfg.LDAP); err != nil {
 			return fmt.Errorf("--ldap %s: %w", m.cfg.LDAP, err)
@@ -214,6 +221,9 @@ func (m *Main) Close() error {
 	}
 	if m.sipPC != nil {
 		ls = append(ls, m.sipPC, m.sipLn)
+	}
+	if m.sipsLn != nil {
+		ls = append(ls, m.sipsLn)
 	}
 	if m.ldapLn != nil {
 		ls = append(ls, m.ldapLn)

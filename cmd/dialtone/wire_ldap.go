@@ -17,7 +17,8 @@ func (m *Main) wireLDAP() (*ldapdir.Directory, error) {
 	}
 	m.closers = append(m.closers, func() error { follower.Stop(); return nil })
 	if m.ldapLn != nil {
-		srv := ldapdir.New(dir, ldapdir.Options{Logger: m.log.With("svc", "ldap"), Auth: hook(m.hooks().ldapAuth, ldapdir.Authenticator(ldapdir.StoreAuth{Store: m.store}))})
+		srv := ldapdir.New(dir, ldapdir.Options{Logger: m.log.With("svc", "ldap"), Auth: hook(m.hooks().ldapAuth, ldapdir.Authenticator(ldapdir.StoreAuth{Store: m.store})),
+			ConnsPerSource: capOrNone(m.cfg.LDAPConnsPerSource, ldapdir.DefaultConnsPerSource), Refused: m.refusedCounter("ldap")})
 		m.services = append(m.services, service{name: "ldap", serve: func(ctx context.Context) error {
 			return srv.Serve(ctx, m.ldapLn)
 		}})

@@ -30,20 +30,31 @@ func (f flexOverSIP) Logout(ctx context.Context, l sip.FlexLogout) error {
 	return err
 }
 
-// wireSIP starts the registrar on the bound UDP socket and TCP listener.
+// wireSIP starts the registrar on the bound UDP socket and TCP listener, and on the
+// SIP-over-TLS listener when --sips is set.
 func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
-	if m.sipPC == nil {
+	if m.sipPC == nil && m.sipsLn == nil {
 		return nil, nil
 	}
 	srv, err := sip.New(sip.Config{Store: m.store, Logger: m.log.With("svc", "sip"),
-		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}, Directory: hook(m.hooks().sipDirectory, sip.Directory(sip.StoreDirectory{S: m.store}))})
+		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}, Directory: hook(m.hooks().sipDirectory, sip.Directory(sip.StoreDirectory{S: m.store})),
+		TCPConnsPerSource: capOrNone(m.cfg.SIPConnsPerSource, sip.DefaultTCPConnsPerSource), TCPRefused: m.refusedCounter("sip")})
 	if err != nil {
 		return nil, err
 	}
 	m.closers = append(m.closers, srv.Close)
-	m.services = append(m.services,
-		service{name: "sip-udp", serve: func(ctx context.Context) error { return srv.ServeUDP(ctx, m.sipPC) }},
-		service{name: "sip-tcp", serve: func(ctx context.Context) error { return srv.ServeTCP(ctx, m.sipLn) }},
-	)
+	if m.sipPC != nil {
+		m.services = append(m.services,
+			service{name: "sip-udp", serve: func(ctx context.Context) error { return srv.ServeUDP(ctx, m.sipPC) }},
+			service{name: "sip-tcp", serve: func(ctx context.Context) error { return srv.ServeTCP(ctx, m.sipLn) }},
+		)
+	}
+	if m.sipsLn != nil {
+		conf := m.tls.ServerConfig()
+		m.services = append(m.services,
+			service{name: "sip-tls", serve: func(ctx context.Context) error { return srv.ServeTLS(ctx, m.sipsLn, conf) }})
+	}
+	m.metrics.CounterFunc("dialtone_sip_flow_lost_total", "Requests to phones (check-sync NOTIFY) not sent because the TCP or TLS connection they registered over was gone.",
+		func() map[string]float64 { return map[string]float64{"": float64(srv.FlowsLost())} })
 	return srv, nil
 }
