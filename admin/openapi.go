@@ -153,6 +153,12 @@ func schemas() map[string]any {
 	for k, v := range tenantFields {
 		tpatch[k] = v
 	}
+	tpatch["ldap_require_tls"] = map[string]any{"type": "boolean", "default": true,
+		"description": "people's LDAP binds with their login password need TLS (LDAPS or StartTLS); in clear they get confidentialityRequired"}
+	tpatch["ldap_phonebook_cleartext"] = map[string]any{"type": "boolean", "default": true,
+		"description": "the phonebook account may bind without TLS, for phones without LDAPS; false needs phonebook_ldaps"}
+	tpatch["phonebook_ldaps"] = map[string]any{"type": "boolean", "default": false,
+		"description": "phone configs point the LDAP phonebook at ldaps:// on the --ldaps port"}
 	tenant := map[string]any{"slug": str, "created": stamp, "ldap_base_dn": str, "provisioning_token": str,
 		"provisioning_url": str, "ldap_bind_dn": str, "ldap_bind_password": str}
 	for k, v := range tpatch {

@@ -60,6 +60,14 @@ func (c *conn) bind(ctx context.Context, id int64, body []byte) error {
 		c.result(id, appBindResponse, resultUnwillingToPerform, "", "unauthenticated bind (empty password) refused")
 		return nil
 	}
+	if !c.secure {
+		// confidentialityRequired (RFC 4511 §A.2) before the password is looked at.
+		if diag := c.srv.cleartextRefused(name); diag != "" {
+			c.srv.log.Debug("ldap bind without TLS refused", "remote", c.ip, "name", name)
+			c.result(id, appBindResponse, resultConfidentialityRequired, "", diag)
+			return nil
+		}
+	}
 	allowed, started := c.srv.strikes.Attempt(c.src)
 	if !allowed {
 		c.result(id, appBindResponse, resultInvalidCredentials, "", "too many failed binds, try later")

@@ -98,7 +98,8 @@ func (f *Follower) tenant(t store.Tenant) Tenant {
 	if err != nil {
 		pw = "" // unreadable: nobody can bind as the phonebook account
 	}
-	return Tenant{Slug: t.Slug, Name: t.Name, PhonebookPassword: pw, AnonymousSearch: t.AnonymousLDAP}
+	return Tenant{Slug: t.Slug, Name: t.Name, PhonebookPassword: pw, AnonymousSearch: t.AnonymousLDAP,
+		UserNeedsTLS: t.LDAPRequireTLS(), PhonebookNeedsTLS: !t.LDAPPhonebookCleartext()}
 }
 
 // person maps a store user to a phonebook entry; users of every role are listed.

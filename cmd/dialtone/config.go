@@ -25,6 +25,7 @@ type Config struct {
 	SIP           string
 	SIPS          string // SIP over TLS (RFC 3261 §26.2)
 	LDAP          string
+	LDAPS         string // LDAP over TLS from the first byte (RFC 4513 §3.1.3 "ldaps")
 	PublicHost    string
 	AdminPassword string
 	SMTP          string
@@ -66,7 +67,8 @@ func (c *Config) options() []option {
 		{"tftp", "DIALTONE_TFTP", ":69", "TFTP (UDP); empty disables", &c.TFTP, false},
 		{"sip", "DIALTONE_SIP", ":5060", "SIP over UDP and TCP on the same port; empty disables", &c.SIP, false},
 		{"sips", "DIALTONE_SIPS", ":5061", "SIP over TLS with the appliance's certificate; empty disables", &c.SIPS, false},
-		{"ldap", "DIALTONE_LDAP", ":389", "LDAP; empty disables", &c.LDAP, false},
+		{"ldap", "DIALTONE_LDAP", ":389", "LDAP (StartTLS with the appliance's certificate); empty disables", &c.LDAP, false},
+		{"ldaps", "DIALTONE_LDAPS", byUID(":636", ":6636"), "LDAPS (LDAP over TLS, the appliance's certificate); empty disables", &c.LDAPS, false},
 		{"public-host", "DIALTONE_PUBLIC_HOST", "", "host name or address written into phone configs (default: first non-loopback address)", &c.PublicHost, false},
 		{"admin-password", "DIALTONE_ADMIN_PASSWORD", "", "password of the first System Owner, used only when the store is empty (default: random, printed once)", &c.AdminPassword, true},
 		{"smtp", "DIALTONE_SMTP", "", "smtp://[user:pass@]host:port or smtps://; empty: mail waits in the outbox", &c.SMTP, true},
@@ -145,12 +147,18 @@ func parseServeConfig(args []string, lookupEnv func(string) (string, bool), stde
 	return c, nil
 }
 
+// byUID picks a listener's default: the well-known port when serve runs as root, one
+// an unprivileged user can bind otherwise.
+func byUID(root, user string) string {
+	if os.Geteuid() == 0 {
+		return root
+	}
+	return user
+}
+
 // defaultHTTPS is :443 for root (the port browsers and phones assume), :8443 otherwise.
 func defaultHTTPS() string {
-	if os.Geteuid() == 0 {
-		return ":443"
-	}
-	return ":8443"
+	return byUID(":443", ":8443")
 }
 
 func quoteDefault(s string) string {
