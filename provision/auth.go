@@ -277,7 +277,7 @@ func (p *Provisioner) phonebookAccount(t *store.Tenant, r fetchRequest) (fetchRe
 		return notFound, false
 	}
 	if r.Proto != "https" && !t.LDAPPhonebookCleartext() {
-		return refused, false
+		return fetchResult{Status: 403, Message: "the phonebook account's password is taken over https:// only (ldap_phonebook_cleartext is off)"}, false
 	}
 	scheme, enc, ok := strings.Cut(strings.TrimSpace(r.Auth), " ")
 	if r.Auth == "" || !ok || !strings.EqualFold(scheme, "Basic") {

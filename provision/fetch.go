@@ -2,6 +2,7 @@ package provision
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"net/netip"
 	"os"
@@ -22,6 +23,9 @@ type fetchRequest struct {
 	// HTTP only: the Authorization header, the method and the request-target as sent
 	// (a Digest response covers both, RFC 7616 §3.4.1).
 	Auth, Method, URI string
+	// Peer is the client's certificate chain over HTTPS (leaf first), when it sent
+	// one; the device-certificate check reads it.
+	Peer []*x509.Certificate
 }
 
 // fetchResult is the answer: bytes, or a file on disk (firmware).
@@ -29,6 +33,7 @@ type fetchResult struct {
 	Status      int      // HTTP terms: 200, 401, 403, 404, 429, 500
 	Challenge   []string // WWW-Authenticate values of a 401
 	Body        []byte
+	Message     string // a 403's answer
 	ContentType string
 	FilePath    string
 	Size        int64
@@ -37,6 +42,7 @@ type fetchResult struct {
 var (
 	notFound  = fetchResult{Status: 404}
 	throttled = fetchResult{Status: 429}
+	forbidden = fetchResult{Status: 403, Message: "this file needs the phone's own device certificate over HTTPS"}
 	failed    = fetchResult{Status: 500}
 	// refused: the tenant serves phones' own files over HTTPS only.
 	refused = fetchResult{Status: 403}
@@ -157,9 +163,26 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 		}
 		return p.fetchDirectory(t, string(mk)+".xml")
 	}
+	firmware := ""
+	if ua.Make == mk {
+		firmware = ua.Firmware
+	}
+	if fromUA {
+		model = "" // a model only a User-Agent names is free text: render the make's files
+	}
+	var dv deviceVerdict
+	if known {
+		// the phone's own file: its secrets need the device certificate (device_auth),
+		// checked at every fetch, cached or not
+		if dv = p.deviceCheck(&t, ph.MAC, r); !dv.ok {
+			p.logDevice(t.Slug, r, ph.MAC, mk, model, firmware, 0, dv)
+			return forbidden
+		}
+	}
 	if known && kind == KindPhone {
 		// the phone's own file carries its secrets: every fetch, cached or not, passes
-		// authorizePhone
+		// authorizePhone (after the device certificate, so a refused fetch does not use
+		// up the phone's one fetch without credentials)
 		if ph.AdminPassword == "" || ph.ProvisioningPassword == "" {
 			// a phone stored before phones had their own passwords gets them now, once
 			if err := p.st.Update(func(tx *store.Tx) (err error) { ph, err = tx.OwnPasswords(ph.MAC); return err }); err != nil {
@@ -171,18 +194,15 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 			return res
 		}
 	}
-	firmware := ""
-	if ua.Make == mk {
-		firmware = ua.Firmware
-	}
-	if fromUA {
-		model = "" // a model only a User-Agent names is free text: render the make's files
-	}
 	key := cacheKey{tenant: t.Slug, file: r.Path, make: mk, model: model}
 	if kind == KindBoot && !known && ua.Make == Yealink {
 		key.bootMAC = ua.MAC
 	}
 	if e := p.cache.get(key); e != nil {
+		if dv.device != "" {
+			p.logDevice(t.Slug, r, e.mac, e.make, e.model, firmware, len(e.body), dv) // logged one by one
+			return fetchResult{Status: 200, Body: e.body, ContentType: e.contentType}
+		}
 		if !p.events.hit(e, r.Addr, r.Proto, r.UA, firmware, p.cfg.Now().UTC()) {
 			p.logFetch(t.Slug, r, e.mac, e.make, e.model, firmware, 200, len(e.body), e.mac != "")
 		}
@@ -213,7 +233,11 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 	e := &cacheEntry{key: key, body: body, contentType: contentType(body), tenant: t.Slug, mac: ph.MAC, user: user,
 		make: mk, model: model, file: r.Path}
 	p.cache.put(e, gen)
-	p.logFetch(t.Slug, r, ph.MAC, mk, model, firmware, 200, len(body), known)
+	if dv.device != "" {
+		p.logDevice(t.Slug, r, ph.MAC, mk, model, firmware, len(body), dv)
+	} else {
+		p.logFetch(t.Slug, r, ph.MAC, mk, model, firmware, 200, len(body), known)
+	}
 	return fetchResult{Status: 200, Body: body, ContentType: e.contentType}
 }
 
@@ -300,6 +324,18 @@ func (p *Provisioner) fetchPhonebook(t *store.Tenant, r fetchRequest) fetchResul
 func (p *Provisioner) entry(r fetchRequest, mac string, mk Make, model, firmware string, status, n int) store.ProvisionLogEntry {
 	return store.ProvisionLogEntry{Time: p.cfg.Now().UTC(), MAC: mac, File: r.Path, Protocol: r.Proto, Make: string(mk),
 		Model: model, Firmware: firmware, UserAgent: r.UA, Status: status, Bytes: int64(n)}
+}
+
+// logDevice logs a fetch of a phone's own file with what the device-certificate check
+// found: served (touching the phone's last seen) or refused with 403.
+func (p *Provisioner) logDevice(slug string, r fetchRequest, mac string, mk Make, model, firmware string, n int, v deviceVerdict) {
+	status := 200
+	if !v.ok {
+		status, n = 403, 0
+	}
+	e := p.entry(r, mac, mk, model, firmware, status, n)
+	e.Device, e.Reason = v.device, v.reason
+	p.events.add(fetchEvent{tenant: slug, entry: e, addr: r.Addr, known: v.ok})
 }
 
 func (p *Provisioner) logFetch(slug string, r fetchRequest, mac string, mk Make, model, firmware string, status, n int, known bool) {

@@ -42,6 +42,9 @@ func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
 	}
 	r := fetchRequest{Token: token, Path: rest, UA: string(ctx.UserAgent()), Addr: clientip.Of(ctx, p.cfg.TrustedProxies), Proto: proto,
 		Auth: string(ctx.Request.Header.Peek("Authorization")), Method: string(ctx.Method()), URI: string(ctx.RequestURI())}
+	if cs := ctx.TLSConnectionState(); cs != nil {
+		r.Peer = cs.PeerCertificates // the device certificate, when the phone sent one
+	}
 	res := p.fetch(r)
 	switch res.Status {
 	case 200:
@@ -52,6 +55,10 @@ func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
 		}
 		return true
 	case 403:
+		if res.Message != "" {
+			ctx.Error(res.Message+"\n", fasthttp.StatusForbidden)
+			return true
+		}
 		// RFC 9110 section 15.5.4: the server understood and refuses; the body says where.
 		msg := httpsOnlyMessage
 		if p.cfg.SecureBaseURL != "" {
