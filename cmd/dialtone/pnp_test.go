@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -299,5 +301,30 @@ func TestPnPMulticast(t *testing.T) {
 	want := "http://" + e.m.Addrs["http"] + "/p/" + tenant.Token + "/"
 	if got := phone.pnp("224.0.1.75:"+port, "MAC%3a805ec0000020", `ua-profile;profile-type="device"`, "Yealink SIP-T46U", "pnp-mcast"); got != want {
 		t.Fatalf("URL over multicast %q, want %q", got, want)
+	}
+}
+
+// Joining the group can fail (no such interface, or none multicast-capable): the start
+// goes on and SUBSCRIBEs sent to the SIP port are answered. --pnp=false refuses them.
+func TestPnPJoinFailsOrOff(t *testing.T) {
+	e := startMainOn(t, t.TempDir(), func(c *Config) { c.SIP = ":0"; c.PnPInterfaces = "no-such-if0" })
+	_, port, _ := net.SplitHostPort(e.m.Addrs["sip"])
+	phone := newPnPPhone(t, "127.0.0.1")
+	if got := phone.pnp("127.0.0.1:"+port, "MAC%3a805ec0000030", "ua-profile", "Yealink SIP-T46U", "pnp-nojoin"); !strings.Contains(got, "/p/") {
+		t.Fatalf("URL %q", got)
+	}
+
+	off := startMainOn(t, t.TempDir(), func(c *Config) { c.PnP = "false" })
+	phone.subscribe(off.m.Addrs["sip"], "MAC%3a805ec0000031", "ua-profile", "Yealink SIP-T46U", "pnp-off", "")
+	if m := phone.read(); !strings.HasPrefix(m.first, "SIP/2.0 489") {
+		t.Fatalf("--pnp=false: %q", m.first)
+	}
+	m, err := NewMain(Config{Data: t.TempDir(), SIP: "127.0.0.1:0", PnP: "maybe", PublicHost: "127.0.0.1", LogLevel: "warn"},
+		slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `--pnp "maybe"`) {
+		t.Fatalf("--pnp maybe: %v", err)
+	}
+	if m != nil {
+		m.Close()
 	}
 }
