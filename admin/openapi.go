@@ -27,7 +27,7 @@ type opDoc struct {
 
 var operations = []opDoc{
 	{method: "GET", path: "/api/v1/openapi.json", summary: "This document", answer: "Object", status: "200", public: true},
-	{method: "POST", path: "/api/v1/auth/login", summary: "Log in with email and password", body: "Login", answer: "Session", status: "200", public: true},
+	{method: "POST", path: "/api/v1/auth/login", summary: "Log in with email and password; 429 throttled (too many failures from the address) or busy (password checks at capacity, or this account's already running), with Retry-After", body: "Login", answer: "Session", status: "200", public: true},
 	{method: "POST", path: "/api/v1/auth/set-password", summary: "Set a password with a one-time link from a welcome or reset mail (valid 72 h, single use); 410 when used, expired or unknown", body: "SetPassword", answer: "Object", status: "200", public: true,
 		more: map[string]string{"410": "The link was used, has expired or is unknown; ask for a new one"}},
 	{method: "POST", path: "/api/v1/tenants/{slug}/users/{id}/welcome", summary: "Queue the welcome mail again, with a new link (users.manage; 403 when the user ranks above you or holds an extra permission, managed tenant or, at your rank, a department you lack)", answer: "Object", status: "202"},
@@ -149,6 +149,12 @@ func schemas() map[string]any {
 	for k, v := range tenantFields {
 		tpatch[k] = v
 	}
+	tpatch["ldap_require_tls"] = map[string]any{"type": "boolean", "default": true,
+		"description": "people's LDAP binds with their login password need TLS (LDAPS or StartTLS); in clear they get confidentialityRequired"}
+	tpatch["ldap_phonebook_cleartext"] = map[string]any{"type": "boolean", "default": true,
+		"description": "the phonebook account may bind without TLS, for phones without LDAPS; false needs phonebook_ldaps"}
+	tpatch["phonebook_ldaps"] = map[string]any{"type": "boolean", "default": false,
+		"description": "phone configs point the LDAP phonebook at ldaps:// on the --ldaps port"}
 	tenant := map[string]any{"slug": str, "created": stamp, "ldap_base_dn": str, "provisioning_token": str,
 		"provisioning_url": str, "ldap_bind_dn": str, "ldap_bind_password": str}
 	for k, v := range tpatch {

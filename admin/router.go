@@ -2,6 +2,7 @@ package admin
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -255,6 +256,9 @@ func writeProblem(ctx *fasthttp.RequestCtx, p *Problem) {
 	}
 	b, _ := json.Marshal(out)
 	ctx.Response.Header.Set("Cache-Control", "no-store")
+	if p.RetryAfter > 0 {
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int((p.RetryAfter+time.Second-1)/time.Second)))
+	}
 	ctx.SetStatusCode(p.Status)
 	ctx.SetContentType("application/json")
 	ctx.SetBody(append(b, '\n'))

@@ -31,6 +31,7 @@ type tenantView struct {
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
+	ldapTLSView
 	*tenantSecrets
 }
 
@@ -47,7 +48,8 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		ExtMin: t.ExtMin, ExtMax: t.ExtMax, AnonymousLDAP: t.AnonymousLDAP,
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
 		SIPDigest: t.SIPDigestOffer(), SIPTransport: t.Transport(), SRTP: t.SRTPMode(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
-		HTTPSOnly: t.ProvisioningHTTPSOnly, PnPSubnets: t.PnPSubnets,
+		ldapTLSView: ldapTLSView{LDAPRequireTLS: t.LDAPRequireTLS(), LDAPPhonebookCleartext: t.LDAPPhonebookCleartext(), PhonebookLDAPS: t.PhonebookLDAPS},
+		HTTPSOnly:   t.ProvisioningHTTPSOnly, PnPSubnets: t.PnPSubnets,
 	}
 	if v.PnPSubnets == nil {
 		v.PnPSubnets = []string{}
@@ -200,6 +202,7 @@ type tenantPatch struct {
 	SRTP             *string                       `json:"srtp"`
 	PnPSubnets       *[]string                     `json:"pnp_subnets"`
 	Settings         *map[string]map[string]string `json:"settings"`
+	ldapTLSPatch
 }
 
 // patchTenant: PATCH /api/v1/tenants/{slug} (tenant.settings).
@@ -235,6 +238,7 @@ func (a *API) patchTenant(r *request) (any, error) {
 		if in.FlexMultiLogin != nil {
 			next.FlexMultiLogin = *in.FlexMultiLogin
 		}
+		in.ldapTLSPatch.apply(&next) // the combination is checked by tx.SaveTenant
 		if in.HTTPSOnly != nil {
 			if *in.HTTPSOnly && a.cfg.SecureBaseURL == "" {
 				// Phones would be refused their files with nowhere else to fetch them.
@@ -285,6 +289,33 @@ func (a *API) patchTenant(r *request) (any, error) {
 		return nil, err
 	}
 	return view, nil
+}
+
+// ldapTLSView is the tenant's LDAP-over-TLS settings (ldapdir): whether people's binds
+// with their login password need TLS, whether the phonebook account may bind in clear,
+// and whether configs point phones at ldaps://.
+type ldapTLSView struct {
+	LDAPRequireTLS         bool `json:"ldap_require_tls"`
+	LDAPPhonebookCleartext bool `json:"ldap_phonebook_cleartext"`
+	PhonebookLDAPS         bool `json:"phonebook_ldaps"`
+}
+
+type ldapTLSPatch struct {
+	LDAPRequireTLS         *bool `json:"ldap_require_tls"`
+	LDAPPhonebookCleartext *bool `json:"ldap_phonebook_cleartext"`
+	PhonebookLDAPS         *bool `json:"phonebook_ldaps"`
+}
+
+func (p ldapTLSPatch) apply(t *store.Tenant) {
+	if p.LDAPRequireTLS != nil {
+		t.LDAPUserCleartext = !*p.LDAPRequireTLS
+	}
+	if p.LDAPPhonebookCleartext != nil {
+		t.LDAPPhonebookTLSOnly = !*p.LDAPPhonebookCleartext
+	}
+	if p.PhonebookLDAPS != nil {
+		t.PhonebookLDAPS = *p.PhonebookLDAPS
+	}
 }
 
 // checkSettings bounds raw phone settings: they end up in config files, so no line

@@ -34,6 +34,10 @@
 // phonebook contents (it declares Phonebooks; ldapdir implements it), nor SIP
 // check-sync NOTIFYs (sip listens to the store's change events).
 //
+// The phonebook in a phone's file is plain LDAP on Config.LDAPPort, or LDAPS on
+// Config.LDAPSPort when the tenant sets phonebook_ldaps and an LDAPS listener exists,
+// written in each make's keys (Phonebook.Server, HostPort, TLSMode, Transport).
+//
 // Unknown MACs never receive secrets: files without a MAC (common files) carry no
 // SIP, LDAP or admin passwords, and a per-phone file is only rendered for a phone
 // the tenant knows.

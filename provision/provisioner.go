@@ -51,6 +51,9 @@ type Config struct {
 	NTP        string // pool.ntp.org when empty
 	// ResyncMinutes is the periodic re-check written into configs (60 when 0).
 	ResyncMinutes int
+	// LDAPSPort is the LDAPS listener's port, written into configs of tenants with
+	// phonebook_ldaps; 0 (no LDAPS listener) leaves them on plain LDAP.
+	LDAPSPort int
 	// DataDir holds firmware files under DataDir/firmware/{tenant}/.
 	DataDir string
 	// Templates defaults to templates.FS; Overrides (may be nil) wins per file name.

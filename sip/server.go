@@ -42,7 +42,15 @@ type Config struct {
 	Readers int
 	// PnP answers plug-and-play SUBSCRIBEs (Event: ua-profile, pnp.go); nil refuses them.
 	PnP PnPDesk
+	// TCPConnsPerSource caps the SIP-over-TCP connections one source (ratelimit.Source)
+	// holds open at once (default 32: the phones behind an office NAT; < 0 no cap). An
+	// accepted connection over it is closed at once and passed to TCPRefused.
+	TCPConnsPerSource int
+	TCPRefused        func(netip.Addr)
 }
+
+// DefaultTCPConnsPerSource is Config.TCPConnsPerSource's default.
+const DefaultTCPConnsPerSource = 32
 
 // Server is the registrar.
 type Server struct {

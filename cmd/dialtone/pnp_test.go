@@ -212,7 +212,9 @@ func TestPnPTenantsAndFlood(t *testing.T) {
 	e.call("POST", "/api/v1/tenants", map[string]any{"slug": "east", "name": "East"}, 201, nil)
 	e.call("POST", "/api/v1/tenants", map[string]any{"slug": "west", "name": "West"}, 201, nil)
 	e.call("PATCH", "/api/v1/tenants/east", map[string]any{"pnp_subnets": []string{"127.0.0.2/31"}}, 200, &east)
-	var problem struct{ Error struct{ Message, Field string } }
+	var problem struct {
+		Error struct{ Message, Field string }
+	}
 	e.call("PATCH", "/api/v1/tenants/west", map[string]any{"pnp_subnets": []string{"127.0.0.0/24"}}, 409, &problem)
 	if problem.Error.Field != "pnp_subnets" || problem.Error.Message != "127.0.0.0/24 overlaps a subnet another tenant claims" {
 		t.Fatalf("overlap refusal: %+v", problem)

@@ -41,7 +41,8 @@ func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
 		return nil, err
 	}
 	cfg := sip.Config{Store: m.store, Logger: m.log.With("svc", "sip"),
-		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}, Directory: hook(m.hooks().sipDirectory, sip.Directory(sip.StoreDirectory{S: m.store}))}
+		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}, Directory: hook(m.hooks().sipDirectory, sip.Directory(sip.StoreDirectory{S: m.store})),
+		TCPConnsPerSource: capOrNone(m.cfg.SIPConnsPerSource, sip.DefaultTCPConnsPerSource), TCPRefused: m.refusedCounter("sip")}
 	if pnp != nil {
 		cfg.PnP, m.pnp = pnp, pnp
 	}
