@@ -23,6 +23,7 @@ type tenantView struct {
 	FlexMultiLogin   bool                         `json:"flex_multi_login"`
 	PINMinLength     int                          `json:"pin_min_length"`
 	AuditRetention   int                          `json:"audit_retention_days"`
+	DeviceAuth       string                       `json:"device_auth"`
 	HTTPSOnly        bool                         `json:"provisioning_https_only"`
 	SIPDigest        string                       `json:"sip_digest"`
 	SIPTransport     string                       `json:"sip_transport"`
@@ -50,6 +51,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		SIPDigest: t.SIPDigestOffer(), SIPTransport: t.Transport(), SRTP: t.SRTPMode(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 		ldapTLSView: ldapTLSView{LDAPRequireTLS: t.LDAPRequireTLS(), LDAPPhonebookCleartext: t.LDAPPhonebookCleartext(), PhonebookLDAPS: t.PhonebookLDAPS},
 		HTTPSOnly:   t.ProvisioningHTTPSOnly, PnPSubnets: t.PnPSubnets,
+		DeviceAuth: t.DeviceAuthMode(),
 	}
 	if v.PnPSubnets == nil {
 		v.PnPSubnets = []string{}
@@ -196,6 +198,7 @@ type tenantPatch struct {
 	FlexMultiLogin   *bool                         `json:"flex_multi_login"`
 	PINMinLength     *int                          `json:"pin_min_length"`
 	AuditRetention   *int                          `json:"audit_retention_days"`
+	DeviceAuth       *string                       `json:"device_auth"`
 	HTTPSOnly        *bool                         `json:"provisioning_https_only"`
 	SIPDigest        *string                       `json:"sip_digest"`
 	SIPTransport     *string                       `json:"sip_transport"`
@@ -252,6 +255,14 @@ func (a *API) patchTenant(r *request) (any, error) {
 		}
 		if in.AutoLogout != nil {
 			next.AutoLogout = *in.AutoLogout
+		}
+		if in.DeviceAuth != nil {
+			if *in.DeviceAuth != store.DeviceAuthOff && *in.DeviceAuth != "" && a.cfg.SecureBaseURL == "" {
+				// Device certificates arrive over HTTPS only: under require every phone
+				// would be refused its file.
+				return problem(422, "unprocessable", "device_auth", "HTTPS is off on this server (serve --https): no device certificate can arrive")
+			}
+			next.DeviceAuth = *in.DeviceAuth // checked by tx.SaveTenant
 		}
 		if err := patchPINPolicy(&next, in.PINMinLength, in.AuditRetention); err != nil {
 			return err

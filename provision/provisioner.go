@@ -86,6 +86,7 @@ type Provisioner struct {
 	parsed   parseMemo                      // file names and User-Agents already parsed
 	scans    *ratelimit.Strikes[netip.Addr] // unknown-MAC scans, by source (throttle.go)
 	events   *fetchLog
+	trust    *trustPools // each tenant's vendor CAs (deviceauth.go)
 	unsub    func()
 
 	tokMu   sync.RWMutex
@@ -150,6 +151,7 @@ func New(cfg Config) (*Provisioner, error) {
 		renderer: NewRenderer(cfg.Templates, cfg.Overrides),
 		cache:    newRenderCache(cfg.RenderCacheBytes),
 		scans:    newScanThrottle(cfg.Now),
+		trust:    newTrustPools(),
 		byToken:  map[string]*store.Tenant{},
 		bySlug:   map[string]*store.Tenant{},
 	}
@@ -179,6 +181,7 @@ func (p *Provisioner) onChange(c store.Change) {
 		p.tokMu.Unlock()
 		p.renderer.Drop()
 		p.cache.dropAll()
+		p.trust.drop("")
 		return
 	}
 	switch c.Kind {
@@ -203,6 +206,8 @@ func (p *Provisioner) onChange(c store.Change) {
 		}
 	case store.KindPhone:
 		p.cache.dropPhone(c.ID)
+	case store.KindDeviceCA:
+		p.trust.drop(c.Tenant)
 	}
 }
 

@@ -44,6 +44,7 @@
 //	session/{sha256(token)}              Session           (TTL)
 //	t/{slug}/audit/{time-seq}            AuditEvent        (swept after audit_retention_days)
 //	t/{slug}/pinfail/{src|ext}/{id}      PINFailures       (TTL: wrong flex PINs per source and per extension)
+//	t/{slug}/deviceca/{id}               DeviceCA          (vendor CAs vouching for phones' device certificates)
 //
 // # PINs and the audit log
 //

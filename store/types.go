@@ -27,6 +27,8 @@ type Tenant struct {
 	// PIN policy and audit retention (store/pin.go); 0 means the default (6 digits, 400 days).
 	PINMinLength       int `json:"pin_min_length,omitempty"`
 	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
+	// DeviceAuth: off (""), prefer or require, checked against the tenant's DeviceCAs.
+	DeviceAuth string `json:"device_auth,omitempty"`
 
 	// LDAP over TLS (ldapdir), stored so that the zero value is the default: people bind
 	// with their login password over TLS only, the phonebook account may bind in clear,
