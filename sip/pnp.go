@@ -108,7 +108,7 @@ func (s *Server) onSubscribe(req *sip.Request, in *inbound, w *replyWriter) {
 
 	n, branch := s.pnpNotify(req, ev.Value(), url, local)
 	src, write := in.src, in.write
-	s.log.Info("plug-and-play: phone pointed at its provisioning URL", "mac", mac, "source", src.String(), "url", url)
+	s.log.Info("plug-and-play: phone pointed at its provisioning URL", "mac", mac, "source", src.String()) // not the URL: it carries the token
 	go func() {
 		defer func() { <-s.pnpSem }()
 		defer crash.Recover(s.log, "sip", "plug-and-play NOTIFY")
