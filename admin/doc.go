@@ -28,6 +28,13 @@
 // data directory: a backup carries them, and deleting a user removes their photo in the
 // same transaction.
 //
+// Phones and provisioning secrets: a phone's own web admin password is in its record for
+// phones.manage; its provisioning (HTTP Digest) credentials are answered once, when it is
+// added and by POST …/phones/{mac}/provisioning-credentials, never by GET and never into
+// the audit log. POST …/provisioning-token/rotate (tenant.settings) answers the tenant with
+// the new token and when the old one stops working. A phone moved to another tenant gets
+// new ones of both (phonemove.go), shown in the move's answer.
+//
 // TLS (tls.go): GET /api/v1/tls shows tenant admins the certificate phones and browsers
 // trust (source, CA PEM, SHA-256 fingerprint, expiry, the /ca.pem URL). A tenant's
 // provisioning_https_only is refused (422) while the server has no HTTPS listener
@@ -38,6 +45,10 @@
 // errors to statuses in one table (errors.go), deciding who may do what (rbac.go), and
 // writing every change to the audit log in the transaction of the change, with secrets
 // redacted (audit.go).
+//
+// Failed logins are struck per source before the password hash is spent (throttle.go,
+// on internal/ratelimit.Strikes); a password check or hash refused by the store's
+// password gate answers 429 "busy" with Retry-After (errors.go), and is no strike.
 //
 // It does not own the records (package store does), nor CSV parsing (package userimport,
 // which it calls after its own permission and escalation checks), nor SIP, provisioning or

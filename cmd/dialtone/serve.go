@@ -38,8 +38,10 @@ type Main struct {
 	tftpPC  *net.UDPConn
 	sipPC   net.PacketConn
 	sipLn   net.Listener
+	pnp     *pnpDesk     // SIP plug-and-play, nil when off
 	sipsLn  net.Listener // SIP over TLS
 	ldapLn  net.Listener
+	ldapsLn net.Listener
 	control net.Listener
 
 	// proxies are the --trusted-proxy prefixes.
@@ -155,6 +157,12 @@ func (m *Main) bind() error {
 		}
 		m.noteAddr("ldap", m.ldapLn.Addr())
 	}
+	if m.cfg.LDAPS != "" {
+		if m.ldapsLn, err = net.Listen("tcp", m.cfg.LDAPS); err != nil {
+			return fmt.Errorf("--ldaps %s: %w", m.cfg.LDAPS, err)
+		}
+		m.noteAddr("ldaps", m.ldapsLn.Addr())
+	}
 	if m.control, err = listenControl(m.cfg.Data); err != nil {
 		return fmt.Errorf("--data %s: control socket: %w", m.cfg.Data, err)
 	}
@@ -227,6 +235,9 @@ func (m *Main) Close() error {
 	}
 	if m.ldapLn != nil {
 		ls = append(ls, m.ldapLn)
+	}
+	if m.ldapsLn != nil {
+		ls = append(ls, m.ldapsLn)
 	}
 	if m.control != nil {
 		ls = append(ls, m.control)
