@@ -20,13 +20,13 @@ trap cleanup EXIT
 ( cd "$shared" && go build -o "$work/tftpload" ./tftpload && go build -o "$work/ldapload" ./ldapload )
 
 # dialtone_with CSV: a fresh data directory with CSV imported offline, then serve on free
-# loopback ports (HTTPS and SIP over TLS too, never their default ports). Sets DATA HTTP HTTPS TFTP SIP LDAP
-# TOKEN PROV_TOKEN.
+# loopback ports (HTTPS, SIP over TLS and LDAPS too, never their default ports). Sets DATA
+# HTTP HTTPS TFTP SIP LDAP TOKEN PROV_TOKEN.
 dialtone_with() {
   local data=$work/data-$RANDOM; DATA=$data
   "$bin" import-users "$1" --tenant default --data "$data" >/dev/null
-  "$bin" serve --data "$data" --http 127.0.0.1:0 --https 127.0.0.1:0 --sips 127.0.0.1:0 --tftp 127.0.0.1:0 --sip 127.0.0.1:0 \
-    --ldap 127.0.0.1:0 --public-host 127.0.0.1 --log-level info 2>"$data.log" >/dev/null &
+  "$bin" serve --data "$data" --http 127.0.0.1:0 --https 127.0.0.1:0 --tftp 127.0.0.1:0 \
+    --sip 127.0.0.1:0 --sips 127.0.0.1:0 --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 --public-host 127.0.0.1 --log-level info 2>"$data.log" >/dev/null &
   DIALTONE_PID=$!; pids+=("$DIALTONE_PID")
   local i; for i in $(seq 100); do grep -q 'svc=ldap' "$data.log" 2>/dev/null && break; sleep 0.1; done
   addr() { grep "msg=listening svc=$1 " "$data.log" | head -1 | sed -E 's/.* addr=([^ ]+).*/\1/'; }
