@@ -21,7 +21,8 @@
 #                1.23.4): the same protocol and the same resumption on both sides
 #   full         `openssl s_time -new`, 4 clients, one file: a full handshake every fetch
 #                (ECDSA signature and X25519), which is what a phone pays after a reboot;
-#                Dialtone's also asks for a client certificate (device certificates)
+#                Dialtone's also asks for a client certificate (device certificates);
+#                s_time sends no User-Agent, so Dialtone's file has ~30 bytes more
 # For each mode: both rates, the median of the rounds' ratios, each server's CPU per fetch
 # (utime+stime from /proc/PID/stat before and after; nginx: master and workers), and for
 # the handshake modes the handshake's CPU per fetch (that mode's minus keep-alive's, per
