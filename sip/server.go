@@ -200,7 +200,7 @@ func (s *Server) handleMessage(data []byte, in *inbound, w *replyWriter) {
 	if len(data) > maxMessage || !cleanHeaders(data) {
 		return // oversize or header injection: dropped
 	}
-	if s.fastChallenge(data, in, w) {
+	if fastPath && s.fastChallenge(data, in, w) {
 		return
 	}
 	s.handleParsed(data, in, w)

@@ -1,3 +1,5 @@
+//go:build linux && !norawtcp
+
 package rawtcp
 
 import (
