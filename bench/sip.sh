@@ -22,12 +22,6 @@
 # as a retransmission: that measured SIPp. The server CPU time per registration is
 # printed too: it is what the server controls when the load tool takes most of the
 # machine.
-#
-# Dialtone built from this tree with the nofastpath build tag (every REGISTER through
-# sipgo's parser, none challenged straight from the datagram: sip/fastpath.go) is
-# measured beside it, SIP_ROUNDS times (default 3) each, alternating which goes first:
-# rate and server CPU per registration of both. The fast path stays only while it pays
-# its way (sip/doc.go).
 SIP_RATES=${SIP_RATES:-10000 6000 3000}
 SIP_CALLS=${SIP_CALLS:-100000}
 SIP_USERS=10000
@@ -116,46 +110,23 @@ done
 sip_peer_rate=$RATE sip_peer_failed=$FAILED sip_peer_retrans=$RETRANS sip_peer_cpu=$CPU_US
 
 # Dialtone: the same 10,000 people imported; their SIP credentials read from the admin API.
-# Two of them on the same data: as shipped, and the nofastpath comparison binary.
-SIP_ROUNDS=${SIP_ROUNDS:-${ROUNDS:-3}}
-( cd "$here/.." && go build -trimpath -tags nofastpath -o "$work/dialtone-nofastpath" ./cmd/dialtone )
 bash "$shared/peers/people.sh" "$SIP_USERS" csv >"$work/sip-people.csv"
-sip_accounts() { # → $work/sip-users-$1.csv from the admin API of the Dialtone last started
-  local cursor="" page
-  : >"$work/sip-pairs"
-  while :; do
-    page=$(curl -sf -H "Authorization: Bearer $TOKEN" \
-      "http://$HTTP/api/v1/tenants/default/extensions?limit=1000${cursor:+&cursor=$cursor}") || break
-    jq -r '.items[] | select(.sip_username != null and .sip_password != null) | "\(.sip_username) \(.sip_password)"' <<<"$page" >>"$work/sip-pairs"
-    cursor=$(jq -r '.next_cursor // ""' <<<"$page")
-    [ -n "$cursor" ] || break
-  done
-  echo "    dialtone $1: $(wc -l <"$work/sip-pairs") SIP accounts from the admin API" >&2
-  bash "$shared/sipp/users.sh" 127.0.0.1 - <"$work/sip-pairs" >"$work/sip-users-$1.csv"
-}
-shipped_bin=$bin; bin=$work/dialtone-nofastpath
-dialtone_with "$work/sip-people.csv"; bin=$shipped_bin
-sip_accounts nofastpath
-plain_sip=$SIP plain_pid=$DIALTONE_PID
 dialtone_with "$work/sip-people.csv"
-sip_accounts fastpath
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-fp_rate=(); fp_cpu=(); nf_rate=(); nf_cpu=(); sip_ours_failed=0 nf_failed=0
-sip_fast() { sip_bench dialtone "$SIP" "$work/sip-users-fastpath.csv" "$DIALTONE_PID" "$SIP_RATE"
-  fp_rate+=("$RATE"); fp_cpu+=("$CPU_US"); sip_ours_failed=$((sip_ours_failed + FAILED)) sip_ours_retrans=$RETRANS; }
-sip_plain() { sip_bench nofastpath "$plain_sip" "$work/sip-users-nofastpath.csv" "$plain_pid" "$SIP_RATE"
-  nf_rate+=("$RATE"); nf_cpu+=("$CPU_US"); nf_failed=$((nf_failed + FAILED)); }
-for ((round = 1; round <= SIP_ROUNDS; round++)); do
-  if ((round % 2)); then sip_fast; sip_plain; else sip_plain; sip_fast; fi
-  echo "    round $round: dialtone ${fp_rate[-1]}/s ${fp_cpu[-1]} µs CPU   nofastpath ${nf_rate[-1]}/s ${nf_cpu[-1]} µs CPU" >&2
+sip_cursor=""
+: >"$work/sip-pairs"
+while :; do
+  page=$(curl -sf -H "Authorization: Bearer $TOKEN" \
+    "http://$HTTP/api/v1/tenants/default/extensions?limit=1000${sip_cursor:+&cursor=$sip_cursor}") || break
+  jq -r '.items[] | select(.sip_username != null and .sip_password != null) | "\(.sip_username) \(.sip_password)"' <<<"$page" >>"$work/sip-pairs"
+  sip_cursor=$(jq -r '.next_cursor // ""' <<<"$page")
+  [ -n "$sip_cursor" ] || break
 done
-sip_ours=$(median "${fp_rate[@]}") sip_ours_cpu=$(median "${fp_cpu[@]}")
+echo "    dialtone: $(wc -l <"$work/sip-pairs") SIP accounts from the admin API" >&2
+bash "$shared/sipp/users.sh" 127.0.0.1 - <"$work/sip-pairs" >"$work/sip-users.csv"
+sip_bench dialtone "$SIP" "$work/sip-users.csv" "$DIALTONE_PID" "$SIP_RATE"
+sip_ours=$RATE sip_ours_failed=$FAILED sip_ours_retrans=$RETRANS sip_ours_cpu=$CPU_US
 sip_listed=$(sip_bindings)
 sip_rss=$(awk '/VmRSS/ { printf "%.0f MB", $2 / 1024 }' "/proc/$DIALTONE_PID/status" 2>/dev/null)
 report sip kamailio "$sip_peer_rate" "$sip_ours" \
-  "at $SIP_RATE/s offered, $SIP_CALLS registrations each after a warm-up (dialtone: median of $SIP_ROUNDS); failed: kamailio $sip_peer_failed, dialtone $sip_ours_failed in all rounds; retransmissions: kamailio $sip_peer_retrans, dialtone $sip_ours_retrans; server CPU per registration: kamailio $sip_peer_cpu µs, dialtone $sip_ours_cpu µs; dialtone RSS $sip_rss with $sip_listed bindings listed by the API (expected $SIP_USERS)"
-printf '%-5s fast path: with %.0f/s %s µs CPU/registration, without (nofastpath) %.0f/s %s µs CPU/registration; CPU without/with %s×, rate with/without %s× (medians of %d rounds at %s/s offered; failed without: %d; CPU per round with: %s, without: %s)\n' \
-  sip "$sip_ours" "$sip_ours_cpu" "$(median "${nf_rate[@]}")" "$(median "${nf_cpu[@]}")" \
-  "$(ratio "$(median "${nf_cpu[@]}")" "$sip_ours_cpu")" "$(ratio "$sip_ours" "$(median "${nf_rate[@]}")")" \
-  "$SIP_ROUNDS" "$SIP_RATE" "$nf_failed" "${fp_cpu[*]}" "${nf_cpu[*]}"
-kill "$DIALTONE_PID" "$plain_pid" 2>/dev/null || true
+  "at $SIP_RATE/s offered, $SIP_CALLS registrations each after a warm-up; failed: kamailio $sip_peer_failed, dialtone $sip_ours_failed; retransmissions: kamailio $sip_peer_retrans, dialtone $sip_ours_retrans; server CPU per registration: kamailio $sip_peer_cpu µs, dialtone $sip_ours_cpu µs; dialtone RSS $sip_rss with $sip_listed bindings listed by the API (expected $SIP_USERS)"
+kill "$DIALTONE_PID" 2>/dev/null || true

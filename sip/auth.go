@@ -174,10 +174,10 @@ func modelKey(mk, model string) string {
 
 // userAgent is the User-Agent of the request w answers.
 func (w *replyWriter) userAgent() string {
-	if w.req != nil {
-		return userAgent(w.req)
+	if w.req == nil {
+		return ""
 	}
-	return w.ua
+	return userAgent(w.req)
 }
 
 func userAgent(req *sip.Request) string {

@@ -21,8 +21,6 @@ type replyWriter struct {
 	// request answered later, away from its datagram) serialises the parsed request.
 	raw  []byte
 	hdrs rawHeaders
-	// ua is the User-Agent of a request answered without a parsed request (fastpath.go).
-	ua string
 	// scratch holds text a request handler builds before it needs it as strings.
 	scratch []byte
 	// fold holds the unfolded text of folded request fields (scan).
@@ -35,7 +33,7 @@ type replyWriter struct {
 
 // abandon forgets the request a panic interrupted, so the reused writer starts clean.
 func (w *replyWriter) abandon() {
-	w.b, w.req, w.raw, w.ua, w.txKey = w.b[:0], nil, nil, "", 0
+	w.b, w.req, w.raw, w.txKey = w.b[:0], nil, nil, 0
 }
 
 // transactionKey gives (and keeps) the key of the request being answered.
@@ -486,4 +484,14 @@ func (d *dateHeader) get() string {
 	v := &dateValue{sec: now.Unix(), s: now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")}
 	d.v.Store(v)
 	return v.s
+}
+
+// allOf: b is not empty and every byte of it is ok.
+func allOf(b []byte, ok func(byte) bool) bool {
+	for _, c := range b {
+		if !ok(c) {
+			return false
+		}
+	}
+	return len(b) > 0
 }

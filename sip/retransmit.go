@@ -77,7 +77,7 @@ func (c *challengeCache) transactionKey(req *sip.Request, src netip.AddrPort) ui
 	return c.txKey(branch, host, src, callID, seq, string(req.Method))
 }
 
-// txKey is transactionKey from the values themselves (fastpath.go has no parsed request).
+// txKey hashes the values transactionKey reads from a request.
 func (c *challengeCache) txKey(branch, host string, src netip.AddrPort, callID string, seq uint32, method string) uint64 {
 	var h maphash.Hash
 	h.SetSeed(c.seed)

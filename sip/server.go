@@ -200,14 +200,6 @@ func (s *Server) handleMessage(data []byte, in *inbound, w *replyWriter) {
 	if len(data) > maxMessage || !cleanHeaders(data) {
 		return // oversize or header injection: dropped
 	}
-	if fastPath && s.fastChallenge(data, in, w) {
-		return
-	}
-	s.handleParsed(data, in, w)
-}
-
-// handleParsed parses a message with sipgo and answers it (all but fastpath.go's).
-func (s *Server) handleParsed(data []byte, in *inbound, w *replyWriter) {
 	msg, err := s.parser.ParseSIP(data)
 	if err != nil {
 		return // garbage: dropped, no log line per packet

@@ -283,8 +283,9 @@ func contentLength(line []byte) (int, bool) {
 	if i < 0 {
 		return 0, false
 	}
-	if headerKind(bytes.TrimSpace(line[:i])) != hContentLength {
-		return 0, false // every other header line, without lower-casing a copy of it
+	name := bytes.TrimSpace(line[:i])
+	if !bytes.EqualFold(name, []byte("Content-Length")) && !bytes.EqualFold(name, []byte("l")) {
+		return 0, false // every other header line (RFC 3261 §7.3.3: l is its compact form)
 	}
 	n, err := strconv.Atoi(string(bytes.TrimSpace(line[i+1:])))
 	if err != nil || n < 0 {
