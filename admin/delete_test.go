@@ -22,6 +22,7 @@ import (
 // extension, DID, SIP user name or phone. Only audit events (the record of the deletion)
 // and the phone records themselves (kept, unassigned) may.
 func TestDeleteLeavesNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	e := newEnvDir(t, dir)
 	tok := e.adminToken()

@@ -38,6 +38,7 @@ func testCert(t *testing.T, cn string, ca bool, notBefore, notAfter time.Time) s
 // and expiry, removed by id, audited; garbage, a phone's own certificate, an expired
 // CA, a private key and a cut-off block are refused with a message saying which.
 func TestDeviceCAUpload(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *Config) { c.SecureBaseURL = "https://pbx.example.net:8443" })
 	tok := e.adminToken()
 	now := time.Now()
@@ -113,6 +114,7 @@ func TestDeviceCAUpload(t *testing.T) {
 // needs it or phones.manage; another tenant's CAs are out of reach.
 // TestDeviceAuthNeedsHTTPS: without an HTTPS listener device_auth stays off (422).
 func TestDeviceAuthNeedsHTTPS(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	now := time.Now()
@@ -124,6 +126,7 @@ func TestDeviceAuthNeedsHTTPS(t *testing.T) {
 }
 
 func TestDeviceCAPermissions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.tenant("beta")
 	now := time.Now()

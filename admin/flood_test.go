@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"github.com/dialtone/dialtone/internal/testkit"
 	"net"
 	"net/http"
 	"strings"
@@ -34,6 +35,7 @@ func (e *env) loginFrom(src, email, pw string) (int, string) {
 // LoginFailures of them are checked (401), the rest answer 429 without a hash, even
 // when they all arrive before the first check ends.
 func TestLoginBurstFromOneSource(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.st.Secrets().SetPasswordGate(32, 30*time.Second) // room for the whole burst
 	const burst = 20
@@ -66,6 +68,7 @@ func TestLoginBurstFromOneSource(t *testing.T) {
 // instead of each spending a 64 MiB hash; no more hashes run at once than the gate
 // allows; and the right password from another address logs in.
 func TestLoginFloodOneAccountManySources(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sec := e.st.Secrets()
 	sec.SetPasswordGate(2, time.Second)
@@ -80,17 +83,18 @@ func TestLoginFloodOneAccountManySources(t *testing.T) {
 	answers := make([]ans, flood)
 	peak, stop := 0, make(chan struct{})
 	var peakMu sync.Mutex
-	go func() { // samples the slots in use while the flood runs
+	go func() { // samples the slots in use while the flood runs, every millisecond
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
 		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
 			peakMu.Lock()
 			peak = max(peak, gate.InUse())
 			peakMu.Unlock()
-			time.Sleep(time.Millisecond)
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
 		}
 	}()
 	var wg sync.WaitGroup
@@ -132,23 +136,20 @@ func TestLoginFloodOneAccountManySources(t *testing.T) {
 	}
 	peakMu.Unlock()
 	// The right password from an address of its own, honouring Retry-After.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.Eventually(t, 10*time.Second, "the right password to log in", func() bool {
 		c, _ := e.loginFrom("127.2.0.1", "admin@localhost", adminPassword)
-		if c == 200 {
-			break
-		}
-		if c != 429 || time.Now().After(deadline) {
+		if c != 200 && c != 429 {
 			t.Fatalf("the right password: %d", c)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return c == 200
+	})
 }
 
 // While the password gate stays full, login, set-password and PATCH /me answer 429
 // busy with Retry-After; busy answers are no strikes, so the source is not locked out
 // by them and logs in once the gate frees.
 func TestPasswordGateBusy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	sec := e.st.Secrets()

@@ -15,6 +15,7 @@ import (
 )
 
 func TestAuditRedactsSecrets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	a := e.must(201, tok, "POST", "/api/v1/tenants/default/users", map[string]any{
@@ -96,6 +97,7 @@ func TestAuditRedactsSecrets(t *testing.T) {
 }
 
 func TestForwardedForFromTrustedProxyOnly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
 	tok := e.adminToken()
 	a := e.do(tok, "POST", "/api/v1/tenants/default/departments", map[string]string{"name": "Via proxy"}, "X-Forwarded-For", "198.51.100.7, 203.0.113.9")
@@ -114,6 +116,7 @@ func TestForwardedForFromTrustedProxyOnly(t *testing.T) {
 }
 
 func TestViewAs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.tenant("acme")
 	d := e.dept("acme", "Sales")
@@ -170,6 +173,7 @@ func TestViewAs(t *testing.T) {
 }
 
 func TestManagedTenants(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.tenant("acme")
 	e.tenant("other")
@@ -208,6 +212,7 @@ func TestManagedTenants(t *testing.T) {
 }
 
 func TestPhonesAndDelete(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	u := e.must(201, tok, "POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Del", "last_name": "Me", "email": "del@example.com", "password": "del me please 1", "extensions": []string{"301"}, "external_numbers": []string{"+31201110000"}}).json(t)
@@ -274,6 +279,7 @@ func TestPhonesAndDelete(t *testing.T) {
 }
 
 func TestDepartmentDelete(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	sales := e.must(201, tok, "POST", "/api/v1/tenants/default/departments", map[string]string{"name": "Sales", "language": "nl"}).json(t)["id"].(string)
@@ -291,6 +297,7 @@ func TestDepartmentDelete(t *testing.T) {
 }
 
 func TestSelfService(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	u := e.user("default", store.RoleUser, "", func(in *store.NewUser) { in.Email, in.Password = "me@example.com", "my old password" })
 	tok := e.session(u)

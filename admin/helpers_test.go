@@ -18,7 +18,7 @@ import (
 
 // env is a real store and a real API server on 127.0.0.1:0, spoken to with net/http.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	st     *store.Store
 	api    *API
 	base   string
@@ -34,11 +34,11 @@ type testClock = testkit.Clock
 
 const adminPassword = "correct horse battery"
 
-func newEnv(t *testing.T, mutate ...func(*Config)) *env {
+func newEnv(t testing.TB, mutate ...func(*Config)) *env {
 	return newEnvDir(t, "", mutate...)
 }
 
-func newEnvDir(t *testing.T, dir string, mutate ...func(*Config)) *env {
+func newEnvDir(t testing.TB, dir string, mutate ...func(*Config)) *env {
 	t.Helper()
 	clock := &testClock{}
 	st, err := store.Open(store.Options{Dir: dir, Now: clock.Now})
@@ -79,7 +79,7 @@ type answer struct {
 	header http.Header
 }
 
-func (a answer) json(t *testing.T) map[string]any {
+func (a answer) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(a.body, &m); err != nil {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestImportThroughAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	csv := "\ufeffFirstName;LastName;Department;EmailAddress;Role\nAnn;Smith;Sales;ann@example.com;Manager\nBob;Jones;Ops;;User\n"

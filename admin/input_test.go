@@ -8,6 +8,7 @@ import (
 )
 
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	users := "/api/v1/tenants/default/users"
@@ -68,6 +69,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestBodyLimits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	big := `{"first_name":"` + strings.Repeat("a", MaxJSONBody) + `","last_name":"B"}`
@@ -92,6 +94,7 @@ func TestBodyLimits(t *testing.T) {
 }
 
 func TestDuplicates(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	u := "/api/v1/tenants/default/users"
@@ -120,6 +123,7 @@ func TestDuplicates(t *testing.T) {
 }
 
 func TestTokens(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, h := range []string{"", "Bearer ", "Bearer bogus", "Basic YWRtaW46YWRtaW4=", "Bearer " + strings.Repeat("a", 300)} {
 		a := e.do("", "GET", "/api/v1/me", nil, "Authorization", h)
@@ -141,6 +145,7 @@ func TestTokens(t *testing.T) {
 }
 
 func TestLoginThrottle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for i := 0; i < 10; i++ {
 		a := e.do("", "POST", "/api/v1/auth/login", map[string]string{"email": "admin@localhost", "password": "guess-" + string(rune('a'+i))})
@@ -167,6 +172,7 @@ func TestLoginThrottle(t *testing.T) {
 }
 
 func TestLoginAnswer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.must(200, "", "POST", "/api/v1/auth/login", map[string]string{"email": "admin@localhost", "password": adminPassword}).json(t)
 	user := a["user"].(map[string]any)

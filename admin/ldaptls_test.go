@@ -8,6 +8,7 @@ import (
 // a change that would leave phones unable to bind refused with 400 naming the field and
 // nothing stored, and a good combination kept and shown.
 func TestTenantLDAPTLSSettings(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	v := e.must(200, tok, "GET", "/api/v1/tenants/default", nil).json(t)

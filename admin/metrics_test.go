@@ -10,6 +10,7 @@ import (
 )
 
 func TestOnRequestAndSIPRegeneration(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	seen := map[string]int{}
 	e := newEnv(t, func(c *Config) {
@@ -41,6 +42,7 @@ func TestOnRequestAndSIPRegeneration(t *testing.T) {
 
 // A system admin may regenerate users' SIP credentials, never those of a system owner.
 func TestSIPRegenerationNotAboveOwnRole(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	manager := e.user("default", store.RoleSystemAdmin, "")
 	owner := e.user("default", store.RoleSystemOwner, "", func(in *store.NewUser) { in.Extensions = []string{"402"} })
@@ -56,6 +58,7 @@ func TestSIPRegenerationNotAboveOwnRole(t *testing.T) {
 // Emergency numbers and the auto-logout policy are checked once, by the store, and a bad
 // one is a 400 naming the field; a good one is kept.
 func TestTenantFlexPolicyChecked(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	for field, bad := range map[string]any{
@@ -76,6 +79,7 @@ func TestTenantFlexPolicyChecked(t *testing.T) {
 
 // Listing a department's users pages from the cursor and keeps only its members.
 func TestListUsersOfDepartmentPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	sales, support := e.dept("default", "Sales"), e.dept("default", "Support")

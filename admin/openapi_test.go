@@ -9,6 +9,7 @@ import (
 // TestOpenAPICoversRoutes walks the router's route table: every route must be in the
 // served document, and every documented operation must be a route.
 func TestOpenAPICoversRoutes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.must(200, "", "GET", "/api/v1/openapi.json", nil)
 	var doc struct {
@@ -58,6 +59,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 // unknown) and the reset route's two answers (shown once 200, mailed 202) are in the
 // document, with the mail flag in the reset body.
 func TestOpenAPIDocumentsLinksAndResets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var doc struct {
 		Paths map[string]map[string]struct {

@@ -10,6 +10,7 @@ import (
 )
 
 func TestProvisioningTokenRotateAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	path := "/api/v1/tenants/default/provisioning-token/rotate"
@@ -53,6 +54,7 @@ func TestProvisioningTokenRotateAPI(t *testing.T) {
 }
 
 func TestTenantProvisioningSettingsAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	v := e.must(200, tok, "GET", "/api/v1/tenants/default", nil).json(t)
@@ -74,6 +76,7 @@ func TestTenantProvisioningSettingsAPI(t *testing.T) {
 }
 
 func TestPhoneCredentialsAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	base := "/api/v1/tenants/default/phones"

@@ -11,6 +11,7 @@ import (
 // malformed MAC gets — status and body — so the claim tells nothing of the other
 // tenant; a MAC nobody holds is added.
 func TestClaimOfAnotherTenantsMACLeaksNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	owner := e.adminToken()
 	for _, slug := range []string{"acme", "beta"} {
@@ -42,6 +43,7 @@ func TestClaimOfAnotherTenantsMACLeaksNothing(t *testing.T) {
 // behind, shows in the new tenant only, and the move is audited in both tenants.
 // Nobody else may move one, and a move to a tenant that does not exist changes nothing.
 func TestSystemOwnerMovesPhone(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	owner := e.adminToken() // system_owner of tenant default; creating a tenant makes them manage it
 	for _, slug := range []string{"acme", "beta", "gamma"} {

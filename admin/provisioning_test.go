@@ -15,6 +15,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/dialtone/dialtone/internal/testkit"
 	"github.com/dialtone/dialtone/provision"
 	"github.com/dialtone/dialtone/store"
 )
@@ -89,6 +90,7 @@ func (pe *provEnv) phone(tok, mac string) {
 }
 
 func TestFirmwareUploadTargetAndDelete(t *testing.T) {
+	t.Parallel()
 	pe := newProvEnv(t)
 	tok := pe.adminToken()
 	const mac = "001565000001"
@@ -188,6 +190,7 @@ func TestFirmwareUploadTargetAndDelete(t *testing.T) {
 // server with StreamRequestBody, as cmd/dialtone runs it: the upload streams to disk,
 // and a JSON route still refuses an oversized chunked body with 413.
 func TestFirmwareStreamedUpload(t *testing.T) {
+	t.Parallel()
 	pe := newProvEnv(t)
 	tok := pe.adminToken()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -244,6 +247,7 @@ func TestFirmwareStreamedUpload(t *testing.T) {
 }
 
 func TestTemplateOverride(t *testing.T) {
+	t.Parallel()
 	pe := newProvEnv(t)
 	tok := pe.adminToken()
 	const mac = "001565000002"
@@ -322,6 +326,7 @@ func TestTemplateOverride(t *testing.T) {
 }
 
 func TestProvisioningPermissions(t *testing.T) {
+	t.Parallel()
 	pe := newProvEnv(t)
 	pe.tenant("acme")
 	plain := pe.session(pe.user("default", store.RoleUser, ""))
@@ -368,6 +373,7 @@ func TestProvisioningPermissions(t *testing.T) {
 }
 
 func TestRawSettingKeys(t *testing.T) {
+	t.Parallel()
 	pe := newProvEnv(t)
 	tok := pe.adminToken()
 	const mac = "001565000003"
@@ -401,6 +407,7 @@ func TestRawSettingKeys(t *testing.T) {
 }
 
 func TestProvisioningLogAndDiscovered(t *testing.T) {
+	t.Parallel()
 	pe := newProvEnv(t)
 	tok := pe.adminToken()
 	const known, unknown = "001565000004", "001565000abc"
@@ -413,16 +420,10 @@ func TestProvisioningLogAndDiscovered(t *testing.T) {
 	}
 	// The provisioning log is written in batches: wait for both entries.
 	var items []any
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		items = pe.must(200, tok, "GET", "/api/v1/tenants/default/provisioning-log?limit=1", nil).json(t)["items"].([]any)
-		all := pe.must(200, tok, "GET", "/api/v1/tenants/default/provisioning-log", nil).json(t)["items"].([]any)
-		if len(all) >= 2 {
-			items = all
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.Eventually(t, 5*time.Second, "two provisioning log entries", func() bool {
+		items = pe.must(200, tok, "GET", "/api/v1/tenants/default/provisioning-log", nil).json(t)["items"].([]any)
+		return len(items) >= 2
+	})
 	served := map[string]float64{}
 	for _, it := range items {
 		v := it.(map[string]any)
@@ -444,13 +445,10 @@ func TestProvisioningLogAndDiscovered(t *testing.T) {
 
 	// The unknown phone is discovered; adding it takes it off the list with its model.
 	var disc []any
-	for time.Now().Before(deadline) {
+	testkit.Eventually(t, 5*time.Second, "a discovered phone", func() bool {
 		disc = pe.must(200, tok, "GET", "/api/v1/tenants/default/discovered-phones", nil).json(t)["items"].([]any)
-		if len(disc) > 0 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return len(disc) > 0
+	})
 	if len(disc) != 1 || disc[0].(map[string]any)["mac"] != unknown || disc[0].(map[string]any)["model"] != "T46U" {
 		t.Fatalf("discovered: %v", disc)
 	}
@@ -498,6 +496,7 @@ func yealinkKey(cfg, key string) string {
 // member's own language still wins. Regenerating SIP credentials (point 7) re-provisions
 // the same way.
 func TestDepartmentSettingsReachPhones(t *testing.T) {
+	t.Parallel()
 	pe := newProvEnv(t)
 	tok := pe.adminToken()
 	dept := pe.must(201, tok, "POST", "/api/v1/tenants/default/departments",

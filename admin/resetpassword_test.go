@@ -41,6 +41,7 @@ func (f *fakeMail) queued() []string {
 // TestResetPasswordShownOnce: POST …/reset-password without mail answers a new password
 // once; the old one stops working and the user's sessions end; audited without secrets.
 func TestResetPasswordShownOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	u := e.user("default", store.RoleUser, "", func(n *store.NewUser) { n.Email, n.Password = "rita@example.com", "rita's old password" })
@@ -79,6 +80,7 @@ func TestResetPasswordShownOnce(t *testing.T) {
 // TestResetPasswordByMail: with {"mail":true} the answer holds no password, the mailer
 // is asked for a reset mail, and the old password is dead at once.
 func TestResetPasswordByMail(t *testing.T) {
+	t.Parallel()
 	fm := &fakeMail{}
 	e := newEnv(t, func(c *Config) { c.Welcome = fm })
 	tok := e.adminToken()
@@ -149,6 +151,7 @@ func TestResetPasswordByMail(t *testing.T) {
 
 // TestAdminResetsPIN: PATCH {"reset_pin": true} answers a new PIN once, and it works.
 func TestAdminResetsPIN(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	u := e.user("default", store.RoleUser, "")

@@ -82,6 +82,7 @@ var probes = map[store.Permission]probeFn{
 }
 
 func TestRolePermissionMatrix(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.tenant("acme")
 	fx := &fixture{dept: e.dept("acme", "Sales"), other: e.dept("acme", "Ops")}
@@ -123,6 +124,7 @@ func TestRolePermissionMatrix(t *testing.T) {
 }
 
 func TestRoleNoneCannotLogIn(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.user("default", store.RoleNone, "", func(in *store.NewUser) {
 		in.Email, in.Password = "lobby@example.com", "lobby phone pw 1"
@@ -143,6 +145,7 @@ func TestRoleNoneCannotLogIn(t *testing.T) {
 }
 
 func TestDepartmentScope(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.tenant("acme")
 	sales, ops := e.dept("acme", "Sales"), e.dept("acme", "Ops")
@@ -175,6 +178,7 @@ func TestDepartmentScope(t *testing.T) {
 }
 
 func TestEscalationRules(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.tenant("acme")
 	d := e.dept("acme", "Sales")
@@ -230,6 +234,7 @@ func TestEscalationRules(t *testing.T) {
 }
 
 func TestLastSystemOwner(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	adm := e.adminToken()
 	// The operator creates tenant acme through the API: it joins their managed tenants.

@@ -27,6 +27,7 @@ func (e *env) link(u store.User) string {
 }
 
 func TestSetPasswordLink(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	u := e.user("default", store.RoleUser, "", func(n *store.NewUser) { n.Email = "new.hire@example.com" })
 	old := e.session(u)
@@ -98,6 +99,7 @@ func TestSetPasswordLink(t *testing.T) {
 }
 
 func TestSetPasswordThrottled(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *Config) { c.LoginFailures = 3 })
 	for i := range 3 {
 		if a := e.do("", "POST", "/api/v1/auth/set-password", map[string]string{"token": strings.Repeat("cd", 32), "password": "whatever it is"}); a.status != 410 {
@@ -114,6 +116,7 @@ func TestSetPasswordThrottled(t *testing.T) {
 }
 
 func TestResendWelcomeRules(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	noMail := e.user("default", store.RoleUser, "")
@@ -134,6 +137,7 @@ func TestResendWelcomeRules(t *testing.T) {
 }
 
 func TestSetPasswordPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -5,6 +5,7 @@ import "testing"
 // The tenant's sip_digest shows the default (MD5 first) until set, takes the four
 // values, and refuses anything else with a 400 naming the field.
 func TestTenantSIPDigest(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	if g := e.must(200, tok, "GET", "/api/v1/tenants/default", nil).json(t); g["sip_digest"] != "md5,sha-256" {

@@ -5,6 +5,7 @@ import "testing"
 // The tenant's sip_transport and srtp show their defaults (udp, off) until set, take
 // their values in any case, and refuse anything else with a 400 naming the field.
 func TestTenantSIPTransportAndSRTP(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.adminToken()
 	g := e.must(200, tok, "GET", "/api/v1/tenants/default", nil).json(t)

@@ -55,6 +55,7 @@ func refusedTakeover(t *testing.T, what string, a answer, why string) {
 // manages tenant beta — by reset (shown or mailed), set password, PIN, email, welcome
 // link or SIP credentials — and beta stays out of reach.
 func TestPeerSystemAdminTakeover(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withMailer(t))
 	root := e.adminToken()
 	e.must(201, root, "POST", "/api/v1/tenants", map[string]string{"slug": "beta", "name": "Beta"})
@@ -105,6 +106,7 @@ func TestPeerSystemAdminTakeover(t *testing.T) {
 // who also belongs to another department; a lower-ranked user holding an extra
 // permission the admin lacks is out of reach too.
 func TestPeerManagerTakeover(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withMailer(t))
 	e.tenant("acme")
 	sales, ops := e.dept("acme", "Sales"), e.dept("acme", "Ops")
@@ -135,6 +137,7 @@ func TestPeerManagerTakeover(t *testing.T) {
 // followed by a mailed reset (whose link would reach the new address), is refused at
 // both steps and queues nothing.
 func TestEmailThenMailedReset(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withMailer(t))
 	e.tenant("acme")
 	sales, ops := e.dept("acme", "Sales"), e.dept("acme", "Ops")
@@ -157,6 +160,7 @@ func TestEmailThenMailedReset(t *testing.T) {
 // TestResendWelcomeAboveRank: a manager cannot resend the welcome mail (a new
 // set-password link) of the owner of their department, whose first link is pending.
 func TestResendWelcomeAboveRank(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withMailer(t))
 	e.tenant("acme")
 	sales := e.dept("acme", "Sales")
@@ -173,6 +177,7 @@ func TestResendWelcomeAboveRank(t *testing.T) {
 // TestCredentialChangesAllowed: below one's rank, and at one's rank over someone holding
 // nothing extra, resets, emails and welcome links still work.
 func TestCredentialChangesAllowed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withMailer(t))
 	e.tenant("acme")
 	sales := e.dept("acme", "Sales")
@@ -197,6 +202,7 @@ func TestCredentialChangesAllowed(t *testing.T) {
 // of the source; past the limit the source gets 429, the right password included, and
 // login is locked too.
 func TestChangeOwnPasswordThrottled(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *Config) { c.LoginFailures = 3 })
 	const pw = "my current password"
 	u := e.user("default", store.RoleUser, "", func(n *store.NewUser) { n.Email, n.Password = "me@example.com", pw })
@@ -242,6 +248,7 @@ func pngClaiming(w, h uint32) []byte {
 // TestPhotoRightsAndPixelLimit: the right to change a photo is checked before the upload
 // is decoded; a header claiming more than 4096×4096 pixels is a 422 on "photo".
 func TestPhotoRightsAndPixelLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	root := e.adminToken()
 	u := e.user("default", store.RoleUser, "")
@@ -272,6 +279,7 @@ func TestPhotoRightsAndPixelLimit(t *testing.T) {
 // TestViewAsPeerCredentials: a view-as session as a peer who manages another tenant
 // cannot change that peer's PIN or email through PATCH /me.
 func TestViewAsPeerCredentials(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	root := e.adminToken()
 	e.must(201, root, "POST", "/api/v1/tenants", map[string]string{"slug": "beta", "name": "Beta"})

@@ -95,6 +95,7 @@ func (f *fixture) session(t *testing.T, mac string) (store.FlexSession, bool) {
 var sip = Via{How: "sip", Source: "192.0.2.10:5060"}
 
 func TestLoginAndLogout(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
 	var changes []store.Change
@@ -133,6 +134,7 @@ func TestLoginAndLogout(t *testing.T) {
 }
 
 func TestWrongAnswersLookTheSame(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
 	cases := []struct{ name, tenant, mac, ext, pin string }{
@@ -160,6 +162,7 @@ func TestWrongAnswersLookTheSame(t *testing.T) {
 // flex login whatever extension it tries next; the extension's owner at another phone is
 // not (issue 12 point 8: one hallway phone kept a colleague locked out).
 func TestPINLockPerSource(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
 	for i := 0; i < MaxSourceFailures; i++ {
@@ -182,6 +185,7 @@ func TestPINLockPerSource(t *testing.T) {
 // TestPINLockPerExtension: wrong PINs for one extension from several sources lock the
 // extension at MaxExtensionFailures, at every phone; one source alone cannot get there.
 func TestPINLockPerExtension(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
 	api := func(i int) Via { return Via{How: "api", Source: fmt.Sprintf("192.0.2.%d:4000", i)} }
@@ -230,6 +234,7 @@ func TestPINLockPerExtension(t *testing.T) {
 }
 
 func TestOnePhonePerUser(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
 	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip); err != nil {
@@ -262,6 +267,7 @@ func TestOnePhonePerUser(t *testing.T) {
 }
 
 func TestRacingLoginsEndConsistent(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -304,6 +310,7 @@ func TestRacingLoginsEndConsistent(t *testing.T) {
 }
 
 func TestAutoLogout(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
 	f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip)
@@ -321,6 +328,7 @@ func TestAutoLogout(t *testing.T) {
 }
 
 func TestAutoLogoutPolicies(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 10, 24, 12, 0, 0, 0, time.UTC)
 	at, _ := store.AutoLogoutAt("after:8h", "UTC", now)
 	if !at.Equal(now.Add(8 * time.Hour)) {
@@ -342,6 +350,7 @@ func TestAutoLogoutPolicies(t *testing.T) {
 }
 
 func TestUserDeleteAndExtensionLossLogOut(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
 	f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip)
@@ -367,6 +376,7 @@ func TestUserDeleteAndExtensionLossLogOut(t *testing.T) {
 // TestLogoutDialledOnlyOwnSession: *56 from another user's line leaves the session
 // alone; from the user's own line or the guest line (no user) it ends it.
 func TestLogoutDialledOnlyOwnSession(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
 	if _, err := f.desk.Login(ctx, store.DefaultTenant, phoneA, "201", "482916", sip); err != nil {

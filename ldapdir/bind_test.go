@@ -14,6 +14,7 @@ import (
 )
 
 func TestBinds(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	annaDN := "uid=" + f.ids["Anna"] + ",ou=people,o=acme,dc=dialtone"
 	for _, tc := range []struct {
@@ -48,6 +49,7 @@ func TestBinds(t *testing.T) {
 }
 
 func TestUserBindSeesOwnTenant(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	c := f.dial(t)
 	check(t, c.Bind("olga@other.test", userPassword))
@@ -71,6 +73,7 @@ func TestUserBindSeesOwnTenant(t *testing.T) {
 }
 
 func TestAnonymousSearch(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	c := f.dial(t)
 	req := search("o=acme,dc=dialtone", ldap.ScopeWholeSubtree, "(cn=anna*)", "cn")
@@ -147,6 +150,7 @@ func resultOf(p *ber.Packet) int64 {
 }
 
 func TestBindVersion2(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	r := dialRaw(t, f.addr)
 	r.send(envelope(1, bindRequest(2, f.pbDN, f.pbPass)))
@@ -164,6 +168,7 @@ func TestBindVersion2(t *testing.T) {
 }
 
 func TestBindThrottle(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	c := f.dial(t)
 	for i := 0; i < bindFailMax; i++ {
@@ -207,6 +212,7 @@ func (c *checkCounter) CheckPassword(ctx context.Context, tenant, userID, passwo
 // A bind for a person or address that does not exist still costs a password check, so
 // the time a wrong bind takes does not tell which people exist.
 func TestUnknownBindCostsACheck(t *testing.T) {
+	t.Parallel()
 	auth := &checkCounter{}
 	f := newFixture(t, Options{Auth: auth})
 	auth.StoreAuth = StoreAuth{f.st}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/dialtone/dialtone/internal/testkit"
 	"github.com/dialtone/dialtone/internal/tlscert"
 	"github.com/dialtone/dialtone/store"
 )
@@ -52,16 +53,10 @@ func (f *fixture) setTenant(t testing.TB, slug string, change func(*store.Tenant
 		change(&next)
 		return tx.SaveTenant(prev, next)
 	}))
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if snap := f.dir.snapshot(slug); snap != nil && applied(snap.tenant) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("directory did not follow the change of tenant %s", slug)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.Eventually(t, 5*time.Second, "the directory to follow the change of tenant "+slug, func() bool {
+		snap := f.dir.snapshot(slug)
+		return snap != nil && applied(snap.tenant)
+	})
 }
 
 // requireTLS turns the default back on for both tenants: people bind over TLS only.
@@ -82,6 +77,7 @@ func (c *checkCounter) count() int {
 // checked: right or wrong password, a known or unknown DN or address. Refusals are no
 // failed binds: they do not lock the source out. The same binds go through over StartTLS.
 func TestUserBindInClearRefused(t *testing.T) {
+	t.Parallel()
 	srvTLS, cliTLS := applianceTLS(t)
 	auth := &checkCounter{}
 	f := newFixture(t, Options{Auth: auth, TLS: srvTLS})
@@ -122,6 +118,7 @@ func TestUserBindInClearRefused(t *testing.T) {
 // Turned off (ldap_require_tls false), a tenant's people bind in clear again, while
 // another tenant that keeps the default still refuses.
 func TestUserBindInClearPerTenant(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	f.requireTLS(t)
 	f.setTenant(t, "acme", func(n *store.Tenant) { n.LDAPUserCleartext = true }, func(d Tenant) bool { return !d.UserNeedsTLS })
@@ -136,6 +133,7 @@ func TestUserBindInClearPerTenant(t *testing.T) {
 // turned off, its bind in clear is refused with confidentialityRequired and goes through
 // over StartTLS.
 func TestPhonebookBindInClearSetting(t *testing.T) {
+	t.Parallel()
 	srvTLS, cliTLS := applianceTLS(t)
 	f := newFixture(t, Options{TLS: srvTLS})
 	check(t, f.dial(t).Bind(f.pbDN, f.pbPass))
@@ -161,6 +159,7 @@ func TestPhonebookBindInClearSetting(t *testing.T) {
 // appliance's CA: a person binds (TLS from the first byte satisfies ldap_require_tls) and
 // the phonebook account searches.
 func TestLDAPSWithApplianceCA(t *testing.T) {
+	t.Parallel()
 	srvTLS, cliTLS := applianceTLS(t)
 	f := newFixture(t, Options{TLS: srvTLS})
 	f.requireTLS(t)
@@ -187,6 +186,7 @@ func TestLDAPSWithApplianceCA(t *testing.T) {
 // LDAP and LDAPS are one server: failed binds over LDAPS count against the source on the
 // plain listener too (and the other way round), so a guesser gains nothing by switching.
 func TestBindThrottleSharedWithLDAPS(t *testing.T) {
+	t.Parallel()
 	srvTLS, cliTLS := applianceTLS(t)
 	f := newFixture(t, Options{TLS: srvTLS})
 	addr := f.serveLDAPS(t)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/testkit"
 	"github.com/go-ldap/ldap/v3"
 )
 
@@ -29,6 +30,7 @@ func (f *fixture) dialFrom(t testing.TB, src string) *ldap.Conn {
 // invalidCredentials; busy binds are no strikes, so the right password binds once the
 // gate frees even after more busy answers than the throttle's limit.
 func TestBindBusyWhenPasswordGateFull(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	sec := f.st.Secrets()
 	sec.SetPasswordGate(1, 50*time.Millisecond)
@@ -50,6 +52,7 @@ func TestBindBusyWhenPasswordGateFull(t *testing.T) {
 // A burst of wrong binds from one source over many connections is struck before the
 // passwords are checked: only bindFailMax are checked, the rest are refused unchecked.
 func TestBindBurstStruckBeforeCheck(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	f.st.Secrets().SetPasswordGate(32, 30*time.Second)
 	before := f.st.Secrets().PasswordHashes()
@@ -81,6 +84,7 @@ func TestBindBurstStruckBeforeCheck(t *testing.T) {
 // One source holds at most ConnsPerSource connections; the next is closed at once and
 // counted, another source is not affected, and a closed connection frees its slot.
 func TestLDAPConnsPerSource(t *testing.T) {
+	t.Parallel()
 	var refused atomic.Int32
 	f := newFixture(t, Options{ConnsPerSource: 2, Refused: func(netip.Addr) { refused.Add(1) }})
 	a := f.dialFrom(t, "127.3.0.1")
@@ -95,15 +99,7 @@ func TestLDAPConnsPerSource(t *testing.T) {
 	}
 	check(t, f.dialFrom(t, "127.3.0.2").Bind(f.pbDN, f.pbPass))
 	a.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c := f.dialFrom(t, "127.3.0.1")
-		if c.Bind(f.pbDN, f.pbPass) == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("a closed connection did not free its slot")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, 5*time.Second, "a closed connection to free its slot", func() bool {
+		return f.dialFrom(t, "127.3.0.1").Bind(f.pbDN, f.pbPass) == nil
+	})
 }

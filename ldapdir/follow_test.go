@@ -9,6 +9,7 @@ import (
 )
 
 func TestChangesVisibleToNextSearch(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	c := f.phonebook(t)
 	find := func(filter string) []string {
@@ -63,6 +64,7 @@ func TestChangesVisibleToNextSearch(t *testing.T) {
 // Many changes after the index was built: dirty slots are searched until the indexes are
 // rebuilt, and the answers stay right either way.
 func TestDirtySlotsAndRebuild(t *testing.T) {
+	t.Parallel()
 	d := NewDirectory()
 	var people []Person
 	for i := 0; i < 200; i++ {

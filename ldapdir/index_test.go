@@ -48,6 +48,7 @@ func benchDirectory(n int) *Directory {
 
 // The phone mix is answered from the indexes: a search touches its candidates only.
 func TestPhoneMixUsesIndexes(t *testing.T) {
+	t.Parallel()
 	d := benchDirectory(5000)
 	s := d.snapshot("bench")
 	for _, tc := range []struct {
@@ -86,6 +87,7 @@ func TestPhoneMixUsesIndexes(t *testing.T) {
 }
 
 func TestTimeLimit(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	f.dir.Load(Tenant{Slug: "bench", PhonebookPassword: "secret-secret"}, nil, benchPeople(2000))
 	f.step.Store(int64(2 * time.Second)) // every reading of the clock is 2 s later

@@ -30,6 +30,7 @@ func rename(st *store.Store, tenant, id, last string) error {
 // Two quick updates of one user, from two writers at once, many times: the directory ends
 // with the stored (newest) name every time, whichever writer returned first.
 func TestConcurrentUpdatesEndWithNewest(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	// Another subscriber ahead of the directory (as the registrar and provisioning are in
 	// the server) takes a varying while over each change.
@@ -77,6 +78,7 @@ func TestConcurrentUpdatesEndWithNewest(t *testing.T) {
 // the store asks for: the directory does not stay stale until a restart. Other
 // subscribers and the writer are not stopped by the panic.
 func TestMissedChangeReloads(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	c := f.phonebook(t)
 	id := f.ids["Cees"]

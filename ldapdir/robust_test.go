@@ -41,6 +41,7 @@ func searchRequest(base string, filter *ber.Packet, attrs ...string) *ber.Packet
 }
 
 func TestHostileInput(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	good := f.phonebook(t) // another client carries on throughout
 	stillWorks := func(what string) {

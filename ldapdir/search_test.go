@@ -9,6 +9,7 @@ import (
 )
 
 func TestPersonEntry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	c := f.phonebook(t)
 	res, err := c.Search(search("ou=people,o=acme,dc=dialtone", ldap.ScopeSingleLevel, "(uid="+f.ids["Anna"]+")"))
@@ -43,6 +44,7 @@ func TestPersonEntry(t *testing.T) {
 }
 
 func TestFilters(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	c := f.phonebook(t)
 	all := []string{"Anna de Vries", "Bram Jansen", "Cees Bakker"}
@@ -100,6 +102,7 @@ func TestFilters(t *testing.T) {
 }
 
 func TestScopes(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	c := f.phonebook(t)
 	dns := func(base string, scope int, filter string) []string {
@@ -153,6 +156,7 @@ func TestScopes(t *testing.T) {
 }
 
 func TestAttributeSelection(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	c := f.phonebook(t)
 	base := "ou=people,o=acme,dc=dialtone"
@@ -198,6 +202,7 @@ func TestAttributeSelection(t *testing.T) {
 }
 
 func TestRootDSE(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	c := f.dial(t) // anonymous may read the root DSE
 	res, err := c.Search(search("", ldap.ScopeBaseObject, "(objectClass=*)", "*", "+"))
@@ -231,6 +236,7 @@ func TestRootDSE(t *testing.T) {
 // The entry the root DSE names as subschemaSubentry exists and describes what we serve:
 // its definitions are operational, sent for "+" or when named (RFC 4512 §4.2).
 func TestSubschemaEntry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	c := f.phonebook(t)
 	dse, err := c.Search(search("", ldap.ScopeBaseObject, "(objectClass=*)", "subschemaSubentry"))
@@ -266,6 +272,7 @@ func TestSubschemaEntry(t *testing.T) {
 }
 
 func TestWritesRefusedCompareAnswered(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	c := f.phonebook(t)
 	dn := "uid=" + f.ids["Anna"] + ",ou=people,o=acme,dc=dialtone"

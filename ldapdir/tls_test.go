@@ -10,6 +10,7 @@ import (
 )
 
 func TestStartTLSAndLDAPS(t *testing.T) {
+	t.Parallel()
 	srvTLS, client := applianceTLS(t)
 	f := newFixture(t, Options{TLS: srvTLS})
 
@@ -43,6 +44,7 @@ func TestStartTLSAndLDAPS(t *testing.T) {
 }
 
 func TestStartTLSWithoutCertificate(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	c := f.dial(t)
 	_, client := applianceTLS(t)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestWriteXML(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	render := func(vendor string) []byte {
 		t.Helper()
@@ -97,6 +98,7 @@ func TestWriteXML(t *testing.T) {
 }
 
 func TestWriteXMLEscapes(t *testing.T) {
+	t.Parallel()
 	d := NewDirectory()
 	d.Load(Tenant{Slug: "t", Name: "A & B"}, nil, []Person{{ID: "x", FirstName: "<Tom>", LastName: "O'Neil & Co", Extensions: []string{"1"}}})
 	var b bytes.Buffer
@@ -115,6 +117,7 @@ func TestWriteXMLEscapes(t *testing.T) {
 
 // A rendered phonebook is kept for its snapshot and redone after any change.
 func TestWriteXMLFollowsChanges(t *testing.T) {
+	t.Parallel()
 	d := NewDirectory()
 	d.Load(Tenant{Slug: "t"}, nil, []Person{{ID: "x", FirstName: "Anna", Extensions: []string{"201"}}})
 	render := func() string {

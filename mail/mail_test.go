@@ -171,13 +171,7 @@ func (e *env) outbox() []map[string]any {
 // eventually polls cond for up to 10 seconds.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.Eventually(t, 10*time.Second, what, cond)
 }
 
 // parsed is a received mail taken apart.
@@ -224,6 +218,7 @@ func (p parsed) subject(t *testing.T) string {
 }
 
 func TestWelcomeOverSTARTTLSWithAuth(t *testing.T) {
+	t.Parallel()
 	srv := startSMTPD(t, smtpdOpts{starttls: true, user: "relay", pass: "s3cret-relay"})
 	e := newEnv(t, mail.Config{SMTP: "smtp://relay:s3cret-relay@" + srv.addr, TLS: &tls.Config{RootCAs: srv.clients}})
 	u := e.call(201, e.token, "POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Anna", "last_name": "Jansen",
@@ -274,6 +269,7 @@ func TestWelcomeOverSTARTTLSWithAuth(t *testing.T) {
 }
 
 func TestWelcomeOverImplicitTLS(t *testing.T) {
+	t.Parallel()
 	srv := startSMTPD(t, smtpdOpts{implicit: true})
 	e := newEnv(t, mail.Config{SMTP: "smtps://" + srv.addr, TLS: &tls.Config{RootCAs: srv.clients}})
 	e.call(201, e.token, "POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Bo", "last_name": "Berg", "email": "bo@example.com"})
@@ -285,6 +281,7 @@ func TestWelcomeOverImplicitTLS(t *testing.T) {
 }
 
 func TestPlainServerWithoutSTARTTLS(t *testing.T) {
+	t.Parallel()
 	srv := startSMTPD(t, smtpdOpts{})
 	e := newEnv(t, mail.Config{SMTP: "smtp://" + srv.addr})
 	e.call(201, e.token, "POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Cy", "last_name": "Plain", "email": "cy@example.com"})
@@ -294,6 +291,7 @@ func TestPlainServerWithoutSTARTTLS(t *testing.T) {
 }
 
 func TestRefusedMailStaysQueuedThenGoes(t *testing.T) {
+	t.Parallel()
 	srv := startSMTPD(t, smtpdOpts{})
 	srv.refuse.Store(true)
 	e := newEnv(t, mail.Config{SMTP: "smtp://" + srv.addr, MinBackoff: 300 * time.Millisecond, MaxBackoff: 2 * time.Second})
@@ -330,6 +328,7 @@ func TestRefusedMailStaysQueuedThenGoes(t *testing.T) {
 }
 
 func TestHangingServerTimesOut(t *testing.T) {
+	t.Parallel()
 	addr, accepted := hangingServer(t)
 	e := newEnv(t, mail.Config{SMTP: "smtp://" + addr, StepTimeout: 200 * time.Millisecond, MinBackoff: time.Minute, MaxBackoff: time.Hour})
 	start := time.Now()
@@ -356,6 +355,7 @@ func TestHangingServerTimesOut(t *testing.T) {
 }
 
 func TestRunStopsWhileServerHangs(t *testing.T) {
+	t.Parallel()
 	addr, accepted := hangingServer(t)
 	e := newEnv(t, mail.Config{SMTP: "smtp://" + addr, StepTimeout: time.Minute})
 	e.call(201, e.token, "POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Flo", "last_name": "Hang", "email": "flo@example.com"})
@@ -377,10 +377,14 @@ func TestRunStopsWhileServerHangs(t *testing.T) {
 }
 
 func TestNoSMTPMailWaits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, mail.Config{})
 	e.call(201, e.token, "POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Gus", "last_name": "Waits", "email": "gus@example.com"})
 	e.call(201, e.token, "POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "No", "last_name": "Mail"})
-	time.Sleep(100 * time.Millisecond)
+	// Run has seen there is no SMTP server and will send nothing: the mail stays queued.
+	eventually(t, "Run to settle without an SMTP server", func() bool {
+		return strings.Contains(e.logs.String(), "no SMTP server configured")
+	})
 	items := e.outbox()
 	if len(items) != 1 || items[0]["attempts"].(float64) != 0 || items[0]["kind"] != "welcome" || items[0]["to"] != "gus@example.com" {
 		t.Fatalf("outbox: %v", items)
@@ -398,6 +402,7 @@ func TestNoSMTPMailWaits(t *testing.T) {
 }
 
 func TestResendAndDutch(t *testing.T) {
+	t.Parallel()
 	srv := startSMTPD(t, smtpdOpts{})
 	e := newEnv(t, mail.Config{SMTP: "smtp://" + srv.addr})
 	dept := e.call(201, e.token, "POST", "/api/v1/tenants/default/departments", map[string]any{"name": "Verkoop", "language": "nl"})
@@ -438,6 +443,7 @@ func TestResendAndDutch(t *testing.T) {
 }
 
 func TestImportQueuesOnePerRowWithEmail(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, mail.Config{})
 	csv := "FirstName,LastName,EmailAddress,Number\nKim,One,kim@example.com,501\nLee,Two,,502\nMo,Three,mo@example.com,503\n"
 	e.call(201, e.token, "POST", "/api/v1/tenants/default/users/import?dry_run=false", csv)
@@ -451,6 +457,7 @@ func TestImportQueuesOnePerRowWithEmail(t *testing.T) {
 }
 
 func TestDeletedUserTakesTheirMail(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, mail.Config{})
 	u := e.call(201, e.token, "POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Ned", "last_name": "Gone", "email": "ned@example.com"})
 	if len(e.outbox()) != 1 {
@@ -463,6 +470,7 @@ func TestDeletedUserTakesTheirMail(t *testing.T) {
 }
 
 func TestTemplateOverride(t *testing.T) {
+	t.Parallel()
 	srv := startSMTPD(t, smtpdOpts{})
 	over := fstest.MapFS{"welcome.en.txt": {Data: []byte("Subject: Hi {{.FirstName}} from {{.Tenant}}\n\nExt {{join .Extensions \"/\"}} login {{.Login}}\n{{.Link}}\n")}}
 	e := newEnv(t, mail.Config{SMTP: "smtp://" + srv.addr, Overrides: over})
@@ -475,6 +483,7 @@ func TestTemplateOverride(t *testing.T) {
 }
 
 func TestBadSMTPURL(t *testing.T) {
+	t.Parallel()
 	st, err := store.Open(store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -497,6 +506,7 @@ func TestBadSMTPURL(t *testing.T) {
 // (mailBatch) all arrive, each user in their own language, and a user who cannot get
 // one (no email, gone) is named without costing the others theirs.
 func TestQueueWelcomesInBulk(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, mail.Config{})
 	dept := e.call(201, e.token, "POST", "/api/v1/tenants/default/departments", map[string]any{"name": "Verkoop", "language": "nl"})
 	nl := e.call(201, e.token, "POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Joost", "last_name": "de Vries",

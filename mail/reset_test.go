@@ -15,6 +15,7 @@ import (
 // once, and the mail as the SMTP server received it carries the login name and a one-time
 // link (kind "reset") that sets a new password once, and is gone after 72 hours.
 func TestResetMailedAsLink(t *testing.T) {
+	t.Parallel()
 	srv := startSMTPD(t, smtpdOpts{starttls: true})
 	e := newEnv(t, mail.Config{SMTP: "smtp://" + srv.addr, TLS: &tls.Config{RootCAs: srv.clients}})
 	const oldPW = "rosa's first password"
@@ -96,6 +97,7 @@ func TestResetMailedAsLink(t *testing.T) {
 // TestResetMailDutchAndOverride: the reset mail is in the user's language (here their
 // department's), and a reset.{lang}.txt in the overrides wins over the built-in one.
 func TestResetMailDutchAndOverride(t *testing.T) {
+	t.Parallel()
 	srv := startSMTPD(t, smtpdOpts{})
 	over := fstest.MapFS{"reset.en.txt": {Data: []byte("Subject: Reset for {{.FirstName}} at {{.Tenant}}\n\nLogin {{.Login}}\n{{.Link}}\n")}}
 	e := newEnv(t, mail.Config{SMTP: "smtp://" + srv.addr, Overrides: over})
@@ -124,6 +126,7 @@ func TestResetMailDutchAndOverride(t *testing.T) {
 // TestResetMailWaitsWithoutSMTP: without SMTP the reset mail waits in the outbox as kind
 // "reset", with no link and no password in it, and leaves with its user.
 func TestResetMailWaitsWithoutSMTP(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, mail.Config{})
 	u := e.call(201, e.token, "POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Wes", "last_name": "Waits", "email": "wes@example.com"})
 	e.call(202, e.token, "POST", "/api/v1/tenants/default/users/"+u["id"].(string)+"/reset-password", map[string]bool{"mail": true})

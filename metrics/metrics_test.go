@@ -7,6 +7,7 @@ import (
 )
 
 func TestTextFormat(t *testing.T) {
+	t.Parallel()
 	r := New()
 	inc := r.Counter("dialtone_http_requests_total", "HTTP requests.", "route", "code")
 	obs := r.Histogram("dialtone_http_request_seconds", "HTTP latency.", "route")
@@ -35,6 +36,7 @@ func TestTextFormat(t *testing.T) {
 }
 
 func TestSeriesBounded(t *testing.T) {
+	t.Parallel()
 	r := New()
 	inc := r.Counter("c", "c", "path")
 	for i := 0; i < 2*maxSeries; i++ {

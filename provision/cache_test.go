@@ -35,6 +35,7 @@ func (e *env) serve(t *testing.T, cfg Config) (*Provisioner, string) {
 // made-up model, the phone's own model with every firmware version) meets one cache
 // entry per file and detected make and model; it does not add one per User-Agent.
 func TestRenderCacheNotKeyedByUserAgent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	base := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/"
 	files := []string{yealinkMAC + ".cfg", "y000000000108.cfg", "y000000000000.cfg"}
@@ -69,6 +70,7 @@ func TestRenderCacheNotKeyedByUserAgent(t *testing.T) {
 // Raw settings make files large; the cache keeps to its byte cap, dropping the least
 // recently used file, and a file over the cap is served but not kept.
 func TestRenderCacheByteCap(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	big, bigger := map[string]string{}, map[string]string{} // a stored record is at most 64 KiB
 	for i := range 55 {
@@ -152,6 +154,7 @@ func TestRenderCacheByteCap(t *testing.T) {
 // A file name can carry a model (snom{model}.htm); made-up models each cost a lookup
 // but do not grow the parsed templates kept without bound.
 func TestMadeUpModelsDoNotGrowParsedTemplates(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	base := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/"
 	for i := range maxParsedTemplates + 100 {

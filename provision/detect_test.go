@@ -16,6 +16,7 @@ func catalogue(t testing.TB) *Catalogue {
 }
 
 func TestParseFileName(t *testing.T) {
+	t.Parallel()
 	c := catalogue(t)
 	cases := []struct {
 		name  string
@@ -71,6 +72,7 @@ func TestParseFileName(t *testing.T) {
 }
 
 func TestParseUserAgent(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		ua   string
 		want UserAgent
@@ -97,6 +99,7 @@ func TestParseUserAgent(t *testing.T) {
 }
 
 func TestIdentifyOrder(t *testing.T) {
+	t.Parallel()
 	c := catalogue(t)
 	r, _ := c.ParseFileName("805ec0aabbcc.cfg") // Yealink OUI
 	if Identify(r, Fanvil, UserAgent{Make: Poly}) != Fanvil {
@@ -118,6 +121,7 @@ func TestIdentifyOrder(t *testing.T) {
 }
 
 func TestNormalizeMAC(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"80:5E:C0:AA:BB:CC": "805ec0aabbcc", "80-5e-c0-aa-bb-cc": "805ec0aabbcc",
 		"805E.C0AA.BBCC": "805ec0aabbcc", "805ec0aabbcc": "805ec0aabbcc"} {
 		if got, ok := NormalizeMAC(in); !ok || got != want {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/tlscert"
 	"github.com/dialtone/dialtone/store"
+	"sync/atomic"
 )
 
 // vendorCA is a throwaway "vendor CA" standing in for Yealink's or Poly's: it signs
@@ -28,9 +29,9 @@ type vendorCA struct {
 	key  *ecdsa.PrivateKey
 }
 
-var serial int64 = 100
+var serial atomic.Int64 // tests run in parallel
 
-func nextSerial() *big.Int { serial++; return big.NewInt(serial) }
+func nextSerial() *big.Int { return big.NewInt(100 + serial.Add(1)) }
 
 func newVendorCA(t *testing.T, name string, parent *vendorCA) *vendorCA {
 	t.Helper()
@@ -181,6 +182,7 @@ func (e *env) addPhone(t *testing.T, slug, mac string) {
 // plain HTTP and TFTP are refused with 403 (TFTP: access violation) and a log entry
 // saying why; common files stay open.
 func TestDeviceAuthRequire(t *testing.T) {
+	t.Parallel()
 	e := newTLSEnv(t)
 	e.addPhone(t, "acme", otherMAC)
 	ca := newVendorCA(t, "Vendor Device CA", nil)
@@ -265,6 +267,7 @@ func setDeviceAuth(t *testing.T, e *env, slug, mode string) {
 // TestDeviceAuthPrefer: a phone without a certificate (or over TFTP) is served and
 // logged as missing; a valid one is logged verified; a wrong one is refused.
 func TestDeviceAuthPrefer(t *testing.T) {
+	t.Parallel()
 	e := newTLSEnv(t)
 	e.addPhone(t, "acme", otherMAC)
 	ca := newVendorCA(t, "Vendor Device CA", nil)
@@ -297,6 +300,7 @@ func TestDeviceAuthPrefer(t *testing.T) {
 // CA chains to the uploaded root; tenant acme's vendor CA does not admit a device for
 // tenant beta, which trusts another.
 func TestDeviceAuthChainAndTenants(t *testing.T) {
+	t.Parallel()
 	e := newTLSEnv(t)
 	var beta store.Tenant
 	err := e.st.Update(func(tx *store.Tx) (err error) {
@@ -354,6 +358,7 @@ func TestDeviceAuthChainAndTenants(t *testing.T) {
 }
 
 func TestCertMACs(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"001565aabbcc":             "001565aabbcc",
 		"SEP001565AABBCC":          "001565aabbcc",
@@ -379,6 +384,7 @@ func TestCertMACs(t *testing.T) {
 // one fetch without credentials; with its certificate the phone gets that fetch, and
 // after it needs both.
 func TestDeviceAuthBeforeDigest(t *testing.T) {
+	t.Parallel()
 	e := newTLSEnv(t)
 	ca := newVendorCA(t, "Vendor Device CA", nil)
 	e.trustCA(t, "acme", ca.pem(), store.DeviceAuthRequire)

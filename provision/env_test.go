@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/testkit"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -94,16 +95,11 @@ func newEnvWith(t testing.TB, set func(*Config)) *env {
 // flushed waits until the fetch log has written what was queued.
 func (e *env) flushed(t testing.TB, cond func(tx *store.Tx) bool) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
+	testkit.Eventually(t, 3*time.Second, "the expected record in the fetch log", func() bool {
 		ok := false
 		e.st.View(func(tx *store.Tx) error { ok = cond(tx); return nil })
-		if ok {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("fetch log never showed the expected record")
+		return ok
+	})
 }
 
 func (e *env) addFirmware(t testing.TB, name string, data []byte) {

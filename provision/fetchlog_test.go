@@ -14,6 +14,7 @@ import (
 // The discovered list stays under maxDiscovered, and a record an admin dismissed makes
 // room for the next unknown phone (the count is not remembered past a flush).
 func TestDiscoveredCapFreesRoom(t *testing.T) {
+	t.Parallel()
 	st, err := store.Open(store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +61,7 @@ func TestDiscoveredCapFreesRoom(t *testing.T) {
 // by one: one phone's fetches within a window are one entry with their count,
 // and a fetch of the same file from another address is logged on its own.
 func TestCachedFetchesCounted(t *testing.T) {
+	t.Parallel()
 	l := newFetchLog(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour)
 	defer l.close() // nothing left to write: every window is taken below
 	e := &cacheEntry{tenant: "acme", mac: yealinkMAC, file: yealinkMAC + ".cfg", body: []byte("x")}
@@ -96,6 +98,7 @@ func TestCachedFetchesCounted(t *testing.T) {
 // Over HTTP: every fetch of a phone's config reaches the provisioning log, the first
 // (rendered) and the repeats (served from the cache) alike.
 func TestHTTPRepeatFetchesLogged(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	url := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/" + yealinkMAC + ".cfg"
 	for range 5 {

@@ -12,6 +12,7 @@ import (
 )
 
 func TestAddFirmware(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	data := bytes.Repeat([]byte{1, 2, 3}, 50000)
 	f, err := e.p.AddFirmware(store.Firmware{Tenant: "acme", Name: "T46U-1.rom", Make: "yealink", Model: "T46U", Version: "1"}, bytes.NewReader(data))

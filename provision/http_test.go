@@ -35,6 +35,7 @@ func get(t *testing.T, url, ua string, hdr ...string) (int, string, http.Header)
 }
 
 func TestHTTPKnownPhoneGetsItsLines(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	base := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/"
 	code, body, _ := get(t, base+yealinkMAC+".cfg", yealinkUA)
@@ -67,6 +68,7 @@ func TestHTTPKnownPhoneGetsItsLines(t *testing.T) {
 }
 
 func TestHTTPCommonFilesCarryNoSecrets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	base := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/"
 	pb, _ := e.st.PhonebookPassword(e.tenant)
@@ -86,6 +88,7 @@ func TestHTTPCommonFilesCarryNoSecrets(t *testing.T) {
 }
 
 func TestHTTPUnknownMACDiscoveredNoSecrets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	base := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/"
 	code, _, _ := get(t, base+"0004f2112233-user.cfg", "FileTransport PolycomVVX-VVX_450-UA/6.4.3.5018")
@@ -113,6 +116,7 @@ func TestHTTPUnknownMACDiscoveredNoSecrets(t *testing.T) {
 }
 
 func TestHTTPScanThrottled(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	base := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/"
 	for i := 0; i < scanLimit+5; i++ {
@@ -139,6 +143,7 @@ func TestHTTPScanThrottled(t *testing.T) {
 // An IPv6 host is handed a whole /64: a scan that takes a fresh address of it for
 // every MAC is one source, blocked like one address, while another /64 is served.
 func TestHTTPScanThrottledByIPv6Prefix(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.p.cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	base := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/"
@@ -165,6 +170,7 @@ func hex12(i int) string {
 }
 
 func TestHTTPChangeShowsInNextFetch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	url := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/" + yealinkMAC + ".cfg"
 	_, first, _ := get(t, url, yealinkUA)
@@ -215,6 +221,7 @@ func TestHTTPChangeShowsInNextFetch(t *testing.T) {
 }
 
 func TestHTTPFirmwareRange(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	data := bytes.Repeat([]byte("0123456789"), 100000)
 	e.addFirmware(t, "T46U-108.86.0.30.rom", data)
@@ -238,6 +245,7 @@ func TestHTTPFirmwareRange(t *testing.T) {
 }
 
 func TestHTTPMethodsAndNonProvisioningPaths(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	req, _ := http.NewRequest("PUT", e.httpURL+"/p/"+e.tenant.ProvisioningToken+"/0004f2112233-app.log", strings.NewReader("log"))
 	resp, err := http.DefaultClient.Do(req)
@@ -254,6 +262,7 @@ func TestHTTPMethodsAndNonProvisioningPaths(t *testing.T) {
 }
 
 func TestClientAddrTrustsOnlyConfiguredProxies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	url := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/" + yealinkMAC + ".cfg"
 	get(t, url, yealinkUA, "X-Forwarded-For", "203.0.113.9")
@@ -264,6 +273,7 @@ func TestClientAddrTrustsOnlyConfiguredProxies(t *testing.T) {
 }
 
 func TestYealinkBootNamesThePhonesFile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	code, body, _ := get(t, e.httpURL+"/p/"+e.tenant.ProvisioningToken+"/y000000000000.boot", yealinkUA)
 	kv, err := parseYealink([]byte(body))
@@ -279,6 +289,7 @@ func TestYealinkBootNamesThePhonesFile(t *testing.T) {
 }
 
 func TestUnknownPhoneDiscoveredFromCommonFileUA(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	code, _, _ := get(t, e.httpURL+"/p/"+e.tenant.ProvisioningToken+"/y000000000000.boot", "Yealink SIP-T54W 96.86.0.100 80:5e:c0:99:88:77")
 	if code != 200 {
@@ -291,6 +302,7 @@ func TestUnknownPhoneDiscoveredFromCommonFileUA(t *testing.T) {
 }
 
 func TestRenderErrorIs500WithoutPartialFile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	over := fstest.MapFS{"yealink-phone.tmpl": {Data: []byte("#!version:1.0.0.1\naccount.1.password = {{(index .Lines 0).Password}}\n{{.Missing}}\n")}}
 	p, err := New(Config{Store: e.st, PublicHost: "pbx.example", Overrides: over, LogEvery: 50 * time.Millisecond})

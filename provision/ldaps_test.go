@@ -10,6 +10,7 @@ import (
 // With the tenant's phonebook_ldaps, each make's phone file points its LDAP phonebook at
 // LDAPS on the --ldaps port, in the make's own keys; without it, at plain LDAP.
 func TestRenderPhonebookLDAPS(t *testing.T) {
+	t.Parallel()
 	r := NewRenderer(templates.FS, nil)
 	want := map[Make][2]string{ // plain, LDAPS
 		Yealink:     {"ldap.tls_mode = 0", "ldap.tls_mode = 2"},

@@ -11,6 +11,7 @@ import (
 // its files with its own User-Agent; each answer parses in its format and
 // carries the user's first line. Shared names go by the phone record.
 func TestEveryMakeOverHTTP(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	phones := []struct {
 		mk, model, mac, ua, file, want string
@@ -54,6 +55,7 @@ func TestEveryMakeOverHTTP(t *testing.T) {
 // TestFlexPhoneGetsGuestLine: a flex phone with nobody logged in carries only
 // its guest account.
 func TestFlexPhoneGetsGuestLine(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var ph store.Phone
 	err := e.st.Update(func(tx *store.Tx) error {

@@ -6,6 +6,7 @@ import (
 )
 
 func TestSplitPaths(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string][3]string{
 		"tok/805ec0aabbcc.cfg":   {"tok", "", "805ec0aabbcc.cfg"},
 		"tok/fw/a.rom":           {"tok", "", "fw/a.rom"},
@@ -55,6 +56,7 @@ func FuzzParseRRQ(f *testing.F) {
 }
 
 func TestSplitProvPath(t *testing.T) {
+	t.Parallel()
 	if tok, rest, ok := splitProvPath("tok/fw/a.rom"); !ok || tok != "tok" || rest != "fw/a.rom" {
 		t.Errorf("tok/fw/a.rom: %q %q %v", tok, rest, ok)
 	}

@@ -120,6 +120,7 @@ func getFrom(t *testing.T, src, url string, hdr ...string) int {
 // right password over a nonce fetched by 127.0.0.1 is challenged again from 127.0.0.2,
 // and the same answer from 127.0.0.1 is served.
 func TestDigestNonceBoundToAddress(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	setTenant(t, e.st, "acme", func(t *store.Tenant) { t.ProvisioningAuth = store.ProvisioningDigest })
 	url := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/" + yealinkMAC + ".cfg"
@@ -139,6 +140,7 @@ func TestDigestNonceBoundToAddress(t *testing.T) {
 }
 
 func TestDigestNeededAfterFirstFetch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	setTenant(t, e.st, "acme", func(t *store.Tenant) { t.ProvisioningAuth = store.ProvisioningDigest })
 	base := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/"
@@ -180,6 +182,7 @@ func TestDigestNeededAfterFirstFetch(t *testing.T) {
 }
 
 func TestDigestOtherPhonesCredentialsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	setTenant(t, e.st, "acme", func(t *store.Tenant) { t.ProvisioningAuth = store.ProvisioningDigest })
 	const other = "805ec0000002"
@@ -207,6 +210,7 @@ func TestDigestOtherPhonesCredentialsRefused(t *testing.T) {
 }
 
 func TestDigestRotationKeepsPreviousUntilProven(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	setTenant(t, e.st, "acme", func(t *store.Tenant) { t.ProvisioningAuth = store.ProvisioningDigest })
 	url := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/" + yealinkMAC + ".cfg"
@@ -242,6 +246,7 @@ func TestDigestRotationKeepsPreviousUntilProven(t *testing.T) {
 }
 
 func TestTokenRotationGrace(t *testing.T) {
+	t.Parallel()
 	clk := &testkit.Clock{}
 	e := newEnvWith(t, func(c *Config) { c.Now = clk.Now })
 	old := e.tenant.ProvisioningToken
@@ -291,6 +296,7 @@ func TestTokenRotationGrace(t *testing.T) {
 }
 
 func TestTFTPBareNamesSetting(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if _, _, err := tftpGet(t, e.tftpAddr, "y000000000000.boot", 0); err == nil || !strings.Contains(err.Error(), "code: 1") {
 		t.Fatalf("bare name by default: %v, want file not found", err)
@@ -311,6 +317,7 @@ func TestTFTPBareNamesSetting(t *testing.T) {
 }
 
 func TestAdminPasswordPerPhone(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const other = "805ec0000003"
 	addPhone(t, e.st, "acme", other)
@@ -333,6 +340,7 @@ func TestAdminPasswordPerPhone(t *testing.T) {
 }
 
 func TestPhonebookOnlyForKnownPhonesOrAccount(t *testing.T) {
+	t.Parallel()
 	dir := ldapdir.NewDirectory()
 	e := newEnvWith(t, func(c *Config) { c.Phonebooks = dir })
 	f, err := ldapdir.Follow(e.st, dir, e.st)
@@ -355,19 +363,14 @@ func TestPhonebookOnlyForKnownPhonesOrAccount(t *testing.T) {
 	}
 	base := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/directory/"
 	// The directory follows the store: wait until Bea is in it.
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		code, body, _ := get(t, base+yealinkMAC+"/yealink.xml", yealinkUA)
-		if code == 200 && strings.Contains(body, "Bea Mol") {
-			if strings.Contains(body, "+31612345678") {
-				t.Fatal("mobile number shown without phonebook_mobile")
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("known phone's phonebook: %d %s", code, body)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var code int
+	var body string
+	testkit.Eventually(t, 3*time.Second, "Bea in the known phone's phonebook", func() bool {
+		code, body, _ = get(t, base+yealinkMAC+"/yealink.xml", yealinkUA)
+		return code == 200 && strings.Contains(body, "Bea Mol")
+	})
+	if strings.Contains(body, "+31612345678") {
+		t.Fatal("mobile number shown without phonebook_mobile")
 	}
 	for name, url := range map[string]string{
 		"unknown MAC":            base + "805ec0999999/yealink.xml",

@@ -35,6 +35,7 @@ func golden(t *testing.T, name string, got []byte) {
 // TestRenderEveryMake renders each make's files for the sample phone, compares
 // with the golden files and parses each back with its format's parser.
 func TestRenderEveryMake(t *testing.T) {
+	t.Parallel()
 	r := NewRenderer(templates.FS, nil)
 	for _, mk := range Makes {
 		kinds := []Kind{KindCommon, KindPhone}
@@ -161,6 +162,7 @@ func checkParsed(t *testing.T, mk Make, kind Kind, p *Profile, out []byte) {
 // TestSettingsMostSpecificWins: tenant < model < phone, and a key the
 // template writes is replaced in place, not written twice.
 func TestSettingsMostSpecificWins(t *testing.T) {
+	t.Parallel()
 	p := SampleProfile(Yealink)
 	p.Settings = MergeSettings(
 		map[string]string{"lang.gui": "English", "a.b": "tenant", "x.y": "tenant"},
@@ -189,6 +191,7 @@ func TestSettingsMostSpecificWins(t *testing.T) {
 // TestOverrideWins: a file of the same name in the override directory wins,
 // also per model; Drop makes a changed override show.
 func TestOverrideWins(t *testing.T) {
+	t.Parallel()
 	over := fstest.MapFS{"yealink-common.tmpl": {Data: []byte("#!version:1.0.0.1\nmine = {{.Tenant}}\n")}}
 	r := NewRenderer(templates.FS, over)
 	p := commonOnly(SampleProfile(Yealink))
@@ -206,6 +209,7 @@ func TestOverrideWins(t *testing.T) {
 }
 
 func TestRenderErrorNoPartialFile(t *testing.T) {
+	t.Parallel()
 	over := fstest.MapFS{"yealink-common.tmpl": {Data: []byte("#!version:1.0.0.1\na = 1\n{{.NoSuchField}}\n")}}
 	out, err := NewRenderer(templates.FS, over).Render(commonOnly(SampleProfile(Yealink)), KindCommon)
 	if err == nil || out != nil {
@@ -214,6 +218,7 @@ func TestRenderErrorNoPartialFile(t *testing.T) {
 }
 
 func TestCheckTemplate(t *testing.T) {
+	t.Parallel()
 	if err := CheckTemplate("yealink-phone.tmpl", []byte("#!version:1.0.0.1\n\n{{if .MAC}\n")); err == nil || !strings.Contains(err.Error(), ":3:") {
 		t.Fatalf("want a parse error naming line 3, got %v", err)
 	}
@@ -236,6 +241,7 @@ func TestCheckTemplate(t *testing.T) {
 }
 
 func TestEveryLanguageMapsForEveryMake(t *testing.T) {
+	t.Parallel()
 	for _, code := range Languages {
 		for _, mk := range Makes {
 			if n := languageNames[code][mk]; n == "" {

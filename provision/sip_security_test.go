@@ -11,6 +11,7 @@ import (
 // SRTP by default; after the admin picks tls and required, the next fetch names TLS
 // (2), the SIP-over-TLS port (5061) and compulsory SRTP (2).
 func TestTenantTransportAndSRTPInConfigs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	url := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/" + yealinkMAC + ".cfg"
 	fetch := func() string {

@@ -37,6 +37,7 @@ func tftpGet(t *testing.T, addr, name string, blksize int) ([]byte, int64, error
 }
 
 func TestTFTPServesWhatHTTPServes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	name := e.tenant.ProvisioningToken + "/" + yealinkMAC + ".cfg"
 	got, size, err := tftpGet(t, e.tftpAddr, name, 1468)
@@ -63,6 +64,7 @@ func TestTFTPServesWhatHTTPServes(t *testing.T) {
 }
 
 func TestTFTPRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, name := range []string{"/etc/passwd", "../" + yealinkMAC + ".cfg", e.tenant.ProvisioningToken + "/../x.cfg",
 		"wrongtoken/" + yealinkMAC + ".cfg", "nothing.bin", e.tenant.ProvisioningToken + "/fw/none.rom"} {
@@ -80,6 +82,7 @@ func TestTFTPRefusals(t *testing.T) {
 }
 
 func TestTFTPFirmwareBlksize(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	data := bytes.Repeat([]byte("firmware"), 300000) // 2.4 MB
 	e.addFirmware(t, "fw.rom", data)
@@ -120,6 +123,7 @@ func rawRRQFrom(t *testing.T, ip net.IP, addr, name string, opts ...string) (*ne
 }
 
 func TestTFTPWindowsizeAndTimeout(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	data := bytes.Repeat([]byte("0123456789abcdef"), 1000) // 16000 bytes: 32 blocks of 512 (+ empty last)
 	e.addFirmware(t, "w.rom", data)
@@ -170,6 +174,7 @@ func TestTFTPWindowsizeAndTimeout(t *testing.T) {
 }
 
 func TestTFTPLostBlockResent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	data := bytes.Repeat([]byte("z"), 3000)
 	e.addFirmware(t, "l.rom", data)
@@ -197,6 +202,7 @@ func TestTFTPLostBlockResent(t *testing.T) {
 }
 
 func TestTFTPScanThrottled(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for i := 0; i < scanLimit; i++ {
 		if _, _, err := tftpGet(t, e.tftpAddr, e.tenant.ProvisioningToken+"/"+hex12(i)+".cfg", 0); err == nil || !strings.Contains(err.Error(), "code: 1") {
@@ -227,6 +233,7 @@ func TestTFTPScanThrottled(t *testing.T) {
 // unchanged, so a server cannot lower it: one over 10 s is left out of the OACK and
 // the default wait (2 s) applies — a lost ACK does not hold the transfer for minutes.
 func TestTFTPTimeoutOver10sNotHonoured(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	name := e.tenant.ProvisioningToken + "/" + yealinkMAC + ".cfg"
 	c, oack, from := rawRRQ(t, e.tftpAddr, name, "timeout", "255", "tsize", "0")
@@ -261,6 +268,7 @@ func TestTFTPTimeoutOver10sNotHonoured(t *testing.T) {
 // One source runs at most tftpPerSource transfers at once; the next is refused with
 // an ERROR that says why, while another source is served.
 func TestTFTPTransfersPerSource(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	name := e.tenant.ProvisioningToken + "/" + yealinkMAC + ".cfg"
 	for i := range tftpPerSource {
@@ -281,6 +289,7 @@ func TestTFTPTransfersPerSource(t *testing.T) {
 // A client that acknowledges every block just before the server would resend it
 // cannot hold a transfer longer than its time limit: then it gets an ERROR.
 func TestTFTPTransferTimeBounded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p, err := New(Config{Store: e.st, PublicHost: "pbx.example", TFTPTransferTime: 1500 * time.Millisecond})
 	if err != nil {

@@ -26,6 +26,7 @@ func (c Change) instant(y, before int) time.Time {
 // checks it against the tz database in the next: one second before each
 // computed change the old offset holds, at the change the new one.
 func TestZoneRulesAcrossDSTChange(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, posix string
 	}{
@@ -71,6 +72,7 @@ func TestZoneRulesAcrossDSTChange(t *testing.T) {
 // TestConfigSameEitherSideOfDST: a config fetched in winter and one fetched in
 // summer are the same file — the phone gets the rule, not today's offset.
 func TestConfigSameEitherSideOfDST(t *testing.T) {
+	t.Parallel()
 	r := NewRenderer(templates.FS, nil)
 	for _, mk := range Makes {
 		winter, summer := SampleProfile(mk), SampleProfile(mk)
@@ -88,6 +90,7 @@ func TestConfigSameEitherSideOfDST(t *testing.T) {
 }
 
 func TestZoneFormats(t *testing.T) {
+	t.Parallel()
 	z, _ := LoadZone("America/New_York", 2025)
 	if z.Hours() != "-5" || z.GMT() != "GMT-05:00" || z.CiscoRule() != "start=3/8/7/2;end=11/1/7/2;save=1" {
 		t.Errorf("new york: %s %s %s", z.Hours(), z.GMT(), z.CiscoRule())

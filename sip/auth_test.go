@@ -8,6 +8,7 @@ import (
 
 // TestParseDigestCredentials: the parser reads what clients send as icholy/digest does.
 func TestParseDigestCredentials(t *testing.T) {
+	t.Parallel()
 	ok := []string{
 		`Digest username="201", realm="acme.example", nonce="abc", uri="sip:acme.example", response="0123abcd", algorithm=MD5, cnonce="xyz", qop=auth, nc=00000001`,
 		`Digest username="a\"b",realm="r",nonce="n",uri="sip:r",response="f",cnonce="c",qop=auth,nc=0000000a,algorithm=SHA-256,opaque="o"`,

@@ -38,6 +38,7 @@ func optionsOver(c net.Conn, e *env, n int) bool {
 // One source holds at most TCPConnsPerSource connections; the next is closed at once
 // and counted; another source is served.
 func TestSIPTCPConnsPerSource(t *testing.T) {
+	t.Parallel()
 	var refused atomic.Int32
 	e := newEnv(t, func(e *env) {
 		e.cfgHook = func(c *Config) {

@@ -48,6 +48,7 @@ func setDigest(t *testing.T, e *env, tenant, v string) {
 // not offer; a model profile's sip_digest overrides it for that model's User-Agent, at
 // once.
 func TestDigestOffer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	uri := "sip:" + e.domain
 	p := newPhone(t, e, e.user, e.pass, e.domain)

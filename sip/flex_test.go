@@ -86,6 +86,7 @@ func (p *phone) dial(dialled string) *sip.Response {
 }
 
 func TestFlexLogin(t *testing.T) {
+	t.Parallel()
 	e := flexEnv(t)
 	ph, guest := flexGuest(t, e, "001565aabbcc")
 	if res := guest.register(ph.GuestUsername); res.StatusCode != 200 {

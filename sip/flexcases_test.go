@@ -54,12 +54,13 @@ func (p *phone) expectNotify(what string) {
 // still reach the phone with the check-sync NOTIFY (found by the MAC its registration
 // carries), or it keeps the user's config until its next periodic fetch.
 func TestFlexLogoutNotifiesUserLine(t *testing.T) {
+	t.Parallel()
 	e := flexEnv(t)
 	ph, p := flexGuest(t, e, "001565aabbcc")
 	if res := p.register(ph.GuestUsername); res.StatusCode != 200 {
 		t.Fatalf("guest register: %d", res.StatusCode)
 	}
-	time.Sleep(500 * time.Millisecond) // the NOTIFY for the phone's creation
+	e.settleResyncs(t) // the NOTIFY for the phone's creation, if it found the binding
 	p.drain()
 	if res := p.dial("*55*201*482916"); res.StatusCode != 603 {
 		t.Fatalf("login: %d %s", res.StatusCode, res.Reason)
@@ -84,6 +85,7 @@ func TestFlexLogoutNotifiesUserLine(t *testing.T) {
 // TestStoreDirectoryFlexSession: a flex phone with somebody logged in registers with that
 // user's lines, and a change to the user concerns the phone too.
 func TestStoreDirectoryFlexSession(t *testing.T) {
+	t.Parallel()
 	e := flexEnv(t)
 	ph := addPhone(t, e, "001565aabbcc", true)
 	ext, err := e.st.Extension("acme", "201")
@@ -114,6 +116,7 @@ func TestStoreDirectoryFlexSession(t *testing.T) {
 // refused with the same words as a wrong PIN (issue 5, bad input), from a guest account
 // and from a user's line alike, and binds nothing.
 func TestFlexBadCodesSameAnswer(t *testing.T) {
+	t.Parallel()
 	e := flexEnv(t)
 	ph, guest := flexGuest(t, e, "001565aabbcc")
 	user := newPhone(t, e, e.user, e.pass, e.domain)
@@ -134,6 +137,7 @@ func TestFlexBadCodesSameAnswer(t *testing.T) {
 // own line or the phone's guest line. Another account that registers with the phone's
 // MAC in its User-Agent and +sip.instance is refused, and the session stays.
 func TestFlexLogoutOnlyOwnLine(t *testing.T) {
+	t.Parallel()
 	e := flexEnv(t)
 	err := e.st.Update(func(tx *store.Tx) error {
 		_, _, err := tx.CreateUser("acme", store.NewUser{FirstName: "Bob", LastName: "C", Email: "bob@acme.example",

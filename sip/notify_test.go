@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/testkit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
@@ -77,13 +78,14 @@ func flexGuest(t *testing.T, e *env, mac string) (store.Phone, *phone) {
 // TestResyncAnswersChallenge: Resync sends NOTIFY check-sync to the registered contact
 // and answers the phone's digest challenge with the account's credentials.
 func TestResyncAnswersChallenge(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	addPhone(t, e, "001565aabbcc", false)
 	p := newPhone(t, e, e.user, e.pass, e.domain)
 	if res := p.register(e.user); res.StatusCode != 200 {
 		t.Fatal(res.StatusCode)
 	}
-	time.Sleep(500 * time.Millisecond) // let the NOTIFY for the phone's creation pass
+	e.settleResyncs(t) // the NOTIFY for the phone's creation, if it found the binding
 	p.drain()
 	errc := make(chan error, 1)
 	go func() { errc <- e.srv.Resync(context.Background(), "00:15:65:AA:BB:CC") }()
@@ -128,13 +130,14 @@ func TestResyncAnswersChallenge(t *testing.T) {
 // TestChangeSendsOneNotify: two quick changes to a phone's config give one NOTIFY;
 // a change of what the phone reports about itself gives none.
 func TestChangeSendsOneNotify(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ph := addPhone(t, e, "001565aabbcc", false)
 	p := newPhone(t, e, e.user, e.pass, e.domain)
 	if res := p.register(e.user); res.StatusCode != 200 {
 		t.Fatal(res.StatusCode)
 	}
-	time.Sleep(500 * time.Millisecond)
+	e.settleResyncs(t)
 	p.drain()
 	save := func(mut func(*store.Phone)) {
 		err := e.st.Update(func(tx *store.Tx) error {
@@ -173,6 +176,17 @@ func TestChangeSendsOneNotify(t *testing.T) {
 }
 
 // drain answers 200 to whatever the registrar has sent so far.
+// settleResyncs waits until the check-sync queue has handed out every change it holds
+// (its debounce passed): what the changes so far send is on its way, and drain reads it.
+func (e *env) settleResyncs(t testing.TB) {
+	t.Helper()
+	testkit.Eventually(t, 5*time.Second, "the check-sync queue to empty", func() bool {
+		e.srv.resync.mu.Lock()
+		defer e.srv.resync.mu.Unlock()
+		return len(e.srv.resync.due) == 0
+	})
+}
+
 func (p *phone) drain() {
 	for req, from := p.readRequest(100 * time.Millisecond); req != nil; req, from = p.readRequest(100 * time.Millisecond) {
 		p.respond(req, from, 200, "OK")

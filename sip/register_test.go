@@ -18,6 +18,7 @@ import (
 // TestRegisterSipgoClient registers with sipgo's client and its digest support, over
 // UDP and TCP, and checks the challenge, the 200 and the listing.
 func TestRegisterSipgoClient(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, transport := range []string{"udp", "tcp"} {
 		t.Run(transport, func(t *testing.T) {
@@ -91,6 +92,7 @@ func TestRegisterSipgoClient(t *testing.T) {
 }
 
 func TestRegisterRules(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := newPhone(t, e, e.user, e.pass, e.domain)
 
@@ -245,6 +247,7 @@ func TestRegisterRules(t *testing.T) {
 }
 
 func TestStaleNonce(t *testing.T) {
+	t.Parallel()
 	var offset atomic.Int64
 	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 	e := newEnv(t, func(e *env) { e.cfgHook = func(c *Config) { c.Now = now } })
@@ -264,6 +267,7 @@ func TestStaleNonce(t *testing.T) {
 // TestBlockAfterFailures: 10 failures in a minute block the address; another address
 // still registers; the block is logged once.
 func TestBlockAfterFailures(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	bad := newPhone(t, e, e.user, "wrong", e.domain)
 	for i := range 10 {
@@ -297,6 +301,7 @@ func TestBlockAfterFailures(t *testing.T) {
 
 // TestBindingsSurviveRestart: bindings persist through the store and come back.
 func TestBindingsSurviveRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	st, err := store.Open(store.Options{Dir: dir})
 	if err != nil {

@@ -1,10 +1,12 @@
 package sip
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/testkit"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -26,19 +28,17 @@ func storedAORs(t *testing.T, st *store.Store, slug string) []string {
 func waitStored(t *testing.T, st *store.Store, want ...string) {
 	t.Helper()
 	var got []string
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	testkit.Eventually(t, 3*time.Second, fmt.Sprintf("stored AORs %q", want), func() bool {
 		got = storedAORs(t, st, "acme")
-		if strings.Join(got, ",") == strings.Join(want, ",") {
-			return
-		}
-	}
-	t.Fatalf("stored AORs %q, want %q", got, want)
+		return strings.Join(got, ",") == strings.Join(want, ",")
+	})
 }
 
 // TestBindingsRemovedWithExtensionAndUser: taking an extension away from a user drops the
 // bindings of its SIP account from memory and from the store; deleting the user drops
 // the rest. Neither comes back after a restart, and neither account registers again.
 func TestBindingsRemovedWithExtensionAndUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var user store.User
 	err := e.st.Update(func(tx *store.Tx) error {

@@ -11,6 +11,7 @@ import (
 // TestCopyHeaders: a response built from the raw request's lines says what one
 // serialised from the parsed request says, for the forms clients send.
 func TestCopyHeaders(t *testing.T) {
+	t.Parallel()
 	src := netip.MustParseAddrPort("192.0.2.7:5062")
 	cases := map[string]string{
 		"plain": "Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-1\r\n" +
@@ -87,6 +88,7 @@ func TestCopyHeaders(t *testing.T) {
 
 // TestScanRefuses: requests whose answer could not echo them faithfully are dropped.
 func TestScanRefuses(t *testing.T) {
+	t.Parallel()
 	parser := sip.NewParser()
 	for name, hdrs := range map[string]string{
 		"lenient Via":        "Via: SIP/2.0/0 000!00000000\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\n",

@@ -7,6 +7,7 @@ import (
 
 // TestRetransmissions: over UDP a retransmitted REGISTER gets what its original got.
 func TestRetransmissions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := newPhone(t, e, e.user, e.pass, e.domain)
 
@@ -60,6 +61,7 @@ func TestRetransmissions(t *testing.T) {
 // written at once, but what the store holds still registers the phone after a restart;
 // a REGISTER from a new address is written.
 func TestRefreshKeepsStoreCovering(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := newPhone(t, e, e.user, e.pass, e.domain)
 	if res := p.register(e.user); res == nil || res.StatusCode != 200 {

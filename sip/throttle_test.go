@@ -17,6 +17,7 @@ import (
 // and do not block their source; the right password still registers from it; ten wrong
 // passwords over nonces sent to that source still block it.
 func TestForgedCredentialsDoNotBlock(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	victim := newPhone(t, e, e.user, "wrong", e.domain)
 	uri := "sip:" + e.domain

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/testkit"
 	"github.com/dialtone/dialtone/internal/tlscert"
 	"github.com/emiago/sipgo/sip"
 )
@@ -122,6 +123,7 @@ func (p *tlsPhone) addr() string { return p.conn.LocalAddr().String() }
 // closed, the NOTIFY is not sent at all — in particular not in clear over UDP to the
 // address the connection came from — and the loss is counted.
 func TestTLSRegisterAndNotifyOverTheFlow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	addr, pool := e.serveTLS(t)
 	addPhone(t, e, "001565aabbcc", false)
@@ -161,13 +163,9 @@ func TestTLSRegisterAndNotifyOverTheFlow(t *testing.T) {
 	}
 	defer clear.Close()
 	p.conn.Close()
-	deadline := time.Now().Add(3 * time.Second)
-	for e.srv.hasFlow("TLS", src) {
-		if time.Now().After(deadline) {
-			t.Fatal("the registrar kept the closed connection")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, 3*time.Second, "the registrar to drop the closed connection", func() bool {
+		return !e.srv.hasFlow("TLS", src)
+	})
 	before := e.srv.FlowsLost()
 	err = e.srv.Resync(context.Background(), "001565aabbcc")
 	if !errors.Is(err, ErrNotRegistered) {
@@ -189,6 +187,7 @@ func TestTLSRegisterAndNotifyOverTheFlow(t *testing.T) {
 // A client that does not speak TLS to the TLS port gets no SIP answer, and a
 // client that does not trust the CA cannot complete the handshake.
 func TestTLSPortSpeaksOnlyTLS(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	addr, _ := e.serveTLS(t)
 	c, err := net.Dial("tcp", addr)

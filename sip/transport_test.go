@@ -20,6 +20,7 @@ func TestContentLengthLine(t *testing.T) {
 // The MAC a phone names in its REGISTER, in each make's way (VENDORS.md), and nothing
 // mistaken for one.
 func TestMACInInstanceOrUserAgent(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ instance, ua, want string }{
 		{"", "Yealink SIP-T46U 108.86.0.20 80:5e:c0:aa:bb:cc", "805ec0aabbcc"},
 		{"", "Yealink SIP-T46U 108.86.0.20 80-5E-C0-AA-BB-CC", "805ec0aabbcc"},

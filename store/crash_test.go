@@ -51,6 +51,7 @@ func crashWriter(dir string) {
 // TestCrashKeepsAcknowledgedWrites kills a writer with SIGKILL mid-stream and checks that
 // every write it acknowledged is in the reopened store, with its indexes.
 func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "DIALTONE_CRASH_DIR="+dir)

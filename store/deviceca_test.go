@@ -28,6 +28,7 @@ func caPEM(t *testing.T, cn string, from, until time.Time, usage x509.KeyUsage) 
 
 // TestParseDeviceCAs: the checks the API's 400s come from, and a batch's bounds.
 func TestParseDeviceCAs(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	good := caPEM(t, "Good CA", now.Add(-time.Hour), now.Add(time.Hour), x509.KeyUsageCertSign)
 	for _, c := range []struct{ name, pem, msg string }{

@@ -9,6 +9,7 @@ import (
 // clear and points phones at plain LDAP; the phonebook account can be held to TLS only
 // once phones are pointed at LDAPS, or every phone's lookups would fail.
 func TestLDAPTLSSettings(t *testing.T) {
+	t.Parallel()
 	s := openTest(t)
 	var tn Tenant
 	err := s.Update(func(tx *Tx) error {

@@ -8,6 +8,7 @@ import (
 // Rotating the provisioning token keeps idx/token right in the same transaction: the
 // current and the previous token are indexed, an older one is gone.
 func TestRotateProvisioningTokenIndex(t *testing.T) {
+	t.Parallel()
 	s := openTest(t)
 	t0, _ := s.Tenant(DefaultTenant)
 	var t1, t2 Tenant
@@ -40,6 +41,7 @@ func TestRotateProvisioningTokenIndex(t *testing.T) {
 // A phone stored before phones had their own passwords gets them on OwnPasswords; until
 // then it has the tenant's former admin password.
 func TestOwnPasswordsForOlderPhones(t *testing.T) {
+	t.Parallel()
 	s := openTest(t)
 	tn, _ := s.Tenant(DefaultTenant)
 	old := Phone{MAC: "805ec0aabbcc", Tenant: DefaultTenant}

@@ -8,6 +8,7 @@ import (
 )
 
 func TestTrivialPIN(t *testing.T) {
+	t.Parallel()
 	for _, pin := range []string{"123456", "654321", "000000", "999999", "121212", "123123", "890123",
 		"321098", "1234", "4321", "12341234", "101010101010", "0123456789"} {
 		if !TrivialPIN(pin) {
@@ -22,6 +23,7 @@ func TestTrivialPIN(t *testing.T) {
 }
 
 func TestPINPolicy(t *testing.T) {
+	t.Parallel()
 	def := Tenant{}
 	four := Tenant{PINMinLength: 4}
 	cases := []struct {
@@ -63,6 +65,7 @@ func TestPINPolicy(t *testing.T) {
 // TestTenantPINSettings: the tenant's PIN length is the length of generated PINs, and the
 // settings are range-checked by SaveTenant.
 func TestTenantPINSettings(t *testing.T) {
+	t.Parallel()
 	s := openTest(t)
 	err := s.Update(func(tx *Tx) error {
 		prev, _ := tx.Tenant(DefaultTenant)
@@ -104,6 +107,7 @@ func (c *testClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 // TestAuditRetention: events older than the tenant's audit_retention_days go at the sweep
 // (default 400 days), newer ones stay.
 func TestAuditRetention(t *testing.T) {
+	t.Parallel()
 	c := &testClock{t: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
 	s, err := Open(Options{Now: c.now})
 	if err != nil {

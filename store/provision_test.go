@@ -7,6 +7,7 @@ import (
 )
 
 func TestProvisionRecords(t *testing.T) {
+	t.Parallel()
 	s, err := Open(Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +68,7 @@ func TestProvisionRecords(t *testing.T) {
 }
 
 func TestProvisionLogIsARing(t *testing.T) {
+	t.Parallel()
 	s, _ := Open(Options{})
 	defer s.Close()
 	s.Update(func(tx *Tx) error { _, err := tx.CreateTenant(NewTenant{Slug: "acme"}); return err })

@@ -5,6 +5,7 @@ import "testing"
 // TestSIPDigestSetting: a tenant's and a model's sip_digest take the four values (any
 // case, spaces ignored), "" is the default, anything else is refused naming the field.
 func TestSIPDigestSetting(t *testing.T) {
+	t.Parallel()
 	s := openTest(t)
 	save := func(v string) (Tenant, error) {
 		var got Tenant

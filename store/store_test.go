@@ -41,6 +41,7 @@ func fieldOf(err error) string {
 }
 
 func TestBootstrapOnce(t *testing.T) {
+	t.Parallel()
 	s := openTest(t)
 	created, _, err := s.Bootstrap("another password")
 	if err != nil || created {
@@ -65,6 +66,7 @@ func TestBootstrapOnce(t *testing.T) {
 }
 
 func TestCreateUserAssignsExtensionAndSIPAccount(t *testing.T) {
+	t.Parallel()
 	s := openTest(t)
 	u, gen := mustCreateUser(t, s, DefaultTenant, NewUser{FirstName: "Anna", LastName: "de Jong", Email: "anna@example.com"})
 	if len(u.Extensions) != 1 || u.Extensions[0] != "100" {
@@ -98,6 +100,7 @@ func TestCreateUserAssignsExtensionAndSIPAccount(t *testing.T) {
 }
 
 func TestUniquenessInTransaction(t *testing.T) {
+	t.Parallel()
 	s := openTest(t)
 	mustCreateUser(t, s, DefaultTenant, NewUser{FirstName: "A", LastName: "B", Email: "a@x.nl",
 		Extensions: []string{"201"}, ExternalNumbers: []string{"+31 20 123 4567"}})
@@ -137,6 +140,7 @@ func TestUniquenessInTransaction(t *testing.T) {
 }
 
 func TestDeleteUserRemovesEveryReference(t *testing.T) {
+	t.Parallel()
 	s := openTest(t)
 	u, _ := mustCreateUser(t, s, DefaultTenant, NewUser{FirstName: "A", LastName: "B", Email: "a@x.nl",
 		Extensions: []string{"201", "202"}, ExternalNumbers: []string{"+31201234567"}})
@@ -203,6 +207,7 @@ func TestDeleteUserRemovesEveryReference(t *testing.T) {
 }
 
 func TestTenantIsolationOfPhones(t *testing.T) {
+	t.Parallel()
 	s := openTest(t)
 	err := s.Update(func(tx *Tx) error {
 		if _, err := tx.CreateTenant(NewTenant{Slug: "acme", SIPDomain: "acme.example"}); err != nil {
@@ -236,6 +241,7 @@ func TestTenantIsolationOfPhones(t *testing.T) {
 }
 
 func TestFlexGuestAccount(t *testing.T) {
+	t.Parallel()
 	s := openTest(t)
 	var p Phone
 	err := s.Update(func(tx *Tx) (err error) {
@@ -263,6 +269,7 @@ func TestFlexGuestAccount(t *testing.T) {
 }
 
 func TestDepartmentDeleteNeedsDestination(t *testing.T) {
+	t.Parallel()
 	s := openTest(t)
 	var sales, support Department
 	err := s.Update(func(tx *Tx) (err error) {
@@ -302,6 +309,7 @@ func TestDepartmentDeleteNeedsDestination(t *testing.T) {
 }
 
 func TestNormalizers(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"00:15:65:AA:BB:CC": "001565aabbcc", "00-15-65-aa-bb-cc": "001565aabbcc", "0015.65aa.bbcc": "001565aabbcc"} {
 		if got, ok := NormalizeMAC(in); !ok || got != want {
 			t.Errorf("MAC %q → %q %v", in, got, ok)

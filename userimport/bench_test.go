@@ -12,6 +12,7 @@ import (
 // TestImport10000 imports the bench's 10,000 people (the form of
 // bench/peers/people.sh 10000 csv) in one transaction and logs how long it took.
 func TestImport10000(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	csv := peopleCSV(10000)
 	start := time.Now()
@@ -54,6 +55,7 @@ func BenchmarkImport10000(b *testing.B) {
 // TestTransactionTooLarge: a file past what one BadgerDB transaction holds (measured:
 // about 23,000 rows of this shape) is refused as too large, and nothing is written.
 func TestTransactionTooLarge(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	before := snap(t, st)
 	res, err := Import(st, store.DefaultTenant, strings.NewReader(peopleCSV(30000)), Options{})

@@ -12,6 +12,7 @@ import (
 )
 
 func TestSeedThreeColumns(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	res := mustImport(t, st, "FirstName,LastName,Department\nAnna,de Jong,Sales\nBram,Jansen,Support\nDaan,Visser,sales\n")
 	if len(res.Users) != 3 || res.Rows != 3 || len(res.Errors) != 0 || len(res.Warnings) != 0 {
@@ -77,6 +78,7 @@ const threeCX = "\uFEFFNumber;FirstName;LastName;EmailAddress;MobileNumber;Outbo
 	";Femke;Smit;;;;;manager;;English (US);;;;;;;;\r\n"
 
 func TestThreeCXExport(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	res := mustImport(t, st, threeCX)
 	if len(res.Users) != 5 {
@@ -128,6 +130,7 @@ func TestThreeCXExport(t *testing.T) {
 }
 
 func TestNamedNumbersNotHandedOut(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	res := mustImport(t, st, "FirstName,LastName,Number\nA,One,\nB,Two,\nC,Three,100\nD,Four,102\n")
 	var got []string
@@ -140,6 +143,7 @@ func TestNamedNumbersNotHandedOut(t *testing.T) {
 }
 
 func TestRowErrorsLineAndColumn(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	before := snap(t, st)
 	csv := "First Name;last_name;E-Mail;Number;Mobile;DID;Role;Language;PIN;MAC;Model;Department\n" +
@@ -199,6 +203,7 @@ func issuesText(list []Issue) string {
 }
 
 func TestDuplicatesWithinFile(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	csv := "FirstName,LastName,Email,Number,DID,MAC\n" +
 		"A,One,a@x.test,201,+31201111111,001565000001\n" +
@@ -226,6 +231,7 @@ func TestDuplicatesWithinFile(t *testing.T) {
 }
 
 func TestDuplicatesAgainstStore(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	mustImport(t, st, "FirstName,LastName,Email,Number,DID,MAC\nA,One,a@x.test,201,+31201111111,001565000001\n")
 	before := snap(t, st)
@@ -253,6 +259,7 @@ func TestDuplicatesAgainstStore(t *testing.T) {
 }
 
 func TestDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	before := snap(t, st)
 	res, err := run(t, st, threeCX, true)
@@ -283,6 +290,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 }
 
 func TestAllOrNothingBadLastRow(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	before := snap(t, st)
 	csv := peopleCSV(500) + "Zed,Last,NewDept,0999,,\n" // bad extension on the last line
@@ -304,6 +312,7 @@ func TestAllOrNothingBadLastRow(t *testing.T) {
 }
 
 func TestFileErrors(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	cases := []struct {
 		name, csv string
@@ -330,6 +339,7 @@ func TestFileErrors(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	big := strings.NewReader("FirstName,LastName\n" + strings.Repeat("x", MaxBytes))
 	if _, err := Import(st, store.DefaultTenant, big, Options{}); !errors.Is(err, ErrTooLarge) {
@@ -342,6 +352,7 @@ func TestLimits(t *testing.T) {
 }
 
 func TestProgressReported(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	var calls [][2]int
 	_, err := Import(st, store.DefaultTenant, strings.NewReader(peopleCSV(1000)),
@@ -360,6 +371,7 @@ func TestProgressReported(t *testing.T) {
 }
 
 func TestAllowRoleAndDepartment(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	mustImport(t, st, "FirstName,LastName,Department\nA,One,Sales\n")
 	csv := "FirstName,LastName,Department,Role\n" +
@@ -394,6 +406,7 @@ func TestAllowRoleAndDepartment(t *testing.T) {
 // the API (issue 12 point 8): long enough, no runs, no repeats; the error names the PIN
 // column and never the PIN.
 func TestImportRefusesWeakPINs(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	before := snap(t, st)
 	csv := "First Name;Last Name;Number;PIN\n" +

@@ -8,6 +8,7 @@ import (
 )
 
 func TestSheetSeparatorsAndHeaders(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, csv string
 		comma     rune
@@ -40,6 +41,7 @@ func TestSheetSeparatorsAndHeaders(t *testing.T) {
 }
 
 func TestSheetAliasesAndWarnings(t *testing.T) {
+	t.Parallel()
 	s, err := readSheet([]byte("Given Name,Surname,E-mail,Extension,PIN,MAC Address,Phone Model,Foo,,VMEnable\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +58,7 @@ func TestSheetAliasesAndWarnings(t *testing.T) {
 }
 
 func TestRoleAndLanguageForms(t *testing.T) {
+	t.Parallel()
 	roles := map[string]string{
 		"Manager": "manager", "manager": "manager", "system_admin": "system_admin",
 		"System Administrator": "system_admin", "Department Administrator": "department_admin",
@@ -86,6 +89,7 @@ func TestRoleAndLanguageForms(t *testing.T) {
 }
 
 func TestProgressBar(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	bar := ProgressBar(&b)
 	for i := 0; i <= 1000; i += 5 {

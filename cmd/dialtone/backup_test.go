@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/testkit"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -118,6 +119,7 @@ func assertNothingRestored(t *testing.T, dir, what string) {
 // in the backup of a running serve and come back with the store (issue 12.6: they were not
 // in the backup).
 func TestBackupCarriesFilesRoundTrip(t *testing.T) {
+	t.Parallel()
 	e := startMain(t)
 	files := officeFiles(e)
 	file := filepath.Join(t.TempDir(), "dialtone.bak")
@@ -154,6 +156,7 @@ func TestBackupCarriesFilesRoundTrip(t *testing.T) {
 // refused by verify-backup and by restore, and restore writes nothing (issue 12.6: restore
 // wrote the key file and part of the store before it found out, or took the damage whole).
 func TestDamagedBackupRefused(t *testing.T) {
+	t.Parallel()
 	e := startMain(t)
 	officeFiles(e)
 	file := filepath.Join(t.TempDir(), "dialtone.bak")
@@ -194,6 +197,7 @@ func TestDamagedBackupRefused(t *testing.T) {
 // through its control socket and replayed cut by one byte on another data directory's
 // socket.
 func TestOnlineBackupCutShortIsNoBackup(t *testing.T) {
+	t.Parallel()
 	e := startMain(t)
 	officeFiles(e)
 	c, ok := dialControl(e.data)
@@ -256,6 +260,7 @@ func TestOnlineBackupCutShortIsNoBackup(t *testing.T) {
 // --passphrase-file or --plaintext no backup is written (issue 12.6: the master key sat in
 // clear at the head of every backup).
 func TestEncryptedBackupRoundTrip(t *testing.T) {
+	t.Parallel()
 	e := startMain(t)
 	files := officeFiles(e)
 	outDir := t.TempDir()
@@ -311,6 +316,7 @@ func TestEncryptedBackupRoundTrip(t *testing.T) {
 // TestScheduledBackups: serve with --backup-dir writes encrypted backups on its schedule,
 // each one whole, and keeps only --backup-keep of them.
 func TestScheduledBackups(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "backups")
 	pass := writePassphrase(t, "nightly backup passphrase")
 	os.MkdirAll(dir, 0o700)
@@ -318,19 +324,15 @@ func TestScheduledBackups(t *testing.T) {
 	e := startMainOn(t, t.TempDir(), func(c *Config) {
 		c.BackupDir, c.BackupEvery, c.BackupKeep, c.BackupPassphraseFile = dir, "20ms", "2", pass
 	})
-	deadline := time.Now().Add(30 * time.Second)
 	okCount := regexp.MustCompile(`dialtone_backups_total\{result="ok"\} (\d+)`)
-	for {
-		if m := okCount.FindStringSubmatch(e.fetch("/metrics", "test")); m != nil {
-			if n, _ := strconv.Atoi(m[1]); n >= 3 {
-				break
-			}
+	testkit.Eventually(t, 30*time.Second, "3 scheduled backups", func() bool {
+		m := okCount.FindStringSubmatch(e.fetch("/metrics", "test"))
+		n := 0
+		if m != nil {
+			n, _ = strconv.Atoi(m[1])
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no 3 scheduled backups in 30 s:\n%s", e.fetch("/metrics", "test"))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return n >= 3
+	})
 	e.stop()
 	err := <-e.done
 	e.done <- err // for the cleanup
@@ -359,6 +361,7 @@ func TestScheduledBackups(t *testing.T) {
 // TestScheduledBackupSettings: a schedule without a passphrase or an explicit plaintext,
 // or with a bad interval, stops the start and names its flag.
 func TestScheduledBackupSettings(t *testing.T) {
+	t.Parallel()
 	base := Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", PublicHost: "127.0.0.1", BackupDir: t.TempDir(), BackupEvery: "24h", BackupKeep: "7"}
 	for _, tc := range []struct {
 		mutate func(*Config)
@@ -399,6 +402,7 @@ func (b *lockedBuffer) String() string {
 // TestScheduledBackupFailureLogged: a scheduled backup that fails is logged and counted,
 // leaves no file, and the log never holds the passphrase.
 func TestScheduledBackupFailureLogged(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	passFile := writePassphrase(t, "first nightly passphrase")
 	cfg := Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", PublicHost: "127.0.0.1", AdminPassword: testAdminPassword,
@@ -414,13 +418,9 @@ func TestScheduledBackupFailureLogged(t *testing.T) {
 	defer func() { cancel(); <-done; m.Close() }()
 	// A passphrase too short to seal with: the next backups fail.
 	os.WriteFile(passFile, []byte("Zq9short\n"), 0o600)
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(logs.String(), "scheduled backup failed") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no failure logged:\n%s", logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, 30*time.Second, "a scheduled backup failure in the log", func() bool {
+		return strings.Contains(logs.String(), "scheduled backup failed")
+	})
 	cancel()
 	<-done
 	done <- nil
@@ -439,6 +439,7 @@ func TestScheduledBackupFailureLogged(t *testing.T) {
 // the newest one in the directory, so a nightly restart does not postpone it forever; with
 // none, or an overdue one, it is due at once.
 func TestBackupDueAfterNewest(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	now := time.Date(2026, 1, 12, 9, 0, 0, 0, time.UTC)
 	if got := firstBackupDue(dir, 24*time.Hour, now); !got.Equal(now) {

@@ -13,6 +13,7 @@ func envMap(m map[string]string) func(string) (string, bool) {
 }
 
 func TestConfigPrecedence(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "dialtone.conf")
 	os.WriteFile(file, []byte("# comment\nhttp = :9000\nldap = :3890\nsip = \":5070\"\nbackup-dir = /var/backups/dialtone\nbackup-keep = 14\n"), 0o600)
 	env := envMap(map[string]string{"DIALTONE_CONFIG": file, "DIALTONE_LDAP": ":3999", "DIALTONE_TFTP": ""})
@@ -40,6 +41,7 @@ func TestConfigPrecedence(t *testing.T) {
 }
 
 func TestConfigFileErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.conf")
 	os.WriteFile(bad, []byte("htp = :9000\n"), 0o600)

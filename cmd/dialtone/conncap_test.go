@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"github.com/dialtone/dialtone/internal/testkit"
 	"io"
 	"net"
 	"net/http"
@@ -40,6 +41,7 @@ func healthzOver(c net.Conn) bool {
 // closed before a byte is read and counted in dialtone_conns_refused_total; another
 // source is served, and so is the first again once it closes one.
 func TestHTTPConnsPerSource(t *testing.T) {
+	t.Parallel()
 	e := startMainOn(t, t.TempDir(), func(c *Config) { c.HTTPConnsPerSource = "2" })
 	a, b := httpFrom(t, e, "127.5.0.1"), httpFrom(t, e, "127.5.0.1")
 	if !healthzOver(a) || !healthzOver(b) {
@@ -64,13 +66,9 @@ func TestHTTPConnsPerSource(t *testing.T) {
 		t.Errorf("no password hash figures:\n%s", grepLines(string(body), "password"))
 	}
 	a.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for !healthzOver(httpFrom(t, e, "127.5.0.1")) {
-		if time.Now().After(deadline) {
-			t.Fatal("a closed connection did not free its slot")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, 5*time.Second, "a closed connection to free its slot", func() bool {
+		return healthzOver(httpFrom(t, e, "127.5.0.1"))
+	})
 }
 
 func grepLines(s, word string) string {
@@ -85,6 +83,7 @@ func grepLines(s, word string) string {
 
 // A --*-conns-per-source value that is not a whole number is refused when serve starts.
 func TestConnsPerSourceFlag(t *testing.T) {
+	t.Parallel()
 	for _, bad := range []string{"-1", "many"} {
 		_, err := parseServeConfig([]string{"--ldap-conns-per-source", bad}, func(string) (string, bool) { return "", false }, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "--ldap-conns-per-source") {

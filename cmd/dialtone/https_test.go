@@ -132,6 +132,7 @@ func (h *httpsEnv) userWithPhone() string {
 // verifies against /ca.pem alone; /ca.pem is the CA; GET /api/v1/tls shows it with
 // its fingerprint; HSTS is on the API's answers and not on provisioning's.
 func TestHTTPSServesWithPrivateCA(t *testing.T) {
+	t.Parallel()
 	h := startHTTPS(t, nil)
 	if !bytes.Equal(h.caPEM, h.m.tls.CAPEM()) {
 		t.Fatal("/ca.pem is not the CA")
@@ -177,6 +178,7 @@ func TestHTTPSServesWithPrivateCA(t *testing.T) {
 // page over plain HTTP gets 308 to HTTPS, before its token is looked at; provisioning
 // and /ca.pem still answer; a client on the box itself is served.
 func TestPlainHTTPRedirectsToHTTPS(t *testing.T) {
+	t.Parallel()
 	h := startHTTPS(t, nil)
 	token := h.userWithPhone()
 	httpsPort := portOf(h.m.Addrs["https"])
@@ -217,6 +219,7 @@ func TestPlainHTTPRedirectsToHTTPS(t *testing.T) {
 // the https:// URL) and TFTP (access violation), served over HTTPS with https:// in it;
 // the common file stays on plain HTTP. Without --https the setting is refused.
 func TestProvisioningHTTPSOnly(t *testing.T) {
+	t.Parallel()
 	h := startHTTPS(t, nil)
 	token := h.userWithPhone()
 	h.call("PATCH", "/api/v1/tenants/default", map[string]any{"provisioning_https_only": true}, 200, nil)
@@ -260,6 +263,7 @@ func TestProvisioningHTTPSOnly(t *testing.T) {
 // with them), and with provisioning_https_only plain HTTP stays refused with the https://
 // answer.
 func TestDigestCredentialsOverHTTPS(t *testing.T) {
+	t.Parallel()
 	h := startHTTPS(t, nil)
 	token := h.userWithPhone()
 	h.call("PATCH", "/api/v1/tenants/default", map[string]any{"provisioning_auth": "digest", "provisioning_https_only": true}, 200, nil)
@@ -301,6 +305,7 @@ func TestDigestCredentialsOverHTTPS(t *testing.T) {
 
 // The welcome mail's set-password link is https:// when HTTPS is on, and opens over it.
 func TestMailLinksUseHTTPS(t *testing.T) {
+	t.Parallel()
 	addr, mails := startSMTP(t)
 	h := startHTTPS(t, func(c *Config) { c.SMTP = "smtp://" + addr; c.MailFrom = "dialtone@pbx.test" })
 	h.call("POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Kim", "last_name": "Bos",
@@ -326,6 +331,7 @@ func TestMailLinksUseHTTPS(t *testing.T) {
 // client certificate) hands a phone's device certificate to the handler through
 // ctx.TLSConnectionState, and a client without one still connects.
 func TestHTTPSPeerCertificateReachesHandler(t *testing.T) {
+	t.Parallel()
 	m, err := NewMain(tlsTestConfig(t.TempDir()), slog.New(slog.DiscardHandler), io.Discard)
 	if err != nil {
 		t.Fatal(err)

@@ -50,6 +50,7 @@ func appDataRecords(t *testing.T, b []byte) int {
 // A phone's config over HTTPS leaves in one TLS record (and one write): a fresh
 // connection is not sent its first kilobytes in small records (internal/tlscert).
 func TestHTTPSConfigInOneRecord(t *testing.T) {
+	t.Parallel()
 	h := startHTTPS(t, nil)
 	token := h.userWithPhone()
 	// An admin's raw settings make the config about 6 KiB.

@@ -92,6 +92,7 @@ func (e *e2e) outboxTo() []string {
 // one welcome mail per row with an email (ROLES.md, issue 7), as the API's import does;
 // a dry run queues none.
 func TestImportUsersQueuesWelcomeThroughServe(t *testing.T) {
+	t.Parallel()
 	e := startMain(t)
 	file := filepath.Join(t.TempDir(), "people.csv")
 	os.WriteFile(file, []byte(mailCSV), 0o600)

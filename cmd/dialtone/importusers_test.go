@@ -16,6 +16,7 @@ const seedCSV = "FirstName,LastName,Department\nAnna,de Jong,Sales\nBram,Bos,Sup
 // TestImportUsersThroughRunningServe: with serve running on the data directory, the
 // command imports through the control socket; a dry run writes nothing.
 func TestImportUsersThroughRunningServe(t *testing.T) {
+	t.Parallel()
 	e := startMain(t)
 	file := filepath.Join(t.TempDir(), "people.csv")
 	os.WriteFile(file, []byte(seedCSV), 0o600)
@@ -54,6 +55,7 @@ func TestImportUsersThroughRunningServe(t *testing.T) {
 
 // TestImportUsersOffline bootstraps an empty data directory and imports into it directly.
 func TestImportUsersOffline(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	file := filepath.Join(t.TempDir(), "people.csv")
 	os.WriteFile(file, []byte(seedCSV), 0o600)

@@ -32,6 +32,7 @@ func caClient(t *testing.T, data string) *tls.Config {
 // refused with confidentialityRequired over plain LDAP; the phonebook account binds in
 // clear (ldap_phonebook_cleartext, on by default).
 func TestServeLDAPSAndStartTLS(t *testing.T) {
+	t.Parallel()
 	e := startMainOn(t, t.TempDir(), func(c *Config) { c.LDAPS = "127.0.0.1:0" })
 	var tenant struct {
 		LDAPBaseDN       string `json:"ldap_base_dn"`
@@ -89,6 +90,7 @@ func TestServeLDAPSAndStartTLS(t *testing.T) {
 // --ldaps is a flag, DIALTONE_LDAPS and a config file key like the other listeners; empty
 // turns it off; its default is :636 as root and :6636 for any other user.
 func TestConfigLDAPS(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "dialtone.conf")
 	if err := os.WriteFile(file, []byte("ldaps = :1636\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -117,6 +119,7 @@ func TestConfigLDAPS(t *testing.T) {
 // With the tenant's phonebook_ldaps on, a phone's config points its LDAP phonebook at the
 // port --ldaps is bound to, with LDAPS (Yealink: ldap.tls_mode 2); off, at --ldap in clear.
 func TestConfigPointsPhonesAtLDAPS(t *testing.T) {
+	t.Parallel()
 	e := startMainOn(t, t.TempDir(), func(c *Config) { c.LDAPS = "127.0.0.1:0" })
 	var user struct{ ID string }
 	e.call("POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Anna", "last_name": "de Jong",

@@ -136,6 +136,7 @@ const yealinkUA = "Yealink SIP-T46U 108.86.0.20 80:5e:c0:aa:bb:cc"
 // API, the config fetched over HTTP and TFTP, a registration with the credentials found
 // in it, a flex login, and the user found over LDAP.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := startMain(t)
 	var user struct {
 		ID         string
@@ -338,6 +339,7 @@ func register(t *testing.T, addr, domain, user, pass string) {
 // TestBackupRestoreRoundTrip backs up a running serve through its control socket, restores
 // into an empty directory, and finds the data (and the sealed secrets readable) there.
 func TestBackupRestoreRoundTrip(t *testing.T) {
+	t.Parallel()
 	e := startMain(t)
 	var user struct{ ID string }
 	e.call("POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Bram", "last_name": "Bos", "extensions": []string{"202"}}, 201, &user)
@@ -382,6 +384,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 
 // TestPortInUseNamesFlag: a port that cannot be bound stops the start and names its flag.
 func TestPortInUseNamesFlag(t *testing.T) {
+	t.Parallel()
 	e := startMain(t)
 	cfg := Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", TFTP: "", SIP: "", LDAP: e.m.Addrs["ldap"], PublicHost: "127.0.0.1"}
 	_, err := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
@@ -392,6 +395,7 @@ func TestPortInUseNamesFlag(t *testing.T) {
 
 // TestSecondServeOnSameDataRefused: two servers on one data directory cannot both start.
 func TestSecondServeOnSameDataRefused(t *testing.T) {
+	t.Parallel()
 	e := startMain(t)
 	cfg := Config{Data: e.data, HTTP: "127.0.0.1:0", PublicHost: "127.0.0.1"}
 	if _, err := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard); err == nil {

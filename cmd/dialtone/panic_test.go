@@ -17,6 +17,7 @@ import (
 	"github.com/pin/tftp/v3"
 
 	"github.com/dialtone/dialtone/internal/crash"
+	"github.com/dialtone/dialtone/internal/testkit"
 	"github.com/dialtone/dialtone/ldapdir"
 	"github.com/dialtone/dialtone/provision"
 	"github.com/dialtone/dialtone/sip"
@@ -59,6 +60,7 @@ func (d brokenDirectory) TenantByDomain(domain string) (store.Tenant, error) {
 // answers it as it can (500 over HTTP, a TFTP error, nothing over SIP, a dropped LDAP
 // connection), counts it, and HTTP, TFTP, SIP and LDAP all serve the next request.
 func TestPanicEndsOnlyItsRequest(t *testing.T) {
+	t.Parallel()
 	var booksBroken atomic.Bool
 	e := startMainOn(t, t.TempDir(), func(c *Config) {
 		c.hooks = &testHooks{
@@ -235,11 +237,5 @@ func (s *sipClient) status(t *testing.T) string {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 5s for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.Eventually(t, 5*time.Second, what, cond)
 }

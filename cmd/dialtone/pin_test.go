@@ -115,6 +115,7 @@ func (e *e2e) auditActions(prefix string) []string {
 // lifts that lock, and so does an admin's DELETE …/pin-lock. Locks and unlocks are
 // audited, single guesses are not.
 func TestFlexPINLockPerPhoneOverSIP(t *testing.T) {
+	t.Parallel()
 	e := startMain(t)
 	var anna struct{ ID string }
 	e.call("POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Anna", "last_name": "de Jong",
@@ -190,6 +191,7 @@ func TestFlexPINLockPerPhoneOverSIP(t *testing.T) {
 // generated PIN has the policy's length, and a PIN set before a stricter policy still
 // logs in.
 func TestWeakPINsRefusedOverAPI(t *testing.T) {
+	t.Parallel()
 	e := startMain(t)
 	type problem struct {
 		Error struct{ Field, Message string }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/testkit"
 	"golang.org/x/net/ipv4"
 )
 
@@ -117,6 +118,7 @@ func (p *pnpPhone) pnp(to, fromUser, event, ua, callID string) string {
 // make loads: the tenant's folder (Grandstream's ending in "/"), Snom its own file. The
 // make comes from the MAC's OUI, whatever the Event header claims.
 func TestPnPPerMake(t *testing.T) {
+	t.Parallel()
 	e := startMain(t)
 	var tenant struct {
 		Token string `json:"provisioning_token"`
@@ -167,27 +169,21 @@ func TestPnPPerMake(t *testing.T) {
 	t.Logf("SUBSCRIBE sent to config fetched: %v", took)
 
 	// The unknown MACs landed in discovered phones, with the make their OUI tells.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var got map[string]string
+	testkit.Eventually(t, 10*time.Second, "three discovered phones", func() bool {
 		var page struct {
 			Items []struct{ MAC, Make string }
 		}
 		e.call("GET", "/api/v1/tenants/default/discovered-phones", nil, 200, &page)
-		got := map[string]string{}
+		got = map[string]string{}
 		for _, d := range page.Items {
 			got[d.MAC] = d.Make
 		}
-		if got["000413000002"] == "snom" && got["c074ad000005"] == "grandstream" && got["0004f2000006"] == "poly" {
-			if _, known := got["805ec0000001"]; known {
-				t.Fatal("a known phone listed as discovered")
-			}
-			break
+		if _, known := got["805ec0000001"]; known {
+			t.Fatalf("a known phone listed as discovered: %v", got)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("discovered phones: %v", got)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return got["000413000002"] == "snom" && got["c074ad000005"] == "grandstream" && got["0004f2000006"] == "poly"
+	})
 
 	// Another event package, or no MAC to tell the phone by, is refused.
 	phone.subscribe(sipAddr, "MAC%3a805ec0000001", "presence", "x", "pnp-presence", "")
@@ -204,6 +200,7 @@ func TestPnPPerMake(t *testing.T) {
 // tenant's is refused; the NOTIFY goes to the SUBSCRIBE's source, never to a Contact
 // pointing elsewhere; a flood from one source gets a bounded number of NOTIFYs.
 func TestPnPTenantsAndFlood(t *testing.T) {
+	t.Parallel()
 	e := startMain(t)
 	var def, east struct {
 		Token string `json:"provisioning_token"`

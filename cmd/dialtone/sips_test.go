@@ -12,6 +12,7 @@ import (
 // --sips serves SIP over TLS with the appliance's certificate: a client that trusts
 // only the private CA completes the handshake and is answered over it.
 func TestSIPSListener(t *testing.T) {
+	t.Parallel()
 	e := startMainOn(t, t.TempDir(), func(c *Config) { c.SIPS = "127.0.0.1:0" })
 	addr := e.m.Addrs["sips"]
 	if addr == "" {

@@ -29,6 +29,7 @@ func tlsTestConfig(data string) Config {
 // next start keeps it; its server certificate verifies, against the CA alone, for the
 // public host and the address HTTP is bound to.
 func TestServeMakesPrivateCA(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	var log syncBuf
 	m, err := NewMain(tlsTestConfig(data), slog.New(slog.NewTextHandler(&log, nil)), io.Discard)
@@ -82,6 +83,7 @@ func TestServeMakesPrivateCA(t *testing.T) {
 // A bad --acme-domain, an unreachable ACME CA and a key without its certificate each
 // stop the start with an error naming the flag.
 func TestServeTLSFlagErrors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		mutate func(*Config)
 		want   []string
@@ -103,6 +105,7 @@ func TestServeTLSFlagErrors(t *testing.T) {
 }
 
 func TestConfigTLSKeys(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "dialtone.conf")
 	os.WriteFile(file, []byte("tls-cert = /etc/dialtone/pbx.crt\ntls-key = /etc/dialtone/pbx.key\nacme-email = ops@example.net\n"), 0o600)
 	c, err := parseServeConfig([]string{"--config", file, "--acme-domain", "pbx.example.net"}, envMap(nil), io.Discard)
@@ -117,6 +120,7 @@ func TestConfigTLSKeys(t *testing.T) {
 // --https is a flag, a DIALTONE_HTTPS variable and a config key; an empty value turns
 // HTTPS off; the default depends on whether serve runs as root.
 func TestConfigHTTPS(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "dialtone.conf")
 	os.WriteFile(file, []byte("https = :9443\n"), 0o600)
 	c, err := parseServeConfig([]string{"--config", file}, envMap(nil), io.Discard)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestWriteReplacesWhole(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "secrets")
 	if err := WriteBytes(path, 0o600, []byte("first")); err != nil {
 		t.Fatal(err)
@@ -26,6 +27,7 @@ func TestWriteReplacesWhole(t *testing.T) {
 
 // A fill that fails halfway leaves the old file as it was and no temporary file.
 func TestFailedFillLeavesOldContent(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "yealink.tmpl")
 	if err := WriteBytes(path, 0o640, []byte("old")); err != nil {
 		t.Fatal(err)
@@ -46,6 +48,7 @@ func TestFailedFillLeavesOldContent(t *testing.T) {
 }
 
 func TestMissingDirectory(t *testing.T) {
+	t.Parallel()
 	if err := WriteBytes(filepath.Join(t.TempDir(), "no", "such"), 0o600, nil); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("err %v, want not-exist", err)
 	}
@@ -65,6 +68,7 @@ func assertOnly(t *testing.T, dir, name string) {
 
 // A check that refuses the written content leaves no file under the name and no temporary.
 func TestCheckRefusal(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "nightly.bak")
 	bad := errors.New("trailer missing")

@@ -9,6 +9,7 @@ import (
 )
 
 func TestRecoverLogsOnceWithStackAndCounts(t *testing.T) {
+	t.Parallel()
 	var buf testkit.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
 	before := Count("test-recover")
@@ -32,6 +33,7 @@ func TestRecoverLogsOnceWithStackAndCounts(t *testing.T) {
 }
 
 func TestRestartRunsTheLoopAgain(t *testing.T) {
+	t.Parallel()
 	runs := 0
 	Restart(slog.New(slog.DiscardHandler), "test-restart", "loop", func() {
 		runs++

@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"github.com/dialtone/dialtone/internal/testkit"
 	"io"
 	"net"
 	"net/netip"
@@ -12,6 +13,7 @@ import (
 )
 
 func TestAttemptStrikesBeforeTheCheck(t *testing.T) {
+	t.Parallel()
 	s := NewStrikes[string](Policy{Limit: 3, Window: time.Minute, Block: time.Hour, MaxKeys: 10}, nil)
 	for i := range 2 {
 		if ok, started := s.Attempt("a"); !ok || started {
@@ -31,6 +33,7 @@ func TestAttemptStrikesBeforeTheCheck(t *testing.T) {
 }
 
 func TestRefundGivesBackAStrike(t *testing.T) {
+	t.Parallel()
 	s := NewStrikes[string](Policy{Limit: 2, Window: time.Minute, Block: time.Hour, MaxKeys: 10}, nil)
 	for range 5 { // attempts refused as busy: each refunded, none counts
 		s.Attempt("a")
@@ -49,6 +52,7 @@ func TestRefundGivesBackAStrike(t *testing.T) {
 }
 
 func TestGateDoForOneCallPerKey(t *testing.T) {
+	t.Parallel()
 	g := NewGate(4, time.Second)
 	release, held := make(chan struct{}), make(chan struct{})
 	go g.DoFor(context.Background(), "acct", func() { close(held); <-release })
@@ -71,16 +75,13 @@ func TestGateDoForOneCallPerKey(t *testing.T) {
 		t.Errorf("InUse %d, want 1", g.InUse())
 	}
 	close(release)
-	deadline := time.Now().Add(5 * time.Second)
-	for g.DoFor(context.Background(), "acct", func() {}) != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("the key was not freed")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testkit.Eventually(t, 5*time.Second, "the key to be freed", func() bool {
+		return g.DoFor(context.Background(), "acct", func() {}) == nil
+	})
 }
 
 func TestListenerCapsPerSource(t *testing.T) {
+	t.Parallel()
 	raw, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -131,11 +132,7 @@ func TestListenerCapsPerSource(t *testing.T) {
 		t.Fatal("a closed connection did not free its slot")
 	}
 	dial("127.6.0.1") // over the cap again: the double Close gave back one slot only
-	deadline := time.Now().Add(5 * time.Second)
-	for refused.Load() < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("slot given back twice: refused %d", refused.Load())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testkit.Eventually(t, 5*time.Second, "the second refusal (a slot given back twice?)", func() bool {
+		return refused.Load() >= 2
+	})
 }

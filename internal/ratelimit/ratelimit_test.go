@@ -13,6 +13,7 @@ import (
 )
 
 func TestSourceGroupsIPv6By64(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ in, want string }{
 		{"192.0.2.7", "192.0.2.7"},
 		{"::ffff:192.0.2.7", "192.0.2.7"},
@@ -30,6 +31,7 @@ func TestSourceGroupsIPv6By64(t *testing.T) {
 }
 
 func TestStrikesBlockAtLimitAndExpire(t *testing.T) {
+	t.Parallel()
 	clk := &testkit.Clock{}
 	s := NewStrikes[string](Policy{Limit: 3, Window: time.Minute, Block: 10 * time.Minute, MaxKeys: 10}, clk.Now)
 	if s.Strike("a") || s.Strike("a") {
@@ -57,6 +59,7 @@ func TestStrikesBlockAtLimitAndExpire(t *testing.T) {
 }
 
 func TestStrikesWindowRestarts(t *testing.T) {
+	t.Parallel()
 	clk := &testkit.Clock{}
 	s := NewStrikes[string](Policy{Limit: 3, Window: time.Minute, Block: time.Hour, MaxKeys: 10}, clk.Now)
 	s.Strike("a")
@@ -68,6 +71,7 @@ func TestStrikesWindowRestarts(t *testing.T) {
 }
 
 func TestStrikesClearLiftsBlock(t *testing.T) {
+	t.Parallel()
 	s := NewStrikes[string](Policy{Limit: 1, Window: time.Minute, Block: time.Hour, MaxKeys: 10}, nil)
 	s.Strike("a")
 	s.Clear("a")
@@ -77,6 +81,7 @@ func TestStrikesClearLiftsBlock(t *testing.T) {
 }
 
 func TestStrikeDistinctCountsNewTagsOnly(t *testing.T) {
+	t.Parallel()
 	s := NewStrikes[string](Policy{Limit: 3, Window: time.Minute, Block: time.Hour, MaxKeys: 10}, nil)
 	for range 10 {
 		if b, _ := s.StrikeDistinct("a", 1); b {
@@ -94,6 +99,7 @@ func TestStrikeDistinctCountsNewTagsOnly(t *testing.T) {
 }
 
 func TestStrikesFullTableStaysBoundedAndKeepsBlocks(t *testing.T) {
+	t.Parallel()
 	clk := &testkit.Clock{}
 	s := NewStrikes[int](Policy{Limit: 2, Window: time.Minute, Block: time.Hour, MaxKeys: 100}, clk.Now)
 	s.Strike(-1)
@@ -113,6 +119,7 @@ func TestStrikesFullTableStaysBoundedAndKeepsBlocks(t *testing.T) {
 }
 
 func TestStrikesSweepFreesSpentEntries(t *testing.T) {
+	t.Parallel()
 	clk := &testkit.Clock{}
 	s := NewStrikes[int](Policy{Limit: 5, Window: time.Minute, Block: time.Hour, MaxKeys: 10}, clk.Now)
 	for i := range 10 {
@@ -126,6 +133,7 @@ func TestStrikesSweepFreesSpentEntries(t *testing.T) {
 }
 
 func TestConnsCapPerSource(t *testing.T) {
+	t.Parallel()
 	c := NewConns(2)
 	a := netip.MustParseAddr("192.0.2.1")
 	a6 := netip.MustParseAddr("2001:db8::1")
@@ -154,6 +162,7 @@ func TestConnsCapPerSource(t *testing.T) {
 }
 
 func TestGateBoundsConcurrencyAndRefusesAfterPatience(t *testing.T) {
+	t.Parallel()
 	g := NewGate(2, 50*time.Millisecond)
 	var running, peak atomic.Int32
 	release := make(chan struct{})
@@ -175,13 +184,7 @@ func TestGateBoundsConcurrencyAndRefusesAfterPatience(t *testing.T) {
 			})
 		}()
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for running.Load() < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("the two operations did not start")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testkit.Eventually(t, 5*time.Second, "the two operations to start", func() bool { return running.Load() >= 2 })
 	ran := false
 	if err := g.Do(context.Background(), func() { ran = true }); !errors.Is(err, ErrBusy) || ran {
 		t.Fatalf("full gate: err=%v ran=%v", err, ran)

@@ -6,10 +6,13 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"github.com/dialtone/dialtone/internal/testkit"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -42,15 +45,19 @@ func pair(t *testing.T) (server *Conn, client net.Conn) {
 // Large transfers both ways arrive whole: writes that outrun the reader meet
 // EAGAIN and wait on the poller, reads wait for data.
 func TestLargeTransfersArriveWhole(t *testing.T) {
+	t.Parallel()
 	server, client := pair(t)
+	// Small socket buffers: 8 MiB is then far more than they hold, however soon the
+	// reader starts, so the writer meets EAGAIN again and again.
+	server.SetWriteBuffer(16 << 10)
+	client.(*net.TCPConn).SetReadBuffer(16 << 10)
 	data := make([]byte, 8<<20)
 	rand.Read(data)
 	errc := make(chan error, 1)
 	go func() {
-		_, err := server.Write(data) // far more than the socket buffers hold
+		_, err := server.Write(data)
 		errc <- err
 	}()
-	time.Sleep(50 * time.Millisecond) // let the writer fill the buffers and wait
 	got, err := io.ReadAll(io.LimitReader(client, int64(len(data))))
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("server → client: %d of %d bytes, %v", len(got), len(data), err)
@@ -69,6 +76,7 @@ func TestLargeTransfersArriveWhole(t *testing.T) {
 }
 
 func TestEOFWhenPeerCloses(t *testing.T) {
+	t.Parallel()
 	server, client := pair(t)
 	client.Write([]byte("bye"))
 	client.Close()
@@ -84,6 +92,7 @@ func TestEOFWhenPeerCloses(t *testing.T) {
 // Deadlines are the poller's, as on any net.Conn: a read with no data times out
 // with an error that says so.
 func TestReadDeadline(t *testing.T) {
+	t.Parallel()
 	server, _ := pair(t)
 	server.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
 	start := time.Now()
@@ -97,11 +106,23 @@ func TestReadDeadline(t *testing.T) {
 	}
 }
 
+// readWaiting: some goroutine is in a Conn's Read, parked on the runtime's poller.
+func readWaiting() bool {
+	buf := make([]byte, 1<<20)
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "runtime_pollWait") && strings.Contains(g, "rawtcp.(*Conn).Read") {
+			return true
+		}
+	}
+	return false
+}
+
+// Not parallel: readWaiting looks at every goroutine, and other tests read too.
 func TestCloseUnblocksRead(t *testing.T) {
 	server, _ := pair(t)
 	errc := make(chan error, 1)
 	go func() { _, err := server.Read(make([]byte, 8)); errc <- err }()
-	time.Sleep(20 * time.Millisecond)
+	testkit.Eventually(t, 5*time.Second, "the read to wait on the poller", readWaiting)
 	server.Close()
 	select {
 	case err := <-errc:
@@ -116,14 +137,15 @@ func TestCloseUnblocksRead(t *testing.T) {
 // A write to a peer that is gone fails with the system's error, wrapped as the net
 // package wraps it.
 func TestWriteToResetPeer(t *testing.T) {
+	t.Parallel()
 	server, client := pair(t)
 	client.(*net.TCPConn).SetLinger(0) // close with RST
 	client.Close()
-	time.Sleep(20 * time.Millisecond)
 	var err error
-	for i := 0; i < 10 && err == nil; i++ {
+	testkit.Eventually(t, 5*time.Second, "a write to fail after the reset", func() bool {
 		_, err = server.Write(make([]byte, 64<<10))
-	}
+		return err != nil
+	})
 	var op *net.OpError
 	if !errors.As(err, &op) || op.Op != "write" || !(errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
 		t.Fatalf("err %v, want a write error of ECONNRESET or EPIPE", err)
@@ -132,6 +154,7 @@ func TestWriteToResetPeer(t *testing.T) {
 
 // Files still go out by sendfile through the TCP connection's own ReadFrom.
 func TestReadFromFile(t *testing.T) {
+	t.Parallel()
 	server, client := pair(t)
 	data := make([]byte, 1<<20)
 	rand.Read(data)
@@ -169,6 +192,7 @@ func TestNoAllocationPerCall(t *testing.T) {
 }
 
 func TestOtherListenersPassThrough(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ln, err := net.Listen("unix", filepath.Join(dir, "s"))
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 // Names no public CA can check are refused before anything is asked of the network.
 func TestACMEDomainRefused(t *testing.T) {
+	t.Parallel()
 	for _, d := range []string{"192.0.2.1", "pbx", "pbx.local", "pbx.lan", "bad_name.example.com", "-a.example.com", "a..example.com"} {
 		_, err := New(t.Context(), Options{Dir: t.TempDir(), ACMEDomain: d, ACMEDirectory: "http://127.0.0.1:1/directory"})
 		if err == nil || !strings.Contains(err.Error(), "ACME domain") || strings.Contains(err.Error(), "cannot be reached") {
@@ -33,6 +34,7 @@ func TestACMEDomainRefused(t *testing.T) {
 // An ACME CA that cannot be reached stops the start with an error naming it and the
 // domain, within the timeout: a closed port, and a server that accepts and never answers.
 func TestACMEUnreachable(t *testing.T) {
+	t.Parallel()
 	silent, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +70,7 @@ func TestACMEUnreachable(t *testing.T) {
 // certificate is served, also to a client that sends no server name; the listener offers
 // the TLS-ALPN-01 protocol.
 func TestACMECachedCertificateServed(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ca := adminCA(t)
 	if _, err := ca.issue([]string{"pbx.example.net"}, time.Now()); err != nil {

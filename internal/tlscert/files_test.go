@@ -65,6 +65,7 @@ func startFiles(t *testing.T, poll time.Duration) (*Manager, adminFiles, *privat
 // next handshake; a broken replacement is refused with a log line and the previous
 // certificate stays.
 func TestFilesReloadOnChange(t *testing.T) {
+	t.Parallel()
 	m, f, ca, log, addr := startFiles(t, 10*time.Millisecond)
 	if m.Source() != SourceFiles || m.Fingerprint() != fingerprint(ca.cert.Raw) {
 		t.Fatalf("source %s fingerprint %s, want the admin CA's", m.Source(), m.Fingerprint())
@@ -124,6 +125,7 @@ func TestFilesReloadOnSIGHUP(t *testing.T) {
 
 // A start with unusable files fails with an error naming the file.
 func TestFilesRefusedAtStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ca := adminCA(t)
 	c, k := pair(t, ca, "pbx.example.net")

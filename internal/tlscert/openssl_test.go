@@ -14,6 +14,7 @@ import (
 // certificate for the public host and for 127.0.0.1, refuses another name, and reads the
 // same fingerprint as Fingerprint.
 func TestOpenSSLVerifies(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("openssl"); err != nil {
 		t.Skip("openssl is not installed (CI installs it)")
 	}

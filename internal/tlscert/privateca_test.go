@@ -13,6 +13,7 @@ import (
 // The first start creates the CA and a server certificate, keys readable by the owner
 // only; the second start reuses both (same fingerprint, same serial).
 func TestFirstStartCreatesSecondReuses(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "tls")
 	var log logBuf
 	m1 := newManager(t, Options{Dir: dir, PublicHost: "pbx.example.net", Log: log.logger()})
@@ -61,6 +62,7 @@ func TestFirstStartCreatesSecondReuses(t *testing.T) {
 // The server certificate verifies against the CA alone, through a real handshake, for
 // the public host, a listening address and the loopback names; any other name fails.
 func TestServerCertVerifiesAgainstCA(t *testing.T) {
+	t.Parallel()
 	m := newManager(t, Options{Dir: t.TempDir(), PublicHost: "pbx.example.net", Hosts: []string{"192.0.2.10", "0.0.0.0"}})
 	addr := serveTLS(t, m.ServerConfig())
 	pool := poolOf(t, m.CAPEM())
@@ -91,6 +93,7 @@ func TestServerCertVerifiesAgainstCA(t *testing.T) {
 // TLS 1.2 clients get an ECDHE AEAD suite; older versions and CBC-only clients are
 // refused.
 func TestServerConfigSuites(t *testing.T) {
+	t.Parallel()
 	m := newManager(t, Options{Dir: t.TempDir(), PublicHost: "127.0.0.1"})
 	addr := serveTLS(t, m.ServerConfig())
 	pool := poolOf(t, m.CAPEM())
@@ -112,6 +115,7 @@ func TestServerConfigSuites(t *testing.T) {
 
 // RequestClientCert asks for a device certificate but lets a client without one in.
 func TestRequestClientCert(t *testing.T) {
+	t.Parallel()
 	m := newManager(t, Options{Dir: t.TempDir(), PublicHost: "127.0.0.1"})
 	addr := serveTLS(t, m.ServerConfig(RequestClientCert()))
 	pool := poolOf(t, m.CAPEM())
@@ -133,6 +137,7 @@ func TestRequestClientCert(t *testing.T) {
 // Renewal: not while two thirds of the life are left; once less is left, Run issues a
 // new certificate, seen by the next handshake, from the same CA; a later start keeps it.
 func TestRenewalNearExpiry(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	clk := newClock(time.Now())
 	m := newManager(t, Options{Dir: dir, PublicHost: "pbx.example.net", Now: clk.Now, RenewInterval: 5 * time.Millisecond})
@@ -177,6 +182,7 @@ func TestRenewalNearExpiry(t *testing.T) {
 
 // A start with another public host issues a certificate naming it, from the same CA.
 func TestNewHostReissues(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m1 := newManager(t, Options{Dir: dir, PublicHost: "pbx.example.net"})
 	m2 := newManager(t, Options{Dir: dir, PublicHost: "pbx.example.net", Hosts: []string{"192.0.2.77"}})
@@ -191,6 +197,7 @@ func TestNewHostReissues(t *testing.T) {
 // A CA key without its certificate (or the reverse) stops the start instead of making a
 // new CA behind the admin's back.
 func TestHalfCAIsAnError(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	newManager(t, Options{Dir: dir, PublicHost: "pbx.example.net"})
 	if err := os.Remove(filepath.Join(dir, caCertFile)); err != nil {
