@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/valyala/fasthttp"
 )
@@ -64,11 +65,11 @@ type Config struct {
 
 // API serves /api/v1/….
 type API struct {
-	cfg      Config
-	st       *store.Store
-	log      *slog.Logger
-	routes   []*route
-	throttle *loginThrottle
+	cfg     Config
+	st      *store.Store
+	log     *slog.Logger
+	routes  []*route
+	strikes *ratelimit.Strikes[netip.Addr] // failed logins per source (throttle.go)
 }
 
 // New builds the API.
@@ -89,7 +90,7 @@ func New(cfg Config) (*API, error) {
 		cfg.LoginLockout = 10 * time.Minute
 	}
 	a := &API{cfg: cfg, st: cfg.Store, log: cfg.Logger.With("svc", "admin")}
-	a.throttle = newLoginThrottle(cfg.LoginFailures, time.Minute, cfg.LoginLockout, cfg.Store.Now)
+	a.strikes = newLoginStrikes(cfg)
 	a.routes = a.routeTable()
 	return a, nil
 }

@@ -1,7 +1,7 @@
 package admin
 
 import (
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/store"
@@ -23,12 +23,14 @@ type sessionAnswer struct {
 	User    userView  `json:"user"`
 }
 
-// login: POST /api/v1/auth/login. Failures are counted per source address; past the
-// limit the source gets 429 for the lockout time, and the lockout is logged once.
+// login: POST /api/v1/auth/login. Failures are struck against the source address before
+// the password hash is spent (throttle.go); past the limit the source gets 429 for the
+// lockout time, and the lockout is logged once. The hash runs in the store's password
+// gate: when it stays full (a flood), or another check of the same account is already in
+// it, the answer is 429 "busy" with Retry-After, and no strike is kept.
 func (a *API) login(r *request) (any, error) {
-	if locked, until := a.throttle.locked(r.source); locked {
-		r.ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(time.Until(until).Seconds())+1))
-		return nil, problem(429, "throttled", "", "too many failed logins from your address; try again later")
+	if blocked, _ := a.strikes.Blocked(sourceKey(r.source)); blocked {
+		return nil, a.throttled(r, "failed logins")
 	}
 	var in loginBody
 	if err := r.decode(&in); err != nil {
@@ -44,33 +46,23 @@ func (a *API) login(r *request) (any, error) {
 	if err := a.view(func(tx *store.Tx) (err error) { cands, err = tx.UsersByLogin(in.Email); return err }); err != nil {
 		return nil, err
 	}
-	sec := a.st.Secrets()
-	var who *store.User
-	for i := range cands {
-		if in.Tenant != "" && cands[i].Tenant != in.Tenant {
-			continue
-		}
-		if sec.CheckPassword(in.Password, cands[i].PasswordHash) {
-			who = &cands[i]
-			break
-		}
+	done, p := a.attempt(r, "failed logins")
+	if p != nil {
+		return nil, p
 	}
-	if len(cands) == 0 {
-		// Spend the same time as a real check, so timing does not tell which emails exist.
-		sec.SpendPasswordCheck(in.Password)
+	who, err := a.checkLogin(r, in, cands)
+	done(who != nil, err)
+	if err != nil {
+		return nil, err
 	}
 	if who == nil {
-		if a.throttle.fail(r.source) {
-			a.log.Warn("login locked out after repeated failures", "source", r.source,
-				"failures", a.cfg.LoginFailures, "lockout", a.cfg.LoginLockout.String())
-		}
 		return nil, problem(401, "unauthorized", "", "wrong email or password")
 	}
 	if who.Role == store.RoleNone {
 		return nil, forbidden("this account has no access to the API (role none)")
 	}
 	ans := sessionAnswer{}
-	err := a.update(func(tx *store.Tx) error {
+	err = a.update(func(tx *store.Tx) error {
 		tok, err := tx.CreateSession(store.Session{Tenant: who.Tenant, UserID: who.ID, Source: r.source}, a.cfg.SessionTTL)
 		if err != nil {
 			return err
@@ -90,6 +82,32 @@ func (a *API) login(r *request) (any, error) {
 	r.caller = nil // a login request is not a view-as request
 	return ans, nil
 }
+
+// checkLogin finds the candidate whose password is in.Password; nil when none is.
+func (a *API) checkLogin(r *request, in loginBody, cands []store.User) (*store.User, error) {
+	ctx := r.ctx
+	sec := a.st.Secrets()
+	if len(cands) == 0 {
+		// Spend the same time as a real check, so timing does not tell which emails exist.
+		return nil, sec.SpendPasswordCheck(ctx, "login/"+strings.ToLower(in.Email), in.Password)
+	}
+	for i := range cands {
+		if in.Tenant != "" && cands[i].Tenant != in.Tenant {
+			continue
+		}
+		ok, err := sec.CheckPassword(ctx, passwordAccount(cands[i]), in.Password, cands[i].PasswordHash)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return &cands[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// passwordAccount is the key of a user's share of the password gate (one check at a time).
+func passwordAccount(u store.User) string { return "user/" + u.Tenant + "/" + u.ID }
 
 // logout: POST /api/v1/auth/logout ends the session of the token used.
 func (a *API) logout(r *request) (any, error) {

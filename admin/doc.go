@@ -39,6 +39,10 @@
 // writing every change to the audit log in the transaction of the change, with secrets
 // redacted (audit.go).
 //
+// Failed logins are struck per source before the password hash is spent (throttle.go,
+// on internal/ratelimit.Strikes); a password check or hash refused by the store's
+// password gate answers 429 "busy" with Retry-After (errors.go), and is no strike.
+//
 // It does not own the records (package store does), nor CSV parsing (package userimport,
 // which it calls after its own permission and escalation checks), nor SIP, provisioning or
 // mail: for registrations, resync, flex login, the outbox and welcome and reset mails it declares

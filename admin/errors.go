@@ -3,7 +3,9 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"time"
 
+	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -17,6 +19,8 @@ type Problem struct {
 	Field   string
 	// Details, when set, is answered beside "error" (e.g. an import's line-by-line report).
 	Details any
+	// RetryAfter, when set, is sent as Retry-After (whole seconds, rounded up) with a 429.
+	RetryAfter time.Duration
 }
 
 func (p *Problem) Error() string {
@@ -58,6 +62,10 @@ var storeErrors = []struct {
 func toProblem(err error) (p *Problem, ok bool) {
 	if errors.As(err, &p) {
 		return p, true
+	}
+	if errors.Is(err, ratelimit.ErrBusy) { // the password gate (store.Secrets) stayed full
+		return &Problem{Status: http.StatusTooManyRequests, Code: "busy", Message: err.Error(),
+			RetryAfter: store.PasswordPatience}, true
 	}
 	field, msg := "", err.Error()
 	var fe *store.FieldError

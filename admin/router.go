@@ -2,6 +2,7 @@ package admin
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -109,6 +110,9 @@ func (a *API) routeTable() []*route {
 	add("GET", t+"/provisioning-log", a.provisioningLog)
 	add("GET", t+"/discovered-phones", a.discoveredPhones)
 	add("DELETE", t+"/discovered-phones/{mac}", a.dismissDiscovered)
+	add("POST", t+"/trust/device-cas", a.addDeviceCAs).limit = MaxDeviceCABody // devicecas.go
+	add("GET", t+"/trust/device-cas", a.listDeviceCAs)
+	add("DELETE", t+"/trust/device-cas/{id}", a.deleteDeviceCA)
 	return rs
 }
 
@@ -255,6 +259,9 @@ func writeProblem(ctx *fasthttp.RequestCtx, p *Problem) {
 	}
 	b, _ := json.Marshal(out)
 	ctx.Response.Header.Set("Cache-Control", "no-store")
+	if p.RetryAfter > 0 {
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int((p.RetryAfter+time.Second-1)/time.Second)))
+	}
 	ctx.SetStatusCode(p.Status)
 	ctx.SetContentType("application/json")
 	ctx.SetBody(append(b, '\n'))

@@ -3,8 +3,6 @@ package admin
 import (
 	"encoding/hex"
 	"errors"
-	"strconv"
-	"time"
 
 	"github.com/dialtone/dialtone/store"
 )
@@ -23,9 +21,8 @@ type setPasswordBody struct {
 // password (the link stays usable). The password is hashed with argon2id and every
 // session of the user ends. Bad tokens count as failed logins for the source's throttle.
 func (a *API) setPassword(r *request) (any, error) {
-	if locked, until := a.throttle.locked(r.source); locked {
-		r.ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(time.Until(until).Seconds())+1))
-		return nil, problem(429, "throttled", "", "too many failed attempts from your address; try again later")
+	if blocked, _ := a.strikes.Blocked(sourceKey(r.source)); blocked {
+		return nil, a.throttled(r, "failed attempts")
 	}
 	var in setPasswordBody
 	if err := r.decode(&in); err != nil {
@@ -52,9 +49,12 @@ func (a *API) setPassword(r *request) (any, error) {
 	if err := store.CheckPasswordStrength(in.Password); err != nil {
 		return nil, err
 	}
-	hash := a.st.Secrets().HashPassword(in.Password)
+	hash, err := a.st.Secrets().HashPassword(r.ctx, in.Password) // busy: 429 (errors.go)
+	if err != nil {
+		return nil, err
+	}
 	var who store.User
-	err := a.update(func(tx *store.Tx) error {
+	err = a.update(func(tx *store.Tx) error {
 		link, err := tx.UsePasswordLink(in.Token)
 		if err != nil {
 			return err
@@ -88,7 +88,7 @@ func linkGone() *Problem {
 
 // badLink counts a bad token against the source, like a failed login.
 func (a *API) badLink(r *request) {
-	if a.throttle.fail(r.source) {
+	if a.strikes.Strike(sourceKey(r.source)) {
 		a.log.Warn("set-password locked out after repeated bad links", "source", r.source,
 			"failures", a.cfg.LoginFailures, "lockout", a.cfg.LoginLockout.String())
 	}

@@ -217,7 +217,7 @@ func TestChangeOwnPasswordThrottled(t *testing.T) {
 	if got, _ := e.st.User("default", u.ID); got.PasswordHash != u.PasswordHash {
 		t.Error("password changed while locked out")
 	}
-	if n := strings.Count(e.logs.String(), "password change locked out"); n != 1 {
+	if n := strings.Count(e.logs.String(), "locked out after repeated failures"); n != 1 {
 		t.Errorf("lockout logged %d times", n)
 	}
 	// Other self-service still works.

@@ -23,6 +23,7 @@ type tenantView struct {
 	FlexMultiLogin   bool                         `json:"flex_multi_login"`
 	PINMinLength     int                          `json:"pin_min_length"`
 	AuditRetention   int                          `json:"audit_retention_days"`
+	DeviceAuth       string                       `json:"device_auth"`
 	HTTPSOnly        bool                         `json:"provisioning_https_only"`
 	SIPDigest        string                       `json:"sip_digest"`
 	SIPTransport     string                       `json:"sip_transport"`
@@ -30,6 +31,7 @@ type tenantView struct {
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
+	ldapTLSView
 	*tenantSecrets
 }
 
@@ -46,7 +48,9 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		ExtMin: t.ExtMin, ExtMax: t.ExtMax, AnonymousLDAP: t.AnonymousLDAP,
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
 		SIPDigest: t.SIPDigestOffer(), SIPTransport: t.Transport(), SRTP: t.SRTPMode(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
-		HTTPSOnly: t.ProvisioningHTTPSOnly,
+		ldapTLSView: ldapTLSView{LDAPRequireTLS: t.LDAPRequireTLS(), LDAPPhonebookCleartext: t.LDAPPhonebookCleartext(), PhonebookLDAPS: t.PhonebookLDAPS},
+		HTTPSOnly:   t.ProvisioningHTTPSOnly,
+		DeviceAuth:  t.DeviceAuthMode(),
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
 	if v.EmergencyNumbers == nil {
@@ -190,11 +194,13 @@ type tenantPatch struct {
 	FlexMultiLogin   *bool                         `json:"flex_multi_login"`
 	PINMinLength     *int                          `json:"pin_min_length"`
 	AuditRetention   *int                          `json:"audit_retention_days"`
+	DeviceAuth       *string                       `json:"device_auth"`
 	HTTPSOnly        *bool                         `json:"provisioning_https_only"`
 	SIPDigest        *string                       `json:"sip_digest"`
 	SIPTransport     *string                       `json:"sip_transport"`
 	SRTP             *string                       `json:"srtp"`
 	Settings         *map[string]map[string]string `json:"settings"`
+	ldapTLSPatch
 }
 
 // patchTenant: PATCH /api/v1/tenants/{slug} (tenant.settings).
@@ -230,6 +236,7 @@ func (a *API) patchTenant(r *request) (any, error) {
 		if in.FlexMultiLogin != nil {
 			next.FlexMultiLogin = *in.FlexMultiLogin
 		}
+		in.ldapTLSPatch.apply(&next) // the combination is checked by tx.SaveTenant
 		if in.HTTPSOnly != nil {
 			if *in.HTTPSOnly && a.cfg.SecureBaseURL == "" {
 				// Phones would be refused their files with nowhere else to fetch them.
@@ -243,6 +250,14 @@ func (a *API) patchTenant(r *request) (any, error) {
 		}
 		if in.AutoLogout != nil {
 			next.AutoLogout = *in.AutoLogout
+		}
+		if in.DeviceAuth != nil {
+			if *in.DeviceAuth != store.DeviceAuthOff && *in.DeviceAuth != "" && a.cfg.SecureBaseURL == "" {
+				// Device certificates arrive over HTTPS only: under require every phone
+				// would be refused its file.
+				return problem(422, "unprocessable", "device_auth", "HTTPS is off on this server (serve --https): no device certificate can arrive")
+			}
+			next.DeviceAuth = *in.DeviceAuth // checked by tx.SaveTenant
 		}
 		if err := patchPINPolicy(&next, in.PINMinLength, in.AuditRetention); err != nil {
 			return err
@@ -277,6 +292,33 @@ func (a *API) patchTenant(r *request) (any, error) {
 		return nil, err
 	}
 	return view, nil
+}
+
+// ldapTLSView is the tenant's LDAP-over-TLS settings (ldapdir): whether people's binds
+// with their login password need TLS, whether the phonebook account may bind in clear,
+// and whether configs point phones at ldaps://.
+type ldapTLSView struct {
+	LDAPRequireTLS         bool `json:"ldap_require_tls"`
+	LDAPPhonebookCleartext bool `json:"ldap_phonebook_cleartext"`
+	PhonebookLDAPS         bool `json:"phonebook_ldaps"`
+}
+
+type ldapTLSPatch struct {
+	LDAPRequireTLS         *bool `json:"ldap_require_tls"`
+	LDAPPhonebookCleartext *bool `json:"ldap_phonebook_cleartext"`
+	PhonebookLDAPS         *bool `json:"phonebook_ldaps"`
+}
+
+func (p ldapTLSPatch) apply(t *store.Tenant) {
+	if p.LDAPRequireTLS != nil {
+		t.LDAPUserCleartext = !*p.LDAPRequireTLS
+	}
+	if p.LDAPPhonebookCleartext != nil {
+		t.LDAPPhonebookTLSOnly = !*p.LDAPPhonebookCleartext
+	}
+	if p.PhonebookLDAPS != nil {
+		t.PhonebookLDAPS = *p.PhonebookLDAPS
+	}
 }
 
 // checkSettings bounds raw phone settings: they end up in config files, so no line

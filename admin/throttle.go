@@ -7,37 +7,50 @@ import (
 	"github.com/dialtone/dialtone/internal/ratelimit"
 )
 
-// loginThrottle counts failed logins per source address (an IPv6 source by its /64, as
-// ratelimit.Source keys it). limit failures within a window lock the source out of login
-// for lockout; the lock is logged once, by the caller. Wrong links to set-password and
-// wrong old passwords on PATCH /me count here too, so each is guessed no faster than a
-// login.
-type loginThrottle struct {
-	s *ratelimit.Strikes[string]
+// Failed logins, bad set-password links and wrong old passwords of PATCH /me are struck
+// against the source (ratelimit.Source of the client address) in one ratelimit.Strikes:
+// LoginFailures within a minute block the source for LoginLockout, logged once.
+//
+// The strike is taken before the password hash is spent (attempt), so a burst from one
+// source cannot pass the limit whole while its first checks still run; the right
+// password clears the source's strikes, and a check the password gate refused as busy
+// (nothing was checked) refunds its strike.
+func newLoginStrikes(cfg Config) *ratelimit.Strikes[netip.Addr] {
+	return ratelimit.NewStrikes[netip.Addr](ratelimit.Policy{Limit: cfg.LoginFailures, Window: time.Minute,
+		Block: cfg.LoginLockout, MaxKeys: 100_000}, cfg.Store.Now)
 }
 
-// maxTracked bounds the memory a flood of distinct sources can take.
-const maxTracked = 100_000
-
-func newLoginThrottle(limit int, window, lockout time.Duration, now func() time.Time) *loginThrottle {
-	return &loginThrottle{s: ratelimit.NewStrikes[string](ratelimit.Policy{
-		Limit: limit, Window: window, Block: lockout, MaxKeys: maxTracked}, now)}
+// sourceKey is the key a request's source is struck under.
+func sourceKey(src string) netip.Addr {
+	a, _ := netip.ParseAddr(src) // an unparsable source (never from a socket) shares the zero key
+	return ratelimit.Source(a)
 }
 
-// throttleKey is the key a source address is counted under.
-func throttleKey(src string) string {
-	if addr, err := netip.ParseAddr(src); err == nil {
-		return ratelimit.Source(addr).String()
+// throttled is the 429 for a blocked source, with Retry-After until its block ends.
+func (a *API) throttled(r *request, what string) *Problem {
+	_, until := a.strikes.Blocked(sourceKey(r.source))
+	return &Problem{Status: 429, Code: "throttled", Message: "too many " + what + " from your address; try again later",
+		RetryAfter: max(time.Until(until), time.Second)}
+}
+
+// attempt takes the tentative strike for a check about to be made: a 429 when the source
+// is blocked, else a function the caller calls with the outcome (ok: the right secret;
+// err: the check's error, ratelimit.ErrBusy refunding the strike).
+func (a *API) attempt(r *request, what string) (done func(ok bool, err error), p *Problem) {
+	k := sourceKey(r.source)
+	allowed, started := a.strikes.Attempt(k)
+	if !allowed {
+		return nil, a.throttled(r, what)
 	}
-	return src
-}
-
-// locked says whether src may not try now, and until when.
-func (t *loginThrottle) locked(src string) (bool, time.Time) {
-	return t.s.Blocked(throttleKey(src))
-}
-
-// fail records a failure; it answers true when this failure started a lockout.
-func (t *loginThrottle) fail(src string) bool {
-	return t.s.Strike(throttleKey(src))
+	return func(ok bool, err error) {
+		switch {
+		case ok:
+			a.strikes.Clear(k)
+		case err != nil && !started:
+			a.strikes.Refund(k) // refused as busy: no secret was tried
+		case started:
+			a.log.Warn("login locked out after repeated failures", "source", r.source,
+				"failures", a.cfg.LoginFailures, "lockout", a.cfg.LoginLockout.String())
+		}
+	}, nil
 }

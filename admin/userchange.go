@@ -1,8 +1,7 @@
 package admin
 
 import (
-	"strconv"
-	"time"
+	"errors"
 
 	"github.com/dialtone/dialtone/store"
 )
@@ -79,12 +78,18 @@ func (a *API) changeUser(r *request, sc *scope, id string) (any, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	// A wrong old password counts as a failed login of the source (wrongOldPassword):
-	// a locked-out source spends no hash here either.
+	// A wrong old password is struck against the source like a failed login, before the
+	// hash is spent (throttle.go): a locked-out source spends no hash here either.
+	var oldPW func(ok bool, err error)
+	var oldPWOK bool
+	oldPWErr := errOldPasswordUnchecked
 	if in.Password != nil && in.OldPassword != nil {
-		if err := a.oldPasswordThrottled(r); err != nil {
-			return nil, err
+		done, p := a.attempt(r, "wrong passwords")
+		if p != nil {
+			return nil, p
 		}
+		oldPW = done
+		defer func() { oldPW(oldPWOK, oldPWErr) }()
 	}
 	var view userView
 	err := a.update(func(tx *store.Tx) error {
@@ -136,8 +141,12 @@ func (a *API) changeUser(r *request, sc *scope, id string) (any, error) {
 				if in.OldPassword == nil || *in.OldPassword == "" {
 					return badRequest("old_password", "your current password is required to set a new one")
 				}
-				if !a.st.Secrets().CheckPassword(*in.OldPassword, prev.PasswordHash) {
-					a.wrongOldPassword(r)
+				ok, err := a.st.Secrets().CheckPassword(r.ctx, passwordAccount(prev), *in.OldPassword, prev.PasswordHash)
+				oldPWOK, oldPWErr = ok, err
+				if err != nil {
+					return err // the password gate is busy: 429
+				}
+				if !ok {
 					return forbiddenField("old_password", "the current password is wrong")
 				}
 			}
@@ -212,7 +221,11 @@ func (a *API) changeUser(r *request, sc *scope, id string) (any, error) {
 			if err := store.CheckPasswordStrength(*in.Password); err != nil {
 				return err
 			}
-			next.PasswordHash = sec.HashPassword(*in.Password)
+			h, err := sec.HashPassword(r.ctx, *in.Password)
+			if err != nil {
+				return err // the password gate is busy: 429
+			}
+			next.PasswordHash = h
 			changedSecrets = append(changedSecrets, "password")
 		case in.ResetPassword:
 			gen.Password = store.GeneratePassword()
@@ -271,19 +284,6 @@ func setString(dst *string, v *string) {
 	}
 }
 
-// oldPasswordThrottled answers 429 while the source is locked out of login.
-func (a *API) oldPasswordThrottled(r *request) error {
-	if locked, until := a.throttle.locked(r.source); locked {
-		r.ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(time.Until(until).Seconds())+1))
-		return problem(429, "throttled", "old_password", "too many wrong passwords from your address; try again later")
-	}
-	return nil
-}
-
-// wrongOldPassword counts a wrong old password against the source, like a failed login.
-func (a *API) wrongOldPassword(r *request) {
-	if a.throttle.fail(r.source) {
-		a.log.Warn("password change locked out after repeated wrong old passwords", "source", r.source,
-			"failures", a.cfg.LoginFailures, "lockout", a.cfg.LoginLockout.String())
-	}
-}
+// errOldPasswordUnchecked: the change ended before the old password was checked, so its
+// tentative strike is given back.
+var errOldPasswordUnchecked = errors.New("old password not checked")

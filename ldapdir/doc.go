@@ -4,7 +4,8 @@
 // It owns the LDAP wire protocol (a read loop on go-asn1-ber framing with a bounded
 // message size, BER replies encoded straight into a per-connection buffer), binds (the
 // tenant's phonebook account, users by DN or e-mail, anonymous when the tenant allows it,
-// throttled per source), the tenant subtrees
+// throttled per source before the password is checked, busy (51) when the store's password
+// gate is full; connections capped per source by Options.ConnsPerSource), the tenant subtrees
 //
 //	dc=dialtone
 //	  o={slug}
@@ -15,6 +16,18 @@
 // filter evaluation with schema matching (RFC 4511 §4.5.1.7, RFC 4517), the in-memory
 // directory per tenant with prefix indexes on names and normalised numbers, kept current
 // from the store's change events, and the vendor XML phonebooks (WriteXML).
+//
+// TLS: ServeTLS serves LDAPS (TLS from the first byte) and Serve offers StartTLS (RFC 4511
+// §4.14, OID 1.3.6.1.4.1.1466.20037) when Options.TLS is set; both listeners share one
+// Server, so per-source limits and the bind throttle count them together. A simple bind
+// on a connection without TLS (RFC 4513 §5.1.3, §6.3.1) is checked against the tenant
+// before any password is looked at (cleartext.go): people (a DN under ou=people or an
+// e-mail address) are refused when the tenant sets UserNeedsTLS, the phonebook account
+// when it sets PhonebookNeedsTLS, with resultCode confidentialityRequired (13) and a
+// diagnostic naming ldaps:// and StartTLS. Such a refusal is no failed bind (no strike
+// against the source). A person's name whose tenant cannot be told (an unknown tenant or
+// address) is refused when any tenant needs TLS, so the answer does not tell which names
+// exist.
 //
 // It does not own users or passwords (the store does; login passwords are checked through
 // the Authenticator interface) nor HTTP (provisioning mounts WriteXML at

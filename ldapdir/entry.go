@@ -10,6 +10,11 @@ type Tenant struct {
 	Name              string
 	PhonebookPassword string // for cn=phonebook,o={slug},dc=dialtone
 	AnonymousSearch   bool   // anonymous binds may search this tenant's subtree
+	// UserNeedsTLS refuses people's binds with their login password on a connection
+	// without TLS; PhonebookNeedsTLS the phonebook account's. Such a bind is answered
+	// confidentialityRequired before any password is checked (cleartext.go).
+	UserNeedsTLS      bool
+	PhonebookNeedsTLS bool
 }
 
 // Department becomes ou={name},o={slug},dc=dialtone.

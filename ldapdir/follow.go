@@ -98,7 +98,8 @@ func (f *Follower) tenant(t store.Tenant) Tenant {
 	if err != nil {
 		pw = "" // unreadable: nobody can bind as the phonebook account
 	}
-	return Tenant{Slug: t.Slug, Name: t.Name, PhonebookPassword: pw, AnonymousSearch: t.AnonymousLDAP}
+	return Tenant{Slug: t.Slug, Name: t.Name, PhonebookPassword: pw, AnonymousSearch: t.AnonymousLDAP,
+		UserNeedsTLS: t.LDAPRequireTLS(), PhonebookNeedsTLS: !t.LDAPPhonebookCleartext()}
 }
 
 // person maps a store user to a phonebook entry; users of every role are listed.
@@ -236,15 +237,16 @@ func (f *Follower) applyLocked(c store.Change) {
 type StoreAuth struct{ Store *store.Store }
 
 // CheckPassword reports whether password is the user's login password. For a user that
-// does not exist (userID "") or has no password it spends the time of a real check.
-func (a StoreAuth) CheckPassword(_ context.Context, tenant, userID, password string) (bool, error) {
+// does not exist (userID "") or has no password it spends the time of a real check. The
+// check runs in the store's password gate, on the user's share of it: ratelimit.ErrBusy
+// when the gate stays full or the user's password is already being checked.
+func (a StoreAuth) CheckPassword(ctx context.Context, tenant, userID, password string) (bool, error) {
 	u, err := a.Store.User(tenant, userID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.PasswordHash == "") {
-		a.Store.Secrets().SpendPasswordCheck(password)
-		return false, nil
+		return false, a.Store.Secrets().SpendPasswordCheck(ctx, "", password)
 	}
 	if err != nil {
 		return false, err
 	}
-	return a.Store.Secrets().CheckPassword(password, u.PasswordHash), nil
+	return a.Store.Secrets().CheckPassword(ctx, "user/"+u.Tenant+"/"+u.ID, password, u.PasswordHash)
 }

@@ -62,6 +62,19 @@ func newFixture(t testing.TB, opts Options) *fixture {
 		if _, err := tx.CreateTenant(store.NewTenant{Slug: "other", Name: "Other"}); err != nil {
 			return err
 		}
+		// The tests speak plain LDAP; cleartext_test.go turns the default (people bind
+		// over TLS only) back on.
+		for _, slug := range []string{"acme", "other"} {
+			prev, err := tx.Tenant(slug)
+			if err != nil {
+				return err
+			}
+			next := prev
+			next.LDAPUserCleartext = true
+			if err := tx.SaveTenant(prev, next); err != nil {
+				return err
+			}
+		}
 		var err error
 		if f.sales, err = tx.CreateDepartment("acme", store.Department{Name: "Sales"}); err != nil {
 			return err
@@ -107,7 +120,7 @@ func newFixture(t testing.TB, opts Options) *fixture {
 		opts.Logger = slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	f.srv = New(f.dir, opts)
-	f.srv.now, f.srv.throttle.now = f.now, f.now // before Serve: no goroutine reads them yet
+	f.srv.now = f.now // before Serve: no goroutine reads them yet
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	check(t, err)
 	f.addr = ln.Addr().String()

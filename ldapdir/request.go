@@ -46,6 +46,7 @@ const (
 	resultInvalidCredentials     = ldap.LDAPResultInvalidCredentials
 	resultInsufficientAccess     = ldap.LDAPResultInsufficientAccessRights
 	resultUnwillingToPerform     = ldap.LDAPResultUnwillingToPerform
+	resultBusy                   = ldap.LDAPResultBusy
 
 	oidNoticeOfDisconnection = "1.3.6.1.4.1.1466.20036"
 	oidStartTLS              = "1.3.6.1.4.1.1466.20037"

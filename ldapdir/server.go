@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/crash"
+	"github.com/dialtone/dialtone/internal/ratelimit"
 )
 
 // Authenticator checks a person's login password; the store (or admin) provides it.
@@ -36,6 +38,11 @@ type Options struct {
 	TimeLimit time.Duration
 	// IdleTimeout closes connections that send nothing for this long (default 30 min).
 	IdleTimeout time.Duration
+	// ConnsPerSource caps the connections one source (ratelimit.Source) holds open at
+	// once (default 32, enough for the phones behind an office NAT; < 0 no cap). An
+	// accepted connection over it is closed at once and passed to Refused.
+	ConnsPerSource int
+	Refused        func(netip.Addr)
 }
 
 // Server answers LDAP on the listeners it is given, from a Directory.
@@ -43,7 +50,7 @@ type Server struct {
 	dir       *Directory
 	opts      Options
 	log       *slog.Logger
-	throttle  *throttle
+	strikes   *ratelimit.Strikes[netip.Addr] // failed binds per source (throttle.go)
 	now       func() time.Time
 	dse       []dseAttr
 	subschema []dseAttr
@@ -70,12 +77,15 @@ func New(dir *Directory, opts Options) *Server {
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = 30 * time.Minute
 	}
+	if opts.ConnsPerSource == 0 {
+		opts.ConnsPerSource = DefaultConnsPerSource
+	}
 	log := opts.Logger.With("svc", "ldap")
 	s := &Server{
 		dir: dir, opts: opts, log: log, now: time.Now,
-		throttle: newThrottle(log, time.Now),
-		conns:    map[net.Conn]struct{}{},
+		conns: map[net.Conn]struct{}{},
 	}
+	s.strikes = newBindStrikes(func() time.Time { return s.now() })
 	s.dse = buildDSE(s)
 	s.subschema = buildSubschema()
 	return s
@@ -90,10 +100,24 @@ func LoadTLS(certFile, keyFile string) (*tls.Config, error) {
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
+// DefaultConnsPerSource is Options.ConnsPerSource's default.
+const DefaultConnsPerSource = 32
+
 // Serve accepts LDAP connections on ln until ctx is cancelled, then closes them and
 // returns nil.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	return s.serve(ctx, ln, false)
+	return s.serve(ctx, s.capped(ln), false)
+}
+
+// capped applies ConnsPerSource to ln (before TLS: an over-cap connection costs no
+// handshake).
+func (s *Server) capped(ln net.Listener) net.Listener {
+	return ratelimit.Listener(ln, s.opts.ConnsPerSource, nil, func(a netip.Addr) {
+		s.log.Debug("ldap connection over the per-source cap closed", "remote", a, "cap", s.opts.ConnsPerSource)
+		if s.opts.Refused != nil {
+			s.opts.Refused(a)
+		}
+	})
 }
 
 // ServeTLS accepts LDAPS connections (TLS from the first byte) on ln.
@@ -101,7 +125,7 @@ func (s *Server) ServeTLS(ctx context.Context, ln net.Listener) error {
 	if s.opts.TLS == nil {
 		return errors.New("ldaps: no TLS certificate configured")
 	}
-	return s.serve(ctx, tls.NewListener(ln, s.opts.TLS), true)
+	return s.serve(ctx, tls.NewListener(s.capped(ln), s.opts.TLS), true)
 }
 
 func (s *Server) serve(ctx context.Context, ln net.Listener, secure bool) error {
@@ -168,6 +192,7 @@ type conn struct {
 	buf    []byte
 	enc    encoder
 	ip     string
+	src    netip.Addr // ratelimit.Source of the peer: what failed binds are struck under
 	secure bool
 	who    identity
 	ctrls  []control
@@ -182,7 +207,7 @@ func newConn(s *Server, nc net.Conn, secure bool) *conn {
 		ip = h
 	}
 	return &conn{
-		srv: s, nc: nc, ip: ip, secure: secure,
+		srv: s, nc: nc, ip: ip, src: sourceOf(nc.RemoteAddr()), secure: secure,
 		r: bufio.NewReaderSize(nc, 4096), w: bufio.NewWriterSize(nc, 16<<10),
 	}
 }

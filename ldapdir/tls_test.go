@@ -2,37 +2,16 @@ package ldapdir
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/go-ldap/ldap/v3"
 )
 
-func selfSigned(t *testing.T) *tls.Config {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	check(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	check(t, err)
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-}
-
 func TestStartTLSAndLDAPS(t *testing.T) {
-	f := newFixture(t, Options{TLS: selfSigned(t)})
-	client := &tls.Config{InsecureSkipVerify: true}
+	srvTLS, client := applianceTLS(t)
+	f := newFixture(t, Options{TLS: srvTLS})
 
 	c := f.dial(t)
 	res, err := c.Search(search("", ldap.ScopeBaseObject, "(objectClass=*)"))
@@ -66,7 +45,8 @@ func TestStartTLSAndLDAPS(t *testing.T) {
 func TestStartTLSWithoutCertificate(t *testing.T) {
 	f := newFixture(t, Options{})
 	c := f.dial(t)
-	if err := c.StartTLS(&tls.Config{InsecureSkipVerify: true}); resultCode(err) != ldap.LDAPResultProtocolError {
+	_, client := applianceTLS(t)
+	if err := c.StartTLS(client); resultCode(err) != ldap.LDAPResultProtocolError {
 		t.Errorf("StartTLS without certificate: %v", err)
 	}
 	// (go-ldap stops reading a connection whose StartTLS failed, so the server's carrying

@@ -1,6 +1,9 @@
 package provision
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Profile is everything one rendered file says, built by the caller from the
 // store (profile_store.go) or by hand in tests. Render turns it into the
@@ -65,11 +68,43 @@ type Line struct {
 // Phonebook is where phones look colleagues up (LDAP.md).
 type Phonebook struct {
 	LDAPHost     string
-	LDAPPort     int
+	LDAPPort     int    // the --ldaps port when LDAPS is set
+	LDAPS        bool   // the tenant's phonebook_ldaps, with an LDAPS listener to point at
 	BaseDN       string // ou=people,o={slug},dc=dialtone
 	BindDN       string // cn=phonebook,o={slug},dc=dialtone
 	BindPassword string
 	XMLURL       string // {provisioning_url}directory/{make}.xml
+}
+
+// Server is the LDAP server as Snom, Grandstream and Fanvil take it: the host, with the
+// ldaps:// scheme when LDAPS is set (a bare host is plain LDAP).
+func (p Phonebook) Server() string {
+	if p.LDAPS {
+		return "ldaps://" + p.LDAPHost
+	}
+	return p.LDAPHost
+}
+
+// HostPort is the server as Cisco's LDAP_Server takes it: host:port, with ldaps:// when
+// LDAPS is set.
+func (p Phonebook) HostPort() string {
+	return p.Server() + ":" + strconv.Itoa(p.LDAPPort)
+}
+
+// TLSMode is Yealink's ldap.tls_mode: 0 plain LDAP, 2 LDAPS (1 would be StartTLS).
+func (p Phonebook) TLSMode() int {
+	if p.LDAPS {
+		return 2
+	}
+	return 0
+}
+
+// Transport is Poly's dir.corp.transport: TCP, or TLS for LDAPS.
+func (p Phonebook) Transport() string {
+	if p.LDAPS {
+		return "TLS"
+	}
+	return "TCP"
 }
 
 // TrustedCA is a CA certificate a phone is told to trust: where to fetch it (always

@@ -30,6 +30,9 @@ func (p *Provisioner) baseProfile(tx *store.Tx, t store.Tenant, mk Make, model, 
 		SRTP: t.SRTPMode(),
 		Now:  p.cfg.Now(),
 	}
+	if t.PhonebookLDAPS && p.cfg.LDAPSPort > 0 {
+		pr.Phonebook.LDAPS, pr.Phonebook.LDAPPort = true, p.cfg.LDAPSPort
+	}
 	var mp store.ModelProfile
 	if model != "" {
 		mp, _ = tx.ModelProfile(t.Slug, string(mk), model)

@@ -51,6 +51,9 @@ type Config struct {
 	NTP        string // pool.ntp.org when empty
 	// ResyncMinutes is the periodic re-check written into configs (60 when 0).
 	ResyncMinutes int
+	// LDAPSPort is the LDAPS listener's port, written into configs of tenants with
+	// phonebook_ldaps; 0 (no LDAPS listener) leaves them on plain LDAP.
+	LDAPSPort int
 	// DataDir holds firmware files under DataDir/firmware/{tenant}/.
 	DataDir string
 	// Templates defaults to templates.FS; Overrides (may be nil) wins per file name.
@@ -83,6 +86,7 @@ type Provisioner struct {
 	parsed   parseMemo                      // file names and User-Agents already parsed
 	scans    *ratelimit.Strikes[netip.Addr] // unknown-MAC scans, by source (throttle.go)
 	events   *fetchLog
+	trust    *trustPools // each tenant's vendor CAs (deviceauth.go)
 	unsub    func()
 
 	tokMu   sync.RWMutex
@@ -146,6 +150,7 @@ func New(cfg Config) (*Provisioner, error) {
 		renderer: NewRenderer(cfg.Templates, cfg.Overrides),
 		cache:    newRenderCache(cfg.RenderCacheBytes),
 		scans:    newScanThrottle(cfg.Now),
+		trust:    newTrustPools(),
 		byToken:  map[string]*store.Tenant{},
 		bySlug:   map[string]*store.Tenant{},
 	}
@@ -174,6 +179,7 @@ func (p *Provisioner) onChange(c store.Change) {
 		p.tokMu.Unlock()
 		p.renderer.Drop()
 		p.cache.dropAll()
+		p.trust.drop("")
 		return
 	}
 	switch c.Kind {
@@ -197,6 +203,8 @@ func (p *Provisioner) onChange(c store.Change) {
 		}
 	case store.KindPhone:
 		p.cache.dropPhone(c.ID)
+	case store.KindDeviceCA:
+		p.trust.drop(c.Tenant)
 	}
 }
 

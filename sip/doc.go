@@ -62,7 +62,10 @@
 // an IPv6 client by its /64) block it for ten minutes (logged once per block); only a
 // digest over a nonce we sent to that source counts, so forged datagrams (no qop, a
 // made-up, stale or foreign nonce) are challenged and cannot block an office's NAT
-// address. Secrets never reach a log line.
+// address. Secrets never reach a log line. One source holds at
+// most Config.TCPConnsPerSource SIP-over-TCP or TLS connections (default 32, the phones
+// behind an office NAT); one over it is closed before a byte is read
+// (internal/ratelimit.Listener).
 //
 // A panic while answering one message (UDP datagram or TCP message), in an INVITE's
 // goroutine or a check-sync NOTIFY ends that piece of work only (internal/crash): the

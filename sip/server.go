@@ -40,7 +40,15 @@ type Config struct {
 	// less CPU than two (sip/internal/benchserver). One reader carries about 10,000
 	// registrations a second, far more than desk phones ask for.
 	Readers int
+	// TCPConnsPerSource caps the SIP-over-TCP connections one source (ratelimit.Source)
+	// holds open at once (default 32: the phones behind an office NAT; < 0 no cap). An
+	// accepted connection over it is closed at once and passed to TCPRefused.
+	TCPConnsPerSource int
+	TCPRefused        func(netip.Addr)
 }
+
+// DefaultTCPConnsPerSource is Config.TCPConnsPerSource's default.
+const DefaultTCPConnsPerSource = 32
 
 // Server is the registrar.
 type Server struct {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/crash"
+	"github.com/dialtone/dialtone/internal/ratelimit"
 )
 
 // udpSocket is one UDP socket we read; requests we send leave from it.
@@ -153,8 +154,19 @@ func (s *Server) ServeTCP(ctx context.Context, l net.Listener) error {
 	return s.serveStream(ctx, l, nil)
 }
 
-// serveStream accepts SIP connections on l; with conf each speaks TLS (tls.go).
+// serveStream accepts SIP connections on l; with conf each speaks TLS (tls.go). Each
+// source holds at most TCPConnsPerSource connections, counted before any handshake.
 func (s *Server) serveStream(ctx context.Context, l net.Listener, conf *tls.Config) error {
+	perSource := s.cfg.TCPConnsPerSource
+	if perSource == 0 {
+		perSource = DefaultTCPConnsPerSource
+	}
+	l = ratelimit.Listener(l, perSource, nil, func(a netip.Addr) {
+		s.log.Debug("sip tcp connection over the per-source cap closed", "remote", a, "cap", perSource)
+		if s.cfg.TCPRefused != nil {
+			s.cfg.TCPRefused(a)
+		}
+	})
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
 	var wg sync.WaitGroup

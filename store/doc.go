@@ -7,6 +7,13 @@
 // hashes) and the change-event feed that caches (provisioning renders, the registrar's
 // credentials, the LDAP directory) follow.
 //
+// Password hashes a person chose are argon2id (64 MiB each); Secrets runs every one in a
+// bounded gate (internal/ratelimit.Gate: one per two cores, 1 s patience, one check per
+// account at a time), and HashPassword, CheckPassword and SpendPasswordCheck answer
+// ratelimit.ErrBusy instead of queueing without end, so a login flood costs at most the
+// gate's size × 64 MiB. Each hash's slot is held until a collection has taken its memory
+// back.
+//
 // It does not own HTTP, SIP, LDAP or TFTP, permissions (admin decides who may call what),
 // or rendering.
 //
@@ -37,6 +44,7 @@
 //	session/{sha256(token)}              Session           (TTL)
 //	t/{slug}/audit/{time-seq}            AuditEvent        (swept after audit_retention_days)
 //	t/{slug}/pinfail/{src|ext}/{id}      PINFailures       (TTL: wrong flex PINs per source and per extension)
+//	t/{slug}/deviceca/{id}               DeviceCA          (vendor CAs vouching for phones' device certificates)
 //
 // # PINs and the audit log
 //

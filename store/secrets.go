@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -12,12 +13,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 
 	"github.com/dialtone/dialtone/internal/atomicfile"
+	"github.com/dialtone/dialtone/internal/ratelimit"
 )
 
 // KeyFileName is the file in the data directory that holds the master key. Whoever has the
@@ -33,7 +38,27 @@ type Secrets struct {
 
 	decoyOnce sync.Once
 	decoy     string // a hash of nothing anyone knows (SpendPasswordCheck)
+
+	gate   atomic.Pointer[ratelimit.Gate] // bounds the argon2id hashes running at once
+	hashes atomic.Uint64                  // argon2id hashes computed (PasswordHashes)
 }
+
+// PasswordPatience is how long a password hash waits for a free slot of the gate before
+// the request is told to come back later (ratelimit.ErrBusy).
+const PasswordPatience = time.Second
+
+// SetPasswordGate sets how many argon2id hashes may run at once and how long one waits
+// for a slot. The default is one per argonThreads cores (one hash keeps that many cores
+// busy and holds 64 MiB), at least one, and PasswordPatience.
+func (s *Secrets) SetPasswordGate(n int, patience time.Duration) {
+	s.gate.Store(ratelimit.NewGate(n, patience))
+}
+
+// PasswordGate is the gate argon2id hashes go through.
+func (s *Secrets) PasswordGate() *ratelimit.Gate { return s.gate.Load() }
+
+// PasswordHashes is how many argon2id hashes were computed (for metrics and tests).
+func (s *Secrets) PasswordHashes() uint64 { return s.hashes.Load() }
 
 func loadSecrets(dir string) (*Secrets, error) {
 	var master []byte
@@ -69,7 +94,9 @@ func newSecrets(master []byte) (*Secrets, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Secrets{aead: aead, pinKey: derive(master, "pin-hmac"), pwKey: derive(master, "generated-password-hmac"), master: master}, nil
+	s := &Secrets{aead: aead, pinKey: derive(master, "pin-hmac"), pwKey: derive(master, "generated-password-hmac"), master: master}
+	s.SetPasswordGate(runtime.GOMAXPROCS(0)/argonThreads, PasswordPatience)
+	return s, nil
 }
 
 func derive(master []byte, purpose string) []byte {
@@ -127,11 +154,30 @@ const (
 	argonKeyLen  = 32
 )
 
-// HashPassword hashes a password a person chose.
-func (s *Secrets) HashPassword(pw string) string {
+// HashPassword hashes a password a person chose. The hash runs in the password gate: it
+// answers ratelimit.ErrBusy (or ctx's error) when no slot freed within the gate's patience.
+func (s *Secrets) HashPassword(ctx context.Context, pw string) (string, error) {
 	salt := randomBytes(16)
-	h := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return "argon2id$" + base64.RawStdEncoding.EncodeToString(salt) + "$" + base64.RawStdEncoding.EncodeToString(h)
+	h, err := s.argon(ctx, "", pw, salt, argonKeyLen)
+	if err != nil {
+		return "", err
+	}
+	return "argon2id$" + base64.RawStdEncoding.EncodeToString(salt) + "$" + base64.RawStdEncoding.EncodeToString(h), nil
+}
+
+// argon runs one argon2id hash in the password gate, on account's share of it (see
+// ratelimit.Gate.DoFor). Each hash leaves 64 MiB of garbage, and the collector, paced by
+// a heap that held the hashes live, would let several of them pile up before it runs:
+// the slot is held until a collection has taken it back, so hashing never holds more
+// than the gate's size × 64 MiB.
+func (s *Secrets) argon(ctx context.Context, account, pw string, salt []byte, keyLen uint32) ([]byte, error) {
+	var h []byte
+	err := s.gate.Load().DoFor(ctx, account, func() {
+		s.hashes.Add(1)
+		h = argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, keyLen)
+		runtime.GC()
+	})
+	return h, err
 }
 
 // HashGeneratedPassword hashes a password made by GeneratePassword.
@@ -143,32 +189,43 @@ func (s *Secrets) HashGeneratedPassword(pw string) string {
 
 // SpendPasswordCheck costs what checking a chosen password costs and matches nothing:
 // a login for a name that does not exist takes as long as one for a name that does, so
-// timing does not tell which names exist.
-func (s *Secrets) SpendPasswordCheck(pw string) {
-	s.decoyOnce.Do(func() { s.decoy = s.HashPassword(GeneratePassword()) })
-	s.CheckPassword(pw, s.decoy)
+// timing does not tell which names exist. It goes through the gate like a real check.
+func (s *Secrets) SpendPasswordCheck(ctx context.Context, account, pw string) error {
+	s.decoyOnce.Do(func() { // once per process, outside the gate
+		salt := randomBytes(16)
+		h := argon2.IDKey([]byte(GeneratePassword()), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+		s.decoy = "argon2id$" + base64.RawStdEncoding.EncodeToString(salt) + "$" + base64.RawStdEncoding.EncodeToString(h)
+	})
+	_, err := s.CheckPassword(ctx, account, pw, s.decoy)
+	return err
 }
 
-// CheckPassword verifies pw against a hash of either scheme, in constant time.
-func (s *Secrets) CheckPassword(pw, hash string) bool {
+// CheckPassword verifies pw against a hash of either scheme, in constant time. An
+// argon2id hash runs in the password gate on behalf of account (ratelimit.Gate.DoFor: one
+// check per account at a time, a second is refused at once), so it may answer
+// ratelimit.ErrBusy or ctx's error instead; account "" has no such share.
+func (s *Secrets) CheckPassword(ctx context.Context, account, pw, hash string) (bool, error) {
 	scheme, rest, _ := strings.Cut(hash, "$")
 	switch scheme {
 	case "argon2id":
 		saltB64, sumB64, ok := strings.Cut(rest, "$")
 		if !ok {
-			return false
+			return false, nil
 		}
 		salt, err1 := base64.RawStdEncoding.DecodeString(saltB64)
 		sum, err2 := base64.RawStdEncoding.DecodeString(sumB64)
 		if err1 != nil || err2 != nil {
-			return false
+			return false, nil
 		}
-		h := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, uint32(len(sum)))
-		return subtle.ConstantTimeCompare(h, sum) == 1
+		h, err := s.argon(ctx, account, pw, salt, uint32(len(sum)))
+		if err != nil {
+			return false, err
+		}
+		return subtle.ConstantTimeCompare(h, sum) == 1, nil
 	case "hmac":
-		return subtle.ConstantTimeCompare([]byte(s.HashGeneratedPassword(pw)), []byte(hash)) == 1
+		return subtle.ConstantTimeCompare([]byte(s.HashGeneratedPassword(pw)), []byte(hash)) == 1, nil
 	}
-	return false
+	return false, nil
 }
 
 // TokenHash is how session and link tokens are keyed: the store never holds a usable token.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -50,10 +51,10 @@ func TestBootstrapOnce(t *testing.T) {
 		if err != nil || len(us) != 1 {
 			t.Fatalf("login lookup: %v %d", err, len(us))
 		}
-		if !s.Secrets().CheckPassword("correct horse battery", us[0].PasswordHash) {
+		if ok, err := s.Secrets().CheckPassword(context.Background(), "", "correct horse battery", us[0].PasswordHash); !ok || err != nil {
 			t.Error("bootstrap password does not verify")
 		}
-		if s.Secrets().CheckPassword("another password", us[0].PasswordHash) {
+		if ok, _ := s.Secrets().CheckPassword(context.Background(), "", "another password", us[0].PasswordHash); ok {
 			t.Error("second bootstrap changed the password")
 		}
 		return nil

@@ -134,6 +134,9 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 	if err := checkPINAndAuditSettings(next); err != nil {
 		return err
 	}
+	if err := tx.checkDeviceAuth(next); err != nil {
+		return err
+	}
 	if len(next.EmergencyNumbers) > 16 {
 		return invalid("emergency_numbers", "at most 16 emergency numbers")
 	}
@@ -141,6 +144,9 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 		if len(n) < 2 || len(n) > 15 || strings.Trim(n, "0123456789") != "" {
 			return invalid("emergency_numbers", "%q: an emergency number is 2 to 15 digits, e.g. 112", n)
 		}
+	}
+	if next.LDAPPhonebookTLSOnly && !next.PhonebookLDAPS {
+		return invalid("ldap_phonebook_cleartext", "the phonebook account can bind over TLS only when phones are pointed at LDAPS: turn on phonebook_ldaps first")
 	}
 	if err := checkSIPDigest("sip_digest", &next.SIPDigest); err != nil {
 		return err
@@ -150,6 +156,14 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 	}
 	return tx.putTenant(&prev, next)
 }
+
+// LDAPRequireTLS reports whether people's simple binds (their login password) are
+// refused on an LDAP connection without TLS (the default).
+func (t Tenant) LDAPRequireTLS() bool { return !t.LDAPUserCleartext }
+
+// LDAPPhonebookCleartext reports whether the phonebook account may bind on an LDAP
+// connection without TLS (the default, for phones without LDAPS).
+func (t Tenant) LDAPPhonebookCleartext() bool { return !t.LDAPPhonebookTLSOnly }
 
 // DefaultSIPDigest is what the registrar offers a tenant that set no sip_digest: an MD5
 // challenge first, then SHA-256 (RFC 8760 §2.4: one challenge per algorithm, in order of

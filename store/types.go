@@ -27,6 +27,16 @@ type Tenant struct {
 	// PIN policy and audit retention (store/pin.go); 0 means the default (6 digits, 400 days).
 	PINMinLength       int `json:"pin_min_length,omitempty"`
 	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
+	// DeviceAuth: off (""), prefer or require, checked against the tenant's DeviceCAs.
+	DeviceAuth string `json:"device_auth,omitempty"`
+
+	// LDAP over TLS (ldapdir), stored so that the zero value is the default: people bind
+	// with their login password over TLS only, the phonebook account may bind in clear,
+	// phones are pointed at plain LDAP. See LDAPRequireTLS and LDAPPhonebookCleartext.
+	LDAPUserCleartext    bool `json:"ldap_user_cleartext,omitempty"`     // people may bind without TLS
+	LDAPPhonebookTLSOnly bool `json:"ldap_phonebook_tls_only,omitempty"` // the phonebook account binds over TLS only
+	PhonebookLDAPS       bool `json:"phonebook_ldaps,omitempty"`         // configs point phones at ldaps://
+
 	// ProvisioningHTTPSOnly refuses files that carry secrets (a phone's own files) over
 	// plain HTTP and TFTP, and writes https:// provisioning URLs into configs.
 	ProvisioningHTTPSOnly bool `json:"provisioning_https_only,omitempty"`

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 
 	"fmt"
@@ -67,7 +68,12 @@ func (tx *Tx) CreateUser(slug string, in NewUser) (User, Generated, error) {
 	} else if err := CheckPasswordStrength(in.Password); err != nil {
 		return User{}, gen, err
 	} else {
-		u.PasswordHash = sec.HashPassword(in.Password)
+		// A chosen password waits for the password gate like a login (it may be busy).
+		h, err := sec.HashPassword(context.Background(), in.Password)
+		if err != nil {
+			return User{}, gen, err
+		}
+		u.PasswordHash = h
 	}
 	if in.Extensions == nil {
 		n, err := tx.nextFreeExtension(slug)

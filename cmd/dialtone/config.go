@@ -8,7 +8,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
+
+	"github.com/dialtone/dialtone/ldapdir"
+	"github.com/dialtone/dialtone/sip"
 )
 
 // Config is what serve runs with. Each field is a flag, a DIALTONE_* variable and a key of
@@ -21,6 +25,7 @@ type Config struct {
 	SIP           string
 	SIPS          string // SIP over TLS (RFC 3261 §26.2)
 	LDAP          string
+	LDAPS         string // LDAP over TLS from the first byte (RFC 4513 §3.1.3 "ldaps")
 	PublicHost    string
 	AdminPassword string
 	SMTP          string
@@ -41,6 +46,11 @@ type Config struct {
 	ACMEDirectory        string
 	// hooks is nil but in tests (no flag sets it).
 	hooks *testHooks
+	// Connections one source address (an IPv6 /64) may hold open at once, per service;
+	// empty is the default, 0 no cap (connlimits.go).
+	HTTPConnsPerSource string
+	LDAPConnsPerSource string
+	SIPConnsPerSource  string
 }
 
 type option struct {
@@ -57,7 +67,8 @@ func (c *Config) options() []option {
 		{"tftp", "DIALTONE_TFTP", ":69", "TFTP (UDP); empty disables", &c.TFTP, false},
 		{"sip", "DIALTONE_SIP", ":5060", "SIP over UDP and TCP on the same port; empty disables", &c.SIP, false},
 		{"sips", "DIALTONE_SIPS", ":5061", "SIP over TLS with the appliance's certificate; empty disables", &c.SIPS, false},
-		{"ldap", "DIALTONE_LDAP", ":389", "LDAP; empty disables", &c.LDAP, false},
+		{"ldap", "DIALTONE_LDAP", ":389", "LDAP (StartTLS with the appliance's certificate); empty disables", &c.LDAP, false},
+		{"ldaps", "DIALTONE_LDAPS", byUID(":636", ":6636"), "LDAPS (LDAP over TLS, the appliance's certificate); empty disables", &c.LDAPS, false},
 		{"public-host", "DIALTONE_PUBLIC_HOST", "", "host name or address written into phone configs (default: first non-loopback address)", &c.PublicHost, false},
 		{"admin-password", "DIALTONE_ADMIN_PASSWORD", "", "password of the first System Owner, used only when the store is empty (default: random, printed once)", &c.AdminPassword, true},
 		{"smtp", "DIALTONE_SMTP", "", "smtp://[user:pass@]host:port or smtps://; empty: mail waits in the outbox", &c.SMTP, true},
@@ -74,6 +85,9 @@ func (c *Config) options() []option {
 		{"acme-domain", "DIALTONE_ACME_DOMAIN", "", "public DNS name to get the certificate for by ACME (reachable from the internet on port 443)", &c.ACMEDomain, false},
 		{"acme-email", "DIALTONE_ACME_EMAIL", "", "contact address given to the ACME CA for expiry notices", &c.ACMEEmail, false},
 		{"acme-directory", "DIALTONE_ACME_DIRECTORY", "", "ACME directory URL (default Let's Encrypt)", &c.ACMEDirectory, false},
+		{"http-conns-per-source", "DIALTONE_HTTP_CONNS_PER_SOURCE", strconv.Itoa(defaultHTTPConnsPerSource), "HTTP connections one client address may hold open; 0: no cap", &c.HTTPConnsPerSource, false},
+		{"ldap-conns-per-source", "DIALTONE_LDAP_CONNS_PER_SOURCE", strconv.Itoa(ldapdir.DefaultConnsPerSource), "LDAP connections one client address may hold open; 0: no cap", &c.LDAPConnsPerSource, false},
+		{"sip-conns-per-source", "DIALTONE_SIP_CONNS_PER_SOURCE", strconv.Itoa(sip.DefaultTCPConnsPerSource), "SIP-over-TCP connections one client address may hold open; 0: no cap", &c.SIPConnsPerSource, false},
 	}
 }
 
@@ -118,6 +132,12 @@ func parseServeConfig(args []string, lookupEnv func(string) (string, bool), stde
 			*o.ptr = o.def
 		}
 	}
+	for _, v := range []struct{ name, value string }{{"http-conns-per-source", c.HTTPConnsPerSource},
+		{"ldap-conns-per-source", c.LDAPConnsPerSource}, {"sip-conns-per-source", c.SIPConnsPerSource}} {
+		if _, err := connCap(v.value, 0); err != nil {
+			return c, fmt.Errorf("--%s: %w", v.name, err)
+		}
+	}
 	if c.PublicHost == "" {
 		c.PublicHost = firstNonLoopback()
 	}
@@ -127,12 +147,18 @@ func parseServeConfig(args []string, lookupEnv func(string) (string, bool), stde
 	return c, nil
 }
 
+// byUID picks a listener's default: the well-known port when serve runs as root, one
+// an unprivileged user can bind otherwise.
+func byUID(root, user string) string {
+	if os.Geteuid() == 0 {
+		return root
+	}
+	return user
+}
+
 // defaultHTTPS is :443 for root (the port browsers and phones assume), :8443 otherwise.
 func defaultHTTPS() string {
-	if os.Geteuid() == 0 {
-		return ":443"
-	}
-	return ":8443"
+	return byUID(":443", ":8443")
 }
 
 func quoteDefault(s string) string {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dialtone/dialtone/admin"
 	"github.com/dialtone/dialtone/internal/crash"
+	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/internal/rawtcp"
 )
 
@@ -57,7 +58,13 @@ func (m *Main) httpService(mounts []httpMount) service {
 		// Raw reads and writes: a config fetch is a few microseconds of work between
 		// two system calls, and the scheduler's bookkeeping around them cost more
 		// (internal/rawtcp).
-		wrap := func(ln net.Listener) net.Listener { return hook(m.hooks().httpListener, rawtcp.Listener(ln)) }
+		// Each source holds at most --http-conns-per-source connections (trusted
+		// proxies carry many clients and are exempt); the cap wraps rawtcp's conns,
+		// under TLS on the HTTPS listener.
+		wrap := func(ln net.Listener) net.Listener {
+			return hook(m.hooks().httpListener, ratelimit.Listener(rawtcp.Listener(ln),
+				capOrNone(m.cfg.HTTPConnsPerSource, defaultHTTPConnsPerSource), m.trustedProxyTest(), m.refusedCounter("http")))
+		}
 		go func() { errc <- srv.Serve(wrap(m.httpLn)) }()
 		if m.httpsLn != nil {
 			// The same server and handler over TLS (https.go).

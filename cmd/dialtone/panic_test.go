@@ -97,9 +97,13 @@ func TestPanicEndsOnlyItsRequest(t *testing.T) {
 	if got := tcp.status(t); got != "SIP/2.0 200 OK" {
 		t.Fatalf("OPTIONS on the TCP connection after a panic: %q", got)
 	}
-	// LDAP: the connection whose bind panics is dropped.
+	// LDAP: the connection whose bind panics is dropped (over StartTLS: a person's
+	// password is checked on a TLS connection only).
 	lc, err := ldap.DialURL("ldap://" + e.m.Addrs["ldap"])
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lc.StartTLS(caClient(t, e.data)); err != nil {
 		t.Fatal(err)
 	}
 	if err := lc.Bind("nobody@e2e.test", "panic"); err == nil {

@@ -40,6 +40,7 @@ type Main struct {
 	sipLn   net.Listener
 	sipsLn  net.Listener // SIP over TLS
 	ldapLn  net.Listener
+	ldapsLn net.Listener
 	control net.Listener
 
 	// proxies are the --trusted-proxy prefixes.
@@ -159,6 +160,12 @@ func (m *Main) bind() error {
 		}
 		m.noteAddr("ldap", m.ldapLn.Addr())
 	}
+	if m.cfg.LDAPS != "" {
+		if m.ldapsLn, err = net.Listen("tcp", m.cfg.LDAPS); err != nil {
+			return fmt.Errorf("--ldaps %s: %w", m.cfg.LDAPS, err)
+		}
+		m.noteAddr("ldaps", m.ldapsLn.Addr())
+	}
 	if m.control, err = listenControl(m.cfg.Data); err != nil {
 		return fmt.Errorf("--data %s: control socket: %w", m.cfg.Data, err)
 	}
@@ -231,6 +238,9 @@ func (m *Main) Close() error {
 	}
 	if m.ldapLn != nil {
 		ls = append(ls, m.ldapLn)
+	}
+	if m.ldapsLn != nil {
+		ls = append(ls, m.ldapsLn)
 	}
 	if m.control != nil {
 		ls = append(ls, m.control)

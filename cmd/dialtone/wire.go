@@ -95,6 +95,11 @@ func hook[T any](wrap func(T) T, real T) T {
 }
 
 func (m *Main) registerStoreMetrics() {
+	sec := m.store.Secrets()
+	m.metrics.Gauge("dialtone_password_hashes", "argon2id password hashes: computed (a counter), refused as busy (a counter, this gate), running now.", func() map[string]float64 {
+		g := sec.PasswordGate()
+		return map[string]float64{"computed": float64(sec.PasswordHashes()), "busy": float64(g.Busy()), "running": float64(g.InUse())}
+	}, "what")
 	m.metrics.Gauge("dialtone_store_bytes", "On-disk size of the store by part.", func() map[string]float64 {
 		lsm, vlog := m.store.Size()
 		return map[string]float64{"lsm": float64(lsm), "vlog": float64(vlog)}

@@ -72,7 +72,8 @@ func (m *Main) wireProvision(books provision.Phonebooks) (*provision.Provisioner
 		Store: m.store, BaseURL: m.publicURL(false), SecureBaseURL: m.secureBaseURL(), CAPEM: m.privateCA(),
 		PublicHost: m.cfg.PublicHost,
 		SIPPort:    atoiOr(portOf(m.Addrs["sip"]), 5060), SIPSPort: atoiOr(portOf(m.Addrs["sips"]), 5061), LDAPPort: atoiOr(portOf(m.Addrs["ldap"]), 389),
-		DataDir: m.cfg.Data, Overrides: os.DirFS(overrides), Phonebooks: books,
+		LDAPSPort: atoiOr(portOf(m.Addrs["ldaps"]), 0),
+		DataDir:   m.cfg.Data, Overrides: os.DirFS(overrides), Phonebooks: books,
 		Flex: flexState{m.store}, TrustedProxies: proxies, Logger: m.log.With("svc", "provision"),
 	})
 	if err != nil {

@@ -37,7 +37,8 @@ func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
 		return nil, nil
 	}
 	srv, err := sip.New(sip.Config{Store: m.store, Logger: m.log.With("svc", "sip"),
-		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}, Directory: hook(m.hooks().sipDirectory, sip.Directory(sip.StoreDirectory{S: m.store}))})
+		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}, Directory: hook(m.hooks().sipDirectory, sip.Directory(sip.StoreDirectory{S: m.store})),
+		TCPConnsPerSource: capOrNone(m.cfg.SIPConnsPerSource, sip.DefaultTCPConnsPerSource), TCPRefused: m.refusedCounter("sip")})
 	if err != nil {
 		return nil, err
 	}

@@ -5,10 +5,17 @@
 //   - Strikes counts failures (a wrong password, a bad digest, a scanned MAC) per key
 //     within a window; the failure that reaches the limit blocks the key for a while.
 //     Optionally only distinct tags count, so a phone asking again for its own unknown
-//     file is not a scan.
-//   - Conns caps the connections one source holds open at once.
+//     file is not a scan. Where the check costs (a password hash), Attempt takes the
+//     strike before it, so a burst cannot pass the limit whole while its first checks
+//     still run; the caller Clears the key on success and Refunds the strike when the
+//     check was never made (refused as busy).
+//   - Conns caps the connections one source holds open at once; Listener applies it to
+//     a net.Listener, closing an over-cap connection before a byte is read.
 //   - Gate bounds how many expensive operations (an argon2id hash) run at once; a caller
-//     that would wait longer than the gate's patience is told to come back later.
+//     that would wait longer than the gate's patience is told to come back later
+//     (ErrBusy). DoFor gives a key (an account) at most one call in the gate, running or
+//     waiting, and refuses a second at once: a flood at one account from many sources
+//     holds one slot and its excess is answered without waiting.
 //
 // Sources are keyed by Source: an IPv4 address as it is, an IPv6 address by its /64,
 // since one IPv6 host is handed a whole /64 and can pick a fresh address per request.

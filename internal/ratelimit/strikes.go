@@ -184,3 +184,29 @@ func (s *Strikes[K]) makeRoom(now time.Time) {
 func (s *Strikes[K]) spent(e *entry, now time.Time) bool {
 	return !now.Before(e.until) && now.Sub(e.start) >= s.p.Window
 }
+
+// Attempt takes a strike before an expensive check is made (a password hash), so a
+// burst of attempts cannot all pass the limit before the first failure is counted. It
+// answers allowed=false when k is blocked (nothing counted), and started when this
+// strike began the block (the attempt that brings the block still goes ahead; the next
+// one is refused). The caller Clears k on success and Refunds the strike when the check
+// was never made.
+func (s *Strikes[K]) Attempt(k K) (allowed, started bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if e := s.m[k]; e != nil && now.Before(e.until) {
+		return false, false
+	}
+	return true, s.strikeLocked(k, 0, false, now)
+}
+
+// Refund takes back one strike of k's current window (an Attempt whose check was never
+// made, because the work was refused as busy). A block already in force stays.
+func (s *Strikes[K]) Refund(k K) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.m[k]; e != nil && e.n > 0 {
+		e.n--
+	}
+}

@@ -1,0 +1,9 @@
+# Login flood (issue 12 point 2): 800 wrong-password logins for one account at once, each
+# from its own loopback address, while /healthz is polled and the System Owner logs in
+# from 127.0.0.1. Fails when a goal is missed: every request answered (401, 429 or 503)
+# within 5 s, /healthz within 100 ms, the server's peak RSS below 400 MB, the good login 200.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+api POST /api/v1/tenants/default/users '{"first_name":"Flood","last_name":"Target","email":"flood@interop.test","password":"the flood target password"}' >/dev/null
+go build -o "$WORK/loginflood" "$here/../bench/loginflood"
+"$WORK/loginflood" -target "$HTTP" -n "${FLOOD_N:-800}" -account flood@interop.test \
+  -good-email admin@localhost -good-password "$ADMIN_PASSWORD" -pid "$DIALTONE_PID" -check
