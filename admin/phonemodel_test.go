@@ -3,6 +3,7 @@ package admin
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPhoneModelMustBeKnown: create, update, claim and CSV import refuse a model the
@@ -41,5 +42,29 @@ func TestPhoneModelMustBeKnown(t *testing.T) {
 	pe.must(201, tok, "POST", "/api/v1/tenants/default/users/import", "FirstName,LastName,MAC,Model\nZed,Zulu,80:5E:C0:00:00:02,d785\n")
 	if p := pe.must(200, tok, "GET", "/api/v1/tenants/default/phones/805ec0000002", nil).json(t); p["model"] != "D785" || p["make"] != "snom" {
 		t.Fatalf("imported phone: %v", p)
+	}
+}
+
+// TestDiscoveredPhoneClaimTakesModel: a phone that asked for its file shows in the
+// discovered list with the make and model its User-Agent told; adding its MAC without a
+// model takes them, in the table's spelling.
+func TestDiscoveredPhoneClaimTakesModel(t *testing.T) {
+	pe := newProvEnv(t)
+	tok := pe.adminToken()
+	if st, _ := pe.fetch("805ec0000009.cfg"); st != 404 {
+		t.Fatalf("unknown phone: %d", st)
+	}
+	var d map[string]any
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && d == nil; time.Sleep(20 * time.Millisecond) {
+		if items := pe.must(200, tok, "GET", "/api/v1/tenants/default/discovered-phones", nil).json(t)["items"].([]any); len(items) > 0 {
+			d = items[0].(map[string]any)
+		}
+	}
+	if d == nil || d["make"] != "yealink" || d["model"] != "T46U" {
+		t.Fatalf("discovered: %v", d)
+	}
+	p := pe.must(201, tok, "POST", "/api/v1/tenants/default/phones", map[string]any{"mac": "805ec0000009"}).json(t)
+	if p["make"] != "yealink" || p["model"] != "T46U" {
+		t.Fatalf("claimed: %v", p)
 	}
 }

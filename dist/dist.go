@@ -1,5 +1,3 @@
-// Package dist holds what Dialtone installs beside its binary: the systemd unit
-// (dialtone.service), embedded so `dialtone install` needs nothing but the binary.
 package dist
 
 import _ "embed"

@@ -54,6 +54,7 @@ func installCommand(args []string, stdout, stderr io.Writer) error {
 	bin := filepath.Join(filepath.Clean(*prefix), "bin", "dialtone")
 	dataDir := filepath.Clean(*data)
 	unitPath := "/etc/systemd/system/dialtone.service"
+	envDir := "/etc/dialtone" // dialtone.env: DIALTONE_* settings (EnvironmentFile in the unit)
 	unit := strings.ReplaceAll(dist.Unit, dist.DefaultBinary, bin)
 	unit = strings.ReplaceAll(unit, dist.DefaultData, dataDir)
 	at := func(p string) string { return filepath.Join(*root, p) }
@@ -124,9 +125,12 @@ func installCommand(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	// 4. The unit.
-	say("write %s (ExecStart=%s serve --data %s)", at(unitPath), bin, dataDir)
+	// 4. The unit, and the directory of its environment file (read if present).
+	say("write %s (ExecStart=%s serve --data %s) and create %s", at(unitPath), bin, dataDir, at(envDir))
 	if !*dry {
+		if err := os.MkdirAll(at(envDir), 0o755); err != nil {
+			return err
+		}
 		if err := os.MkdirAll(filepath.Dir(at(unitPath)), 0o755); err != nil {
 			return err
 		}

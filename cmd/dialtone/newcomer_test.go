@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -103,7 +104,8 @@ func TestResetPassword(t *testing.T) {
 	}
 	var u store.User
 	st.View(func(tx *store.Tx) (err error) { u, err = tx.UserByEmail("default", "admin@localhost"); return err })
-	ok, old := st.Secrets().CheckPassword(offline, u.PasswordHash), st.Secrets().CheckPassword(testAdminPassword, u.PasswordHash)
+	ok, _ := st.Secrets().CheckPassword(context.Background(), "", offline, u.PasswordHash)
+	old, _ := st.Secrets().CheckPassword(context.Background(), "", testAdminPassword, u.PasswordHash)
 	st.Close()
 	if !ok || old {
 		t.Fatalf("offline reset: new password works %v, old %v", ok, old)
