@@ -150,6 +150,8 @@ func schemas() map[string]any {
 			"description": "phones' own files need a device certificate from a trusted vendor CA naming their MAC, over HTTPS: require (else 403), prefer (checked when sent; a wrong one is refused), off; prefer and require need a device CA (400) and HTTPS on (422)"},
 		"settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
 	tpatch["provisioning_https_only"] = boolean // refuse phones' own files over plain HTTP and TFTP
+	tpatch["pnp_subnets"] = map[string]any{"type": "array", "maxItems": store.MaxPnPSubnets, "items": str,
+		"description": "subnets (CIDR) whose SIP plug-and-play SUBSCRIBEs this tenant answers; 409 when one overlaps a subnet another tenant claims"}
 	for k, v := range tenantFields {
 		tpatch[k] = v
 	}

@@ -28,6 +28,7 @@ type tenantView struct {
 	SIPDigest        string                       `json:"sip_digest"`
 	SIPTransport     string                       `json:"sip_transport"`
 	SRTP             string                       `json:"srtp"`
+	PnPSubnets       []string                     `json:"pnp_subnets"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
@@ -49,8 +50,11 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
 		SIPDigest: t.SIPDigestOffer(), SIPTransport: t.Transport(), SRTP: t.SRTPMode(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 		ldapTLSView: ldapTLSView{LDAPRequireTLS: t.LDAPRequireTLS(), LDAPPhonebookCleartext: t.LDAPPhonebookCleartext(), PhonebookLDAPS: t.PhonebookLDAPS},
-		HTTPSOnly:   t.ProvisioningHTTPSOnly,
-		DeviceAuth:  t.DeviceAuthMode(),
+		HTTPSOnly:   t.ProvisioningHTTPSOnly, PnPSubnets: t.PnPSubnets,
+		DeviceAuth: t.DeviceAuthMode(),
+	}
+	if v.PnPSubnets == nil {
+		v.PnPSubnets = []string{}
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
 	if v.EmergencyNumbers == nil {
@@ -199,6 +203,7 @@ type tenantPatch struct {
 	SIPDigest        *string                       `json:"sip_digest"`
 	SIPTransport     *string                       `json:"sip_transport"`
 	SRTP             *string                       `json:"srtp"`
+	PnPSubnets       *[]string                     `json:"pnp_subnets"`
 	Settings         *map[string]map[string]string `json:"settings"`
 	ldapTLSPatch
 }
@@ -265,6 +270,9 @@ func (a *API) patchTenant(r *request) (any, error) {
 		setString(&next.SIPDigest, in.SIPDigest) // checked by tx.SaveTenant
 		setString(&next.SIPTransport, in.SIPTransport)
 		setString(&next.SRTP, in.SRTP)
+		if in.PnPSubnets != nil {
+			next.PnPSubnets = *in.PnPSubnets // checked by tx.SaveTenant (no overlap with another tenant)
+		}
 		if in.Settings != nil {
 			if err := checkSettings(*in.Settings); err != nil {
 				return err

@@ -23,6 +23,13 @@
 // most 8 transfers per source (ratelimit.Conns) and ends any transfer after
 // Config.TFTPTransferTime (10 minutes).
 //
+// Plug-and-play (pnp.go): PnP answers which URL a phone that sent a SIP ua-profile
+// SUBSCRIBE (package sip answers it) is given: the tenant whose pnp_subnets hold its
+// address (or the default tenant for an unclaimed address, when it claims none and the
+// caller allows it), the make by the MAC's OUI, the tenant's folder URL (Snom: its own
+// {MAC}.xml). An unknown MAC is recorded as discovered, under the unknown-MAC throttle;
+// each answer is logged in the provisioning log as "SUBSCRIBE ua-profile" over sip.
+//
 // It does not own the records it renders from (package store), the LDAP or XML
 // phonebook contents (it declares Phonebooks; ldapdir implements it), nor SIP
 // check-sync NOTIFYs (sip listens to the store's change events).

@@ -92,6 +92,7 @@ type Provisioner struct {
 	tokMu   sync.RWMutex
 	byToken map[string]*store.Tenant // token → tenant, dropped on tenant changes
 	bySlug  map[string]*store.Tenant // TFTP's bare names, dropped likewise
+	pnp     *pnpClaims               // tenants' pnp_subnets (pnp.go), dropped likewise
 
 	fwOnce    sync.Once
 	fwHandler func(*fasthttp.RequestCtx)
@@ -176,6 +177,7 @@ func (p *Provisioner) onChange(c store.Change) {
 	if c.Op == store.OpReload { // a change was missed: forget every cached answer
 		p.tokMu.Lock()
 		p.byToken, p.bySlug = map[string]*store.Tenant{}, map[string]*store.Tenant{}
+		p.pnp = nil
 		p.tokMu.Unlock()
 		p.renderer.Drop()
 		p.cache.dropAll()
@@ -186,6 +188,7 @@ func (p *Provisioner) onChange(c store.Change) {
 	case store.KindTenant:
 		p.tokMu.Lock()
 		p.byToken, p.bySlug = map[string]*store.Tenant{}, map[string]*store.Tenant{}
+		p.pnp = nil
 		p.tokMu.Unlock()
 		p.cache.dropTenant(c.Tenant)
 	case store.KindDepartment, store.KindSetting, store.KindFirmware, store.KindFlex:

@@ -154,6 +154,9 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 	if err := checkSIPSecurity(&next); err != nil {
 		return err
 	}
+	if err := tx.checkPnPSubnets(&next); err != nil {
+		return err
+	}
 	return tx.putTenant(&prev, next)
 }
 

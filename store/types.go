@@ -48,6 +48,9 @@ type Tenant struct {
 	// into every phone's config (sip_security.go).
 	SIPTransport string `json:"sip_transport,omitempty"`
 	SRTP         string `json:"srtp,omitempty"`
+	// PnPSubnets are the subnets (CIDR) whose SIP plug-and-play SUBSCRIBEs this tenant
+	// answers; no two tenants claim overlapping subnets (store/pnp.go).
+	PnPSubnets []string `json:"pnp_subnets,omitempty"`
 	// Settings are raw phone settings for every phone of the tenant, by make then key.
 	Settings map[string]map[string]string `json:"settings,omitempty"`
 	Created  time.Time                    `json:"created"`
