@@ -12,22 +12,20 @@ blocks=$(grep -c '^<!-- tour -->$' "$readme")
 [ "$blocks" -ge 10 ] || fail "only $blocks tour blocks marked in README.md"
 grep -q 'dialtone serve' "$tour/tour.sh" || fail "the extracted tour does not start serve"
 
-# Free ports: TCP for HTTP, HTTPS, LDAP, LDAPS; UDP and TCP for SIP; UDP for TFTP.
-read -r PORT HTTPS_PORT SIP_PORT SIPS_PORT LDAP_PORT LDAPS_PORT TFTP_PORT < <(python3 - <<'PY'
-import socket
-socks, ports = [], []
-for kinds in ["t", "t", "tu", "t", "t", "t", "u"]:
-    while True:
-        t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", p))
-        except OSError:
-            t.close(); continue
-        socks += [t, u]; ports.append(p); break
-print(*ports)
-PY
-)
+# Free ports: random high ones that nothing answers on over TCP, all different (UDP-only
+# users of a random high port are rare enough; the tour fails loudly if one collides).
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    case " $taken " in *" $p "*) continue ;; esac
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then taken="$taken $p"; echo "$p"; return; fi
+  done
+}
+taken=""
+for v in PORT HTTPS_PORT SIP_PORT SIPS_PORT LDAP_PORT LDAPS_PORT TFTP_PORT; do
+  p=$(free_port); taken="$taken $p"; printf -v "$v" %s "$p"
+done
 export PORT HTTPS_PORT SIP_PORT SIPS_PORT LDAP_PORT LDAPS_PORT TFTP_PORT
 export DATA=./dialtone-tour
 
