@@ -26,7 +26,7 @@ commands:
   serve            run every service over the store in --data (serve --help lists its flags)
   reset-password   EMAIL [--tenant SLUG] [--data DIR]: set a new generated password, shown once
   dhcp-options     [--tenant SLUG] [serve's flags]: DHCP options 66/160/150 and server snippets
-  import-users     FILE --tenant SLUG [--dry-run] [--on-duplicate skip|update|create] [--data DIR]
+  import-users     FILE --tenant SLUG [--dry-run] [--on-duplicate skip|update|create] [--data DIR]: people from CSV
   backup           FILE (--passphrase-file F | --plaintext) [--data DIR]: back up, also while serve runs
   verify-backup    FILE [--passphrase-file F]: check a backup file whole
   restore          FILE --data DIR [--passphrase-file F]: restore into an empty directory
