@@ -28,7 +28,8 @@
 //	meta/version                         store format version
 //	meta/secret/{name}                   random server secrets (nonce HMAC keys, …), encrypted
 //	tenant/{slug}                        Tenant
-//	idx/token/{provisioning-token}       -> slug
+//	idx/token/{provisioning-token}       -> slug  (the current token and, until its
+//	                                              grace ends, the one before a rotation)
 //	idx/sipdomain/{domain}               -> slug
 //	t/{slug}/dept/{id}                   Department
 //	t/{slug}/deptname/{lower(name)}      -> department id
