@@ -41,6 +41,16 @@
 // (Config.SecureBaseURL empty); with it on, provisioning_url is https://. The API never
 // sees a plain-HTTP request from off the box once HTTPS is on: cmd/dialtone redirects it.
 //
+// Phone models (phones.go, provisioning.go checkPhoneModel): a phone's model, on create,
+// update, claim (adding a discovered MAC without a model takes the one the phone told)
+// and in a CSV import, must be one of the model table (GET …/models), in any case; it is
+// stored as the table writes it, with its make. Another is 422 unknown_model naming the
+// field model and, in details.closest, the three nearest known models by edit distance.
+//
+// CSV import (import.go): ?on_duplicate=skip|update|create (default skip) says what a row
+// matching an existing person does (userimport.OnDuplicate); an update is checked by the
+// same role rules as PATCH (checkGrant) in the dry run before anything is written.
+//
 // It owns the HTTP edge of these records: decoding and bounding requests, mapping store
 // errors to statuses in one table (errors.go), deciding who may do what (rbac.go), and
 // writing every change to the audit log in the transaction of the change, with secrets

@@ -69,4 +69,9 @@
 // committed and readable). A subscriber's panic is contained (internal/crash), and the
 // subscriber then gets an OpReload change to load what it keeps again, so a missed change
 // does not leave a cache stale until a restart.
+//
+// ResetPasswordByEmail (resetpassword.go) is the operator's way back in: a generated
+// password for a login (in a tenant, or the one tenant that has the email), sessions
+// ended, audited. ResolveModel (phonemodel.go) finds a model in the model table in any
+// case, or names the three closest by edit distance.
 package store
