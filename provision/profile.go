@@ -65,7 +65,7 @@ type Line struct {
 	Expires     int    // seconds
 }
 
-// Phonebook is where phones look colleagues up (LDAP.md).
+// Phonebook is where phones look colleagues up (docs/ldap.md).
 type Phonebook struct {
 	LDAPHost     string
 	LDAPPort     int    // the --ldaps port when LDAPS is set
