@@ -92,6 +92,9 @@ var operations = []opDoc{
 	{method: "GET", path: "/api/v1/tenants/{slug}/provisioning-log", summary: "Files served to (or refused) phones, newest first (reports.read)", answer: "ProvisionLogPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/discovered-phones", summary: "Unknown phones that asked for their files; POST …/phones with the MAC assigns one (phones.manage)", answer: "DiscoveredPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/discovered-phones/{mac}", summary: "Dismiss a discovered phone (phones.manage)", status: "204"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/trust/device-cas", summary: "Trust vendor CA certificates for phones' device certificates (device_auth): one or more PEM CERTIFICATE blocks as the body, each a CA (basic constraints CA:TRUE) in force now; all stored or none, 409 for one trusted already (tenant.settings)", body: "pem", answer: "DeviceCAPage", status: "201"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/trust/device-cas", summary: "The tenant's trusted vendor CAs (tenant.settings or phones.manage)", answer: "DeviceCAPage", status: "200"},
+	{method: "DELETE", path: "/api/v1/tenants/{slug}/trust/device-cas/{id}", summary: "Stop trusting a vendor CA; 409 for the last one while device_auth is prefer or require (tenant.settings)", status: "204"},
 }
 
 func obj(props map[string]any, required ...string) map[string]any {
@@ -143,8 +146,13 @@ func schemas() map[string]any {
 	tenantFields := map[string]any{"name": str, "sip_domain": str, "language": str, "timezone": str,
 		"ext_min": integer, "ext_max": integer}
 	tpatch := map[string]any{"anonymous_ldap": boolean, "emergency_numbers": strs, "auto_logout": str,
-		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "sip_digest": sipDigest, "sip_transport": sipTransport, "srtp": srtp, "settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
+		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "sip_digest": sipDigest, "sip_transport": sipTransport, "srtp": srtp,
+		"device_auth": map[string]any{"type": "string", "enum": []string{"off", "prefer", "require"},
+			"description": "phones' own files need a device certificate from a trusted vendor CA naming their MAC, over HTTPS: require (else 403), prefer (checked when sent; a wrong one is refused), off; prefer and require need a device CA (400) and HTTPS on (422)"},
+		"settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
 	tpatch["provisioning_https_only"] = boolean // refuse phones' own files over plain HTTP and TFTP
+	tpatch["pnp_subnets"] = map[string]any{"type": "array", "maxItems": store.MaxPnPSubnets, "items": str,
+		"description": "subnets (CIDR) whose SIP plug-and-play SUBSCRIBEs this tenant answers; 409 when one overlaps a subnet another tenant claims"}
 	for k, v := range tenantFields {
 		tpatch[k] = v
 	}
@@ -224,7 +232,10 @@ func schemas() map[string]any {
 		"TemplatePage":     pageOf("Template"),
 		"ProvisionLogEntry": map[string]any{"type": "object", "properties": map[string]any{"seq": integer, "time": stamp, "mac": str,
 			"file": str, "protocol": str, "make": str, "model": str, "firmware": str, "addr": str, "user_agent": str,
-			"status": integer, "bytes": integer, "count": integer}},
+			"status": integer, "bytes": integer, "count": integer,
+			"device": map[string]any{"type": "string", "enum": []string{"verified", "missing", "refused"}}, "reason": str}},
+		"DeviceCA":         obj(map[string]any{"id": str, "subject": str, "sha256": str, "not_before": stamp, "not_after": stamp, "added": stamp}),
+		"DeviceCAPage":     pageOf("DeviceCA"),
 		"ProvisionLogPage": pageOf("ProvisionLogEntry"),
 		"Discovered": map[string]any{"type": "object", "properties": map[string]any{"tenant": str, "mac": str, "make": str,
 			"model": str, "firmware": str, "addr": str, "user_agent": str, "first_seen": stamp, "last_seen": stamp}},
@@ -271,6 +282,8 @@ func buildOpenAPI() map[string]any {
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 		case "text":
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"text/plain": map[string]any{"schema": str}}}
+		case "pem":
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/x-pem-file": map[string]any{"schema": str}}}
 		case "image":
 			bin := map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"image/jpeg": bin, "image/png": bin}}

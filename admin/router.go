@@ -110,6 +110,9 @@ func (a *API) routeTable() []*route {
 	add("GET", t+"/provisioning-log", a.provisioningLog)
 	add("GET", t+"/discovered-phones", a.discoveredPhones)
 	add("DELETE", t+"/discovered-phones/{mac}", a.dismissDiscovered)
+	add("POST", t+"/trust/device-cas", a.addDeviceCAs).limit = MaxDeviceCABody // devicecas.go
+	add("GET", t+"/trust/device-cas", a.listDeviceCAs)
+	add("DELETE", t+"/trust/device-cas/{id}", a.deleteDeviceCA)
 	return rs
 }
 

@@ -23,10 +23,12 @@ type tenantView struct {
 	FlexMultiLogin   bool                         `json:"flex_multi_login"`
 	PINMinLength     int                          `json:"pin_min_length"`
 	AuditRetention   int                          `json:"audit_retention_days"`
+	DeviceAuth       string                       `json:"device_auth"`
 	HTTPSOnly        bool                         `json:"provisioning_https_only"`
 	SIPDigest        string                       `json:"sip_digest"`
 	SIPTransport     string                       `json:"sip_transport"`
 	SRTP             string                       `json:"srtp"`
+	PnPSubnets       []string                     `json:"pnp_subnets"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
@@ -48,7 +50,11 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
 		SIPDigest: t.SIPDigestOffer(), SIPTransport: t.Transport(), SRTP: t.SRTPMode(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 		ldapTLSView: ldapTLSView{LDAPRequireTLS: t.LDAPRequireTLS(), LDAPPhonebookCleartext: t.LDAPPhonebookCleartext(), PhonebookLDAPS: t.PhonebookLDAPS},
-		HTTPSOnly:   t.ProvisioningHTTPSOnly,
+		HTTPSOnly:   t.ProvisioningHTTPSOnly, PnPSubnets: t.PnPSubnets,
+		DeviceAuth: t.DeviceAuthMode(),
+	}
+	if v.PnPSubnets == nil {
+		v.PnPSubnets = []string{}
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
 	if v.EmergencyNumbers == nil {
@@ -192,10 +198,12 @@ type tenantPatch struct {
 	FlexMultiLogin   *bool                         `json:"flex_multi_login"`
 	PINMinLength     *int                          `json:"pin_min_length"`
 	AuditRetention   *int                          `json:"audit_retention_days"`
+	DeviceAuth       *string                       `json:"device_auth"`
 	HTTPSOnly        *bool                         `json:"provisioning_https_only"`
 	SIPDigest        *string                       `json:"sip_digest"`
 	SIPTransport     *string                       `json:"sip_transport"`
 	SRTP             *string                       `json:"srtp"`
+	PnPSubnets       *[]string                     `json:"pnp_subnets"`
 	Settings         *map[string]map[string]string `json:"settings"`
 	ldapTLSPatch
 }
@@ -248,12 +256,23 @@ func (a *API) patchTenant(r *request) (any, error) {
 		if in.AutoLogout != nil {
 			next.AutoLogout = *in.AutoLogout
 		}
+		if in.DeviceAuth != nil {
+			if *in.DeviceAuth != store.DeviceAuthOff && *in.DeviceAuth != "" && a.cfg.SecureBaseURL == "" {
+				// Device certificates arrive over HTTPS only: under require every phone
+				// would be refused its file.
+				return problem(422, "unprocessable", "device_auth", "HTTPS is off on this server (serve --https): no device certificate can arrive")
+			}
+			next.DeviceAuth = *in.DeviceAuth // checked by tx.SaveTenant
+		}
 		if err := patchPINPolicy(&next, in.PINMinLength, in.AuditRetention); err != nil {
 			return err
 		}
 		setString(&next.SIPDigest, in.SIPDigest) // checked by tx.SaveTenant
 		setString(&next.SIPTransport, in.SIPTransport)
 		setString(&next.SRTP, in.SRTP)
+		if in.PnPSubnets != nil {
+			next.PnPSubnets = *in.PnPSubnets // checked by tx.SaveTenant (no overlap with another tenant)
+		}
 		if in.Settings != nil {
 			if err := checkSettings(*in.Settings); err != nil {
 				return err

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"net/netip"
 	"os"
@@ -17,13 +18,17 @@ type fetchRequest struct {
 	Path  string // below the token: {file}, fw/{file}, directory/{vendor}.xml
 	UA    string
 	Addr  netip.Addr
-	Proto string // http or tftp
+	Proto string // http, https or tftp
+	// Peer is the client's certificate chain over HTTPS (leaf first), when it sent
+	// one; the device-certificate check reads it.
+	Peer []*x509.Certificate
 }
 
 // fetchResult is the answer: bytes, or a file on disk (firmware).
 type fetchResult struct {
 	Status      int // HTTP terms: 200, 403, 404, 429, 500
 	Body        []byte
+	Message     string // a 403's answer
 	ContentType string
 	FilePath    string
 	Size        int64
@@ -32,6 +37,7 @@ type fetchResult struct {
 var (
 	notFound  = fetchResult{Status: 404}
 	throttled = fetchResult{Status: 429}
+	forbidden = fetchResult{Status: 403, Message: "this file needs the phone's own device certificate over HTTPS"}
 	failed    = fetchResult{Status: 500}
 	// refused: the tenant serves phones' own files over HTTPS only.
 	refused = fetchResult{Status: 403}
@@ -150,11 +156,24 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 	if fromUA {
 		model = "" // a model only a User-Agent names is free text: render the make's files
 	}
+	var dv deviceVerdict
+	if known {
+		// the phone's own file: its secrets need the device certificate (device_auth),
+		// checked at every fetch, cached or not
+		if dv = p.deviceCheck(&t, ph.MAC, r); !dv.ok {
+			p.logDevice(t.Slug, r, ph.MAC, mk, model, firmware, 0, dv)
+			return forbidden
+		}
+	}
 	key := cacheKey{tenant: t.Slug, file: r.Path, make: mk, model: model}
 	if kind == KindBoot && !known && ua.Make == Yealink {
 		key.bootMAC = ua.MAC
 	}
 	if e := p.cache.get(key); e != nil {
+		if dv.device != "" {
+			p.logDevice(t.Slug, r, e.mac, e.make, e.model, firmware, len(e.body), dv) // logged one by one
+			return fetchResult{Status: 200, Body: e.body, ContentType: e.contentType}
+		}
 		if !p.events.hit(e, r.Addr, r.Proto, r.UA, firmware, p.cfg.Now().UTC()) {
 			p.logFetch(t.Slug, r, e.mac, e.make, e.model, firmware, 200, len(e.body), e.mac != "")
 		}
@@ -185,7 +204,11 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 	e := &cacheEntry{key: key, body: body, contentType: contentType(body), tenant: t.Slug, mac: ph.MAC, user: user,
 		make: mk, model: model, file: r.Path}
 	p.cache.put(e, gen)
-	p.logFetch(t.Slug, r, ph.MAC, mk, model, firmware, 200, len(body), known)
+	if dv.device != "" {
+		p.logDevice(t.Slug, r, ph.MAC, mk, model, firmware, len(body), dv)
+	} else {
+		p.logFetch(t.Slug, r, ph.MAC, mk, model, firmware, 200, len(body), known)
+	}
 	return fetchResult{Status: 200, Body: body, ContentType: e.contentType}
 }
 
@@ -241,6 +264,18 @@ func (p *Provisioner) fetchDirectory(t store.Tenant, file string) fetchResult {
 func (p *Provisioner) entry(r fetchRequest, mac string, mk Make, model, firmware string, status, n int) store.ProvisionLogEntry {
 	return store.ProvisionLogEntry{Time: p.cfg.Now().UTC(), MAC: mac, File: r.Path, Protocol: r.Proto, Make: string(mk),
 		Model: model, Firmware: firmware, UserAgent: r.UA, Status: status, Bytes: int64(n)}
+}
+
+// logDevice logs a fetch of a phone's own file with what the device-certificate check
+// found: served (touching the phone's last seen) or refused with 403.
+func (p *Provisioner) logDevice(slug string, r fetchRequest, mac string, mk Make, model, firmware string, n int, v deviceVerdict) {
+	status := 200
+	if !v.ok {
+		status, n = 403, 0
+	}
+	e := p.entry(r, mac, mk, model, firmware, status, n)
+	e.Device, e.Reason = v.device, v.reason
+	p.events.add(fetchEvent{tenant: slug, entry: e, addr: r.Addr, known: v.ok})
 }
 
 func (p *Provisioner) logFetch(slug string, r fetchRequest, mac string, mk Make, model, firmware string, status, n int, known bool) {

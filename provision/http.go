@@ -39,10 +39,17 @@ func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
 		proto = "https"
 	}
 	r := fetchRequest{Token: token, Path: rest, UA: string(ctx.UserAgent()), Addr: clientip.Of(ctx, p.cfg.TrustedProxies), Proto: proto}
+	if cs := ctx.TLSConnectionState(); cs != nil {
+		r.Peer = cs.PeerCertificates // the device certificate, when the phone sent one
+	}
 	res := p.fetch(r)
 	switch res.Status {
 	case 200:
 	case 403:
+		if res.Message != "" {
+			ctx.Error(res.Message+"\n", fasthttp.StatusForbidden)
+			return true
+		}
 		// RFC 9110 section 15.5.4: the server understood and refuses; the body says where.
 		msg := httpsOnlyMessage
 		if p.cfg.SecureBaseURL != "" {

@@ -86,11 +86,13 @@ type Provisioner struct {
 	parsed   parseMemo                      // file names and User-Agents already parsed
 	scans    *ratelimit.Strikes[netip.Addr] // unknown-MAC scans, by source (throttle.go)
 	events   *fetchLog
+	trust    *trustPools // each tenant's vendor CAs (deviceauth.go)
 	unsub    func()
 
 	tokMu   sync.RWMutex
 	byToken map[string]*store.Tenant // token → tenant, dropped on tenant changes
 	bySlug  map[string]*store.Tenant // TFTP's bare names, dropped likewise
+	pnp     *pnpClaims               // tenants' pnp_subnets (pnp.go), dropped likewise
 
 	fwOnce    sync.Once
 	fwHandler func(*fasthttp.RequestCtx)
@@ -149,6 +151,7 @@ func New(cfg Config) (*Provisioner, error) {
 		renderer: NewRenderer(cfg.Templates, cfg.Overrides),
 		cache:    newRenderCache(cfg.RenderCacheBytes),
 		scans:    newScanThrottle(cfg.Now),
+		trust:    newTrustPools(),
 		byToken:  map[string]*store.Tenant{},
 		bySlug:   map[string]*store.Tenant{},
 	}
@@ -174,15 +177,18 @@ func (p *Provisioner) onChange(c store.Change) {
 	if c.Op == store.OpReload { // a change was missed: forget every cached answer
 		p.tokMu.Lock()
 		p.byToken, p.bySlug = map[string]*store.Tenant{}, map[string]*store.Tenant{}
+		p.pnp = nil
 		p.tokMu.Unlock()
 		p.renderer.Drop()
 		p.cache.dropAll()
+		p.trust.drop("")
 		return
 	}
 	switch c.Kind {
 	case store.KindTenant:
 		p.tokMu.Lock()
 		p.byToken, p.bySlug = map[string]*store.Tenant{}, map[string]*store.Tenant{}
+		p.pnp = nil
 		p.tokMu.Unlock()
 		p.cache.dropTenant(c.Tenant)
 	case store.KindDepartment, store.KindSetting, store.KindFirmware, store.KindFlex:
@@ -200,6 +206,8 @@ func (p *Provisioner) onChange(c store.Change) {
 		}
 	case store.KindPhone:
 		p.cache.dropPhone(c.ID)
+	case store.KindDeviceCA:
+		p.trust.drop(c.Tenant)
 	}
 }
 

@@ -206,8 +206,13 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 	switch {
 	case res.Status == 429:
 		sendError(conn, peer, errNotDefined, "too many requests")
+		return
 	case res.Status == 403:
-		sendError(conn, peer, errAccess, httpsOnlyMessage)
+		msg := res.Message // the device certificate's, else provisioning_https_only's
+		if msg == "" {
+			msg = httpsOnlyMessage
+		}
+		sendError(conn, peer, errAccess, msg)
 		return
 	case res.Status != 200:
 		sendError(conn, peer, errFileNotFound, "file not found")

@@ -207,6 +207,17 @@ func TestTFTPScanThrottled(t *testing.T) {
 	if _, _, err := tftpGet(t, e.tftpAddr, e.tenant.ProvisioningToken+"/"+yealinkMAC+".cfg", 0); err == nil {
 		t.Fatal("blocked address still served")
 	}
+	// The refusal ends the transfer: no second packet (a transfer of nothing ran into a
+	// panic, answered "internal error" from the listening port).
+	c, pkt, _ := rawRRQ(t, e.tftpAddr, e.tenant.ProvisioningToken+"/"+yealinkMAC+".cfg")
+	if binary.BigEndian.Uint16(pkt) != opERROR || !strings.Contains(string(pkt), "too many requests") {
+		t.Fatalf("blocked address: %q", pkt)
+	}
+	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	buf := make([]byte, 2048)
+	if n, _, err := c.ReadFromUDP(buf); err == nil {
+		t.Fatalf("a packet after the refusal: %q", buf[:n])
+	}
 }
 
 // RFC 2349 lets a client ask a timeout of up to 255 s and the OACK must repeat it

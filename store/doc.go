@@ -62,6 +62,7 @@
 //	t/{slug}/firmware/{name}             Firmware          (bytes under {data}/firmware/{slug}/)
 //	t/{slug}/provlog/{slot}              ProvisionLogEntry (a ring of ProvisionLogSize slots)
 //	t/{slug}/provlogseq                  next slot of the ring
+//	t/{slug}/deviceca/{id}               DeviceCA          (vendor CAs vouching for phones' device certificates)
 //
 // # PINs and the audit log
 //

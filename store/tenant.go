@@ -134,6 +134,9 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 	if err := checkPINAndAuditSettings(next); err != nil {
 		return err
 	}
+	if err := tx.checkDeviceAuth(next); err != nil {
+		return err
+	}
 	if len(next.EmergencyNumbers) > 16 {
 		return invalid("emergency_numbers", "at most 16 emergency numbers")
 	}
@@ -149,6 +152,9 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 		return err
 	}
 	if err := checkSIPSecurity(&next); err != nil {
+		return err
+	}
+	if err := tx.checkPnPSubnets(&next); err != nil {
 		return err
 	}
 	return tx.putTenant(&prev, next)

@@ -27,6 +27,8 @@ type Tenant struct {
 	// PIN policy and audit retention (store/pin.go); 0 means the default (6 digits, 400 days).
 	PINMinLength       int `json:"pin_min_length,omitempty"`
 	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
+	// DeviceAuth: off (""), prefer or require, checked against the tenant's DeviceCAs.
+	DeviceAuth string `json:"device_auth,omitempty"`
 
 	// LDAP over TLS (ldapdir), stored so that the zero value is the default: people bind
 	// with their login password over TLS only, the phonebook account may bind in clear,
@@ -46,6 +48,9 @@ type Tenant struct {
 	// into every phone's config (sip_security.go).
 	SIPTransport string `json:"sip_transport,omitempty"`
 	SRTP         string `json:"srtp,omitempty"`
+	// PnPSubnets are the subnets (CIDR) whose SIP plug-and-play SUBSCRIBEs this tenant
+	// answers; no two tenants claim overlapping subnets (store/pnp.go).
+	PnPSubnets []string `json:"pnp_subnets,omitempty"`
 	// Settings are raw phone settings for every phone of the tenant, by make then key.
 	Settings map[string]map[string]string `json:"settings,omitempty"`
 	Created  time.Time                    `json:"created"`
