@@ -2,7 +2,7 @@
 // test that keeps it true to the code:
 //
 //   - every docs/… path named in a Go file, in README.md or in a document exists, and
-//     every relative link of README.md and the documents reaches a file;
+//     every relative link of README.md and the documents reaches a file (and heading);
 //   - no Go file cites a *.md file the repository does not have;
 //   - the OpenAPI document the admin API serves (admin.OpenAPIDocument) describes every
 //     route of the router's table (admin.Routes) and nothing else;

@@ -130,12 +130,44 @@ func TestMarkdownLinksResolve(t *testing.T) {
 			if strings.Contains(target, "://") || strings.HasPrefix(target, "#") || strings.HasPrefix(target, "mailto:") {
 				continue
 			}
-			target, _, _ = strings.Cut(target, "#")
-			if !exists(path.Join(path.Dir(f), target)) {
+			target, anchor, _ := strings.Cut(target, "#")
+			file := path.Join(path.Dir(f), target)
+			if target == "" {
+				file = f
+			}
+			if !exists(file) {
 				t.Errorf("%s:%d links to %s, which does not exist", f, lineOf(text, m[2]), target)
+				continue
+			}
+			if anchor != "" && strings.HasSuffix(file, ".md") && !slices.Contains(anchors(read(t, file)), anchor) {
+				t.Errorf("%s:%d links to %s#%s, which has no such heading", f, lineOf(text, m[2]), file, anchor)
 			}
 		}
 	}
+}
+
+// anchors are the heading anchors of a Markdown text, as GitHub makes them: lower case,
+// punctuation dropped, spaces as hyphens.
+func anchors(text string) []string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		h, ok := strings.CutPrefix(line, "#")
+		if !ok {
+			continue
+		}
+		h = strings.TrimSpace(strings.TrimLeft(h, "#"))
+		var b strings.Builder
+		for _, r := range strings.ToLower(h) {
+			switch {
+			case r == ' ':
+				b.WriteByte('-')
+			case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127:
+				b.WriteRune(r)
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
 }
 
 // TestOpenAPIListsEveryRoute: the served OpenAPI document describes each route of the
