@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -21,6 +22,9 @@ type tenantView struct {
 	EmergencyNumbers []string                     `json:"emergency_numbers"`
 	AutoLogout       string                       `json:"auto_logout"`
 	FlexMultiLogin   bool                         `json:"flex_multi_login"`
+	ProvisioningAuth string                       `json:"provisioning_auth"` // token or digest
+	TFTPBareNames    bool                         `json:"tftp_bare_names"`
+	PhonebookMobile  bool                         `json:"phonebook_mobile"`
 	PINMinLength     int                          `json:"pin_min_length"`
 	AuditRetention   int                          `json:"audit_retention_days"`
 	DeviceAuth       string                       `json:"device_auth"`
@@ -39,8 +43,10 @@ type tenantView struct {
 type tenantSecrets struct {
 	ProvisioningToken string `json:"provisioning_token"`
 	ProvisioningURL   string `json:"provisioning_url"`
-	LDAPBindDN        string `json:"ldap_bind_dn"`
-	LDAPBindPassword  string `json:"ldap_bind_password"`
+	// PreviousTokenExpires is when the token before the last rotation stops working.
+	PreviousTokenExpires *time.Time `json:"previous_token_expires,omitempty"`
+	LDAPBindDN           string     `json:"ldap_bind_dn"`
+	LDAPBindPassword     string     `json:"ldap_bind_password"`
 }
 
 func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
@@ -51,7 +57,8 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		SIPDigest: t.SIPDigestOffer(), SIPTransport: t.Transport(), SRTP: t.SRTPMode(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 		ldapTLSView: ldapTLSView{LDAPRequireTLS: t.LDAPRequireTLS(), LDAPPhonebookCleartext: t.LDAPPhonebookCleartext(), PhonebookLDAPS: t.PhonebookLDAPS},
 		HTTPSOnly:   t.ProvisioningHTTPSOnly, PnPSubnets: t.PnPSubnets,
-		DeviceAuth: t.DeviceAuthMode(),
+		DeviceAuth:       t.DeviceAuthMode(),
+		ProvisioningAuth: cmp.Or(t.ProvisioningAuth, "token"), TFTPBareNames: t.TFTPBareNames, PhonebookMobile: t.PhonebookMobile,
 	}
 	if v.PnPSubnets == nil {
 		v.PnPSubnets = []string{}
@@ -68,6 +75,10 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		v.tenantSecrets = &tenantSecrets{
 			ProvisioningToken: t.ProvisioningToken, ProvisioningURL: a.provisioningURL(t),
 			LDAPBindDN: "cn=phonebook," + v.LDAPBaseDN, LDAPBindPassword: pw,
+		}
+		if t.PreviousToken != "" && a.st.Now().Before(t.PreviousTokenExpires) {
+			exp := t.PreviousTokenExpires
+			v.PreviousTokenExpires = &exp
 		}
 	}
 	return v, nil
@@ -196,6 +207,9 @@ type tenantPatch struct {
 	EmergencyNumbers *[]string                     `json:"emergency_numbers"`
 	AutoLogout       *string                       `json:"auto_logout"`
 	FlexMultiLogin   *bool                         `json:"flex_multi_login"`
+	ProvisioningAuth *string                       `json:"provisioning_auth"`
+	TFTPBareNames    *bool                         `json:"tftp_bare_names"`
+	PhonebookMobile  *bool                         `json:"phonebook_mobile"`
 	PINMinLength     *int                          `json:"pin_min_length"`
 	AuditRetention   *int                          `json:"audit_retention_days"`
 	DeviceAuth       *string                       `json:"device_auth"`
@@ -240,6 +254,22 @@ func (a *API) patchTenant(r *request) (any, error) {
 		}
 		if in.FlexMultiLogin != nil {
 			next.FlexMultiLogin = *in.FlexMultiLogin
+		}
+		if in.ProvisioningAuth != nil {
+			switch *in.ProvisioningAuth {
+			case "token":
+				next.ProvisioningAuth = ""
+			case store.ProvisioningDigest:
+				next.ProvisioningAuth = store.ProvisioningDigest
+			default:
+				return badRequest("provisioning_auth", "token (the provisioning token alone) or digest (per-phone HTTP Digest credentials)")
+			}
+		}
+		if in.TFTPBareNames != nil {
+			next.TFTPBareNames = *in.TFTPBareNames
+		}
+		if in.PhonebookMobile != nil {
+			next.PhonebookMobile = *in.PhonebookMobile
 		}
 		in.ldapTLSPatch.apply(&next) // the combination is checked by tx.SaveTenant
 		if in.HTTPSOnly != nil {
@@ -357,4 +387,46 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
+}
+
+type rotateTokenBody struct {
+	Grace string `json:"grace"` // a Go duration: "24h", "90m", "0"
+}
+
+// rotateProvisioningToken: POST …/provisioning-token/rotate (tenant.settings). The new
+// token is answered in the tenant; the old one is accepted until the grace ends.
+func (a *API) rotateProvisioningToken(r *request) (any, error) {
+	sc, err := r.tenantNeeding(store.PermTenantSettings)
+	if err != nil {
+		return nil, err
+	}
+	var in rotateTokenBody
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	grace, err := time.ParseDuration(cmp.Or(in.Grace, "0"))
+	if err != nil {
+		return nil, badRequest("grace", "a duration such as 24h, 90m or 0 (refuse the old token at once)")
+	}
+	var view tenantView
+	err = a.update(func(tx *store.Tx) error {
+		prev, err := tx.Tenant(sc.tenant)
+		if err != nil {
+			return err
+		}
+		t, err := tx.RotateProvisioningToken(sc.tenant, grace)
+		if err != nil {
+			return err
+		}
+		if view, err = a.tenantView(t, true); err != nil {
+			return err
+		}
+		return r.audit(tx, sc.tenant, "tenant.provisioning_token.rotate", "tenant/"+sc.tenant, "",
+			map[string]any{"previous_token_expires": prev.PreviousTokenExpires},
+			map[string]any{"grace": grace.String(), "previous_token_expires": t.PreviousTokenExpires})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return view, nil
 }

@@ -373,3 +373,31 @@ func TestCertMACs(t *testing.T) {
 		}
 	}
 }
+
+// Device certificates (device_auth) and per-phone Digest credentials together: the
+// certificate is checked first, so a fetch refused for it does not use up the phone's
+// one fetch without credentials; with its certificate the phone gets that fetch, and
+// after it needs both.
+func TestDeviceAuthBeforeDigest(t *testing.T) {
+	e := newTLSEnv(t)
+	ca := newVendorCA(t, "Vendor Device CA", nil)
+	e.trustCA(t, "acme", ca.pem(), store.DeviceAuthRequire)
+	setTenant(t, e.st, "acme", func(t *store.Tenant) { t.ProvisioningAuth = store.ProvisioningDigest })
+	a := device(t, ca, yealinkMAC, nil, inAYear())
+	file := "/p/" + e.tenant.ProvisioningToken + "/" + yealinkMAC + ".cfg"
+
+	if code, _ := e.fetch(t, file, nil); code != 403 {
+		t.Fatalf("no device certificate: %d, want 403", code)
+	}
+	if ph, err := e.st.Phone(yealinkMAC); err != nil || !ph.ProvisioningIssued.IsZero() {
+		t.Fatalf("a refused fetch handed out the credentials: %v %v", ph.ProvisioningIssued, err)
+	}
+	code, body := e.fetch(t, file, &a)
+	kv, _ := parseYealink([]byte(body))
+	if code != 200 || kv["static.auto_provision.server.username"] != yealinkMAC || kv["static.auto_provision.server.password"] == "" {
+		t.Fatalf("first fetch with the device certificate: %d\n%s", code, body)
+	}
+	if code, _ := e.fetch(t, file, &a); code != 401 {
+		t.Fatalf("second fetch with the certificate and no Digest credentials: %d, want 401", code)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -19,6 +20,9 @@ type fetchRequest struct {
 	UA    string
 	Addr  netip.Addr
 	Proto string // http, https or tftp
+	// HTTP only: the Authorization header, the method and the request-target as sent
+	// (a Digest response covers both, RFC 7616 §3.4.1).
+	Auth, Method, URI string
 	// Peer is the client's certificate chain over HTTPS (leaf first), when it sent
 	// one; the device-certificate check reads it.
 	Peer []*x509.Certificate
@@ -26,7 +30,8 @@ type fetchRequest struct {
 
 // fetchResult is the answer: bytes, or a file on disk (firmware).
 type fetchResult struct {
-	Status      int // HTTP terms: 200, 403, 404, 429, 500
+	Status      int      // HTTP terms: 200, 401, 403, 404, 429, 500
+	Challenge   []string // WWW-Authenticate values of a 401
 	Body        []byte
 	Message     string // a 403's answer
 	ContentType string
@@ -60,13 +65,16 @@ func (p *Provisioner) fetch(r fetchRequest) fetchResult {
 	var ok bool
 	if r.Token != "" {
 		t, ok = p.tenantByToken(r.Token)
+		// a rotated token is held in memory: its grace is checked on every fetch
+		ok = ok && t.TokenValid(r.Token, p.cfg.Now())
 	} else {
 		t, ok = p.tenantBySlug(r.Slug)
+		ok = ok && t.TFTPBareNames
 	}
 	if !ok || len(r.Path) > 200 {
 		return notFound
 	}
-	if p.scanBlocked(r.Addr) {
+	if blocked, _ := p.authFails.Blocked(ratelimit.Source(r.Addr)); blocked || p.scanBlocked(r.Addr) {
 		return throttled
 	}
 	if len(r.UA) > 256 {
@@ -76,7 +84,7 @@ func (p *Provisioner) fetch(r fetchRequest) fetchResult {
 	case strings.HasPrefix(r.Path, "fw/"):
 		return p.fetchFirmware(*t, r)
 	case strings.HasPrefix(r.Path, "directory/"):
-		return p.fetchDirectory(*t, strings.TrimPrefix(r.Path, "directory/"))
+		return p.fetchPhonebook(t, r)
 	}
 	return p.fetchConfig(*t, r)
 }
@@ -147,6 +155,12 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 	}
 	kind := req.KindFor(mk)
 	if kind == KindDirectory {
+		if !known {
+			return notFound
+		}
+		if res, ok := p.authorizePhone(&t, ph.MAC, r, false); !ok {
+			return res
+		}
 		return p.fetchDirectory(t, string(mk)+".xml")
 	}
 	firmware := ""
@@ -163,6 +177,21 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 		if dv = p.deviceCheck(&t, ph.MAC, r); !dv.ok {
 			p.logDevice(t.Slug, r, ph.MAC, mk, model, firmware, 0, dv)
 			return forbidden
+		}
+	}
+	if known && kind == KindPhone {
+		// the phone's own file carries its secrets: every fetch, cached or not, passes
+		// authorizePhone (after the device certificate, so a refused fetch does not use
+		// up the phone's one fetch without credentials)
+		if ph.AdminPassword == "" || ph.ProvisioningPassword == "" {
+			// a phone stored before phones had their own passwords gets them now, once
+			if err := p.st.Update(func(tx *store.Tx) (err error) { ph, err = tx.OwnPasswords(ph.MAC); return err }); err != nil {
+				p.log.Error("phone passwords", "mac", ph.MAC, "err", err)
+				return failed
+			}
+		}
+		if res, ok := p.authorizePhone(&t, ph.MAC, r, true); !ok {
+			return res
 		}
 	}
 	key := cacheKey{tenant: t.Slug, file: r.Path, make: mk, model: model}
@@ -254,11 +283,42 @@ func (p *Provisioner) fetchDirectory(t store.Tenant, file string) fetchResult {
 		return notFound
 	}
 	var buf bytes.Buffer
-	if err := p.cfg.Phonebooks.WriteXML(&buf, t.Slug, vendor); err != nil {
+	if err := p.cfg.Phonebooks.WriteXML(&buf, t.Slug, vendor, t.PhonebookMobile); err != nil {
 		p.log.Warn("xml phonebook", "tenant", t.Slug, "vendor", vendor, "err", err)
 		return notFound
 	}
 	return fetchResult{Status: 200, Body: buf.Bytes(), ContentType: "text/xml; charset=utf-8"}
+}
+
+// fetchPhonebook serves directory/{mac}/{make}.xml to a known phone of the tenant
+// (with the same checks as its config) and directory/{make}.xml to whoever gives the
+// tenant's phonebook account (HTTP Basic).
+func (p *Provisioner) fetchPhonebook(t *store.Tenant, r fetchRequest) fetchResult {
+	rest := strings.TrimPrefix(r.Path, "directory/")
+	if mac, file, ok := strings.Cut(rest, "/"); ok {
+		if !isHex12(mac, false) {
+			return notFound
+		}
+		ph, err := p.st.Phone(mac)
+		switch {
+		case errors.Is(err, store.ErrNotFound) || err == nil && ph.Tenant != t.Slug:
+			if !p.unknownMAC(r.Addr, mac) {
+				return throttled
+			}
+			return notFound
+		case err != nil:
+			p.log.Error("phone lookup", "mac", mac, "err", err)
+			return failed
+		}
+		if res, ok := p.authorizePhone(t, ph.MAC, r, false); !ok {
+			return res
+		}
+		return p.fetchDirectory(*t, file)
+	}
+	if res, ok := p.phonebookAccount(t, r); !ok {
+		return res
+	}
+	return p.fetchDirectory(*t, rest)
 }
 
 func (p *Provisioner) entry(r fetchRequest, mac string, mk Make, model, firmware string, status, n int) store.ProvisionLogEntry {
@@ -282,7 +342,8 @@ func (p *Provisioner) logFetch(slug string, r fetchRequest, mac string, mk Make,
 	p.events.add(fetchEvent{tenant: slug, entry: p.entry(r, mac, mk, model, firmware, status, n), addr: r.Addr, known: known && mac != ""})
 }
 
-// tenantBySlug serves TFTP's bare names (tenant "default").
+// tenantBySlug serves TFTP's bare names (tenant "default", when its tftp_bare_names
+// is on).
 func (p *Provisioner) tenantBySlug(slug string) (*store.Tenant, bool) {
 	if !safeToken(slug, 64) {
 		return nil, false

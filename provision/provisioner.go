@@ -14,6 +14,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/dialtone/dialtone/internal/digest"
 	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/dialtone/dialtone/templates"
@@ -22,7 +23,7 @@ import (
 // Phonebooks writes a tenant's XML remote phonebook in a make's format
 // (docs/ldap.md); ldapdir.Directory implements it and cmd/dialtone passes it in.
 type Phonebooks interface {
-	WriteXML(w io.Writer, tenant, vendor string) error
+	WriteXML(w io.Writer, tenant, vendor string, mobile bool) error
 }
 
 // FlexState tells who is logged in on a flex phone; cmd/dialtone wires the
@@ -88,6 +89,9 @@ type Provisioner struct {
 	events   *fetchLog
 	trust    *trustPools // each tenant's vendor CAs (deviceauth.go)
 	unsub    func()
+	// Digest nonces and wrong-credential strikes (auth.go).
+	nonces    *digest.Nonces
+	authFails *ratelimit.Strikes[netip.Addr]
 
 	tokMu   sync.RWMutex
 	byToken map[string]*store.Tenant // token → tenant, dropped on tenant changes
@@ -148,12 +152,14 @@ func New(cfg Config) (*Provisioner, error) {
 	log := cfg.Logger.With("svc", "provision")
 	p := &Provisioner{
 		cfg: cfg, st: cfg.Store, log: log, cat: cat,
-		renderer: NewRenderer(cfg.Templates, cfg.Overrides),
-		cache:    newRenderCache(cfg.RenderCacheBytes),
-		scans:    newScanThrottle(cfg.Now),
-		trust:    newTrustPools(),
-		byToken:  map[string]*store.Tenant{},
-		bySlug:   map[string]*store.Tenant{},
+		renderer:  NewRenderer(cfg.Templates, cfg.Overrides),
+		cache:     newRenderCache(cfg.RenderCacheBytes),
+		scans:     newScanThrottle(cfg.Now),
+		trust:     newTrustPools(),
+		byToken:   map[string]*store.Tenant{},
+		bySlug:    map[string]*store.Tenant{},
+		nonces:    newProvNonces(cfg.Now),
+		authFails: newAuthFails(cfg.Now),
 	}
 	p.events = newFetchLog(p.st, log, cfg.LogEvery)
 	p.unsub = p.st.Subscribe(p.onChange)

@@ -214,6 +214,10 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 		}
 		sendError(conn, peer, errAccess, msg)
 		return
+	case res.Status == 401:
+		// RFC 1350 §5: TFTP carries no credentials; a file that needs them is refused.
+		sendError(conn, peer, errAccess, "access violation: fetch this file over HTTP with the phone's credentials")
+		return
 	case res.Status != 200:
 		sendError(conn, peer, errFileNotFound, "file not found")
 		return

@@ -81,9 +81,9 @@
 //
 // # Security
 //
-// Nonces are stateless: a timestamp, a sequence number and an HMAC under a per-process
-// key over the realm and the client's address, so a nonce answers only from where it
-// was sent. Each nc is accepted once per nonce; the replay window is a fixed-size ring,
+// Nonces are stateless (internal/digest, shared with provisioning): a timestamp, a
+// sequence number and an HMAC under a per-process key over the realm and the client's
+// address, so a nonce answers only from where it was sent. Each nc is accepted once per nonce; the replay window is a fixed-size ring,
 // so its memory is bounded whatever the load. An unknown user and a wrong password get
 // the same answer. Ten wrong passwords a minute from one source (internal/ratelimit:
 // an IPv6 client by its /64) block it for ten minutes (logged once per block); only a

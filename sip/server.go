@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/crash"
+	"github.com/dialtone/dialtone/internal/digest"
 	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
@@ -58,7 +59,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	accounts *Accounts
-	nonces   *Nonces
+	nonces   *digest.Nonces
 	guard    *ratelimit.Strikes[netip.Addr] // failed passwords per source (throttle.go)
 	bindings *Bindings
 	date     dateHeader
@@ -119,7 +120,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: log, now: cfg.Now,
 		accounts:   newAccounts(cfg.Directory, cfg.PublicHost),
-		nonces:     newNonces(cfg.Now),
+		nonces:     digest.NewNonces(cfg.Now, 1<<18),
 		guard:      newSourceStrikes(cfg.Now),
 		bindings:   newBindings(cfg.Store, log, cfg.Now),
 		tag:        hex.EncodeToString(tag),

@@ -30,7 +30,8 @@
 // build them (the file that owns each group has the same list in its comment):
 //
 //	tenant/{slug}                        Tenant
-//	idx/token/{provisioning-token}       -> slug
+//	idx/token/{provisioning-token}       -> slug  (the current token and, until its
+//	                                              grace ends, the one before a rotation)
 //	idx/sipdomain/{domain}               -> slug
 //	t/{slug}/dept/{id}                   Department
 //	t/{slug}/deptname/{lower(name)}      -> department id
