@@ -66,6 +66,8 @@ var operations = []opDoc{
 	{method: "GET", path: "/api/v1/tenants/{slug}/extensions", summary: "Extensions; SIP credentials for users.manage (in scope) or phones.manage", answer: "ExtensionPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/phones", summary: "List phones", answer: "PhonePage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones", summary: "Add a phone (phones.manage); MAC in any notation. A MAC another tenant holds is refused like a malformed one (400, field mac)", body: "PhoneCreate", answer: "Phone", status: "201"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/phones/actions", summary: "Resync or reboot one phone, a department's, a model's or all phones with each make's NOTIFY, paced at the tenant's action_rate (phones per second); audited once with the count (phones.manage); 429 when the tenant's queue is full", body: "PhoneAction", answer: "ActionReport", status: "202"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/phones/actions/{id}", summary: "An action's result per phone: queued, notified (NOTIFY answered 2xx), no_binding, failed, fetched (the phone fetched a file after the NOTIFY); the last 32 actions per tenant, until a restart (phones.manage)", answer: "ActionReport", status: "200"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "A phone", answer: "Phone", status: "200"},
 	{method: "PATCH", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Change or assign a phone", body: "PhonePatch", answer: "Phone", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Remove a phone (phones.manage)", status: "204"},
@@ -143,6 +145,8 @@ func schemas() map[string]any {
 		"ext_min": integer, "ext_max": integer}
 	tpatch := map[string]any{"anonymous_ldap": boolean, "emergency_numbers": strs, "auto_logout": str,
 		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "sip_digest": sipDigest, "sip_transport": sipTransport, "srtp": srtp, "settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
+	tpatch["action_rate"] = map[string]any{"type": "integer", "minimum": 1, "maximum": store.MaxActionRate, "default": store.DefaultActionRate,
+		"description": "phones per second told by a remote resync or reboot (POST …/phones/actions)"}
 	tpatch["provisioning_https_only"] = boolean // refuse phones' own files over plain HTTP and TFTP
 	for k, v := range tenantFields {
 		tpatch[k] = v
@@ -208,6 +212,13 @@ func schemas() map[string]any {
 		"PhonePage":   pageOf("Phone"),
 		"PhoneMove":   obj(map[string]any{"tenant": str}, "tenant"),
 		"FlexLogin":   obj(map[string]any{"extension": str, "pin": str}, "extension", "pin"),
+		"PhoneAction": obj(map[string]any{"action": map[string]any{"type": "string", "enum": []string{"resync", "reboot"}},
+			"mac": str, "department_id": str, "model": str, "all": boolean}, "action"),
+		"ActionReport": obj(map[string]any{"id": str, "action": str, "rate": integer, "created": stamp, "done": boolean,
+			"counts": map[string]any{"type": "object", "additionalProperties": integer},
+			"phones": map[string]any{"type": "array", "items": obj(map[string]any{"mac": str,
+				"state": map[string]any{"type": "string", "enum": []string{"queued", "notified", "no_binding", "failed", "fetched"}},
+				"error": str, "sent": stamp, "answered": stamp, "fetched": stamp}, "mac", "state")}}, "id", "action", "phones"),
 		"AuditEvent": map[string]any{"type": "object", "properties": map[string]any{"id": str, "tenant": str, "time": stamp,
 			"actor_tenant": str, "actor_id": str, "actor_email": str, "view_as": str, "source": str,
 			"action": str, "object": str, "subject": str, "before": anyObj, "after": anyObj}},

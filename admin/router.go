@@ -83,6 +83,8 @@ func (a *API) routeTable() []*route {
 	add("GET", t+"/extensions", a.listExtensions)
 	add("GET", t+"/phones", a.listPhones)
 	add("POST", t+"/phones", a.createPhone)
+	add("POST", t+"/phones/actions", a.startPhoneAction) // phoneactions.go
+	add("GET", t+"/phones/actions/{id}", a.phoneAction)
 	add("GET", t+"/phones/{mac}", a.getPhone)
 	add("PATCH", t+"/phones/{mac}", a.patchPhone)
 	add("DELETE", t+"/phones/{mac}", a.deletePhone)

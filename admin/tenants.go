@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -27,6 +28,7 @@ type tenantView struct {
 	SIPDigest        string                       `json:"sip_digest"`
 	SIPTransport     string                       `json:"sip_transport"`
 	SRTP             string                       `json:"srtp"`
+	ActionRate       int                          `json:"action_rate"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
@@ -48,7 +50,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
 		SIPDigest: t.SIPDigestOffer(), SIPTransport: t.Transport(), SRTP: t.SRTPMode(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 		ldapTLSView: ldapTLSView{LDAPRequireTLS: t.LDAPRequireTLS(), LDAPPhonebookCleartext: t.LDAPPhonebookCleartext(), PhonebookLDAPS: t.PhonebookLDAPS},
-		HTTPSOnly:   t.ProvisioningHTTPSOnly,
+		HTTPSOnly:   t.ProvisioningHTTPSOnly, ActionRate: t.ActionPace(),
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
 	if v.EmergencyNumbers == nil {
@@ -196,6 +198,7 @@ type tenantPatch struct {
 	SIPDigest        *string                       `json:"sip_digest"`
 	SIPTransport     *string                       `json:"sip_transport"`
 	SRTP             *string                       `json:"srtp"`
+	ActionRate       *int                          `json:"action_rate"`
 	Settings         *map[string]map[string]string `json:"settings"`
 	ldapTLSPatch
 }
@@ -254,6 +257,12 @@ func (a *API) patchTenant(r *request) (any, error) {
 		setString(&next.SIPDigest, in.SIPDigest) // checked by tx.SaveTenant
 		setString(&next.SIPTransport, in.SIPTransport)
 		setString(&next.SRTP, in.SRTP)
+		if in.ActionRate != nil {
+			if *in.ActionRate < 1 || *in.ActionRate > store.MaxActionRate {
+				return badRequest("action_rate", fmt.Sprintf("phones per second for remote actions: 1 to %d", store.MaxActionRate))
+			}
+			next.ActionRate = *in.ActionRate
+		}
 		if in.Settings != nil {
 			if err := checkSettings(*in.Settings); err != nil {
 				return err

@@ -157,6 +157,8 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 	if e := p.cache.get(key); e != nil {
 		if !p.events.hit(e, r.Addr, r.Proto, r.UA, firmware, p.cfg.Now().UTC()) {
 			p.logFetch(t.Slug, r, e.mac, e.make, e.model, firmware, 200, len(e.body), e.mac != "")
+		} else if e.mac != "" && p.cfg.OnFetch != nil {
+			p.cfg.OnFetch(t.Slug, e.mac, p.cfg.Now())
 		}
 		return fetchResult{Status: 200, Body: e.body, ContentType: e.contentType}
 	}
@@ -244,6 +246,9 @@ func (p *Provisioner) entry(r fetchRequest, mac string, mk Make, model, firmware
 }
 
 func (p *Provisioner) logFetch(slug string, r fetchRequest, mac string, mk Make, model, firmware string, status, n int, known bool) {
+	if known && mac != "" && status < 300 && p.cfg.OnFetch != nil {
+		p.cfg.OnFetch(slug, mac, p.cfg.Now())
+	}
 	p.events.add(fetchEvent{tenant: slug, entry: p.entry(r, mac, mk, model, firmware, status, n), addr: r.Addr, known: known && mac != ""})
 }
 

@@ -40,7 +40,7 @@ const (
 	// phone holds one for Timer F, 32 s): the pace waits when it is reached.
 	maxInFlight = 512
 	// DefaultActionRate is the pace, in phones per second, when the tenant sets none.
-	DefaultActionRate = 20
+	DefaultActionRate = store.DefaultActionRate
 )
 
 // ErrActionQueueFull: the tenant's queue holds MaxActionQueue phones already.
