@@ -105,6 +105,10 @@ func (a *API) routeTable() []*route {
 	add("GET", t+"/models", a.listModels)
 	add("GET", t+"/models/{model}", a.getModel)
 	add("PUT", t+"/models/{model}", a.putModel)
+	add("POST", t+"/models/{model}/firmware/target", a.targetFirmware) // firmwarestage.go
+	add("POST", t+"/models/{model}/firmware/stage", a.stageFirmware)
+	add("POST", t+"/models/{model}/firmware/rollout", a.rolloutFirmware)
+	add("POST", t+"/models/{model}/firmware/rollback", a.rollbackFirmware)
 	add("GET", t+"/templates", a.listTemplates)
 	add("GET", t+"/templates/{name}", a.getTemplate)
 	add("PUT", t+"/templates/{name}", a.putTemplate).limit = MaxTemplateBody

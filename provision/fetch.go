@@ -220,7 +220,18 @@ func (p *Provisioner) fetchFirmware(t store.Tenant, r fetchRequest) fetchResult 
 		p.log.Warn("firmware file missing", "tenant", t.Slug, "file", name)
 		return notFound
 	}
-	p.logFetch(t.Slug, r, "", Make(fw.Make), fw.Model, "", 200, int(st.Size()), false)
+	// Who fetched which image: the phone's MAC and running firmware when its User-Agent
+	// tells them (Poly's does not: its address is in the entry).
+	ua := ParseUserAgent(r.UA)
+	mac := ""
+	if ua.MAC != "" {
+		if ph, err := p.phone(ua.MAC); err == nil && ph.Tenant == t.Slug {
+			mac = ph.MAC
+		}
+	}
+	e := p.entry(r, mac, Make(fw.Make), fw.Model, ua.Firmware, 200, int(st.Size()))
+	e.Image, e.ImageVersion = fw.Name, fw.Version
+	p.events.add(fetchEvent{tenant: t.Slug, entry: e, addr: r.Addr})
 	return fetchResult{Status: 200, FilePath: path, Size: st.Size(), ContentType: "application/octet-stream"}
 }
 

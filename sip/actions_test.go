@@ -178,3 +178,70 @@ func TestActionQueueBounded(t *testing.T) {
 		t.Fatal("an unknown action was accepted")
 	}
 }
+
+// BenchmarkResyncThousandPhones measures a resync of 1,000 registered phones at the
+// default pace (store.DefaultActionRate phones per second): 1,000 users, each with a
+// phone whose binding is registered over UDP from one socket that answers every NOTIFY
+// with 200, then StartAction until every phone is answered. Run with
+// -bench ResyncThousand -benchtime 1x; it reports the time and asserts none
+// (1,000 / rate is the floor).
+func BenchmarkResyncThousandPhones(b *testing.B) {
+	const n = 1000
+	e := newEnv(b)
+	macs := make([]string, n)
+	users := make([]string, n)
+	err := e.st.Update(func(tx *store.Tx) error {
+		for i := range macs {
+			u, _, err := tx.CreateUser("acme", store.NewUser{FirstName: "U", LastName: fmt.Sprint(i), Role: store.RoleUser,
+				Extensions: []string{fmt.Sprint(5000 + i)}})
+			if err != nil {
+				return err
+			}
+			macs[i] = fmt.Sprintf("0015651%05x", i)
+			if _, err := tx.CreatePhone(store.Phone{MAC: macs[i], Tenant: "acme", Model: "T46U", UserID: u.ID}); err != nil {
+				return err
+			}
+			users[i] = fmt.Sprint(5000 + i)
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	t := &testing.T{}
+	for i, mac := range macs {
+		ext, err := e.st.Extension("acme", users[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		pw, _ := e.st.SIPPassword(ext)
+		p := &phone{t: t, c: c, srv: e.udpAddr(), user: ext.SIPUsername, pass: pw, domain: e.domain,
+			callID: fmt.Sprintf("bench-%d@phone", i), ua: "Yealink SIP-T46U 108.86.0.20"}
+		contact := fmt.Sprintf("Contact: <sip:%s@%s>;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-%s>\"", ext.SIPUsername, p.addr(), mac)
+		if res := p.register(ext.SIPUsername, contact); res == nil || res.StatusCode != 200 {
+			b.Fatalf("register %s: %v", mac, res)
+		}
+	}
+	log := &notifyLog{}
+	answerNotifies(b, c, "all", 200, log)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		r, err := e.srv.StartAction("acme", ActionResync, macs, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for !r.Done {
+			time.Sleep(20 * time.Millisecond)
+			r, _ = e.srv.Action("acme", r.ID)
+		}
+		took := time.Since(start)
+		b.ReportMetric(took.Seconds(), "s/1000phones")
+		b.Logf("resync of %d phones at %d/s: %v (floor %v); %v", n, r.Rate, took, time.Duration(n)*time.Second/time.Duration(r.Rate), r.Counts)
+	}
+}
