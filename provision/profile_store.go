@@ -136,6 +136,11 @@ func (p *Provisioner) phoneProfile(t store.Tenant, ph store.Phone, mk Make, mode
 				UserName: num, AuthUser: e.SIPUsername, Password: pw, Domain: t.SIPDomain,
 				Server: p.cfg.PublicHost, Port: p.sipPort(t), Transport: t.Transport(), Expires: sipExpires})
 		}
+		if len(pr.Lines) > 0 {
+			for _, k := range u.Keys {
+				pr.Keys = append(pr.Keys, Key{Type: k.Type, Value: k.Value, Label: cmp.Or(k.Label, k.Value), Domain: t.SIPDomain})
+			}
+		}
 		return nil
 	})
 	return pr, userID, err

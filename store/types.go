@@ -102,8 +102,10 @@ type User struct {
 	ManagedTenants   []string     `json:"managed_tenants,omitempty"`
 	ExtraPermissions []Permission `json:"extra_permissions,omitempty"`
 	Photo            bool         `json:"photo,omitempty"`
-	Created          time.Time    `json:"created"`
-	Updated          time.Time    `json:"updated"`
+	// Keys are the BLF and speed-dial keys of the user's phones (keys.go).
+	Keys    []PhoneKey `json:"keys,omitempty"`
+	Created time.Time  `json:"created"`
+	Updated time.Time  `json:"updated"`
 }
 
 // PINOwner is the owner string PINs are hashed with.
