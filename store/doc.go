@@ -45,6 +45,11 @@
 //	t/{slug}/audit/{time-seq}            AuditEvent        (swept after audit_retention_days)
 //	t/{slug}/pinfail/{src|ext}/{id}      PINFailures       (TTL: wrong flex PINs per source and per extension)
 //
+// A User carries the BLF and speed-dial keys of their phones (keys.go, SetUserKeys); a
+// ModelProfile its firmware target, a staged firmware with its MACs or percentage
+// (StagedMAC, FirmwareFor) and the previous target; a Tenant its action_rate, the pace of
+// remote resyncs and reboots (ActionPace).
+//
 // # PINs and the audit log
 //
 // A tenant's PIN policy (pin_min_length, default 6, 4 to 12) is checked when a PIN is set
