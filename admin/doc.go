@@ -28,6 +28,13 @@
 // data directory: a backup carries them, and deleting a user removes their photo in the
 // same transaction.
 //
+// Phones and provisioning secrets: a phone's own web admin password is in its record for
+// phones.manage; its provisioning (HTTP Digest) credentials are answered once, when it is
+// added and by POST …/phones/{mac}/provisioning-credentials, never by GET and never into
+// the audit log. POST …/provisioning-token/rotate (tenant.settings) answers the tenant with
+// the new token and when the old one stops working. A phone moved to another tenant gets
+// new ones of both (phonemove.go), shown in the move's answer.
+//
 // TLS (tls.go): GET /api/v1/tls shows tenant admins the certificate phones and browsers
 // trust (source, CA PEM, SHA-256 fingerprint, expiry, the /ca.pem URL). A tenant's
 // provisioning_https_only is refused (422) while the server has no HTTPS listener

@@ -206,8 +206,17 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 	switch {
 	case res.Status == 429:
 		sendError(conn, peer, errNotDefined, "too many requests")
+		return
 	case res.Status == 403:
-		sendError(conn, peer, errAccess, httpsOnlyMessage)
+		msg := res.Message // the device certificate's, else provisioning_https_only's
+		if msg == "" {
+			msg = httpsOnlyMessage
+		}
+		sendError(conn, peer, errAccess, msg)
+		return
+	case res.Status == 401:
+		// RFC 1350 §5: TFTP carries no credentials; a file that needs them is refused.
+		sendError(conn, peer, errAccess, "access violation: fetch this file over HTTP with the phone's credentials")
 		return
 	case res.Status != 200:
 		sendError(conn, peer, errFileNotFound, "file not found")

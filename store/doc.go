@@ -28,7 +28,8 @@
 //	meta/version                         store format version
 //	meta/secret/{name}                   random server secrets (nonce HMAC keys, …), encrypted
 //	tenant/{slug}                        Tenant
-//	idx/token/{provisioning-token}       -> slug
+//	idx/token/{provisioning-token}       -> slug  (the current token and, until its
+//	                                              grace ends, the one before a rotation)
 //	idx/sipdomain/{domain}               -> slug
 //	t/{slug}/dept/{id}                   Department
 //	t/{slug}/deptname/{lower(name)}      -> department id
@@ -44,6 +45,7 @@
 //	session/{sha256(token)}              Session           (TTL)
 //	t/{slug}/audit/{time-seq}            AuditEvent        (swept after audit_retention_days)
 //	t/{slug}/pinfail/{src|ext}/{id}      PINFailures       (TTL: wrong flex PINs per source and per extension)
+//	t/{slug}/deviceca/{id}               DeviceCA          (vendor CAs vouching for phones' device certificates)
 //
 // A User carries the BLF and speed-dial keys of their phones (keys.go, SetUserKeys); a
 // ModelProfile its firmware target, a staged firmware with its MACs or percentage

@@ -38,6 +38,7 @@ type Main struct {
 	tftpPC  *net.UDPConn
 	sipPC   net.PacketConn
 	sipLn   net.Listener
+	pnp     *pnpDesk     // SIP plug-and-play, nil when off
 	sipsLn  net.Listener // SIP over TLS
 	ldapLn  net.Listener
 	ldapsLn net.Listener
