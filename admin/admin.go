@@ -54,6 +54,7 @@ type Config struct {
 
 	Registrations Registrations
 	Resyncer      Resyncer
+	Actions       PhoneActions
 	Flex          FlexDesk
 	Outbox        Outbox
 	Welcome       Welcomer

@@ -51,6 +51,15 @@
 // matching an existing person does (userimport.OnDuplicate); an update is checked by the
 // same role rules as PATCH (checkGrant) in the dry run before anything is written.
 //
+// Phones in bulk (phoneactions.go): POST …/phones/actions resyncs or reboots one phone,
+// a department's, a model's or all, through the registrar's paced queue (PhoneActions;
+// the tenant's action_rate), audited once with the count; GET …/phones/actions/{id} shows
+// each phone's state. Firmware (firmware.go, firmwarestage.go): an upload for a model
+// offers to make it the target, or with target=true does; a model's firmware can be
+// staged for listed MACs or a percentage, rolled out or rolled back. Keys (userkeys.go):
+// PUT …/users/{id}/keys sets a user's BLF and speed-dial keys (store.SetUserKeys checks
+// them), by the user (self.manage) or users.manage.
+//
 // It owns the HTTP edge of these records: decoding and bounding requests, mapping store
 // errors to statuses in one table (errors.go), deciding who may do what (rbac.go), and
 // writing every change to the audit log in the transaction of the change, with secrets

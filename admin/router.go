@@ -76,6 +76,8 @@ func (a *API) routeTable() []*route {
 	add("GET", t+"/users/{id}", a.getUser)
 	add("PATCH", t+"/users/{id}", a.patchUser)
 	add("DELETE", t+"/users/{id}", a.deleteUser)
+	add("GET", t+"/users/{id}/keys", a.getUserKeys) // userkeys.go
+	add("PUT", t+"/users/{id}/keys", a.putUserKeys)
 	add("PUT", t+"/users/{id}/photo", a.putPhoto).limit = MaxPhotoBody
 	add("GET", t+"/users/{id}/photo", a.getPhoto)
 	add("DELETE", t+"/users/{id}/photo", a.deletePhoto)
@@ -84,6 +86,8 @@ func (a *API) routeTable() []*route {
 	add("GET", t+"/extensions", a.listExtensions)
 	add("GET", t+"/phones", a.listPhones)
 	add("POST", t+"/phones", a.createPhone)
+	add("POST", t+"/phones/actions", a.startPhoneAction) // phoneactions.go
+	add("GET", t+"/phones/actions/{id}", a.phoneAction)
 	add("GET", t+"/phones/{mac}", a.getPhone)
 	add("PATCH", t+"/phones/{mac}", a.patchPhone)
 	add("DELETE", t+"/phones/{mac}", a.deletePhone)
@@ -105,6 +109,10 @@ func (a *API) routeTable() []*route {
 	add("GET", t+"/models", a.listModels)
 	add("GET", t+"/models/{model}", a.getModel)
 	add("PUT", t+"/models/{model}", a.putModel)
+	add("POST", t+"/models/{model}/firmware/target", a.targetFirmware) // firmwarestage.go
+	add("POST", t+"/models/{model}/firmware/stage", a.stageFirmware)
+	add("POST", t+"/models/{model}/firmware/rollout", a.rolloutFirmware)
+	add("POST", t+"/models/{model}/firmware/rollback", a.rollbackFirmware)
 	add("GET", t+"/templates", a.listTemplates)
 	add("GET", t+"/templates/{name}", a.getTemplate)
 	add("PUT", t+"/templates/{name}", a.putTemplate).limit = MaxTemplateBody

@@ -20,6 +20,9 @@ type Profile struct {
 	TenantName string
 
 	Lines []Line // one per extension of the phone's user (or the guest line)
+	// Keys are the user's BLF and speed-dial keys, placed after one line key per line
+	// (keys.go numbers them).
+	Keys []Key
 
 	Language string // ISO 639-1 (user, else department, else tenant)
 	TimeZone string // IANA name (user, else department, else tenant)
@@ -68,6 +71,15 @@ type Line struct {
 	Port        int    // the SIP port, or the SIP-over-TLS port with tls
 	Transport   string // udp, tcp or tls (the tenant's sip_transport)
 	Expires     int    // seconds
+}
+
+// Key is one programmable key after the line keys.
+type Key struct {
+	Position int    // 1-based key number, counting the line keys first; Render fills it
+	Type     string // "blf" or "speed_dial" (store.KeyBLF, store.KeySpeedDial)
+	Value    string // the watched extension, or the number dialled
+	Label    string
+	Domain   string // the tenant's sip_domain: BLF keys watch sip:{value}@{domain}
 }
 
 // Phonebook is where phones look colleagues up (docs/ldap.md).

@@ -61,7 +61,10 @@ type Config struct {
 	Templates  fs.FS
 	Overrides  fs.FS
 	Phonebooks Phonebooks // nil: directory requests answer 404
-	Flex       FlexState
+	// OnFetch, when set, is told each file served to a known phone of a tenant (the
+	// registrar's remote actions mark the phone "fetched"); it must not block.
+	OnFetch func(tenant, mac string, at time.Time)
+	Flex    FlexState
 	// TrustedProxies may set X-Forwarded-For; from any other address it is ignored.
 	TrustedProxies []netip.Prefix
 	Logger         *slog.Logger

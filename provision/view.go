@@ -32,6 +32,11 @@ func newView(p *Profile) (*view, error) {
 			p.Lines[i].Index = i + 1
 		}
 	}
+	for i := range p.Keys {
+		if p.Keys[i].Position == 0 {
+			p.Keys[i].Position = len(p.Lines) + i + 1
+		}
+	}
 	return &view{Profile: p, Lang: LanguageName(p.Make, p.Language), TZ: z, MACUpper: MACUpper(p.MAC),
 		set: &settingSet{m: p.Settings, used: map[string]bool{}}}, nil
 }

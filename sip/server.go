@@ -81,6 +81,7 @@ type Server struct {
 	challenges  *challengeCache
 	aorLocks    aorLocks
 	resync      *resyncQueue
+	actions     *actionQueues // remote actions, paced per tenant (actions.go)
 	flexSem     chan struct{}
 	unsubscr    func()
 	bg          sync.WaitGroup
@@ -147,6 +148,7 @@ func New(cfg Config) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.bgCancel = cancel
 	s.resync = newResyncQueue(s, 300*time.Millisecond)
+	s.actions = newActionQueues(s)
 	s.bg.Add(2)
 	go func() {
 		defer s.bg.Done()

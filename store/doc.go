@@ -65,6 +65,11 @@
 //	t/{slug}/provlogseq                  next slot of the ring
 //	t/{slug}/deviceca/{id}               DeviceCA          (vendor CAs vouching for phones' device certificates)
 //
+// A User carries the BLF and speed-dial keys of their phones (keys.go, SetUserKeys); a
+// ModelProfile its firmware target, a staged firmware with its MACs or percentage
+// (StagedMAC, FirmwareFor) and the previous target; a Tenant its action_rate, the pace of
+// remote resyncs and reboots (ActionPace).
+//
 // # PINs and the audit log
 //
 // A tenant's PIN policy (pin_min_length, default 6, 4 to 12) is checked when a PIN is set

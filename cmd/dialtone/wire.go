@@ -43,7 +43,7 @@ func (m *Main) wire() error {
 	if err != nil {
 		return err
 	}
-	prov, err := m.wireProvision(hook(m.hooks().phonebooks, provision.Phonebooks(dir)))
+	prov, err := m.wireProvision(hook(m.hooks().phonebooks, provision.Phonebooks(dir)), reg)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,18 @@ func (r registrarForAdmin) Resync(ctx context.Context, mac string) error {
 	return err
 }
 
+func (r registrarForAdmin) StartAction(tenant, action string, macs []string, rate int) (any, error) {
+	rep, err := r.srv.StartAction(tenant, action, macs, rate)
+	if errors.Is(err, sip.ErrActionQueueFull) {
+		return nil, &admin.Problem{Status: 429, Code: "queue_full", Message: err.Error()}
+	}
+	return rep, err
+}
+
+func (r registrarForAdmin) PhoneAction(tenant, id string) (any, bool) {
+	return r.srv.Action(tenant, id)
+}
+
 // flexForAdmin gives the admin API (and the phones' XML apps through it) the flex desk.
 type flexForAdmin struct{ desk *flex.Desk }
 
@@ -68,7 +80,7 @@ func (m *Main) wireAdmin(reg *sip.Server, desk *flex.Desk, prov *provision.Provi
 		TemplateDir:  filepath.Join(m.cfg.Data, "templates"),
 	}
 	if reg != nil {
-		cfg.Registrations, cfg.Resyncer = registrarForAdmin{reg}, registrarForAdmin{reg}
+		cfg.Registrations, cfg.Resyncer, cfg.Actions = registrarForAdmin{reg}, registrarForAdmin{reg}, registrarForAdmin{reg}
 	}
 	return admin.New(cfg)
 }
