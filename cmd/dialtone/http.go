@@ -23,21 +23,9 @@ type httpMount func(ctx *fasthttp.RequestCtx) (route string, handled bool)
 // httpService serves /healthz, /metrics, /ca.pem and the mounted packages on the HTTP
 // listener and, when --https is set, on the HTTPS one (https.go).
 func (m *Main) httpService(mounts []httpMount) service {
-	requests := m.metrics.Counter("dialtone_http_requests_total", "HTTP requests by route and status code.", "route", "code")
-	latency := m.metrics.Histogram("dialtone_http_request_duration_seconds", "HTTP request latency by route.", "route")
-	log := m.log.With("svc", "http")
-	handler := func(ctx *fasthttp.RequestCtx) {
-		route := "other"
-		defer crash.RecoverWith(log, "http", "request", func() {
-			answerPanic(ctx)
-			requests.Inc(route, statusText(ctx.Response.StatusCode()))
-		})
-		route = m.routeHTTP(ctx, mounts)
-		requests.Inc(route, statusText(ctx.Response.StatusCode()))
-		latency.Observe(time.Since(ctx.Time()), route) // ctx.Time: when fasthttp began the request
-	}
+	m.handler = m.httpHandler(mounts)
 	srv := &fasthttp.Server{
-		Handler:                       handler,
+		Handler:                       m.handler,
 		Name:                          "dialtone",
 		ReadTimeout:                   30 * time.Second,
 		WriteTimeout:                  10 * time.Minute, // firmware images are large
@@ -82,6 +70,23 @@ func (m *Main) httpService(mounts []httpMount) service {
 		}
 		return nil
 	}}
+}
+
+// httpHandler answers one request of the HTTP or HTTPS listener and counts it by route.
+func (m *Main) httpHandler(mounts []httpMount) fasthttp.RequestHandler {
+	requests := m.metrics.Counter("dialtone_http_requests_total", "HTTP requests by route and status code.", "route", "code")
+	latency := m.metrics.Histogram("dialtone_http_request_duration_seconds", "HTTP request latency by route.", "route")
+	log := m.log.With("svc", "http")
+	return func(ctx *fasthttp.RequestCtx) {
+		route := "other"
+		defer crash.RecoverWith(log, "http", "request", func() {
+			answerPanic(ctx)
+			requests.Inc(route, statusText(ctx.Response.StatusCode()))
+		})
+		route = m.routeHTTP(ctx, mounts)
+		requests.Inc(route, statusText(ctx.Response.StatusCode()))
+		latency.Observe(time.Since(ctx.Time()), route) // ctx.Time: when fasthttp began the request
+	}
 }
 
 func (m *Main) routeHTTP(ctx *fasthttp.RequestCtx, mounts []httpMount) string {

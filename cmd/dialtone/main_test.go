@@ -26,7 +26,7 @@ import (
 const testAdminPassword = "end-to-end admin password"
 
 type e2e struct {
-	t     *testing.T
+	t     testing.TB
 	m     *Main
 	data  string
 	token string
@@ -41,7 +41,7 @@ func startMain(t *testing.T) *e2e {
 
 // startMainOn runs Main on the data directory data (which may hold a store already),
 // with the test configuration changed by mutate when given.
-func startMainOn(t *testing.T, data string, mutate func(*Config)) *e2e {
+func startMainOn(t testing.TB, data string, mutate func(*Config)) *e2e {
 	t.Helper()
 	cfg := Config{Data: data, HTTP: "127.0.0.1:0", TFTP: "127.0.0.1:0", SIP: "127.0.0.1:0",
 		LDAP: "127.0.0.1:0", PublicHost: "127.0.0.1", AdminPassword: testAdminPassword, LogLevel: "warn"}

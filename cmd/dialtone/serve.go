@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/valyala/fasthttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dialtone/dialtone/internal/tlscert"
@@ -57,6 +58,8 @@ type Main struct {
 	Addrs map[string]string
 
 	services []service
+	// handler answers the HTTP and HTTPS listeners' requests (http.go).
+	handler fasthttp.RequestHandler
 	// closers stop services' background work before the store closes.
 	closers []func() error
 }
