@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dialtone/dialtone/metrics"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Scheduled backups: with --backup-dir, serve writes a backup there every --backup-every,
@@ -29,7 +29,7 @@ type backupSchedule struct {
 	keep      int
 	passFile  string // "" with plaintext
 	plaintext bool
-	counts    *metrics.CounterVec
+	counts    *prometheus.CounterVec
 }
 
 const backupTimeLayout = "20060102T150405.000Z"
@@ -122,11 +122,11 @@ func (m *Main) scheduledBackup(s *backupSchedule, now time.Time) bool {
 		return err
 	}()
 	if err != nil {
-		s.counts.Inc("failed")
+		s.counts.WithLabelValues("failed").Inc()
 		m.log.Error("scheduled backup failed", "svc", "backup", "file", path, "err", err)
 		return false
 	}
-	s.counts.Inc("ok")
+	s.counts.WithLabelValues("ok").Inc()
 	m.log.Info("scheduled backup written", "svc", "backup", "file", path)
 	if err := pruneBackups(s.dir, s.keep); err != nil {
 		m.log.Warn("removing old backups", "svc", "backup", "err", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/dialtone/dialtone/ldapdir"
 	"github.com/dialtone/dialtone/provision"
 	"github.com/dialtone/dialtone/sip"
+	"github.com/dialtone/dialtone/store"
 )
 
 // wire builds every service over the bound listeners and connects the packages through
@@ -58,6 +59,9 @@ func (m *Main) wire() error {
 	// Phones' fetches come first: the busiest path, told by its prefix alone.
 	mounts := []httpMount{provisionMount(prov), api.Mount, setPasswordMount(api)}
 	m.services = append(m.services, m.httpService(mounts), m.controlService())
+	if m.metricsLn != nil {
+		m.services = append(m.services, m.metricsService())
+	}
 	sched, err := scheduleFromConfig(m.cfg)
 	if err != nil {
 		return err
@@ -77,6 +81,8 @@ type testHooks struct {
 	// httpListener wraps the HTTP and HTTPS listeners (under TLS), e.g. so that
 	// connections report another peer address.
 	httpListener func(net.Listener) net.Listener
+	// storeOptions changes how the store is opened (e.g. read-only).
+	storeOptions func(*store.Options)
 }
 
 func (m *Main) hooks() testHooks {

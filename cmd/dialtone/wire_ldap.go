@@ -18,6 +18,7 @@ func (m *Main) wireLDAP() (*ldapdir.Directory, error) {
 		return nil, err
 	}
 	m.closers = append(m.closers, func() error { follower.Stop(); return nil })
+	m.follower = follower
 	if m.ldapLn == nil && m.ldapsLn == nil {
 		return dir, nil
 	}
