@@ -83,10 +83,12 @@ type Provisioner struct {
 	cat      *Catalogue
 	renderer *Renderer
 	cache    *renderCache
-	parsed   parseMemo                      // file names and User-Agents already parsed
-	scans    *ratelimit.Strikes[netip.Addr] // unknown-MAC scans, by source (throttle.go)
-	events   *fetchLog
-	unsub    func()
+	// tftpCounts counts finished TFTP transfers by result (stats.go).
+	tftpCounts tftpCounts
+	parsed     parseMemo                      // file names and User-Agents already parsed
+	scans      *ratelimit.Strikes[netip.Addr] // unknown-MAC scans, by source (throttle.go)
+	events     *fetchLog
+	unsub      func()
 
 	tokMu   sync.RWMutex
 	byToken map[string]*store.Tenant // token → tenant, dropped on tenant changes

@@ -197,6 +197,7 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 
 	token, slug, path, ok := splitTFTPName(rq.file)
 	if !ok {
+		p.tftpDone(tftpNotFound)
 		sendError(conn, peer, errFileNotFound, "file not found")
 		return
 	}
@@ -205,16 +206,21 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 	var size int64
 	switch {
 	case res.Status == 429:
+		p.tftpDone(tftpRefused)
 		sendError(conn, peer, errNotDefined, "too many requests")
+		return
 	case res.Status == 403:
+		p.tftpDone(tftpRefused)
 		sendError(conn, peer, errAccess, httpsOnlyMessage)
 		return
 	case res.Status != 200:
+		p.tftpDone(tftpNotFound)
 		sendError(conn, peer, errFileNotFound, "file not found")
 		return
 	case res.FilePath != "":
 		f, err := os.Open(res.FilePath)
 		if err != nil {
+			p.tftpDone(tftpNotFound)
 			sendError(conn, peer, errFileNotFound, "file not found")
 			return
 		}
@@ -230,10 +236,15 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 	}
 	switch {
 	case err == nil:
+		p.tftpDone(tftpOK)
 	case errors.Is(err, errTransferTime):
+		p.tftpDone(tftpTimeout)
 		sendError(conn, peer, errNotDefined, fmt.Sprintf("%v (%v)", errTransferTime, p.cfg.TFTPTransferTime))
 		p.log.Info("tftp transfer cut off", "peer", peer.String(), "file", path, "after", p.cfg.TFTPTransferTime.String())
-	case ctx.Err() == nil:
-		p.log.Debug("tftp transfer ended", "peer", peer.String(), "file", path, "err", err)
+	default:
+		p.tftpDone(tftpFailed)
+		if ctx.Err() == nil {
+			p.log.Debug("tftp transfer ended", "peer", peer.String(), "file", path, "err", err)
+		}
 	}
 }

@@ -319,7 +319,7 @@ func TestScheduledBackups(t *testing.T) {
 		c.BackupDir, c.BackupEvery, c.BackupKeep, c.BackupPassphraseFile = dir, "20ms", "2", pass
 	})
 	deadline := time.Now().Add(30 * time.Second)
-	okCount := regexp.MustCompile(`dialtone_backups_total\{result="ok"\} (\d+)`)
+	okCount := regexp.MustCompile(`dialtone_backups_total\{kind="scheduled",result="ok"\} (\d+)`)
 	for {
 		if m := okCount.FindStringSubmatch(e.scrape()); m != nil {
 			if n, _ := strconv.Atoi(m[1]); n >= 3 {

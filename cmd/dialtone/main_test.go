@@ -157,7 +157,11 @@ const yealinkUA = "Yealink SIP-T46U 108.86.0.20 80:5e:c0:aa:bb:cc"
 // API, the config fetched over HTTP and TFTP, a registration with the credentials found
 // in it, a flex login, and the user found over LDAP.
 func TestEndToEnd(t *testing.T) {
-	e := startMain(t)
+	// With scheduled backups: the first is taken at start, so its series exist too.
+	backups := t.TempDir()
+	e := startMainOn(t, t.TempDir(), func(c *Config) {
+		c.BackupDir, c.BackupEvery, c.BackupKeep, c.BackupPlaintext = backups, "24h", "2", "true"
+	})
 	var user struct {
 		ID         string
 		Extensions []string
@@ -314,12 +318,46 @@ func TestEndToEnd(t *testing.T) {
 	if body := e.fetch("/healthz", "test"); !strings.Contains(body, "ok") {
 		t.Errorf("healthz: %q", body)
 	}
-	metrics := e.scrape()
-	for _, want := range []string{`dialtone_http_requests_total{code="200",route="/p/{token}/{file}"}`, "dialtone_store_bytes",
-		`dialtone_http_request_duration_seconds_bucket{route="POST /api/v1/tenants/{slug}/phones",le="0.001"}`} {
-		if !strings.Contains(metrics, want) {
-			t.Errorf("metrics lack %s", want)
+	// Each protocol's series count what this test did (a TFTP transfer is counted when
+	// its last ACK is in: waited for).
+	metrics := e.waitScrape(`dialtone_http_requests_total{code="200",route="/p/{token}/{file}"}`, "dialtone_store_bytes{part=\"lsm\"}",
+		`dialtone_http_request_duration_seconds_bucket{route="POST /api/v1/tenants/{slug}/phones",le="0.001"}`,
+		`dialtone_tftp_transfers_total{result="ok"} 1`,
+		`dialtone_sip_requests_total{code="401",method="REGISTER"} 1`, `dialtone_sip_requests_total{code="200",method="REGISTER"} 1`,
+		`dialtone_sip_request_duration_seconds_count{method="REGISTER"} 2`,
+		`dialtone_sip_registrations{tenant="default"} 1`, `dialtone_sip_bindings{tenant="default"} 1`,
+		`dialtone_ldap_requests_total{op="bind",result="success"} 1`, `dialtone_ldap_requests_total{op="search",result="success"} 1`,
+		`dialtone_ldap_request_duration_seconds_count{op="search"} 1`,
+		`dialtone_flex_logins_total{result="ok"} 1`, `dialtone_flex_logins_total{result="wrong_pin"} 1`,
+		`dialtone_render_cache_lookups_total{result="hit"}`, `dialtone_mail_queue 1`,
+		`dialtone_backups_total{kind="scheduled",result="ok"} 1`, "dialtone_backup_age_seconds ",
+		`dialtone_ready{check="store"} 1`, "go_goroutines", "process_resident_memory_bytes")
+	if strings.Contains(metrics, tenant.ProvisioningToken) {
+		t.Error("a raw path (the provisioning token) in /metrics")
+	}
+	checkDashboard(t, metrics)
+}
+
+// waitScrape scrapes --metrics-addr until every want is in it, and answers the last
+// scrape; it fails after 5 s naming what is missing.
+func (e *e2e) waitScrape(wants ...string) string {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		body := e.scrape()
+		var missing []string
+		for _, w := range wants {
+			if !strings.Contains(body, w) {
+				missing = append(missing, w)
+			}
 		}
+		if len(missing) == 0 {
+			return body
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("/metrics lacks %q", missing)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

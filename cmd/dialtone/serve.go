@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -69,6 +70,9 @@ type Main struct {
 	probe    storeProber
 	serving  serving
 	follower *ldapdir.Follower
+	// lastBackup is when the newest backup, scheduled or online, was taken (unix ns;
+	// 0 unknown).
+	lastBackup atomic.Int64
 	// closers stop services' background work before the store closes.
 	closers []func() error
 }

@@ -87,6 +87,7 @@ func (m *Main) wireMail() (*mail.Mailer, error) {
 		return nil, err
 	}
 	m.services = append(m.services, service{name: "mail", serve: mailer.Run})
+	m.registerMailMetrics(mailer)
 	m.mailer = mailer
 	return mailer, nil
 }
