@@ -28,11 +28,28 @@
 // data directory: a backup carries them, and deleting a user removes their photo in the
 // same transaction.
 //
+// Phones and provisioning secrets: a phone's own web admin password is in its record for
+// phones.manage; its provisioning (HTTP Digest) credentials are answered once, when it is
+// added and by POST …/phones/{mac}/provisioning-credentials, never by GET and never into
+// the audit log. POST …/provisioning-token/rotate (tenant.settings) answers the tenant with
+// the new token and when the old one stops working. A phone moved to another tenant gets
+// new ones of both (phonemove.go), shown in the move's answer.
+//
 // TLS (tls.go): GET /api/v1/tls shows tenant admins the certificate phones and browsers
 // trust (source, CA PEM, SHA-256 fingerprint, expiry, the /ca.pem URL). A tenant's
 // provisioning_https_only is refused (422) while the server has no HTTPS listener
 // (Config.SecureBaseURL empty); with it on, provisioning_url is https://. The API never
 // sees a plain-HTTP request from off the box once HTTPS is on: cmd/dialtone redirects it.
+//
+// Phone models (phones.go, provisioning.go checkPhoneModel): a phone's model, on create,
+// update, claim (adding a discovered MAC without a model takes the one the phone told)
+// and in a CSV import, must be one of the model table (GET …/models), in any case; it is
+// stored as the table writes it, with its make. Another is 422 unknown_model naming the
+// field model and, in details.closest, the three nearest known models by edit distance.
+//
+// CSV import (import.go): ?on_duplicate=skip|update|create (default skip) says what a row
+// matching an existing person does (userimport.OnDuplicate); an update is checked by the
+// same role rules as PATCH (checkGrant) in the dry run before anything is written.
 //
 // It owns the HTTP edge of these records: decoding and bounding requests, mapping store
 // errors to statuses in one table (errors.go), deciding who may do what (rbac.go), and

@@ -45,6 +45,7 @@ var operations = []opDoc{
 	{method: "POST", path: "/api/v1/tenants", summary: "Create a tenant (tenant.settings in tenant default)", body: "TenantCreate", answer: "Tenant", status: "201"},
 	{method: "GET", path: "/api/v1/tenants/{slug}", summary: "A tenant; provisioning and LDAP credentials for admins", answer: "Tenant", status: "200"},
 	{method: "PATCH", path: "/api/v1/tenants/{slug}", summary: "Change tenant settings (tenant.settings)", body: "TenantPatch", answer: "Tenant", status: "200"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/provisioning-token/rotate", summary: "New provisioning token, answered in the tenant (tenant.settings); the old one is accepted until the grace ends (0: refused at once), a token still in an earlier grace is refused", body: "TokenRotate", answer: "Tenant", status: "200"},
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/departments", summary: "List departments", answer: "DepartmentPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "POST", path: "/api/v1/tenants/{slug}/departments", summary: "Create a department (departments.manage)", body: "DepartmentCreate", answer: "Department", status: "201"},
@@ -54,7 +55,7 @@ var operations = []opDoc{
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/users", summary: "List users (colleagues)", answer: "UserPage", status: "200", query: []string{"limit", "cursor", "department_id"}},
 	{method: "POST", path: "/api/v1/tenants/{slug}/users", summary: "Create a user; generated PIN and password are returned once", body: "UserCreate", answer: "User", status: "201"},
-	{method: "POST", path: "/api/v1/tenants/{slug}/users/import", summary: "CSV import (ROLES.md), all or nothing", body: "csv", answer: "Object", status: "200", query: []string{"dry_run"}},
+	{method: "POST", path: "/api/v1/tenants/{slug}/users/import", summary: "CSV import (ROLES.md), all or nothing; a row matching an existing person (same email, or same first and last name without email) is a warning and, by on_duplicate, skipped (default), updated or created again", body: "csv", answer: "Object", status: "200", query: []string{"dry_run", "on_duplicate"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/users/{id}", summary: "A user", answer: "User", status: "200"},
 	{method: "PATCH", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Change a user (roles and permissions per ROLES.md)", body: "UserPatch", answer: "User", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Delete a user and every reference to them", status: "204"},
@@ -65,11 +66,12 @@ var operations = []opDoc{
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/extensions", summary: "Extensions; SIP credentials for users.manage (in scope) or phones.manage", answer: "ExtensionPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/phones", summary: "List phones", answer: "PhonePage", status: "200", query: []string{"limit", "cursor"}},
-	{method: "POST", path: "/api/v1/tenants/{slug}/phones", summary: "Add a phone (phones.manage); MAC in any notation. A MAC another tenant holds is refused like a malformed one (400, field mac)", body: "PhoneCreate", answer: "Phone", status: "201"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/phones", summary: "Add a phone (phones.manage); MAC in any notation. A MAC another tenant holds is refused like a malformed one (400, field mac). The model must be one GET …/models lists (any case), else 422 unknown_model naming the closest; a discovered phone takes the make and model it told", body: "PhoneCreate", answer: "Phone", status: "201"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "A phone", answer: "Phone", status: "200"},
-	{method: "PATCH", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Change or assign a phone", body: "PhonePatch", answer: "Phone", status: "200"},
+	{method: "PATCH", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Change or assign a phone; a model GET …/models does not list is 422 unknown_model", body: "PhonePatch", answer: "Phone", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Remove a phone (phones.manage)", status: "204"},
-	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/move", summary: "Move a phone to another tenant in one step (system_owner): it keeps model, flex mode and settings, leaves its user, flex login and guest account behind; audited in both tenants", body: "PhoneMove", answer: "Phone", status: "200"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/provisioning-credentials", summary: "New HTTP Digest credentials for the phone's own files, shown once (phones.manage); a phone that proved the old ones fetches with them once more and receives the new", answer: "Phone", status: "200"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/move", summary: "Move a phone to another tenant in one step (system_owner): it keeps model, flex mode and settings, leaves its user, flex login and guest account behind; gets a new web-admin password and new provisioning credentials (shown once: the old tenant saw the old ones); audited in both tenants", body: "PhoneMove", answer: "Phone", status: "200"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/resync", summary: "Send check-sync to the phone (phones.manage)", answer: "Object", status: "202"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/login", summary: "Flex login with extension and PIN", body: "FlexLogin", answer: "Object", status: "200"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/logout", summary: "Flex logout", answer: "Object", status: "200"},
@@ -91,6 +93,9 @@ var operations = []opDoc{
 	{method: "GET", path: "/api/v1/tenants/{slug}/provisioning-log", summary: "Files served to (or refused) phones, newest first (reports.read)", answer: "ProvisionLogPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/discovered-phones", summary: "Unknown phones that asked for their files; POST …/phones with the MAC assigns one (phones.manage)", answer: "DiscoveredPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/discovered-phones/{mac}", summary: "Dismiss a discovered phone (phones.manage)", status: "204"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/trust/device-cas", summary: "Trust vendor CA certificates for phones' device certificates (device_auth): one or more PEM CERTIFICATE blocks as the body, each a CA (basic constraints CA:TRUE) in force now; all stored or none, 409 for one trusted already (tenant.settings)", body: "pem", answer: "DeviceCAPage", status: "201"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/trust/device-cas", summary: "The tenant's trusted vendor CAs (tenant.settings or phones.manage)", answer: "DeviceCAPage", status: "200"},
+	{method: "DELETE", path: "/api/v1/tenants/{slug}/trust/device-cas/{id}", summary: "Stop trusting a vendor CA; 409 for the last one while device_auth is prefer or require (tenant.settings)", status: "204"},
 }
 
 func obj(props map[string]any, required ...string) map[string]any {
@@ -142,8 +147,18 @@ func schemas() map[string]any {
 	tenantFields := map[string]any{"name": str, "sip_domain": str, "language": str, "timezone": str,
 		"ext_min": integer, "ext_max": integer}
 	tpatch := map[string]any{"anonymous_ldap": boolean, "emergency_numbers": strs, "auto_logout": str,
-		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "sip_digest": sipDigest, "sip_transport": sipTransport, "srtp": srtp, "settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
+		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "sip_digest": sipDigest,
+		"sip_transport": sipTransport, "srtp": srtp,
+		"provisioning_auth": map[string]any{"type": "string", "enum": []string{"token", "digest"},
+			"description": "digest: a phone's own files need its HTTP Digest credentials after its first fetch"},
+		"tftp_bare_names":  map[string]any{"type": "boolean", "description": "default tenant only: TFTP names without a token reach it"},
+		"phonebook_mobile": map[string]any{"type": "boolean", "description": "mobile numbers in the XML phonebooks"},
+		"device_auth": map[string]any{"type": "string", "enum": []string{"off", "prefer", "require"},
+			"description": "phones' own files need a device certificate from a trusted vendor CA naming their MAC, over HTTPS: require (else 403), prefer (checked when sent; a wrong one is refused), off; prefer and require need a device CA (400) and HTTPS on (422)"},
+		"settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
 	tpatch["provisioning_https_only"] = boolean // refuse phones' own files over plain HTTP and TFTP
+	tpatch["pnp_subnets"] = map[string]any{"type": "array", "maxItems": store.MaxPnPSubnets, "items": str,
+		"description": "subnets (CIDR) whose SIP plug-and-play SUBSCRIBEs this tenant answers; 409 when one overlaps a subnet another tenant claims"}
 	for k, v := range tenantFields {
 		tpatch[k] = v
 	}
@@ -154,7 +169,7 @@ func schemas() map[string]any {
 	tpatch["phonebook_ldaps"] = map[string]any{"type": "boolean", "default": false,
 		"description": "phone configs point the LDAP phonebook at ldaps:// on the --ldaps port"}
 	tenant := map[string]any{"slug": str, "created": stamp, "ldap_base_dn": str, "provisioning_token": str,
-		"provisioning_url": str, "ldap_bind_dn": str, "ldap_bind_password": str}
+		"provisioning_url": str, "ldap_bind_dn": str, "ldap_bind_password": str, "previous_token_expires": stamp}
 	for k, v := range tpatch {
 		tenant[k] = v
 	}
@@ -188,6 +203,7 @@ func schemas() map[string]any {
 		"TenantCreate": obj(tcreate, "slug"),
 		"TenantPatch":  obj(tpatch),
 		"TenantPage":   pageOf("Tenant"),
+		"TokenRotate":  obj(map[string]any{"grace": map[string]any{"type": "string", "description": "how long the old token still works, e.g. 24h; 0 refuses it at once"}}),
 		"TLS": map[string]any{"type": "object", "properties": map[string]any{
 			"source":    map[string]any{"type": "string", "enum": []string{"private-ca", "files", "acme"}},
 			"ca_sha256": str, "ca_pem": str, "not_after": stamp, "ca_url": str}},
@@ -201,6 +217,9 @@ func schemas() map[string]any {
 		"Phone": map[string]any{"type": "object", "properties": map[string]any{"mac": map[string]any{"type": "string", "pattern": "^[0-9a-f]{12}$"},
 			"tenant": str, "make": str, "model": str, "user_id": str, "flex": boolean,
 			"guest": obj(map[string]any{"sip_username": str, "sip_password": str}), "settings": settings,
+			"admin_password": map[string]any{"type": "string", "description": "the phone's own web admin password (phones.manage)"},
+			"provisioning_credentials": map[string]any{"type": "object", "description": "HTTP Digest credentials for the phone's own files, shown once (create, rotate, move)",
+				"properties": map[string]any{"username": str, "password": str}},
 			"last_seen": stamp, "last_addr": str, "user_agent": str, "firmware": str, "created": stamp,
 			"logged_in": obj(map[string]any{"user_id": str, "extension": str, "since": stamp, "until": stamp, "how": str, "by": str})}},
 		"PhoneCreate": obj(map[string]any{"mac": str, "model": str, "user_id": str, "flex": boolean, "settings": settings}, "mac"),
@@ -223,7 +242,10 @@ func schemas() map[string]any {
 		"TemplatePage":     pageOf("Template"),
 		"ProvisionLogEntry": map[string]any{"type": "object", "properties": map[string]any{"seq": integer, "time": stamp, "mac": str,
 			"file": str, "protocol": str, "make": str, "model": str, "firmware": str, "addr": str, "user_agent": str,
-			"status": integer, "bytes": integer, "count": integer}},
+			"status": integer, "bytes": integer, "count": integer,
+			"device": map[string]any{"type": "string", "enum": []string{"verified", "missing", "refused"}}, "reason": str}},
+		"DeviceCA":         obj(map[string]any{"id": str, "subject": str, "sha256": str, "not_before": stamp, "not_after": stamp, "added": stamp}),
+		"DeviceCAPage":     pageOf("DeviceCA"),
 		"ProvisionLogPage": pageOf("ProvisionLogEntry"),
 		"Discovered": map[string]any{"type": "object", "properties": map[string]any{"tenant": str, "mac": str, "make": str,
 			"model": str, "firmware": str, "addr": str, "user_agent": str, "first_seen": stamp, "last_seen": stamp}},
@@ -270,6 +292,8 @@ func buildOpenAPI() map[string]any {
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 		case "text":
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"text/plain": map[string]any{"schema": str}}}
+		case "pem":
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/x-pem-file": map[string]any{"schema": str}}}
 		case "image":
 			bin := map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"image/jpeg": bin, "image/png": bin}}

@@ -14,7 +14,9 @@ type phoneMoveBody struct {
 // movePhone: POST …/phones/{mac}/move {"tenant": "other"}: a system_owner who reaches
 // both tenants (their own or ones they manage), not in a view-as session. A target
 // tenant the caller cannot reach answers as one that does not exist. One transaction:
-// the phone leaves {slug} and joins the other tenant, audited in both.
+// the phone leaves {slug} and joins the other tenant, audited in both. The old tenant
+// saw the phone's own passwords, so it joins with new ones: its web-admin password and
+// its provisioning credentials, shown once in the answer (as when a phone is added).
 func (a *API) movePhone(r *request) (any, error) {
 	sc, err := r.tenantScope()
 	if err != nil {
@@ -53,7 +55,11 @@ func (a *API) movePhone(r *request) (any, error) {
 		if err := r.audit(tx, in.Tenant, "phone.move_in", "phone/"+moved.MAC, "", map[string]string{"tenant": sc.tenant}, after); err != nil {
 			return err
 		}
-		v, err = a.phoneView(moved, true)
+		if v, err = a.phoneView(moved, true); err != nil {
+			return err
+		}
+		pw, _, err := a.st.ProvisioningPasswords(moved)
+		v.ProvisioningCredentials = &provisioningCredentials{Username: moved.MAC, Password: pw}
 		return err
 	})
 	return v, err

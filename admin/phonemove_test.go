@@ -73,12 +73,25 @@ func TestSystemOwnerMovesPhone(t *testing.T) {
 	if p, _ := e.st.Phone(mac); p.Tenant != "beta" || p.UserID != u.ID {
 		t.Fatalf("a refused move changed the phone: %+v", p)
 	}
+	seen := e.must(200, owner, "GET", "/api/v1/tenants/beta/phones/"+mac, nil).json(t) // what beta's admins saw
+	oldProv, _, err := e.st.ProvisioningPasswords(func() store.Phone { p, _ := e.st.Phone(mac); return p }())
+	if err != nil || oldProv == "" || seen["admin_password"] == nil {
+		t.Fatalf("before the move: provisioning password %q (%v), view %v", oldProv, err, seen)
+	}
 	moved := e.must(200, owner, "POST", path, map[string]string{"tenant": "acme"}).json(t)
 	if moved["tenant"] != "acme" || moved["user_id"] != nil && moved["user_id"] != "" {
 		t.Fatalf("moved phone %v", moved)
 	}
+	// the phone's own passwords, known in beta, do not follow it into acme
+	creds, _ := moved["provisioning_credentials"].(map[string]any)
+	if moved["admin_password"] == nil || moved["admin_password"] == seen["admin_password"] ||
+		creds == nil || creds["username"] != mac || creds["password"] == nil || creds["password"] == oldProv {
+		t.Fatalf("moved phone's own passwords: admin %v (was %v), provisioning %v (was %q)",
+			moved["admin_password"], seen["admin_password"], creds, oldProv)
+	}
 	p, err := e.st.Phone(mac)
-	if err != nil || p.Tenant != "acme" || p.UserID != "" || !p.Flex || p.Settings["features.x"] != "1" || p.Model != "T46U" {
+	if err != nil || p.Tenant != "acme" || p.UserID != "" || !p.Flex || p.Settings["features.x"] != "1" || p.Model != "T46U" ||
+		!p.ProvisioningIssued.IsZero() || !p.ProvisioningAuthenticated.IsZero() || p.ProvisioningPrevious != "" {
 		t.Fatalf("stored after the move: %+v %v", p, err)
 	}
 	e.must(404, owner, "GET", "/api/v1/tenants/beta/phones/"+mac, nil)

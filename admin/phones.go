@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"errors"
 	"maps"
 	"time"
@@ -16,22 +17,33 @@ type guestView struct {
 // phoneView is a phone as the API shows it: the MAC as 12 lower-case hex digits; the
 // guest account of a flex phone only to phones.manage holders.
 type phoneView struct {
-	MAC       string            `json:"mac"`
-	Tenant    string            `json:"tenant"`
-	Make      string            `json:"make,omitempty"`
-	Model     string            `json:"model,omitempty"`
-	UserID    string            `json:"user_id,omitempty"`
-	Flex      bool              `json:"flex"`
-	Guest     *guestView        `json:"guest,omitempty"`
-	Settings  map[string]string `json:"settings,omitempty"`
-	LastSeen  *time.Time        `json:"last_seen,omitempty"`
-	LastAddr  string            `json:"last_addr,omitempty"`
-	UserAgent string            `json:"user_agent,omitempty"`
-	Firmware  string            `json:"firmware,omitempty"`
-	Created   time.Time         `json:"created"`
+	MAC    string     `json:"mac"`
+	Tenant string     `json:"tenant"`
+	Make   string     `json:"make,omitempty"`
+	Model  string     `json:"model,omitempty"`
+	UserID string     `json:"user_id,omitempty"`
+	Flex   bool       `json:"flex"`
+	Guest  *guestView `json:"guest,omitempty"`
+	// AdminPassword is the phone's own web admin password (phones.manage).
+	AdminPassword string `json:"admin_password,omitempty"`
+	// ProvisioningCredentials are shown once: when the phone is added and when they are
+	// rotated.
+	ProvisioningCredentials *provisioningCredentials `json:"provisioning_credentials,omitempty"`
+	Settings                map[string]string        `json:"settings,omitempty"`
+	LastSeen                *time.Time               `json:"last_seen,omitempty"`
+	LastAddr                string                   `json:"last_addr,omitempty"`
+	UserAgent               string                   `json:"user_agent,omitempty"`
+	Firmware                string                   `json:"firmware,omitempty"`
+	Created                 time.Time                `json:"created"`
 	// LoggedIn is who is flex-logged-in at the phone, since and until when (absent:
 	// nobody; until absent: no auto-logout).
 	LoggedIn *flexLoginView `json:"logged_in,omitempty"`
+}
+
+// provisioningCredentials are a phone's HTTP Digest credentials for its own files.
+type provisioningCredentials struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
 }
 
 type flexLoginView struct {
@@ -70,6 +82,15 @@ func (a *API) phoneView(p store.Phone, secrets bool) (phoneView, error) {
 	if !p.LastSeen.IsZero() {
 		t := p.LastSeen
 		v.LastSeen = &t
+	}
+	if secrets {
+		t, err := a.st.Tenant(p.Tenant)
+		if err != nil {
+			return v, err
+		}
+		if v.AdminPassword, err = a.st.PhoneAdminPassword(t, p); err != nil {
+			return v, err
+		}
 	}
 	if secrets && p.GuestUsername != "" {
 		pw, err := a.st.GuestPassword(p)
@@ -201,12 +222,23 @@ func (a *API) createPhone(r *request) (any, error) {
 	if err := a.checkSettingKeys("settings", in.Settings); err != nil {
 		return nil, err
 	}
+	model, mk, err := a.checkPhoneModel(in.Model)
+	if err != nil {
+		return nil, err
+	}
 	var v phoneView
 	err = a.update(func(tx *store.Tx) error {
-		next := store.Phone{MAC: in.MAC, Tenant: sc.tenant, Model: in.Model,
+		next := store.Phone{MAC: in.MAC, Tenant: sc.tenant, Make: mk, Model: model,
 			UserID: in.UserID, Flex: in.Flex, Settings: in.Settings}
 		if err := adoptDiscovered(tx, &next); err != nil {
 			return err
+		}
+		if in.Model == "" && next.Model != "" { // claimed: the model the phone told us
+			model, mk, err := a.checkPhoneModel(next.Model)
+			if err != nil {
+				return err
+			}
+			next.Model, next.Make = model, cmp.Or(mk, next.Make)
 		}
 		p, err := tx.CreatePhone(next)
 		if err != nil {
@@ -215,7 +247,13 @@ func (a *API) createPhone(r *request) (any, error) {
 		if v, err = a.phoneView(p, true); err != nil {
 			return err
 		}
-		return r.audit(tx, sc.tenant, "phone.create", "phone/"+p.MAC, p.UserID, nil, v)
+		audited, _ := a.phoneView(p, false)
+		if err := r.audit(tx, sc.tenant, "phone.create", "phone/"+p.MAC, p.UserID, nil, audited); err != nil {
+			return err
+		}
+		pw, _, err := a.st.ProvisioningPasswords(p)
+		v.ProvisioningCredentials = &provisioningCredentials{Username: p.MAC, Password: pw}
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -246,6 +284,14 @@ func (a *API) patchPhone(r *request) (any, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
+	var patchMake string
+	if in.Model != nil {
+		model, mk, err := a.checkPhoneModel(*in.Model)
+		if err != nil {
+			return nil, err
+		}
+		in.Model, patchMake = &model, mk
+	}
 	var v phoneView
 	err = a.update(func(tx *store.Tx) error {
 		prev, err := tx.TenantPhone(sc.tenant, mac)
@@ -274,7 +320,9 @@ func (a *API) patchPhone(r *request) (any, error) {
 		}
 		next := prev
 		next.Settings = maps.Clone(prev.Settings)
-		setString(&next.Model, in.Model)
+		if in.Model != nil && *in.Model != prev.Model {
+			next.Model, next.Make = *in.Model, patchMake
+		}
 		setString(&next.UserID, in.UserID)
 		if in.Flex != nil {
 			next.Flex = *in.Flex
@@ -328,6 +376,33 @@ func (a *API) deletePhone(r *request) (any, error) {
 	}
 	r.status = 204
 	return nil, nil
+}
+
+// rotateProvisioningCredentials: POST …/phones/{mac}/provisioning-credentials
+// (phones.manage). The new password is answered once; a phone that proved the old one
+// fetches with it once more and receives the new one.
+func (a *API) rotateProvisioningCredentials(r *request) (any, error) {
+	sc, err := r.tenantNeeding(store.PermPhonesManage)
+	if err != nil {
+		return nil, err
+	}
+	mac, err := r.mac()
+	if err != nil {
+		return nil, err
+	}
+	var v phoneView
+	err = a.update(func(tx *store.Tx) error {
+		p, pw, err := tx.RotateProvisioningPassword(sc.tenant, mac)
+		if err != nil {
+			return err
+		}
+		if v, err = a.phoneView(p, true); err != nil {
+			return err
+		}
+		v.ProvisioningCredentials = &provisioningCredentials{Username: p.MAC, Password: pw}
+		return r.audit(tx, sc.tenant, "phone.provisioning_credentials.rotate", "phone/"+mac, p.UserID, nil, nil)
+	})
+	return v, err
 }
 
 func checkPhoneSettings(m map[string]string) error {

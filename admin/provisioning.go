@@ -54,6 +54,24 @@ func lookupModel(p Provisioning, name string) (store.PhoneModel, bool) {
 	return store.PhoneModel{}, false
 }
 
+// checkPhoneModel resolves a phone's model against the model table (GET …/models):
+// the canonical name and its make, or 422 naming the field model and the closest known
+// models. Without a provisioning service no table is known and the name is kept as is.
+func (a *API) checkPhoneModel(name string) (string, string, error) {
+	p := a.cfg.Provisioning
+	if p == nil || name == "" {
+		return name, "", nil
+	}
+	m, closest, ok := store.ResolveModel(p.PhoneModels(), name)
+	if !ok {
+		return "", "", &Problem{Status: 422, Code: "unknown_model", Field: "model",
+			Message: fmt.Sprintf("%s is not a phone model Dialtone knows (GET …/models lists them); closest: %s",
+				strconv.Quote(name), strings.Join(closest, ", ")),
+			Details: map[string]any{"closest": closest}}
+	}
+	return m.Name, m.Make, nil
+}
+
 func knownMake(p Provisioning, mk string) bool {
 	return slices.ContainsFunc(p.PhoneModels(), func(m store.PhoneModel) bool { return m.Make == mk })
 }

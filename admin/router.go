@@ -62,6 +62,7 @@ func (a *API) routeTable() []*route {
 	add("POST", "/api/v1/tenants", a.createTenant)
 	add("GET", t, a.getTenant)
 	add("PATCH", t, a.patchTenant)
+	add("POST", t+"/provisioning-token/rotate", a.rotateProvisioningToken)
 
 	add("GET", t+"/departments", a.listDepartments)
 	add("POST", t+"/departments", a.createDepartment)
@@ -87,6 +88,7 @@ func (a *API) routeTable() []*route {
 	add("PATCH", t+"/phones/{mac}", a.patchPhone)
 	add("DELETE", t+"/phones/{mac}", a.deletePhone)
 	add("POST", t+"/phones/{mac}/resync", a.resyncPhone)
+	add("POST", t+"/phones/{mac}/provisioning-credentials", a.rotateProvisioningCredentials)
 	add("POST", t+"/phones/{mac}/move", a.movePhone)
 	add("POST", t+"/phones/{mac}/login", a.flexLogin)
 	add("POST", t+"/phones/{mac}/logout", a.flexLogout)
@@ -110,6 +112,9 @@ func (a *API) routeTable() []*route {
 	add("GET", t+"/provisioning-log", a.provisioningLog)
 	add("GET", t+"/discovered-phones", a.discoveredPhones)
 	add("DELETE", t+"/discovered-phones/{mac}", a.dismissDiscovered)
+	add("POST", t+"/trust/device-cas", a.addDeviceCAs).limit = MaxDeviceCABody // devicecas.go
+	add("GET", t+"/trust/device-cas", a.listDeviceCAs)
+	add("DELETE", t+"/trust/device-cas/{id}", a.deleteDeviceCA)
 	return rs
 }
 

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -21,12 +22,17 @@ type tenantView struct {
 	EmergencyNumbers []string                     `json:"emergency_numbers"`
 	AutoLogout       string                       `json:"auto_logout"`
 	FlexMultiLogin   bool                         `json:"flex_multi_login"`
+	ProvisioningAuth string                       `json:"provisioning_auth"` // token or digest
+	TFTPBareNames    bool                         `json:"tftp_bare_names"`
+	PhonebookMobile  bool                         `json:"phonebook_mobile"`
 	PINMinLength     int                          `json:"pin_min_length"`
 	AuditRetention   int                          `json:"audit_retention_days"`
+	DeviceAuth       string                       `json:"device_auth"`
 	HTTPSOnly        bool                         `json:"provisioning_https_only"`
 	SIPDigest        string                       `json:"sip_digest"`
 	SIPTransport     string                       `json:"sip_transport"`
 	SRTP             string                       `json:"srtp"`
+	PnPSubnets       []string                     `json:"pnp_subnets"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
@@ -37,8 +43,10 @@ type tenantView struct {
 type tenantSecrets struct {
 	ProvisioningToken string `json:"provisioning_token"`
 	ProvisioningURL   string `json:"provisioning_url"`
-	LDAPBindDN        string `json:"ldap_bind_dn"`
-	LDAPBindPassword  string `json:"ldap_bind_password"`
+	// PreviousTokenExpires is when the token before the last rotation stops working.
+	PreviousTokenExpires *time.Time `json:"previous_token_expires,omitempty"`
+	LDAPBindDN           string     `json:"ldap_bind_dn"`
+	LDAPBindPassword     string     `json:"ldap_bind_password"`
 }
 
 func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
@@ -48,7 +56,12 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
 		SIPDigest: t.SIPDigestOffer(), SIPTransport: t.Transport(), SRTP: t.SRTPMode(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 		ldapTLSView: ldapTLSView{LDAPRequireTLS: t.LDAPRequireTLS(), LDAPPhonebookCleartext: t.LDAPPhonebookCleartext(), PhonebookLDAPS: t.PhonebookLDAPS},
-		HTTPSOnly:   t.ProvisioningHTTPSOnly,
+		HTTPSOnly:   t.ProvisioningHTTPSOnly, PnPSubnets: t.PnPSubnets,
+		DeviceAuth:       t.DeviceAuthMode(),
+		ProvisioningAuth: cmp.Or(t.ProvisioningAuth, "token"), TFTPBareNames: t.TFTPBareNames, PhonebookMobile: t.PhonebookMobile,
+	}
+	if v.PnPSubnets == nil {
+		v.PnPSubnets = []string{}
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
 	if v.EmergencyNumbers == nil {
@@ -62,6 +75,10 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		v.tenantSecrets = &tenantSecrets{
 			ProvisioningToken: t.ProvisioningToken, ProvisioningURL: a.provisioningURL(t),
 			LDAPBindDN: "cn=phonebook," + v.LDAPBaseDN, LDAPBindPassword: pw,
+		}
+		if t.PreviousToken != "" && a.st.Now().Before(t.PreviousTokenExpires) {
+			exp := t.PreviousTokenExpires
+			v.PreviousTokenExpires = &exp
 		}
 	}
 	return v, nil
@@ -190,12 +207,17 @@ type tenantPatch struct {
 	EmergencyNumbers *[]string                     `json:"emergency_numbers"`
 	AutoLogout       *string                       `json:"auto_logout"`
 	FlexMultiLogin   *bool                         `json:"flex_multi_login"`
+	ProvisioningAuth *string                       `json:"provisioning_auth"`
+	TFTPBareNames    *bool                         `json:"tftp_bare_names"`
+	PhonebookMobile  *bool                         `json:"phonebook_mobile"`
 	PINMinLength     *int                          `json:"pin_min_length"`
 	AuditRetention   *int                          `json:"audit_retention_days"`
+	DeviceAuth       *string                       `json:"device_auth"`
 	HTTPSOnly        *bool                         `json:"provisioning_https_only"`
 	SIPDigest        *string                       `json:"sip_digest"`
 	SIPTransport     *string                       `json:"sip_transport"`
 	SRTP             *string                       `json:"srtp"`
+	PnPSubnets       *[]string                     `json:"pnp_subnets"`
 	Settings         *map[string]map[string]string `json:"settings"`
 	ldapTLSPatch
 }
@@ -233,6 +255,22 @@ func (a *API) patchTenant(r *request) (any, error) {
 		if in.FlexMultiLogin != nil {
 			next.FlexMultiLogin = *in.FlexMultiLogin
 		}
+		if in.ProvisioningAuth != nil {
+			switch *in.ProvisioningAuth {
+			case "token":
+				next.ProvisioningAuth = ""
+			case store.ProvisioningDigest:
+				next.ProvisioningAuth = store.ProvisioningDigest
+			default:
+				return badRequest("provisioning_auth", "token (the provisioning token alone) or digest (per-phone HTTP Digest credentials)")
+			}
+		}
+		if in.TFTPBareNames != nil {
+			next.TFTPBareNames = *in.TFTPBareNames
+		}
+		if in.PhonebookMobile != nil {
+			next.PhonebookMobile = *in.PhonebookMobile
+		}
 		in.ldapTLSPatch.apply(&next) // the combination is checked by tx.SaveTenant
 		if in.HTTPSOnly != nil {
 			if *in.HTTPSOnly && a.cfg.SecureBaseURL == "" {
@@ -248,12 +286,23 @@ func (a *API) patchTenant(r *request) (any, error) {
 		if in.AutoLogout != nil {
 			next.AutoLogout = *in.AutoLogout
 		}
+		if in.DeviceAuth != nil {
+			if *in.DeviceAuth != store.DeviceAuthOff && *in.DeviceAuth != "" && a.cfg.SecureBaseURL == "" {
+				// Device certificates arrive over HTTPS only: under require every phone
+				// would be refused its file.
+				return problem(422, "unprocessable", "device_auth", "HTTPS is off on this server (serve --https): no device certificate can arrive")
+			}
+			next.DeviceAuth = *in.DeviceAuth // checked by tx.SaveTenant
+		}
 		if err := patchPINPolicy(&next, in.PINMinLength, in.AuditRetention); err != nil {
 			return err
 		}
 		setString(&next.SIPDigest, in.SIPDigest) // checked by tx.SaveTenant
 		setString(&next.SIPTransport, in.SIPTransport)
 		setString(&next.SRTP, in.SRTP)
+		if in.PnPSubnets != nil {
+			next.PnPSubnets = *in.PnPSubnets // checked by tx.SaveTenant (no overlap with another tenant)
+		}
 		if in.Settings != nil {
 			if err := checkSettings(*in.Settings); err != nil {
 				return err
@@ -338,4 +387,46 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
+}
+
+type rotateTokenBody struct {
+	Grace string `json:"grace"` // a Go duration: "24h", "90m", "0"
+}
+
+// rotateProvisioningToken: POST …/provisioning-token/rotate (tenant.settings). The new
+// token is answered in the tenant; the old one is accepted until the grace ends.
+func (a *API) rotateProvisioningToken(r *request) (any, error) {
+	sc, err := r.tenantNeeding(store.PermTenantSettings)
+	if err != nil {
+		return nil, err
+	}
+	var in rotateTokenBody
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	grace, err := time.ParseDuration(cmp.Or(in.Grace, "0"))
+	if err != nil {
+		return nil, badRequest("grace", "a duration such as 24h, 90m or 0 (refuse the old token at once)")
+	}
+	var view tenantView
+	err = a.update(func(tx *store.Tx) error {
+		prev, err := tx.Tenant(sc.tenant)
+		if err != nil {
+			return err
+		}
+		t, err := tx.RotateProvisioningToken(sc.tenant, grace)
+		if err != nil {
+			return err
+		}
+		if view, err = a.tenantView(t, true); err != nil {
+			return err
+		}
+		return r.audit(tx, sc.tenant, "tenant.provisioning_token.rotate", "tenant/"+sc.tenant, "",
+			map[string]any{"previous_token_expires": prev.PreviousTokenExpires},
+			map[string]any{"grace": grace.String(), "previous_token_expires": t.PreviousTokenExpires})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return view, nil
 }

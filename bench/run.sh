@@ -3,12 +3,12 @@
 # in one run on this machine, with the same data and the same load tool, printing both
 # figures and the ratio. Needs the peers and load tools of ../shared/bench:
 #   apt-get install -y kamailio slapd ldap-utils tftpd-hpa tftp-hpa nginx wrk sip-tester time
-#   bench/run.sh ./bin/dialtone [http] [tftp] [sip] [ldap] [flex]
+#   bench/run.sh ./bin/dialtone [http] [https] [tftp] [sip] [ldap] [flex]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); shift
 shared=${SHARED:-$(cd "$here/../../shared/bench" && pwd)}
-what=("$@"); [ ${#what[@]} -gt 0 ] || what=(http tftp sip ldap flex)
+what=("$@"); [ ${#what[@]} -gt 0 ] || what=(http https tftp sip ldap flex)
 work=$(mktemp -d /tmp/dialtone-bench.XXXXXX)
 chmod 755 "$work" # nginx and tftpd workers run as another user and must reach the peer files
 export PEER_DIR=$work/peers
@@ -20,16 +20,17 @@ trap cleanup EXIT
 ( cd "$shared" && go build -o "$work/tftpload" ./tftpload && go build -o "$work/ldapload" ./ldapload )
 
 # dialtone_with CSV: a fresh data directory with CSV imported offline, then serve on free
-# loopback ports. Sets HTTP TFTP SIP LDAP TOKEN PROV_TOKEN.
+# loopback ports (HTTPS, SIP over TLS and LDAPS too, never their default ports). Sets DATA
+# HTTP HTTPS TFTP SIP LDAP TOKEN PROV_TOKEN.
 dialtone_with() {
-  local data=$work/data-$RANDOM
+  local data=$work/data-$RANDOM; DATA=$data
   "$bin" import-users "$1" --tenant default --data "$data" >/dev/null
-  "$bin" serve --data "$data" --http 127.0.0.1:0 --tftp 127.0.0.1:0 --sip 127.0.0.1:0 \
-    --ldap 127.0.0.1:0 --public-host 127.0.0.1 --log-level info 2>"$data.log" >/dev/null &
+  "$bin" serve --data "$data" --http 127.0.0.1:0 --https 127.0.0.1:0 --tftp 127.0.0.1:0 \
+    --sip 127.0.0.1:0 --sips 127.0.0.1:0 --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 --public-host 127.0.0.1 --log-level info 2>"$data.log" >/dev/null &
   DIALTONE_PID=$!; pids+=("$DIALTONE_PID")
   local i; for i in $(seq 100); do grep -q 'svc=ldap' "$data.log" 2>/dev/null && break; sleep 0.1; done
   addr() { grep "msg=listening svc=$1 " "$data.log" | head -1 | sed -E 's/.* addr=([^ ]+).*/\1/'; }
-  HTTP=$(addr http); TFTP=$(addr tftp); SIP=$(addr sip); LDAP=$(addr ldap)
+  HTTP=$(addr http); HTTPS=$(addr https); TFTP=$(addr tftp); SIP=$(addr sip); LDAP=$(addr ldap)
   # import-users printed no admin password: the bootstrap happened in import-users' open.
   TOKEN=$(curl -sf "http://$HTTP/api/v1/auth/login" -d "{\"email\":\"admin@localhost\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -r .token)
   PROV_TOKEN=$(curl -sf -H "Authorization: Bearer $TOKEN" "http://$HTTP/api/v1/tenants/default" | jq -r .provisioning_token)

@@ -1,5 +1,6 @@
 # Provisioning with real clients: curl fetches each make's files with that make's
-# User-Agent; tftp-hpa's tftp fetches a config and is refused a write.
+# User-Agent; tftp-hpa's tftp fetches a config and is refused a write; curl --digest
+# fetches a phone's file with its own credentials; the XML phonebook and token rotation.
 user=$(api POST /api/v1/tenants/default/users '{"first_name":"Interop","last_name":"Provision","extensions":["301"],"pin":"482613"}')
 uid=$(jq -r .id <<<"$user")
 ptoken=$(api GET /api/v1/tenants/default | jq -r .provisioning_token)
@@ -29,13 +30,56 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -A "Yealink SIP-T46U 108.86.0.20" 
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://$HTTP/p/not-a-token/805ec0aabbcc.cfg")
 [ "$code" = 404 ] || fail "wrong token answered $code"
 
-# TFTP: tftp-hpa fetches the same file as HTTP, under the token and (tenant default) bare.
+# TFTP: tftp-hpa fetches the same file as HTTP under the token; a bare name (no token)
+# only once tenant default's tftp_bare_names is on.
 tport=$(port "$TFTP")
 tftp -m binary 127.0.0.1 "$tport" -c get "$ptoken/805ec0aabbcc.cfg" "$WORK/tftp.cfg"
 cmp "$WORK/tftp.cfg" <(curl -sf -A "Yealink SIP-T46U 108.86.0.20" "http://$HTTP/p/$ptoken/805ec0aabbcc.cfg") || fail "TFTP and HTTP differ"
+out=$(cd "$WORK" && tftp -m binary 127.0.0.1 "$tport" -c get "805ec0aabbcc.cfg" "$WORK/bare.cfg" 2>&1 || true)
+expect_contains "$out" "Error code 1"  # file not found: bare names are off by default
+api PATCH /api/v1/tenants/default '{"tftp_bare_names":true}' >/dev/null
 tftp -m binary 127.0.0.1 "$tport" -c get "805ec0aabbcc.cfg" "$WORK/bare.cfg"
 expect_contains "$(cat "$WORK/bare.cfg")" "$sipuser"
+api PATCH /api/v1/tenants/default '{"tftp_bare_names":false}' >/dev/null
 # …and is refused a write with an access violation.
 echo "x" >"$WORK/upload.cfg"
 out=$(tftp -m binary 127.0.0.1 "$tport" -c put "$WORK/upload.cfg" "805ec0aabbcc.cfg" 2>&1 || true)
 expect_contains "$out" "Error code 2"  # RFC 1350: access violation
+
+# The XML phonebook: to a known phone under its MAC, or with the phonebook account.
+ua="Yealink SIP-T46U 108.86.0.20"
+expect_contains "$(curl -sf -A "$ua" "http://$HTTP/p/$ptoken/directory/805ec0aabbcc/yealink.xml")" "Interop Provision"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://$HTTP/p/$ptoken/directory/805ec0000999/yealink.xml")
+[ "$code" = 404 ] || fail "phonebook for an unknown MAC answered $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://$HTTP/p/$ptoken/directory/yealink.xml")
+[ "$code" = 401 ] || fail "phonebook without credentials answered $code"
+pbpw=$(api GET /api/v1/tenants/default | jq -r .ldap_bind_password)
+expect_contains "$(curl -sf -u "phonebook:$pbpw" "http://$HTTP/p/$ptoken/directory/yealink.xml")" "Interop Provision"
+
+# Per-phone Digest credentials (curl --digest answers the challenge, RFC 7616).
+api PATCH /api/v1/tenants/default '{"provisioning_auth":"digest"}' >/dev/null
+for mac in 805ec0d1e001 805ec0d1e002; do
+  api POST /api/v1/tenants/default/phones "{\"mac\":\"$mac\",\"model\":\"T46U\",\"user_id\":\"$uid\"}" >"$WORK/$mac.json"
+done
+pw1=$(jq -r .provisioning_credentials.password <"$WORK/805ec0d1e001.json")
+pw2=$(jq -r .provisioning_credentials.password <"$WORK/805ec0d1e002.json")
+url="http://$HTTP/p/$ptoken/805ec0d1e001.cfg"
+expect_contains "$(curl -sf -A "$ua" "$url")" "static.auto_provision.server.password = $pw1"  # first fetch: learns them
+code=$(curl -s -o /dev/null -w '%{http_code}' -A "$ua" "$url")
+[ "$code" = 401 ] || fail "second fetch without credentials answered $code"
+expect_contains "$(curl -sf --digest -u "805ec0d1e001:$pw1" -A "$ua" "$url")" "$sipuser"
+code=$(curl -s -o /dev/null -w '%{http_code}' --digest -u "805ec0d1e001:wrong" -A "$ua" "$url")
+[ "$code" = 401 ] || fail "wrong digest password answered $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' --digest -u "805ec0d1e002:$pw2" -A "$ua" "$url")
+[ "$code" = 401 ] || fail "another phone's credentials answered $code"
+api PATCH /api/v1/tenants/default '{"provisioning_auth":"token"}' >/dev/null
+
+# Rotating the provisioning token: the old one works within the grace; with grace 0 the
+# one before is refused at once.
+next=$(api POST /api/v1/tenants/default/provisioning-token/rotate '{"grace":"1h"}' | jq -r .provisioning_token)
+curl -sf -o /dev/null -A "$ua" "http://$HTTP/p/$ptoken/805ec0aabbcc.cfg" || fail "old token within its grace refused"
+curl -sf -o /dev/null -A "$ua" "http://$HTTP/p/$next/805ec0aabbcc.cfg" || fail "new token refused"
+last=$(api POST /api/v1/tenants/default/provisioning-token/rotate '{"grace":"0"}' | jq -r .provisioning_token)
+code=$(curl -s -o /dev/null -w '%{http_code}' -A "$ua" "http://$HTTP/p/$next/805ec0aabbcc.cfg")
+[ "$code" = 404 ] || fail "token rotated with grace 0 answered $code"
+curl -sf -o /dev/null -A "$ua" "http://$HTTP/p/$last/805ec0aabbcc.cfg" || fail "newest token refused"

@@ -23,22 +23,26 @@ var ErrUnknownVendor = errors.New("no XML phonebook format for this vendor")
 // ErrNoTenant is returned by WriteXML for a tenant the directory does not hold.
 var ErrNoTenant = errors.New("no such tenant")
 
-// WriteXML writes the tenant's phonebook in vendor's XML format, people sorted by name.
-// A phonebook is rendered once per snapshot and vendor: every phone of a tenant fetches
+// WriteXML writes the tenant's phonebook in vendor's XML format, people sorted by name;
+// mobile numbers only when mobile is set (the tenant's phonebook_mobile). A phonebook is rendered once per snapshot and vendor: every phone of a tenant fetches
 // it, and a snapshot never changes (the next change makes a new one, with no cache).
-func (d *Directory) WriteXML(w io.Writer, tenant, vendor string) error {
+func (d *Directory) WriteXML(w io.Writer, tenant, vendor string, mobile bool) error {
 	snap := d.snapshot(tenant)
 	if snap == nil {
 		return ErrNoTenant
 	}
 	vendor = strings.ToLower(vendor)
+	key := vendor
+	if mobile {
+		key += "+mobile"
+	}
 	c := snap.xml
 	c.mu.Lock()
-	body, ok := c.byVendor[vendor]
+	body, ok := c.byVendor[key]
 	c.mu.Unlock()
 	if !ok {
 		var buf bytes.Buffer
-		if err := writeXML(&buf, snap, vendor); err != nil {
+		if err := writeXML(&buf, snap, vendor, mobile); err != nil {
 			return err
 		}
 		body = buf.Bytes()
@@ -46,7 +50,7 @@ func (d *Directory) WriteXML(w io.Writer, tenant, vendor string) error {
 		if c.byVendor == nil {
 			c.byVendor = map[string][]byte{}
 		}
-		c.byVendor[vendor] = body
+		c.byVendor[key] = body
 		c.mu.Unlock()
 	}
 	_, err := w.Write(body)
@@ -59,12 +63,19 @@ type xmlCache struct {
 	byVendor map[string][]byte
 }
 
-func writeXML(w io.Writer, snap *snapshot, vendor string) error {
+func writeXML(w io.Writer, snap *snapshot, vendor string, mobile bool) error {
 	people := make([]*Person, 0, len(snap.persons))
 	for _, e := range snap.persons {
-		if e != nil {
-			people = append(people, e.person)
+		if e == nil {
+			continue
 		}
+		p := e.person
+		if !mobile && p.Mobile != "" {
+			c := *p
+			c.Mobile = ""
+			p = &c
+		}
+		people = append(people, p)
 	}
 	slices.SortFunc(people, func(a, b *Person) int {
 		if c := strings.Compare(strings.ToLower(a.Name()), strings.ToLower(b.Name())); c != 0 {

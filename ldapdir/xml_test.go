@@ -14,7 +14,7 @@ func TestWriteXML(t *testing.T) {
 	render := func(vendor string) []byte {
 		t.Helper()
 		var b bytes.Buffer
-		check(t, f.dir.WriteXML(&b, "acme", vendor))
+		check(t, f.dir.WriteXML(&b, "acme", vendor, true))
 		if strings.Contains(b.String(), "Olga") {
 			t.Errorf("%s: another tenant's person", vendor)
 		}
@@ -88,10 +88,10 @@ func TestWriteXML(t *testing.T) {
 	if len(pl.Items) != 6 || pl.Items[0].FN != "Anna" || pl.Items[0].CT != "201" {
 		t.Errorf("poly: %+v", pl.Items)
 	}
-	if err := f.dir.WriteXML(&bytes.Buffer{}, "acme", "nokia"); !errors.Is(err, ErrUnknownVendor) {
+	if err := f.dir.WriteXML(&bytes.Buffer{}, "acme", "nokia", true); !errors.Is(err, ErrUnknownVendor) {
 		t.Errorf("unknown vendor: %v", err)
 	}
-	if err := f.dir.WriteXML(&bytes.Buffer{}, "nope", "yealink"); !errors.Is(err, ErrNoTenant) {
+	if err := f.dir.WriteXML(&bytes.Buffer{}, "nope", "yealink", true); !errors.Is(err, ErrNoTenant) {
 		t.Errorf("unknown tenant: %v", err)
 	}
 }
@@ -100,7 +100,7 @@ func TestWriteXMLEscapes(t *testing.T) {
 	d := NewDirectory()
 	d.Load(Tenant{Slug: "t", Name: "A & B"}, nil, []Person{{ID: "x", FirstName: "<Tom>", LastName: "O'Neil & Co", Extensions: []string{"1"}}})
 	var b bytes.Buffer
-	check(t, d.WriteXML(&b, "t", "yealink"))
+	check(t, d.WriteXML(&b, "t", "yealink", true))
 	var v struct {
 		Title   string `xml:"Title"`
 		Entries []struct {
@@ -120,7 +120,7 @@ func TestWriteXMLFollowsChanges(t *testing.T) {
 	render := func() string {
 		t.Helper()
 		var b bytes.Buffer
-		check(t, d.WriteXML(&b, "t", "Yealink"))
+		check(t, d.WriteXML(&b, "t", "Yealink", true))
 		return b.String()
 	}
 	first := render()

@@ -23,6 +23,13 @@
 // most 8 transfers per source (ratelimit.Conns) and ends any transfer after
 // Config.TFTPTransferTime (10 minutes).
 //
+// Plug-and-play (pnp.go): PnP answers which URL a phone that sent a SIP ua-profile
+// SUBSCRIBE (package sip answers it) is given: the tenant whose pnp_subnets hold its
+// address (or the default tenant for an unclaimed address, when it claims none and the
+// caller allows it), the make by the MAC's OUI, the tenant's folder URL (Snom: its own
+// {MAC}.xml). An unknown MAC is recorded as discovered, under the unknown-MAC throttle;
+// each answer is logged in the provisioning log as "SUBSCRIBE ua-profile" over sip.
+//
 // It does not own the records it renders from (package store), the LDAP or XML
 // phonebook contents (it declares Phonebooks; ldapdir implements it), nor SIP
 // check-sync NOTIFYs (sip listens to the store's change events).
@@ -33,7 +40,30 @@
 //
 // Unknown MACs never receive secrets: files without a MAC (common files) carry no
 // SIP, LDAP or admin passwords, and a per-phone file is only rendered for a phone
-// the tenant knows.
+// the tenant knows. Each phone has its own web admin password.
+//
+// Who may fetch (fetch.go, auth.go):
+//   - the tenant's provisioning token, or the one before its last rotation until the
+//     grace the admin picked ends (checked against Config.Now on every fetch);
+//   - TFTP names without a token reach tenant default only when its tftp_bare_names
+//     is on;
+//   - with provisioning_auth "digest", a phone's own file needs its HTTP Digest
+//     credentials (RFC 7616; user name the MAC; SHA-256 and MD5 offered, nonces from
+//     internal/digest, each bound to the address it was sent to) except once: the first fetch before the credentials were ever
+//     handed out, so the phone learns them from its config. TFTP cannot authenticate
+//     and is refused such a file after that. Wrong credentials are strikes on the
+//     source (ratelimit.Strikes: 10 a minute block it for 10 minutes, 429);
+//   - XML phonebooks: directory/{mac}/{make}.xml for a known phone of the tenant
+//     (the checks of its config; what configs point at), directory/{make}.xml with
+//     the tenant's phonebook account over HTTP Basic (RFC 7617; over HTTPS only when
+//     ldap_phonebook_cleartext is off); mobile numbers only with the tenant's
+//     phonebook_mobile.
+//
+// The provisioning-server credential keys written per make: Yealink
+// static.auto_provision.server.username/password, Poly device.prov.user/password,
+// Snom the userinfo of setting_server's URL, Cisco [--uid --pwd] in Profile_Rule,
+// Grandstream P1359/P1360. Fanvil's configs carry none (no key known for it): set it
+// on the phone or as a raw setting.
 //
 // HTTPS: a fetch over TLS is logged with protocol https. A tenant with
 // provisioning_https_only is refused a known phone's own file (the files with secrets)
@@ -43,6 +73,24 @@
 // for a custom trusted CA (Yealink static.trusted_certificates.url, Cisco Custom_CA_Rule,
 // Snom <certificates>, Poly device.sec.TLS.customCaCert1, Grandstream P8433), pointing
 // at BaseURL/ca.pem on plain HTTP or carrying the PEM.
+//
+// Device certificates (deviceauth.go): under the tenant's device_auth a phone's own
+// file (a per-MAC file of a known phone, fresh or from the cache) is checked at every
+// fetch against the client certificate the HTTPS listener asked for. It must verify
+// (x509, RFC 5280 section 6) against the tenant's uploaded vendor CAs as roots, with the
+// rest of the presented chain as intermediates, for client authentication (no extended
+// key usage, any, or clientAuth), at the provisioner's clock; and its subject CN or
+// alternative names (DNS, URI, e-mail) must name the file's MAC as 12 hex digits in any
+// common notation (a longer hex run, a serial number, names none). require refuses
+// anything else with 403 (TFTP: access violation, code 2); prefer serves a fetch without
+// a certificate (plain HTTP, TFTP, none sent) and refuses a wrong one. Every such fetch is
+// logged on its own with device (verified, missing, refused) and a reason. Common files,
+// firmware and phonebooks are not gated. A chain check costs ~0.2 ms of CPU; its outcome
+// is kept per tenant and chain for a minute (at most 4096, all dropped when a tenant's
+// CAs change), so the requests of a kept-alive connection cost ~1.4 µs each. The gates
+// of a phone's own file run in this order: provisioning_https_only, the device
+// certificate, the Digest credentials; so a fetch refused by an earlier gate never uses up
+// the phone's one fetch without credentials.
 //
 // A panic while parsing a TFTP request or during its transfer ends that transfer only
 // and is answered with a TFTP error (code 0, "internal error"); over HTTP, cmd/dialtone's

@@ -28,7 +28,11 @@ const (
 	yealinkUA  = "Yealink SIP-T46U 108.86.0.20 80:5e:c0:aa:bb:cc"
 )
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with the provisioner's Config adjusted by set (a clock, a
+// phonebook) before it serves.
+func newEnvWith(t testing.TB, set func(*Config)) *env {
 	t.Helper()
 	st, err := store.Open(store.Options{})
 	if err != nil {
@@ -60,8 +64,12 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e.httpURL = "http://" + ln.Addr().String()
-	e.p, err = New(Config{Store: st, BaseURL: e.httpURL, PublicHost: "pbx.example", DataDir: e.dataDir,
-		LogEvery: 50 * time.Millisecond})
+	cfg := Config{Store: st, BaseURL: e.httpURL, PublicHost: "pbx.example", DataDir: e.dataDir,
+		LogEvery: 50 * time.Millisecond}
+	if set != nil {
+		set(&cfg)
+	}
+	e.p, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,13 @@ package provision
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"net/netip"
 	"os"
 	"strings"
 
+	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -17,13 +19,21 @@ type fetchRequest struct {
 	Path  string // below the token: {file}, fw/{file}, directory/{vendor}.xml
 	UA    string
 	Addr  netip.Addr
-	Proto string // http or tftp
+	Proto string // http, https or tftp
+	// HTTP only: the Authorization header, the method and the request-target as sent
+	// (a Digest response covers both, RFC 7616 §3.4.1).
+	Auth, Method, URI string
+	// Peer is the client's certificate chain over HTTPS (leaf first), when it sent
+	// one; the device-certificate check reads it.
+	Peer []*x509.Certificate
 }
 
 // fetchResult is the answer: bytes, or a file on disk (firmware).
 type fetchResult struct {
-	Status      int // HTTP terms: 200, 403, 404, 429, 500
+	Status      int      // HTTP terms: 200, 401, 403, 404, 429, 500
+	Challenge   []string // WWW-Authenticate values of a 401
 	Body        []byte
+	Message     string // a 403's answer
 	ContentType string
 	FilePath    string
 	Size        int64
@@ -32,6 +42,7 @@ type fetchResult struct {
 var (
 	notFound  = fetchResult{Status: 404}
 	throttled = fetchResult{Status: 429}
+	forbidden = fetchResult{Status: 403, Message: "this file needs the phone's own device certificate over HTTPS"}
 	failed    = fetchResult{Status: 500}
 	// refused: the tenant serves phones' own files over HTTPS only.
 	refused = fetchResult{Status: 403}
@@ -54,13 +65,16 @@ func (p *Provisioner) fetch(r fetchRequest) fetchResult {
 	var ok bool
 	if r.Token != "" {
 		t, ok = p.tenantByToken(r.Token)
+		// a rotated token is held in memory: its grace is checked on every fetch
+		ok = ok && t.TokenValid(r.Token, p.cfg.Now())
 	} else {
 		t, ok = p.tenantBySlug(r.Slug)
+		ok = ok && t.TFTPBareNames
 	}
 	if !ok || len(r.Path) > 200 {
 		return notFound
 	}
-	if p.scanBlocked(r.Addr) {
+	if blocked, _ := p.authFails.Blocked(ratelimit.Source(r.Addr)); blocked || p.scanBlocked(r.Addr) {
 		return throttled
 	}
 	if len(r.UA) > 256 {
@@ -70,7 +84,7 @@ func (p *Provisioner) fetch(r fetchRequest) fetchResult {
 	case strings.HasPrefix(r.Path, "fw/"):
 		return p.fetchFirmware(*t, r)
 	case strings.HasPrefix(r.Path, "directory/"):
-		return p.fetchDirectory(*t, strings.TrimPrefix(r.Path, "directory/"))
+		return p.fetchPhonebook(t, r)
 	}
 	return p.fetchConfig(*t, r)
 }
@@ -141,6 +155,12 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 	}
 	kind := req.KindFor(mk)
 	if kind == KindDirectory {
+		if !known {
+			return notFound
+		}
+		if res, ok := p.authorizePhone(&t, ph.MAC, r, false); !ok {
+			return res
+		}
 		return p.fetchDirectory(t, string(mk)+".xml")
 	}
 	firmware := ""
@@ -150,11 +170,39 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 	if fromUA {
 		model = "" // a model only a User-Agent names is free text: render the make's files
 	}
+	var dv deviceVerdict
+	if known {
+		// the phone's own file: its secrets need the device certificate (device_auth),
+		// checked at every fetch, cached or not
+		if dv = p.deviceCheck(&t, ph.MAC, r); !dv.ok {
+			p.logDevice(t.Slug, r, ph.MAC, mk, model, firmware, 0, dv)
+			return forbidden
+		}
+	}
+	if known && kind == KindPhone {
+		// the phone's own file carries its secrets: every fetch, cached or not, passes
+		// authorizePhone (after the device certificate, so a refused fetch does not use
+		// up the phone's one fetch without credentials)
+		if ph.AdminPassword == "" || ph.ProvisioningPassword == "" {
+			// a phone stored before phones had their own passwords gets them now, once
+			if err := p.st.Update(func(tx *store.Tx) (err error) { ph, err = tx.OwnPasswords(ph.MAC); return err }); err != nil {
+				p.log.Error("phone passwords", "mac", ph.MAC, "err", err)
+				return failed
+			}
+		}
+		if res, ok := p.authorizePhone(&t, ph.MAC, r, true); !ok {
+			return res
+		}
+	}
 	key := cacheKey{tenant: t.Slug, file: r.Path, make: mk, model: model}
 	if kind == KindBoot && !known && ua.Make == Yealink {
 		key.bootMAC = ua.MAC
 	}
 	if e := p.cache.get(key); e != nil {
+		if dv.device != "" {
+			p.logDevice(t.Slug, r, e.mac, e.make, e.model, firmware, len(e.body), dv) // logged one by one
+			return fetchResult{Status: 200, Body: e.body, ContentType: e.contentType}
+		}
 		if !p.events.hit(e, r.Addr, r.Proto, r.UA, firmware, p.cfg.Now().UTC()) {
 			p.logFetch(t.Slug, r, e.mac, e.make, e.model, firmware, 200, len(e.body), e.mac != "")
 		}
@@ -185,7 +233,11 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 	e := &cacheEntry{key: key, body: body, contentType: contentType(body), tenant: t.Slug, mac: ph.MAC, user: user,
 		make: mk, model: model, file: r.Path}
 	p.cache.put(e, gen)
-	p.logFetch(t.Slug, r, ph.MAC, mk, model, firmware, 200, len(body), known)
+	if dv.device != "" {
+		p.logDevice(t.Slug, r, ph.MAC, mk, model, firmware, len(body), dv)
+	} else {
+		p.logFetch(t.Slug, r, ph.MAC, mk, model, firmware, 200, len(body), known)
+	}
 	return fetchResult{Status: 200, Body: body, ContentType: e.contentType}
 }
 
@@ -231,11 +283,42 @@ func (p *Provisioner) fetchDirectory(t store.Tenant, file string) fetchResult {
 		return notFound
 	}
 	var buf bytes.Buffer
-	if err := p.cfg.Phonebooks.WriteXML(&buf, t.Slug, vendor); err != nil {
+	if err := p.cfg.Phonebooks.WriteXML(&buf, t.Slug, vendor, t.PhonebookMobile); err != nil {
 		p.log.Warn("xml phonebook", "tenant", t.Slug, "vendor", vendor, "err", err)
 		return notFound
 	}
 	return fetchResult{Status: 200, Body: buf.Bytes(), ContentType: "text/xml; charset=utf-8"}
+}
+
+// fetchPhonebook serves directory/{mac}/{make}.xml to a known phone of the tenant
+// (with the same checks as its config) and directory/{make}.xml to whoever gives the
+// tenant's phonebook account (HTTP Basic).
+func (p *Provisioner) fetchPhonebook(t *store.Tenant, r fetchRequest) fetchResult {
+	rest := strings.TrimPrefix(r.Path, "directory/")
+	if mac, file, ok := strings.Cut(rest, "/"); ok {
+		if !isHex12(mac, false) {
+			return notFound
+		}
+		ph, err := p.st.Phone(mac)
+		switch {
+		case errors.Is(err, store.ErrNotFound) || err == nil && ph.Tenant != t.Slug:
+			if !p.unknownMAC(r.Addr, mac) {
+				return throttled
+			}
+			return notFound
+		case err != nil:
+			p.log.Error("phone lookup", "mac", mac, "err", err)
+			return failed
+		}
+		if res, ok := p.authorizePhone(t, ph.MAC, r, false); !ok {
+			return res
+		}
+		return p.fetchDirectory(*t, file)
+	}
+	if res, ok := p.phonebookAccount(t, r); !ok {
+		return res
+	}
+	return p.fetchDirectory(*t, rest)
 }
 
 func (p *Provisioner) entry(r fetchRequest, mac string, mk Make, model, firmware string, status, n int) store.ProvisionLogEntry {
@@ -243,11 +326,24 @@ func (p *Provisioner) entry(r fetchRequest, mac string, mk Make, model, firmware
 		Model: model, Firmware: firmware, UserAgent: r.UA, Status: status, Bytes: int64(n)}
 }
 
+// logDevice logs a fetch of a phone's own file with what the device-certificate check
+// found: served (touching the phone's last seen) or refused with 403.
+func (p *Provisioner) logDevice(slug string, r fetchRequest, mac string, mk Make, model, firmware string, n int, v deviceVerdict) {
+	status := 200
+	if !v.ok {
+		status, n = 403, 0
+	}
+	e := p.entry(r, mac, mk, model, firmware, status, n)
+	e.Device, e.Reason = v.device, v.reason
+	p.events.add(fetchEvent{tenant: slug, entry: e, addr: r.Addr, known: v.ok})
+}
+
 func (p *Provisioner) logFetch(slug string, r fetchRequest, mac string, mk Make, model, firmware string, status, n int, known bool) {
 	p.events.add(fetchEvent{tenant: slug, entry: p.entry(r, mac, mk, model, firmware, status, n), addr: r.Addr, known: known && mac != ""})
 }
 
-// tenantBySlug serves TFTP's bare names (tenant "default").
+// tenantBySlug serves TFTP's bare names (tenant "default", when its tftp_bare_names
+// is on).
 func (p *Provisioner) tenantBySlug(slug string) (*store.Tenant, bool) {
 	if !safeToken(slug, 64) {
 		return nil, false

@@ -184,6 +184,7 @@ func (l *fetchLog) flush(batch []fetchEvent) {
 		tenant, mac, file, proto, ua string
 		addr                         netip.Addr
 		status                       int
+		device, reason               string
 	}
 	order := map[string][]repeatKey{}
 	merged := map[repeatKey]*store.ProvisionLogEntry{}
@@ -192,7 +193,8 @@ func (l *fetchLog) flush(batch []fetchEvent) {
 	counts := map[string]int{} // tenant → discovered records, counted once per flush
 	for _, ev := range batch {
 		ev.entry.Addr = ev.addr.String()
-		k := repeatKey{ev.tenant, ev.entry.MAC, ev.entry.File, ev.entry.Protocol, ev.entry.UserAgent, ev.addr, ev.entry.Status}
+		k := repeatKey{ev.tenant, ev.entry.MAC, ev.entry.File, ev.entry.Protocol, ev.entry.UserAgent, ev.addr, ev.entry.Status,
+			ev.entry.Device, ev.entry.Reason}
 		n := max(ev.entry.Count, 1)
 		if m := merged[k]; m != nil {
 			m.Count += n

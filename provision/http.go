@@ -12,10 +12,12 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/dialtone/dialtone/internal/clientip"
+	"github.com/dialtone/dialtone/store"
 )
 
 // HTTPHandler serves /p/{token}/{file}, /p/{token}/fw/{file} (Range requests,
-// zero-copy from disk) and /p/{token}/directory/{vendor}.xml. It returns false,
+// zero-copy from disk), /p/{token}/directory/{mac}/{vendor}.xml (a known phone's
+// phonebook) and /p/{token}/directory/{vendor}.xml (with the phonebook account). It returns false,
 // writing nothing, when the path is not under /p/, so cmd/dialtone can mount it
 // beside the admin API on one listener.
 func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
@@ -38,11 +40,25 @@ func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
 	if ctx.IsTLS() {
 		proto = "https"
 	}
-	r := fetchRequest{Token: token, Path: rest, UA: string(ctx.UserAgent()), Addr: clientip.Of(ctx, p.cfg.TrustedProxies), Proto: proto}
+	r := fetchRequest{Token: token, Path: rest, UA: string(ctx.UserAgent()), Addr: clientip.Of(ctx, p.cfg.TrustedProxies), Proto: proto,
+		Auth: string(ctx.Request.Header.Peek("Authorization")), Method: string(ctx.Method()), URI: string(ctx.RequestURI())}
+	if cs := ctx.TLSConnectionState(); cs != nil {
+		r.Peer = cs.PeerCertificates // the device certificate, when the phone sent one
+	}
 	res := p.fetch(r)
 	switch res.Status {
 	case 200:
+	case 401:
+		ctx.Error("unauthorized", fasthttp.StatusUnauthorized)
+		for _, c := range res.Challenge {
+			ctx.Response.Header.Add("WWW-Authenticate", c)
+		}
+		return true
 	case 403:
+		if res.Message != "" {
+			ctx.Error(res.Message+"\n", fasthttp.StatusForbidden)
+			return true
+		}
 		// RFC 9110 section 15.5.4: the server understood and refuses; the body says where.
 		msg := httpsOnlyMessage
 		if p.cfg.SecureBaseURL != "" {
@@ -81,6 +97,15 @@ func splitProvPath(s string) (token, rest string, ok bool) {
 	}
 	dir, file, nested := strings.Cut(rest, "/")
 	if nested {
+		if dir == "directory" {
+			// directory/{mac}/{vendor}.xml: a phone's phonebook
+			if mac, f, ok := strings.Cut(file, "/"); ok {
+				if m, valid := store.NormalizeMAC(mac); !valid || m != mac {
+					return "", "", false
+				}
+				file = f
+			}
+		}
 		if (dir != "fw" && dir != "directory") || strings.Contains(file, "/") || !safeFileName(file) {
 			return "", "", false
 		}

@@ -53,7 +53,7 @@ func TestHTTPKnownPhoneGetsItsLines(t *testing.T) {
 		"account.2.user_name": "202", "account.1.display_name": "Anna Smit", "account.1.sip_server.1.address": "acme.example",
 		"account.1.outbound_proxy.1.address": "pbx.example", "lang.gui": "Dutch", "local_time.time_zone": "+1",
 		"ldap.password": pb, "ldap.user": "cn=phonebook,o=acme,dc=dialtone",
-		"remote_phonebook.data.1.url": base + "directory/yealink.xml", "auto_provision.server.url": base,
+		"remote_phonebook.data.1.url": base + "directory/" + yealinkMAC + "/yealink.xml", "auto_provision.server.url": base,
 	} {
 		if kv[k] != v {
 			t.Errorf("%s = %q, want %q", k, kv[k], v)

@@ -1,7 +1,9 @@
 package provision
 
 import (
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -28,7 +30,10 @@ type Profile struct {
 
 	Phonebook     Phonebook
 	Firmware      Firmware
-	AdminPassword string // the phone's web admin password (per tenant)
+	AdminPassword string // the phone's own web admin password
+	// ProvisioningUser and ProvisioningPassword are the phone's HTTP Digest
+	// credentials for its next fetch (tenants with provisioning_auth digest; else "").
+	ProvisioningUser, ProvisioningPassword string
 	// CA is the appliance's private CA for the phone's trusted certificates; empty
 	// when the server certificate is from a public CA or the admin's files.
 	CA TrustedCA
@@ -142,4 +147,15 @@ func MergeSettings(layers ...map[string]string) map[string]string {
 		}
 	}
 	return out
+}
+
+// ProvisioningURLWithCredentials is ProvisioningURL with the phone's credentials in
+// its userinfo (RFC 3986 §3.2.1), for makes that take them only there (Snom's
+// setting_server); ProvisioningURL itself when there are none.
+func (p *Profile) ProvisioningURLWithCredentials() string {
+	scheme, rest, ok := strings.Cut(p.ProvisioningURL, "://")
+	if p.ProvisioningUser == "" || !ok {
+		return p.ProvisioningURL
+	}
+	return scheme + "://" + url.UserPassword(p.ProvisioningUser, p.ProvisioningPassword).String() + "@" + rest
 }

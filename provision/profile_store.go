@@ -69,9 +69,17 @@ func (p *Provisioner) phoneProfile(t store.Tenant, ph store.Phone, mk Make, mode
 		pr.MAC, pr.Flex = ph.MAC, ph.Flex
 		pr.Settings = MergeSettings(t.Settings[string(mk)], mp.Settings, ph.Settings)
 		var err error
-		if pr.AdminPassword, err = p.st.PhoneAdminPassword(t); err != nil {
+		if pr.AdminPassword, err = p.st.PhoneAdminPassword(t, ph); err != nil {
 			return fmt.Errorf("admin password: %w", err)
 		}
+		if t.ProvisioningAuth == store.ProvisioningDigest {
+			pr.ProvisioningUser = ph.MAC
+			if pr.ProvisioningPassword, _, err = p.st.ProvisioningPasswords(ph); err != nil {
+				return fmt.Errorf("provisioning password: %w", err)
+			}
+		}
+		// the phone's own phonebook URL: served to it alone (fetchPhonebook)
+		pr.Phonebook.XMLURL = p.provisioningURL(t) + "directory/" + ph.MAC + "/" + string(mk) + ".xml"
 		if pr.Phonebook.BindPassword, err = p.st.PhonebookPassword(t); err != nil {
 			return fmt.Errorf("phonebook password: %w", err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/dialtone/dialtone/internal/digest"
 	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/dialtone/dialtone/templates"
@@ -22,7 +23,7 @@ import (
 // Phonebooks writes a tenant's XML remote phonebook in a make's format
 // (LDAP.md); ldapdir.Directory implements it and cmd/dialtone passes it in.
 type Phonebooks interface {
-	WriteXML(w io.Writer, tenant, vendor string) error
+	WriteXML(w io.Writer, tenant, vendor string, mobile bool) error
 }
 
 // FlexState tells who is logged in on a flex phone; cmd/dialtone wires the
@@ -83,16 +84,21 @@ type Provisioner struct {
 	cat      *Catalogue
 	renderer *Renderer
 	cache    *renderCache
+	parsed   parseMemo                      // file names and User-Agents already parsed
+	scans    *ratelimit.Strikes[netip.Addr] // unknown-MAC scans, by source (throttle.go)
+	events   *fetchLog
+	trust    *trustPools // each tenant's vendor CAs (deviceauth.go)
+	unsub    func()
+	// Digest nonces and wrong-credential strikes (auth.go).
+	nonces    *digest.Nonces
+	authFails *ratelimit.Strikes[netip.Addr]
 	// tftpCounts counts finished TFTP transfers by result (stats.go).
 	tftpCounts tftpCounts
-	parsed     parseMemo                      // file names and User-Agents already parsed
-	scans      *ratelimit.Strikes[netip.Addr] // unknown-MAC scans, by source (throttle.go)
-	events     *fetchLog
-	unsub      func()
 
 	tokMu   sync.RWMutex
 	byToken map[string]*store.Tenant // token → tenant, dropped on tenant changes
 	bySlug  map[string]*store.Tenant // TFTP's bare names, dropped likewise
+	pnp     *pnpClaims               // tenants' pnp_subnets (pnp.go), dropped likewise
 
 	fwOnce    sync.Once
 	fwHandler func(*fasthttp.RequestCtx)
@@ -148,11 +154,14 @@ func New(cfg Config) (*Provisioner, error) {
 	log := cfg.Logger.With("svc", "provision")
 	p := &Provisioner{
 		cfg: cfg, st: cfg.Store, log: log, cat: cat,
-		renderer: NewRenderer(cfg.Templates, cfg.Overrides),
-		cache:    newRenderCache(cfg.RenderCacheBytes),
-		scans:    newScanThrottle(cfg.Now),
-		byToken:  map[string]*store.Tenant{},
-		bySlug:   map[string]*store.Tenant{},
+		renderer:  NewRenderer(cfg.Templates, cfg.Overrides),
+		cache:     newRenderCache(cfg.RenderCacheBytes),
+		scans:     newScanThrottle(cfg.Now),
+		trust:     newTrustPools(),
+		byToken:   map[string]*store.Tenant{},
+		bySlug:    map[string]*store.Tenant{},
+		nonces:    newProvNonces(cfg.Now),
+		authFails: newAuthFails(cfg.Now),
 	}
 	p.events = newFetchLog(p.st, log, cfg.LogEvery)
 	p.unsub = p.st.Subscribe(p.onChange)
@@ -176,15 +185,18 @@ func (p *Provisioner) onChange(c store.Change) {
 	if c.Op == store.OpReload { // a change was missed: forget every cached answer
 		p.tokMu.Lock()
 		p.byToken, p.bySlug = map[string]*store.Tenant{}, map[string]*store.Tenant{}
+		p.pnp = nil
 		p.tokMu.Unlock()
 		p.renderer.Drop()
 		p.cache.dropAll()
+		p.trust.drop("")
 		return
 	}
 	switch c.Kind {
 	case store.KindTenant:
 		p.tokMu.Lock()
 		p.byToken, p.bySlug = map[string]*store.Tenant{}, map[string]*store.Tenant{}
+		p.pnp = nil
 		p.tokMu.Unlock()
 		p.cache.dropTenant(c.Tenant)
 	case store.KindDepartment, store.KindSetting, store.KindFirmware, store.KindFlex:
@@ -202,6 +214,8 @@ func (p *Provisioner) onChange(c store.Change) {
 		}
 	case store.KindPhone:
 		p.cache.dropPhone(c.ID)
+	case store.KindDeviceCA:
+		p.trust.drop(c.Tenant)
 	}
 }
 

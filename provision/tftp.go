@@ -211,7 +211,16 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 		return
 	case res.Status == 403:
 		p.tftpDone(tftpRefused)
-		sendError(conn, peer, errAccess, httpsOnlyMessage)
+		msg := res.Message // the device certificate's, else provisioning_https_only's
+		if msg == "" {
+			msg = httpsOnlyMessage
+		}
+		sendError(conn, peer, errAccess, msg)
+		return
+	case res.Status == 401:
+		// RFC 1350 §5: TFTP carries no credentials; a file that needs them is refused.
+		p.tftpDone(tftpRefused)
+		sendError(conn, peer, errAccess, "access violation: fetch this file over HTTP with the phone's credentials")
 		return
 	case res.Status != 200:
 		p.tftpDone(tftpNotFound)

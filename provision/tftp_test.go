@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/pin/tftp/v3"
+
+	"github.com/dialtone/dialtone/store"
 )
 
 func tftpGet(t *testing.T, addr, name string, blksize int) ([]byte, int64, error) {
@@ -53,7 +55,8 @@ func TestTFTPServesWhatHTTPServes(t *testing.T) {
 	if err != nil || kv["account.1.user_name"] != "201" {
 		t.Fatalf("%v %q", err, kv["account.1.user_name"])
 	}
-	// Bare names are tenant default.
+	// Bare names are tenant default's, once it allows them (TestTFTPBareNamesSetting).
+	setTenant(t, e.st, "default", func(t *store.Tenant) { t.TFTPBareNames = true })
 	if b, _, err := tftpGet(t, e.tftpAddr, "y000000000000.boot", 0); err != nil || !bytes.Contains(b, []byte("tenant default")) {
 		t.Fatalf("bare name: %v %s", err, b)
 	}
@@ -206,6 +209,17 @@ func TestTFTPScanThrottled(t *testing.T) {
 	}
 	if _, _, err := tftpGet(t, e.tftpAddr, e.tenant.ProvisioningToken+"/"+yealinkMAC+".cfg", 0); err == nil {
 		t.Fatal("blocked address still served")
+	}
+	// The refusal ends the transfer: no second packet (a transfer of nothing ran into a
+	// panic, answered "internal error" from the listening port).
+	c, pkt, _ := rawRRQ(t, e.tftpAddr, e.tenant.ProvisioningToken+"/"+yealinkMAC+".cfg")
+	if binary.BigEndian.Uint16(pkt) != opERROR || !strings.Contains(string(pkt), "too many requests") {
+		t.Fatalf("blocked address: %q", pkt)
+	}
+	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	buf := make([]byte, 2048)
+	if n, _, err := c.ReadFromUDP(buf); err == nil {
+		t.Fatalf("a packet after the refusal: %q", buf[:n])
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"github.com/dialtone/dialtone/provision"
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/dialtone/dialtone/internal/digest"
 )
 
 // verdict is the outcome of checking a request's credentials.
@@ -114,11 +116,11 @@ func (s *Server) authenticate(req *sip.Request, src netip.Addr, proxy bool, t *t
 	// Check the nonce after the digest so that unknown users and wrong passwords take
 	// the same path and the same time (an unknown user must look like a wrong password).
 	switch s.nonces.Check(c.Nonce, t.realm, src, uint32(c.Nc), good && known) {
-	case nonceInvalid:
+	case digest.Invalid:
 		return authChallenge, nil
-	case nonceStale:
+	case digest.Stale:
 		return authStale, nil
-	case nonceReplay:
+	case digest.Replay:
 		if good && known {
 			return authReplay, cred
 		}

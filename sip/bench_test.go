@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/dialtone/dialtone/internal/digest"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -71,7 +72,7 @@ func BenchmarkRegister(b *testing.B) {
 		if !bytes.HasPrefix(last, []byte("SIP/2.0 401")) || k < 0 {
 			b.Fatalf("no challenge: %s", last)
 		}
-		return string(last[k+7 : k+7+nonceLen])
+		return string(last[k+7 : k+7+digest.NonceLen])
 	}
 	answer := func(i int, nonce string) []byte {
 		a := accounts[i%n]

@@ -41,6 +41,33 @@
 // registered over TLS never gets one in clear over UDP — and the loss is logged and
 // counted (FlowsLost, dialtone_sip_flow_lost_total) until the phone registers again.
 //
+// # Plug-and-play
+//
+// A phone with no provisioning URL subscribes to the ua-profile event (the SIP
+// configuration framework's profile delivery, as Snom, Yealink, Fanvil, Gigaset and
+// Grandstream implement it) at the multicast group 224.0.1.75:5060 (JoinPnP joins it on
+// a wildcard-bound UDP socket, per interface) or at the SIP port itself. pnp.go answers
+// a SUBSCRIBE with Event: ua-profile over UDP at once with 200 and Expires: 0 (RFC 6665
+// §4.2.1.1), then sends one NOTIFY in the dialog (RFC 6665 §4.1.2, §8.2.3): the
+// SUBSCRIBE's Call-ID, its From as To, its To with our tag as From, its Event echoed,
+// Subscription-State: terminated;reason=timeout, Content-Type: application/url and the
+// provisioning URL as the body. The phone is told by the MAC in the From user
+// ("MAC%3a…", "MAC=…" or the bare 12 hex digits; else the Request-URI user): the Event
+// header's vendor and model are not trusted. The URL comes from Config.PnP (PnPDesk;
+// cmd/dialtone wires package provision: the tenant by pnp_subnets, the make by OUI);
+// when it has none (no tenant answers that address) the SUBSCRIBE is left unanswered,
+// so another server on the segment can answer it. Another event package is refused
+// with 489 Bad Event (RFC 6665 §8.2.1), a SUBSCRIBE with no MAC with 400.
+//
+// The NOTIFY goes to the SUBSCRIBE's source address and port, never to its Contact
+// (only the Request-URI names the Contact): as a response goes where the request came
+// from (RFC 3581 §4), so does the one request a SUBSCRIBE earns, and a forged SUBSCRIBE
+// cannot aim it at a third party. A source (an IPv6 client by its /64) is answered four
+// SUBSCRIBEs a minute, then none for a minute (internal/ratelimit, without even the
+// 200); at most 64 NOTIFY transactions run at once (over that, 503); each NOTIFY is
+// sent at most four times (Timer E from T1) and given up after 8 s, so what a forged
+// datagram can make us send is bounded.
+//
 // # Digest algorithms
 //
 // A challenge carries one WWW-Authenticate (or Proxy-Authenticate) per algorithm, in
@@ -54,9 +81,9 @@
 //
 // # Security
 //
-// Nonces are stateless: a timestamp, a sequence number and an HMAC under a per-process
-// key over the realm and the client's address, so a nonce answers only from where it
-// was sent. Each nc is accepted once per nonce; the replay window is a fixed-size ring,
+// Nonces are stateless (internal/digest, shared with provisioning): a timestamp, a
+// sequence number and an HMAC under a per-process key over the realm and the client's
+// address, so a nonce answers only from where it was sent. Each nc is accepted once per nonce; the replay window is a fixed-size ring,
 // so its memory is bounded whatever the load. An unknown user and a wrong password get
 // the same answer. Ten wrong passwords a minute from one source (internal/ratelimit:
 // an IPv6 client by its /64) block it for ten minutes (logged once per block); only a

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/dialtone/dialtone/internal/digest"
 )
 
 // Retransmissions over UDP (RFC 3261 §17.2.2). A REGISTER is answered without a server
@@ -37,7 +39,7 @@ const (
 type challengeEntry struct {
 	key   uint64
 	at    int64 // unix nanoseconds; 0 = empty
-	nonce [nonceLen]byte
+	nonce [digest.NonceLen]byte
 }
 
 type challengeSet struct {
@@ -101,7 +103,7 @@ func (c *challengeCache) txKey(branch, host string, src netip.AddrPort, callID s
 
 // nonceFor returns the nonce already sent for key, or mints one for realm and the client
 // at src and remembers it. The oldest entry of the set makes room.
-func (c *challengeCache) nonceFor(key uint64, realm string, src netip.Addr, n *Nonces) [nonceLen]byte {
+func (c *challengeCache) nonceFor(key uint64, realm string, src netip.Addr, n *digest.Nonces) [digest.NonceLen]byte {
 	set := &c.sets[key&(challengeSets-1)]
 	now := c.now().UnixNano()
 	set.mu.Lock()
@@ -117,7 +119,7 @@ func (c *challengeCache) nonceFor(key uint64, realm string, src netip.Addr, n *N
 		}
 	}
 	e := &set.entries[oldest]
-	n.mintTo(&e.nonce, realm, src)
+	n.MintTo(&e.nonce, realm, src)
 	e.key, e.at = key, now
 	return e.nonce
 }

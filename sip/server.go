@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/crash"
+	"github.com/dialtone/dialtone/internal/digest"
 	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
@@ -41,6 +42,8 @@ type Config struct {
 	// less CPU than two (sip/internal/benchserver). One reader carries about 10,000
 	// registrations a second, far more than desk phones ask for.
 	Readers int
+	// PnP answers plug-and-play SUBSCRIBEs (Event: ua-profile, pnp.go); nil refuses them.
+	PnP PnPDesk
 	// TCPConnsPerSource caps the SIP-over-TCP connections one source (ratelimit.Source)
 	// holds open at once (default 32: the phones behind an office NAT; < 0 no cap). An
 	// accepted connection over it is closed at once and passed to TCPRefused.
@@ -60,7 +63,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	accounts *Accounts
-	nonces   *Nonces
+	nonces   *digest.Nonces
 	guard    *ratelimit.Strikes[netip.Addr] // failed passwords per source (throttle.go)
 	bindings *Bindings
 	date     dateHeader
@@ -74,15 +77,18 @@ type Server struct {
 	txs  map[string]chan *sip.Response // client transactions by Via branch
 	done chan struct{}
 
-	flowsLost  atomic.Uint64 // requests not sent: the binding's connection was gone (tls.go)
-	invites    *answerCache
-	challenges *challengeCache
-	aorLocks   aorLocks
-	resync     *resyncQueue
-	flexSem    chan struct{}
-	unsubscr   func()
-	bg         sync.WaitGroup
-	bgCancel   context.CancelFunc
+	flowsLost   atomic.Uint64                  // requests not sent: the binding's connection was gone (tls.go)
+	pnpGuard    *ratelimit.Strikes[netip.Addr] // plug-and-play SUBSCRIBEs per source (pnp.go)
+	pnpSem      chan struct{}
+	pnpAnswered atomic.Uint64
+	invites     *answerCache
+	challenges  *challengeCache
+	aorLocks    aorLocks
+	resync      *resyncQueue
+	flexSem     chan struct{}
+	unsubscr    func()
+	bg          sync.WaitGroup
+	bgCancel    context.CancelFunc
 }
 
 // New builds a registrar; it loads the persisted bindings and follows store changes.
@@ -118,7 +124,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: log, now: cfg.Now,
 		accounts:   newAccounts(cfg.Directory, cfg.PublicHost),
-		nonces:     newNonces(cfg.Now),
+		nonces:     digest.NewNonces(cfg.Now, 1<<18),
 		guard:      newSourceStrikes(cfg.Now),
 		bindings:   newBindings(cfg.Store, log, cfg.Now),
 		tag:        hex.EncodeToString(tag),
@@ -130,6 +136,8 @@ func New(cfg Config) (*Server, error) {
 		invites:    newAnswerCache(4096, 32*time.Second, cfg.Now),
 		challenges: newChallengeCache(cfg.Now),
 		flexSem:    make(chan struct{}, 64),
+		pnpGuard:   ratelimit.NewStrikes[netip.Addr](pnpPolicy, cfg.Now),
+		pnpSem:     make(chan struct{}, pnpInFlight),
 	}
 	s.date.now = cfg.Now
 	s.aorLocks.seed = maphash.MakeSeed()
@@ -197,7 +205,8 @@ func answeredCode(b []byte) int {
 // inbound is one received message and where it came from.
 type inbound struct {
 	src       netip.AddrPort
-	transport string // "UDP", "TCP" or "TLS"
+	transport string         // "UDP", "TCP" or "TLS"
+	local     netip.AddrPort // the socket's own address
 	write     func(b []byte, to netip.AddrPort) error
 }
 
@@ -264,6 +273,8 @@ func (s *Server) handleRequest(req *sip.Request, in *inbound, w *replyWriter) {
 		in.send(w.finish())
 	case sip.INVITE:
 		s.onInvite(req, in, w)
+	case sip.SUBSCRIBE:
+		s.onSubscribe(req, in, w)
 	case sip.ACK:
 		// ACK of our non-2xx final answer: nothing to do (RFC 3261 §17.2.1).
 	case sip.CANCEL:
@@ -275,7 +286,7 @@ func (s *Server) handleRequest(req *sip.Request, in *inbound, w *replyWriter) {
 	}
 }
 
-const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL"
+const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, SUBSCRIBE"
 
 // saneVia: the top Via names SIP/2.0, a transport and a plain host (RFC 3261 §20.42).
 func saneVia(via *sip.ViaHeader) bool {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
+
+	dtdigest "github.com/dialtone/dialtone/internal/digest"
 )
 
 // TestForgedCredentialsDoNotBlock: a hundred datagrams with credentials that prove
@@ -39,7 +41,7 @@ func TestForgedCredentialsDoNotBlock(t *testing.T) {
 			e.user, e.domain, ownNonce, uri, 1),
 		// qop, nc and cnonce, over a nonce we never issued.
 		fmt.Sprintf(`Authorization: Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%032x", qop=auth, nc=00000001, cnonce="abc", algorithm=MD5`,
-			e.user, e.domain, strings.Repeat("A", nonceLen), uri, 2),
+			e.user, e.domain, strings.Repeat("A", dtdigest.NonceLen), uri, 2),
 		// A wrong password over a nonce sent to 127.0.0.2, presented from 127.0.0.1.
 		other.authorization(foreign, "REGISTER", uri, "MD5", 1),
 		// Garbled.

@@ -85,6 +85,9 @@ func (s *Server) readUDP(ctx context.Context, sock *udpSocket) error {
 	buf := make([]byte, 65536)
 	w := &replyWriter{b: make([]byte, 0, 2048)}
 	in := &inbound{transport: "UDP", write: sock.writeTo}
+	if ua, ok := sock.pc.LocalAddr().(*net.UDPAddr); ok {
+		in.local = ua.AddrPort()
+	}
 	for {
 		var (
 			n   int

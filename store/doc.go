@@ -28,7 +28,8 @@
 //	meta/version                         store format version
 //	meta/secret/{name}                   random server secrets (nonce HMAC keys, …), encrypted
 //	tenant/{slug}                        Tenant
-//	idx/token/{provisioning-token}       -> slug
+//	idx/token/{provisioning-token}       -> slug  (the current token and, until its
+//	                                              grace ends, the one before a rotation)
 //	idx/sipdomain/{domain}               -> slug
 //	t/{slug}/dept/{id}                   Department
 //	t/{slug}/deptname/{lower(name)}      -> department id
@@ -44,6 +45,7 @@
 //	session/{sha256(token)}              Session           (TTL)
 //	t/{slug}/audit/{time-seq}            AuditEvent        (swept after audit_retention_days)
 //	t/{slug}/pinfail/{src|ext}/{id}      PINFailures       (TTL: wrong flex PINs per source and per extension)
+//	t/{slug}/deviceca/{id}               DeviceCA          (vendor CAs vouching for phones' device certificates)
 //
 // # PINs and the audit log
 //
@@ -67,4 +69,9 @@
 // committed and readable). A subscriber's panic is contained (internal/crash), and the
 // subscriber then gets an OpReload change to load what it keeps again, so a missed change
 // does not leave a cache stale until a restart.
+//
+// ResetPasswordByEmail (resetpassword.go) is the operator's way back in: a generated
+// password for a login (in a tenant, or the one tenant that has the email), sessions
+// ended, audited. ResolveModel (phonemodel.go) finds a model in the model table in any
+// case, or names the three closest by edit distance.
 package store

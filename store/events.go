@@ -22,6 +22,7 @@ const (
 	KindTemplate   Kind = "template"
 	KindFirmware   Kind = "firmware"
 	KindSetting    Kind = "setting"
+	KindDeviceCA   Kind = "device_ca"
 )
 
 // Op says what happened to a record.

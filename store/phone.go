@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 func phoneKey(mac string) string                { return "phone/" + mac }
@@ -40,6 +41,8 @@ func (tx *Tx) CreatePhone(p Phone) (Phone, error) {
 	}
 	p.Created = tx.s.now().UTC()
 	p.GuestUsername, p.GuestPassword = "", ""
+	p.AdminPassword, p.ProvisioningPassword, p.ProvisioningPrevious = "", "", ""
+	p.ProvisioningIssued, p.ProvisioningAuthenticated = time.Time{}, time.Time{}
 	if err := tx.SavePhone(Phone{}, p); err != nil {
 		return p, err
 	}
@@ -103,6 +106,13 @@ func (tx *Tx) SavePhone(prev, next Phone) error {
 		}
 		next.GuestUsername, next.GuestPassword = "", ""
 	}
+	// Each phone has its own web admin and provisioning passwords.
+	if next.AdminPassword == "" {
+		next.AdminPassword = tx.s.secrets.Seal(GeneratePassword())
+	}
+	if next.ProvisioningPassword == "" {
+		next.ProvisioningPassword = tx.s.secrets.Seal(GeneratePassword())
+	}
 	if err := tx.put(phoneKey(next.MAC), next); err != nil {
 		return err
 	}
@@ -121,8 +131,9 @@ func (tx *Tx) SavePhone(prev, next Phone) error {
 
 // MovePhone moves a phone between tenants in this transaction. It keeps the MAC, make,
 // model, flex mode and raw settings; it leaves behind what belongs to the old tenant:
-// its user, a flex login, its guest SIP account (a flex phone gets a new one). A
-// discovered record of the MAC in the new tenant goes.
+// its user, a flex login, its guest SIP account (a flex phone gets a new one), its own
+// web-admin and provisioning passwords (new ones; its provisioning credentials start over
+// as a new phone's). A discovered record of the MAC in the new tenant goes.
 func (tx *Tx) MovePhone(mac, from, to string) (Phone, error) {
 	if from == to {
 		return Phone{}, invalid("tenant", "the phone is in tenant %s already", to)
@@ -139,6 +150,10 @@ func (tx *Tx) MovePhone(mac, from, to string) (Phone, error) {
 	}
 	next := prev
 	next.Tenant, next.UserID, next.GuestUsername, next.GuestPassword = to, "", "", ""
+	// The old tenant's admins saw the phone's own passwords: it gets new ones (SavePhone),
+	// and its provisioning credentials start over as a new phone's.
+	next.AdminPassword, next.ProvisioningPassword, next.ProvisioningPrevious = "", "", ""
+	next.ProvisioningIssued, next.ProvisioningAuthenticated = time.Time{}, time.Time{}
 	if err := tx.DeleteDiscovered(to, next.MAC); err != nil && !errors.Is(err, ErrNotFound) {
 		return prev, err
 	}
@@ -239,6 +254,82 @@ func (tx *Tx) UserPhones(slug, uid string) ([]string, error) {
 func (s *Store) Phone(mac string) (p Phone, err error) {
 	err = s.View(func(tx *Tx) error { p, err = tx.Phone(mac); return err })
 	return p, err
+}
+
+// RotateProvisioningPassword gives the phone new provisioning credentials and answers
+// the password (shown once). A phone that proved the old ones may use them until its
+// first fetch with the new ones; one that never did gets its one fetch without
+// credentials again.
+func (tx *Tx) RotateProvisioningPassword(slug, mac string) (Phone, string, error) {
+	prev, err := tx.TenantPhone(slug, mac)
+	if err != nil {
+		return prev, "", err
+	}
+	next := prev
+	pw := GeneratePassword()
+	next.ProvisioningPassword = tx.s.secrets.Seal(pw)
+	switch {
+	case !prev.ProvisioningAuthenticated.IsZero():
+		next.ProvisioningPrevious = prev.ProvisioningPassword
+	case prev.ProvisioningPrevious == "":
+		next.ProvisioningIssued = time.Time{}
+	} // else the phone still knows the one it proved last: it stays the previous
+	next.ProvisioningAuthenticated = time.Time{}
+	return next, pw, tx.SavePhone(prev, next)
+}
+
+// OwnPasswords gives a phone stored before phones had their own web admin and
+// provisioning passwords its own (SavePhone makes them), and answers it as stored.
+func (tx *Tx) OwnPasswords(mac string) (Phone, error) {
+	p, err := tx.Phone(mac)
+	if err != nil || (p.AdminPassword != "" && p.ProvisioningPassword != "") {
+		return p, err
+	}
+	if err := tx.SavePhone(p, p); err != nil {
+		return p, err
+	}
+	return tx.Phone(mac)
+}
+
+// IssueProvisioningCredentials records that the phone's credentials are being handed out
+// in a fetch without them, and answers false when they were already (once only).
+func (tx *Tx) IssueProvisioningCredentials(mac string) (bool, error) {
+	prev, err := tx.Phone(mac)
+	if err != nil || !prev.ProvisioningIssued.IsZero() {
+		return false, err
+	}
+	next := prev
+	next.ProvisioningIssued = tx.s.now().UTC()
+	return true, tx.SavePhone(prev, next)
+}
+
+// ProvisioningProven records a fetch that proved the phone's current credentials: the
+// previous ones stop working.
+func (tx *Tx) ProvisioningProven(mac string) error {
+	prev, err := tx.Phone(mac)
+	if err != nil || (!prev.ProvisioningAuthenticated.IsZero() && prev.ProvisioningPrevious == "") {
+		return err
+	}
+	next := prev
+	next.ProvisioningPrevious = ""
+	next.ProvisioningAuthenticated = tx.s.now().UTC()
+	if next.ProvisioningIssued.IsZero() {
+		next.ProvisioningIssued = next.ProvisioningAuthenticated
+	}
+	return tx.SavePhone(prev, next)
+}
+
+// ProvisioningPasswords opens a phone's provisioning password and the previous one
+// ("" when none).
+func (s *Store) ProvisioningPasswords(p Phone) (current, previous string, err error) {
+	if p.ProvisioningPassword == "" {
+		return "", "", nil // a phone not saved since phones had their own
+	}
+	if current, err = s.secrets.Open(p.ProvisioningPassword); err != nil || p.ProvisioningPrevious == "" {
+		return current, "", err
+	}
+	previous, err = s.secrets.Open(p.ProvisioningPrevious)
+	return current, previous, err
 }
 
 // GuestPassword opens a flex phone's guest SIP password.

@@ -65,7 +65,7 @@ type ProvisionLogEntry struct {
 	Time      time.Time `json:"time"`
 	MAC       string    `json:"mac,omitempty"`
 	File      string    `json:"file"`
-	Protocol  string    `json:"protocol"` // http or tftp
+	Protocol  string    `json:"protocol"` // http, https or tftp
 	Make      string    `json:"make,omitempty"`
 	Model     string    `json:"model,omitempty"`
 	Firmware  string    `json:"firmware,omitempty"`
@@ -75,6 +75,10 @@ type ProvisionLogEntry struct {
 	Bytes     int64     `json:"bytes"`
 	// Count > 1: the same fetch repeated within a short window, Time the last one.
 	Count int `json:"count,omitempty"`
+	// Device is the device-certificate check of a phone's own file under the tenant's
+	// device_auth: verified, missing (served under prefer) or refused; Reason says why.
+	Device string `json:"device,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // ProvisionLogSize bounds each tenant's provisioning log (a ring).

@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // DefaultTenant is the tenant of bare TFTP names, IP-addressed SIP requests and the
 // first start.
 const DefaultTenant = "default"
+
+// ProvisioningDigest is Tenant.ProvisioningAuth for per-phone HTTP Digest credentials.
+const ProvisioningDigest = "digest"
 
 // NewTenant holds what a caller chooses when creating a tenant; the rest is generated.
 type NewTenant struct {
@@ -131,7 +135,19 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 	if _, err := AutoLogoutAt(next.AutoLogout, next.Timezone, tx.s.now()); err != nil {
 		return err
 	}
+	if next.ProvisioningAuth != "" && next.ProvisioningAuth != ProvisioningDigest {
+		return invalid("provisioning_auth", "token or digest")
+	}
+	if next.TFTPBareNames && next.Slug != DefaultTenant {
+		return invalid("tftp_bare_names", "only the default tenant is reached by TFTP names without a token")
+	}
+	if next.PreviousToken != "" && !tx.s.now().Before(next.PreviousTokenExpires) {
+		next.PreviousToken, next.PreviousTokenExpires = "", time.Time{} // its grace is over
+	}
 	if err := checkPINAndAuditSettings(next); err != nil {
+		return err
+	}
+	if err := tx.checkDeviceAuth(next); err != nil {
 		return err
 	}
 	if len(next.EmergencyNumbers) > 16 {
@@ -151,7 +167,36 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 	if err := checkSIPSecurity(&next); err != nil {
 		return err
 	}
+	if err := tx.checkPnPSubnets(&next); err != nil {
+		return err
+	}
 	return tx.putTenant(&prev, next)
+}
+
+// RotateProvisioningToken gives the tenant a new provisioning token; the old one is
+// still accepted for grace (0: refused at once). A token from an earlier rotation still
+// in its grace is refused from now on.
+func (tx *Tx) RotateProvisioningToken(slug string, grace time.Duration) (Tenant, error) {
+	if grace < 0 || grace > 90*24*time.Hour {
+		return Tenant{}, invalid("grace", "from 0 to 90 days (2160h)")
+	}
+	prev, err := tx.Tenant(slug)
+	if err != nil {
+		return prev, err
+	}
+	next := prev
+	next.ProvisioningToken = NewToken()
+	next.PreviousToken, next.PreviousTokenExpires = "", time.Time{}
+	if grace > 0 {
+		next.PreviousToken, next.PreviousTokenExpires = prev.ProvisioningToken, tx.s.now().UTC().Add(grace)
+	}
+	return next, tx.putTenant(&prev, next)
+}
+
+// TokenValid says whether token still selects t at now: the current token, or the
+// previous one within its grace.
+func (t Tenant) TokenValid(token string, now time.Time) bool {
+	return token != "" && (token == t.ProvisioningToken || token == t.PreviousToken && now.Before(t.PreviousTokenExpires))
 }
 
 // LDAPRequireTLS reports whether people's simple binds (their login password) are
@@ -192,9 +237,11 @@ func checkSIPDigest(field string, v *string) error {
 
 func (tx *Tx) putTenant(prev *Tenant, t Tenant) error {
 	if prev != nil {
-		if prev.ProvisioningToken != t.ProvisioningToken {
-			if err := tx.del("idx/token/" + prev.ProvisioningToken); err != nil {
-				return err
+		for _, old := range []string{prev.ProvisioningToken, prev.PreviousToken} {
+			if old != "" && old != t.ProvisioningToken && old != t.PreviousToken {
+				if err := tx.del("idx/token/" + old); err != nil {
+					return err
+				}
 			}
 		}
 		if prev.SIPDomain != t.SIPDomain {
@@ -208,6 +255,11 @@ func (tx *Tx) putTenant(prev *Tenant, t Tenant) error {
 	}
 	if err := tx.putRaw("idx/token/"+t.ProvisioningToken, t.Slug); err != nil {
 		return err
+	}
+	if t.PreviousToken != "" {
+		if err := tx.putRaw("idx/token/"+t.PreviousToken, t.Slug); err != nil {
+			return err
+		}
 	}
 	if err := tx.putRaw("idx/sipdomain/"+t.SIPDomain, t.Slug); err != nil {
 		return err
@@ -229,7 +281,9 @@ func (tx *Tx) Tenant(slug string) (Tenant, error) {
 	return t, nil
 }
 
-// TenantByToken finds the tenant of a provisioning token.
+// TenantByToken finds the tenant of a provisioning token: the current one, or the one
+// before the last rotation within its grace (callers holding the tenant longer check
+// Tenant.TokenValid against their clock).
 func (tx *Tx) TenantByToken(token string) (Tenant, error) {
 	if token == "" || len(token) > 128 {
 		return Tenant{}, ErrNotFound
@@ -238,7 +292,11 @@ func (tx *Tx) TenantByToken(token string) (Tenant, error) {
 	if err != nil {
 		return Tenant{}, err
 	}
-	return tx.Tenant(slug)
+	t, err := tx.Tenant(slug)
+	if err == nil && !t.TokenValid(token, tx.s.now()) {
+		return Tenant{}, fmt.Errorf("provisioning token: %w", ErrNotFound)
+	}
+	return t, err
 }
 
 // TenantBySIPDomain finds the tenant serving a SIP domain.
@@ -288,7 +346,11 @@ func (s *Store) PhonebookPassword(t Tenant) (string, error) {
 	return s.secrets.Open(t.PhonebookPassword)
 }
 
-// PhoneAdminPassword opens the tenant's phone web admin password.
-func (s *Store) PhoneAdminPassword(t Tenant) (string, error) {
+// PhoneAdminPassword opens a phone's web admin password: its own, or for a phone not
+// saved since passwords became per phone, the tenant's former one.
+func (s *Store) PhoneAdminPassword(t Tenant, p Phone) (string, error) {
+	if p.AdminPassword != "" {
+		return s.secrets.Open(p.AdminPassword)
+	}
 	return s.secrets.Open(t.PhoneAdminPassword)
 }

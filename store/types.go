@@ -15,9 +15,22 @@ type Tenant struct {
 	ExtMax int `json:"ext_max"`
 	// ProvisioningToken selects the tenant in /p/{token}/… and TFTP {token}/….
 	ProvisioningToken string `json:"provisioning_token"`
+	// PreviousToken is the token before the last rotation, still accepted until
+	// PreviousTokenExpires (both indexed like the token).
+	PreviousToken        string    `json:"previous_token,omitempty"`
+	PreviousTokenExpires time.Time `json:"previous_token_expires,omitzero"`
+	// ProvisioningAuth is what a phone's own files need besides the token: "" (the
+	// token alone) or ProvisioningDigest (the phone's HTTP Digest credentials).
+	ProvisioningAuth string `json:"provisioning_auth,omitempty"`
+	// TFTPBareNames lets TFTP names without a token ("{file}") reach this tenant; only
+	// the default tenant can have them.
+	TFTPBareNames bool `json:"tftp_bare_names,omitempty"`
+	// PhonebookMobile puts people's mobile numbers into the XML phonebooks.
+	PhonebookMobile bool `json:"phonebook_mobile,omitempty"`
 	// PhonebookPassword (sealed) is the password of cn=phonebook,o={slug},dc=dialtone.
 	PhonebookPassword string `json:"phonebook_password"`
-	// PhoneAdminPassword (sealed) is the web admin password written into phone configs.
+	// PhoneAdminPassword (sealed) was the tenant-wide web admin password; a phone
+	// saved before it had its own (Phone.AdminPassword) still gets this one.
 	PhoneAdminPassword string   `json:"phone_admin_password"`
 	AnonymousLDAP      bool     `json:"anonymous_ldap,omitempty"`
 	EmergencyNumbers   []string `json:"emergency_numbers,omitempty"`
@@ -27,6 +40,8 @@ type Tenant struct {
 	// PIN policy and audit retention (store/pin.go); 0 means the default (6 digits, 400 days).
 	PINMinLength       int `json:"pin_min_length,omitempty"`
 	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
+	// DeviceAuth: off (""), prefer or require, checked against the tenant's DeviceCAs.
+	DeviceAuth string `json:"device_auth,omitempty"`
 
 	// LDAP over TLS (ldapdir), stored so that the zero value is the default: people bind
 	// with their login password over TLS only, the phonebook account may bind in clear,
@@ -46,6 +61,9 @@ type Tenant struct {
 	// into every phone's config (sip_security.go).
 	SIPTransport string `json:"sip_transport,omitempty"`
 	SRTP         string `json:"srtp,omitempty"`
+	// PnPSubnets are the subnets (CIDR) whose SIP plug-and-play SUBSCRIBEs this tenant
+	// answers; no two tenants claim overlapping subnets (store/pnp.go).
+	PnPSubnets []string `json:"pnp_subnets,omitempty"`
 	// Settings are raw phone settings for every phone of the tenant, by make then key.
 	Settings map[string]map[string]string `json:"settings,omitempty"`
 	Created  time.Time                    `json:"created"`
@@ -131,6 +149,17 @@ type Phone struct {
 	// Guest is the SIP account a flex phone registers with while nobody is logged in.
 	GuestUsername string `json:"guest_username,omitempty"`
 	GuestPassword string `json:"guest_password,omitempty"` // sealed
+	// AdminPassword (sealed) is the phone's own web admin password.
+	AdminPassword string `json:"admin_password,omitempty"`
+	// ProvisioningPassword (sealed) is the phone's HTTP Digest password for its own
+	// files (user name: the MAC); ProvisioningPrevious the one before the last
+	// rotation, accepted until a fetch authenticates with the new one.
+	ProvisioningPassword string `json:"provisioning_password,omitempty"`
+	ProvisioningPrevious string `json:"provisioning_previous,omitempty"`
+	// ProvisioningIssued is when the credentials were handed out in a fetch without
+	// them (allowed once); ProvisioningAuthenticated when a fetch first proved them.
+	ProvisioningIssued        time.Time `json:"provisioning_issued,omitzero"`
+	ProvisioningAuthenticated time.Time `json:"provisioning_authenticated,omitzero"`
 	// Settings are raw settings for this phone only, in its make's own terms.
 	Settings map[string]string `json:"settings,omitempty"`
 	// What the phone last told us when it fetched its files.

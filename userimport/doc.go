@@ -11,6 +11,16 @@
 // PIN policy like one set over the API (store.CheckNewPIN): a weak one is an error at its
 // line in the PIN column, which never repeats the PIN.
 //
+// Rows about people already there (duplicate.go): a row matches an existing user by its
+// email, or, without an email, by first and last name (case folded; the people there
+// before the file, so two rows of one name in a file do not match each other). Each match
+// is a warning on the row and an entry in Result.Duplicates, in a dry run as in a real
+// one, and Options.OnDuplicate decides: skip (the default: importing a file twice changes
+// nothing), update (the row's non-empty name, department, role, language, timezone and
+// mobile, and its phone; never extensions, DIDs or secrets) or create (another person of
+// that name; an email match is then the row's error). With Options.Models set, a row's
+// Model must be a known model (store.ResolveModel), else the row fails naming the closest.
+//
 // It does not own HTTP or the CLI (admin and cmd/dialtone call Import), permissions (the
 // caller checks users.manage before calling), nor mail: Result lists the created users'
 // emails so the caller can queue welcome mails.

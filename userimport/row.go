@@ -17,7 +17,9 @@ type plan struct {
 	number string // the extension the row names, "" for the next free one
 	mac    string // normalised, "" for none
 	model  string
-	bad    bool // the row has errors: the store never sees it
+	// phoneMake is the model's make from the model table (set when Options.Models is).
+	phoneMake string
+	bad       bool // the row has errors: the store never sees it
 }
 
 // rowChecker collects a row's issues.

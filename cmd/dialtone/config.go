@@ -24,6 +24,9 @@ type Config struct {
 	TFTP          string
 	SIP           string
 	SIPS          string // SIP over TLS (RFC 3261 §26.2)
+	PnP           string // "true": answer SIP plug-and-play SUBSCRIBEs (wire_pnp.go)
+	PnPInterfaces string // comma-separated interfaces to join 224.0.1.75 on
+	PnPUnclaimed  string // "true": the default tenant answers addresses no tenant claims
 	LDAP          string
 	LDAPS         string // LDAP over TLS from the first byte (RFC 4513 §3.1.3 "ldaps")
 	PublicHost    string
@@ -69,6 +72,9 @@ func (c *Config) options() []option {
 		{"tftp", "DIALTONE_TFTP", ":69", "TFTP (UDP); empty disables", &c.TFTP, false},
 		{"sip", "DIALTONE_SIP", ":5060", "SIP over UDP and TCP on the same port; empty disables", &c.SIP, false},
 		{"sips", "DIALTONE_SIPS", ":5061", "SIP over TLS with the appliance's certificate; empty disables", &c.SIPS, false},
+		{"pnp", "DIALTONE_PNP", "true", "answer SIP plug-and-play SUBSCRIBEs (Event: ua-profile) on the --sip port and the multicast group 224.0.1.75 with the phone's provisioning URL", &c.PnP, false},
+		{"pnp-interfaces", "DIALTONE_PNP_INTERFACES", "", "comma-separated interfaces to join 224.0.1.75 on (default: every interface that is up, multicast-capable and not loopback)", &c.PnPInterfaces, false},
+		{"pnp-unclaimed", "DIALTONE_PNP_UNCLAIMED", "true", "true: a plug-and-play SUBSCRIBE from an address no tenant's pnp_subnets claim is answered for the default tenant, unless it claims subnets itself", &c.PnPUnclaimed, false},
 		{"ldap", "DIALTONE_LDAP", ":389", "LDAP (StartTLS with the appliance's certificate); empty disables", &c.LDAP, false},
 		{"ldaps", "DIALTONE_LDAPS", byUID(":636", ":6636"), "LDAPS (LDAP over TLS, the appliance's certificate); empty disables", &c.LDAPS, false},
 		{"public-host", "DIALTONE_PUBLIC_HOST", "", "host name or address written into phone configs (default: first non-loopback address)", &c.PublicHost, false},

@@ -1,6 +1,19 @@
 // Command dialtone is the one binary: `serve` (the default) runs every service over one
-// store; `version`, `backup`, `verify-backup`, `restore` and `import-users` are the
-// operator's tools.
+// store; `version`, `backup`, `verify-backup`, `restore`, `import-users`,
+// `reset-password`, `dhcp-options` and `install` are the operator's tools. `dialtone
+// --help` (or -h, help) lists them one line each; `--version` prints main.version, set by
+// the Makefile's -ldflags.
+//
+// The newcomer's path: serve --admin-password on a store that has users is ignored with a
+// WARN saying how to reset (serve.go). reset-password (resetpassword.go) gives a login a
+// new generated password, printed once and audited (source cli), offline over the store or
+// through the control socket while serve holds it. dhcp-options (dhcp.go) prints a
+// tenant's DHCP option 66, 160 and 150 values (43 is left out with a note: its
+// sub-options differ per make) and snippets for ISC dhcpd, Kea, dnsmasq, MikroTik and
+// Windows DHCP, from a running serve's real ports or offline from serve's flags. install
+// (install.go) copies the binary, writes the embedded systemd unit (package dist) with the
+// chosen paths and creates the data directory and the dialtone user; --dry-run prints the
+// steps, --root stages them under a directory.
 //
 // This package owns flags, environment and the config file, binding every listener before
 // serving (so a port that cannot be bound stops the start and names its flag), wiring the

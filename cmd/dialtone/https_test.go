@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/icholy/digest"
 	"github.com/pin/tftp/v3"
 	"github.com/valyala/fasthttp"
 
@@ -252,6 +253,50 @@ func TestProvisioningHTTPSOnly(t *testing.T) {
 	// Without --https there is nowhere to fetch from: refused.
 	off := startMain(t)
 	off.call("PATCH", "/api/v1/tenants/default", map[string]any{"provisioning_https_only": true}, 422, nil)
+}
+
+// provisioning_auth digest over HTTPS: the phone's first fetch over HTTPS hands out its
+// credentials; then its file needs them over HTTPS as over HTTP (a challenge, then served
+// with them), and with provisioning_https_only plain HTTP stays refused with the https://
+// answer.
+func TestDigestCredentialsOverHTTPS(t *testing.T) {
+	h := startHTTPS(t, nil)
+	token := h.userWithPhone()
+	h.call("PATCH", "/api/v1/tenants/default", map[string]any{"provisioning_auth": "digest", "provisioning_https_only": true}, 200, nil)
+	file := "/p/" + token + "/805ec0aabbcc.cfg"
+	code, _, body := h.do(h.secure, "GET", h.secureURL(file), "", nil)
+	keys := yealinkKeys(string(body))
+	user, pw := keys["static.auto_provision.server.username"], keys["static.auto_provision.server.password"]
+	if code != 200 || user != "805ec0aabbcc" || pw == "" {
+		t.Fatalf("first fetch over HTTPS: %d %s", code, body)
+	}
+	code, hdr, _ := h.do(h.secure, "GET", h.secureURL(file), "", nil)
+	if code != 401 || !strings.Contains(hdr.Get("WWW-Authenticate"), "Digest") {
+		t.Fatalf("second fetch over HTTPS without credentials: %d %v", code, hdr)
+	}
+	phone := &http.Client{Timeout: 10 * time.Second, Transport: &digest.Transport{Username: user, Password: pw, Transport: h.secure.Transport}}
+	if code, _, body := h.do(phone, "GET", h.secureURL(file), "", nil); code != 200 || !bytes.Contains(body, []byte("account.1.password")) {
+		t.Fatalf("over HTTPS with the phone's credentials: %d %s", code, body)
+	}
+	if code, _, body := h.do(h.plain, "GET", h.url(file), "", nil); code != 403 || !strings.Contains(string(body), h.secureURL(file)) {
+		t.Errorf("phone file over plain HTTP: %d %s", code, body)
+	}
+	// the XML phonebook with the phonebook account (HTTP Basic) over HTTPS
+	var tenant struct {
+		Password string `json:"ldap_bind_password"`
+	}
+	h.call("GET", "/api/v1/tenants/default", nil, 200, &tenant)
+	req, _ := http.NewRequest("GET", h.secureURL("/p/"+token+"/directory/yealink.xml"), nil)
+	req.SetBasicAuth("phonebook", tenant.Password)
+	res, err := h.secure.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !bytes.Contains(b, []byte("de Jong")) {
+		t.Errorf("phonebook over HTTPS with the phonebook account: %d %s", res.StatusCode, b)
+	}
 }
 
 // The welcome mail's set-password link is https:// when HTTPS is on, and opens over it.

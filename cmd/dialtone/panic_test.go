@@ -30,11 +30,11 @@ type brokenBooks struct {
 	broken *atomic.Bool
 }
 
-func (b brokenBooks) WriteXML(w io.Writer, tenant, vendor string) error {
+func (b brokenBooks) WriteXML(w io.Writer, tenant, vendor string, mobile bool) error {
 	if b.broken.Load() {
 		panic("test: phonebook broken")
 	}
-	return b.Phonebooks.WriteXML(w, tenant, vendor)
+	return b.Phonebooks.WriteXML(w, tenant, vendor, mobile)
 }
 
 type brokenAuth struct{ ldapdir.Authenticator }
@@ -74,7 +74,10 @@ func TestPanicEndsOnlyItsRequest(t *testing.T) {
 		LDAPBindPassword  string `json:"ldap_bind_password"`
 	}
 	e.call("GET", "/api/v1/tenants/default", nil, 200, &tenant)
-	books := "/p/" + tenant.ProvisioningToken + "/directory/yealink.xml"
+	// the XML phonebook as a known phone fetches it (directory/{mac}/{make}.xml)
+	e.call("POST", "/api/v1/tenants/default/phones", map[string]any{"mac": "805ec0000031", "model": "T46U"}, 201, nil)
+	booksFile := tenant.ProvisioningToken + "/directory/805ec0000031/yealink.xml"
+	books := "/p/" + booksFile
 	before := crash.Counts()
 	booksBroken.Store(true)
 
@@ -83,7 +86,7 @@ func TestPanicEndsOnlyItsRequest(t *testing.T) {
 		t.Fatalf("HTTP request that panics: %d %s", code, body)
 	}
 	// TFTP: an error packet, not silence.
-	if _, err := tftpGet(t, e.m.Addrs["tftp"], "directory/yealink.xml"); err == nil || !strings.Contains(err.Error(), "internal error") {
+	if _, err := tftpGet(t, e.m.Addrs["tftp"], booksFile); err == nil || !strings.Contains(err.Error(), "internal error") {
 		t.Fatalf("TFTP transfer that panics: %v", err)
 	}
 	// SIP over UDP and TCP: the message that panics gets no answer; the TCP connection
@@ -126,7 +129,7 @@ func TestPanicEndsOnlyItsRequest(t *testing.T) {
 	if code, body := httpGet(t, e.url(books)); code != 200 || !strings.Contains(body, "<") {
 		t.Errorf("HTTP after the panics: %d %s", code, body)
 	}
-	if body, err := tftpGet(t, e.m.Addrs["tftp"], "directory/yealink.xml"); err != nil || !strings.Contains(body, "<") {
+	if body, err := tftpGet(t, e.m.Addrs["tftp"], booksFile); err != nil || !strings.Contains(body, "<") {
 		t.Errorf("TFTP after the panics: %v %q", err, body)
 	}
 	udp.send(t, sipRequest("OPTIONS", "127.0.0.1", "u2", "UDP"))

@@ -41,6 +41,7 @@ type Main struct {
 	tftpPC  *net.UDPConn
 	sipPC   net.PacketConn
 	sipLn   net.Listener
+	pnp     *pnpDesk     // SIP plug-and-play, nil when off
 	sipsLn  net.Listener // SIP over TLS
 	ldapLn  net.Listener
 	ldapsLn net.Listener
@@ -129,6 +130,10 @@ func (m *Main) openStore(stdout io.Writer) error {
 			// Printed once, on stdout, never through the logger.
 			fmt.Fprintf(stdout, "\nAdmin login: %s\nPassword:    %s\n(shown once; set --admin-password to choose it)\n\n", store.BootstrapAdminEmail, generated)
 		}
+	} else if m.cfg.AdminPassword != "" {
+		// The password only seeds an empty store; say so, or a newcomer's login fails unexplained.
+		m.log.Warn("--admin-password (or DIALTONE_ADMIN_PASSWORD) ignored: this store already has users; "+
+			"to set a new password run: dialtone reset-password EMAIL --data "+m.cfg.Data, "data", m.cfg.Data)
 	}
 	return nil
 }

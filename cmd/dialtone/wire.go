@@ -48,6 +48,9 @@ func (m *Main) wire() error {
 	if err != nil {
 		return err
 	}
+	if m.pnp != nil {
+		m.pnp.prov = prov // plug-and-play answers from the provisioner (wire_pnp.go)
+	}
 	mailer, err := m.wireMail()
 	if err != nil {
 		return err

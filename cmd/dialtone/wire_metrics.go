@@ -68,7 +68,7 @@ func (m *Main) registerProcessMetrics() {
 			}
 			return out
 		}, "service")
-	m.metrics.CounterFunc("dialtone_auth_blocks_total", "Blocks started by a throttle (too many failed passwords, PIN-less scans…), by throttle: sip-auth, ldap-bind, admin-login, provision-scan.",
+	m.metrics.CounterFunc("dialtone_auth_blocks_total", "Blocks started by a throttle (too many failed passwords, PIN-less scans…), by throttle: sip-auth, sip-pnp, ldap-bind, admin-login, provision-scan, provision-auth.",
 		ratelimit.BlocksStarted, "throttle")
 }
 

@@ -36,12 +36,23 @@ func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
 	if m.sipPC == nil && m.sipsLn == nil {
 		return nil, nil
 	}
-	srv, err := sip.New(sip.Config{Store: m.store, Logger: m.log.With("svc", "sip"),
-		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}, Directory: hook(m.hooks().sipDirectory, sip.Directory(sip.StoreDirectory{S: m.store})),
-		TCPConnsPerSource: capOrNone(m.cfg.SIPConnsPerSource, sip.DefaultTCPConnsPerSource), TCPRefused: m.refusedCounter("sip"),
-		OnRegister: m.registerObserver()})
+	pnp, err := pnpConfig(m.cfg)
 	if err != nil {
 		return nil, err
+	}
+	cfg := sip.Config{Store: m.store, Logger: m.log.With("svc", "sip"),
+		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}, Directory: hook(m.hooks().sipDirectory, sip.Directory(sip.StoreDirectory{S: m.store})),
+		TCPConnsPerSource: capOrNone(m.cfg.SIPConnsPerSource, sip.DefaultTCPConnsPerSource), TCPRefused: m.refusedCounter("sip"),
+		OnRegister: m.registerObserver()}
+	if pnp != nil {
+		cfg.PnP, m.pnp = pnp, pnp
+	}
+	srv, err := sip.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if pnp != nil && m.sipPC != nil {
+		m.joinPnP()
 	}
 	m.closers = append(m.closers, srv.Close)
 	if m.sipPC != nil {

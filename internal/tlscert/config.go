@@ -27,8 +27,9 @@ func NextProtos(protos ...string) ServerOption {
 // handshake; TLS 1.2 and 1.3 (1.3 is chosen whenever the client offers it); in TLS 1.2
 // only ECDHE key exchange with AEAD ciphers (RFC 9325 section 4.2), ECDSA first;
 // X25519 then P-256 for the key exchange; session tickets on, so a phone that comes back
-// resumes without a full handshake (RFC 8446 section 2.2). Each call returns a new
-// Config.
+// resumes without a full handshake (RFC 8446 section 2.2); each write in one record (a
+// config leaves in one record and one system call: see the package doc). Each call
+// returns a new Config.
 func (m *Manager) ServerConfig(opts ...ServerOption) *tls.Config {
 	c := &tls.Config{
 		MinVersion: tls.VersionTLS12,
@@ -43,6 +44,8 @@ func (m *Manager) ServerConfig(opts ...ServerOption) *tls.Config {
 		CurvePreferences:       []tls.CurveID{tls.X25519, tls.CurveP256},
 		GetCertificate:         m.GetCertificate,
 		SessionTicketsDisabled: false,
+		// One record per write, up to 16 KiB (package doc).
+		DynamicRecordSizingDisabled: true,
 	}
 	for _, o := range opts {
 		o(c)

@@ -90,4 +90,16 @@
 // handshake (RFC 8446 section 2.2; Go rotates the ticket keys itself). RequestClientCert
 // asks for a client certificate without requiring it (provisioning's device-certificate
 // check: a phone without one still connects); NextProtos sets ALPN.
+//
+// Each write leaves in one record of up to 16 KiB (DynamicRecordSizingDisabled), as
+// nginx's default ssl_buffer_size does. Go's default sends a connection's first
+// 128 KiB in records that each fit one TCP segment, growing by a segment per record,
+// for browsers that render a page while it arrives; a config is of no use to a phone
+// until it is whole. With the default a 4.3 KiB config went out as three records, each
+// sealed and written on its own, on every fresh connection — that is, on every fetch of
+// a phone that connects once per file. Measured with the load of make bench's HTTPS
+// part (wrk, 64 connections, `Connection: close`, TLS 1.3, a 4.3 KiB config) on a shared
+// two-core machine, the two builds in turn, the server's CPU time per fetch: 356 µs
+// against 423 µs (medians of six runs), lower in eight runs of ten; no change with
+// kept-alive connections.
 package tlscert

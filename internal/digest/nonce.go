@@ -1,4 +1,4 @@
-package sip
+package digest
 
 import (
 	"crypto/hmac"
@@ -15,29 +15,24 @@ import (
 	"github.com/dialtone/dialtone/internal/ratelimit"
 )
 
-// nonceLifetime is how long a nonce may be used (Kamailio's default, 300 s); after it a
+// NonceLifetime is how long a nonce may be used (Kamailio's default, 300 s); after it a
 // request with that nonce gets a fresh challenge with stale=true (RFC 7616 §3.3).
-const nonceLifetime = 300 * time.Second
-
-// replaySlots is the size of the nc replay window (a power of two). Each slot is 8 bytes;
-// a nonce whose slot was taken over by a newer nonce is treated as stale, so the memory is
-// bounded whatever the load.
-const replaySlots = 1 << 18
+const NonceLifetime = 300 * time.Second
 
 // nonce layout before base64: 4 bytes unix seconds, 5 bytes sequence, 12 bytes HMAC.
 const (
 	nonceRaw = 4 + 5 + 12
-	nonceLen = (nonceRaw*8 + 5) / 6 // base64 raw URL length: 28
+	NonceLen = (nonceRaw*8 + 5) / 6 // base64 raw URL length: 28
 )
 
-// nonceStatus is the verdict on a nonce presented in credentials.
-type nonceStatus uint8
+// Status is the verdict on a nonce presented in credentials.
+type Status uint8
 
 const (
-	nonceOK      nonceStatus = iota
-	nonceInvalid             // not ours (forged, garbled, sent elsewhere, from before a restart)
-	nonceStale               // ours but expired, or its replay slot was reused
-	nonceReplay              // nc already used with this nonce
+	OK      Status = iota
+	Invalid        // not ours (forged, garbled, sent elsewhere, from before a restart)
+	Stale          // ours but expired, or its replay slot was reused
+	Replay         // nc already used with this nonce
 )
 
 // Nonces mints and checks stateless nonces (RFC 7616 §3.3: timestamp + HMAC).
@@ -50,10 +45,18 @@ type Nonces struct {
 	ring []atomic.Uint64
 }
 
-func newNonces(now func() time.Time) *Nonces {
-	n := &Nonces{key: make([]byte, 32), now: now, ring: make([]atomic.Uint64, replaySlots)}
+// NewNonces makes a nonce minter with a fresh per-process key. slots is the size of the
+// nc replay window (rounded up to a power of two): each slot is 8 bytes, and a nonce
+// whose slot was taken over by a newer nonce is treated as stale, so the memory is
+// bounded whatever the load.
+func NewNonces(now func() time.Time, slots int) *Nonces {
+	size := 1
+	for size < slots {
+		size <<= 1
+	}
+	n := &Nonces{key: make([]byte, 32), now: now, ring: make([]atomic.Uint64, size)}
 	if _, err := rand.Read(n.key); err != nil {
-		panic("sip: no randomness: " + err.Error())
+		panic("digest: no randomness: " + err.Error())
 	}
 	n.pool.New = func() any { return &nonceMAC{h: hmac.New(sha256.New, n.key), buf: make([]byte, 0, 256)} }
 	return n
@@ -81,8 +84,8 @@ func (n *Nonces) mac(dst []byte, head []byte, realm string, src netip.Addr) {
 	n.pool.Put(m)
 }
 
-// mintTo writes a fresh nonce for realm and the client at src into dst.
-func (n *Nonces) mintTo(dst *[nonceLen]byte, realm string, src netip.Addr) {
+// MintTo writes a fresh nonce for realm and the client at src into dst.
+func (n *Nonces) MintTo(dst *[NonceLen]byte, realm string, src netip.Addr) {
 	var raw [nonceRaw]byte
 	binary.BigEndian.PutUint32(raw[0:4], uint32(n.now().Unix()))
 	s := n.seq.Add(1) & (1<<40 - 1)
@@ -93,43 +96,43 @@ func (n *Nonces) mintTo(dst *[nonceLen]byte, realm string, src netip.Addr) {
 
 // Check verifies nonce for realm and the client at src and, when record is set and all
 // is well, records nc as used (only answers that proved the password consume an nc).
-func (n *Nonces) Check(nonce, realm string, src netip.Addr, nc uint32, record bool) nonceStatus {
-	if len(nonce) != nonceLen {
-		return nonceInvalid
+func (n *Nonces) Check(nonce, realm string, src netip.Addr, nc uint32, record bool) Status {
+	if len(nonce) != NonceLen {
+		return Invalid
 	}
 	var raw [nonceRaw]byte
 	if k, err := base64.RawURLEncoding.Decode(raw[:], []byte(nonce)); err != nil || k != nonceRaw {
-		return nonceInvalid
+		return Invalid
 	}
 	var want [12]byte
 	n.mac(want[:], raw[:9], realm, src)
 	if !hmac.Equal(want[:], raw[9:]) {
-		return nonceInvalid
+		return Invalid
 	}
 	issued := time.Unix(int64(binary.BigEndian.Uint32(raw[0:4])), 0)
 	age := n.now().Sub(issued)
-	if age > nonceLifetime || age < -time.Minute {
-		return nonceStale
+	if age > NonceLifetime || age < -time.Minute {
+		return Stale
 	}
 	if nc == 0 || nc >= 1<<24 {
-		return nonceReplay
+		return Replay
 	}
 	s := uint64(raw[4])<<32 | uint64(raw[5])<<24 | uint64(raw[6])<<16 | uint64(raw[7])<<8 | uint64(raw[8])
-	slot := &n.ring[s&(replaySlots-1)]
+	slot := &n.ring[s&uint64(len(n.ring)-1)]
 	for {
 		v := slot.Load()
 		held := v >> 24
 		switch {
 		case held > s:
-			return nonceStale // slot reused by a newer nonce: cannot vouch for this one
+			return Stale // slot reused by a newer nonce: cannot vouch for this one
 		case held == s && uint32(v&0xffffff) >= nc:
-			return nonceReplay
+			return Replay
 		}
 		if !record {
-			return nonceOK
+			return OK
 		}
 		if slot.CompareAndSwap(v, s<<24|uint64(nc)) {
-			return nonceOK
+			return OK
 		}
 	}
 }
