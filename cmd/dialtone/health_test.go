@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -101,5 +102,23 @@ func TestMetricsAccess(t *testing.T) {
 	}
 	if res.StatusCode != 200 || !strings.Contains(b.String(), "dialtone_http_requests_total") {
 		t.Errorf("/metrics with the token: %d %s", res.StatusCode, b.String())
+	}
+}
+
+// --metrics-addr is on loopback by default; '' (flag, environment) turns it off; the
+// token comes from the environment like every secret.
+func TestMetricsFlags(t *testing.T) {
+	t.Parallel()
+	c, err := parseServeConfig(nil, envMap(nil), io.Discard)
+	if err != nil || c.MetricsAddr != "127.0.0.1:9464" || c.MetricsToken != "" {
+		t.Errorf("defaults: %q %q %v", c.MetricsAddr, c.MetricsToken, err)
+	}
+	c, err = parseServeConfig(nil, envMap(map[string]string{"DIALTONE_METRICS_ADDR": "", "DIALTONE_METRICS_TOKEN": "s3cret"}), io.Discard)
+	if err != nil || c.MetricsAddr != "" || c.MetricsToken != "s3cret" {
+		t.Errorf("from the environment: %q %q %v", c.MetricsAddr, c.MetricsToken, err)
+	}
+	c, err = parseServeConfig([]string{"--metrics-addr", "[::1]:9100"}, envMap(nil), io.Discard)
+	if err != nil || c.MetricsAddr != "[::1]:9100" {
+		t.Errorf("flag: %q %v", c.MetricsAddr, err)
 	}
 }
