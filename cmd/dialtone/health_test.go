@@ -105,7 +105,7 @@ func TestMetricsAccess(t *testing.T) {
 	}
 }
 
-// --metrics-addr is on loopback by default; '' (flag, environment) turns it off; the
+// --metrics-addr is on loopback by default; ” (flag, environment) turns it off; the
 // token comes from the environment like every secret.
 func TestMetricsFlags(t *testing.T) {
 	t.Parallel()
