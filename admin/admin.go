@@ -16,7 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Body limits (INTERFACES.md, issue 2 "Bad input").
+// Body limits (docs/api.md, "Limits").
 const (
 	MaxJSONBody  = 1 << 20  // JSON requests
 	MaxCSVBody   = 20 << 20 // CSV import

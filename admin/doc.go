@@ -1,5 +1,5 @@
 // Package admin is Dialtone's REST API under /api/v1/: sessions (login, logout, view-as),
-// the roles and permissions of ROLES.md (department scope, no escalation, managed
+// the roles and permissions of docs/roles.md (department scope, no escalation, managed
 // tenants, extra permissions), tenants, departments, users, extensions, phones, photos,
 // password resets (shown once, or mailed as a one-time set-password link; setpassword.go,
 // resetpassword.go), the audit log and the OpenAPI 3 description of all of it.

@@ -9,8 +9,9 @@ import (
 )
 
 // The OpenAPI 3 description is written by hand here (not generated from the router);
-// TestOpenAPICoversRoutes walks the route table and fails when a route is missing from
-// it, or when it describes a route that does not exist.
+// TestOpenAPICoversRoutes (and package docs' test, over Routes) walk the route table and
+// fail when a route is missing from it, or when it describes a route that does not exist.
+// How to read it: docs/api.md.
 
 type opDoc struct {
 	method, path, summary string
@@ -55,9 +56,9 @@ var operations = []opDoc{
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/users", summary: "List users (colleagues)", answer: "UserPage", status: "200", query: []string{"limit", "cursor", "department_id"}},
 	{method: "POST", path: "/api/v1/tenants/{slug}/users", summary: "Create a user; generated PIN and password are returned once", body: "UserCreate", answer: "User", status: "201"},
-	{method: "POST", path: "/api/v1/tenants/{slug}/users/import", summary: "CSV import (ROLES.md), all or nothing; a row matching an existing person (same email, or same first and last name without email) is a warning and, by on_duplicate, skipped (default), updated or created again", body: "csv", answer: "Object", status: "200", query: []string{"dry_run", "on_duplicate"}},
+	{method: "POST", path: "/api/v1/tenants/{slug}/users/import", summary: "CSV import (docs/roles.md), all or nothing; a row matching an existing person (same email, or same first and last name without email) is a warning and, by on_duplicate, skipped (default), updated or created again", body: "csv", answer: "Object", status: "200", query: []string{"dry_run", "on_duplicate"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/users/{id}", summary: "A user", answer: "User", status: "200"},
-	{method: "PATCH", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Change a user (roles and permissions per ROLES.md)", body: "UserPatch", answer: "User", status: "200"},
+	{method: "PATCH", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Change a user (roles and permissions per docs/roles.md)", body: "UserPatch", answer: "User", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Delete a user and every reference to them", status: "204"},
 	{method: "PUT", path: "/api/v1/tenants/{slug}/users/{id}/photo", summary: "Set the photo (JPEG or PNG, at most 2 MiB and 4096×4096 pixels, else 422; scaled to 256 px)", body: "image", status: "204"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/users/{id}/photo", summary: "The photo, as JPEG", answer: "jpeg", status: "200"},
@@ -357,8 +358,13 @@ var (
 	openAPIJSON []byte
 )
 
+// OpenAPIDocument is the document GET /api/v1/openapi.json serves, byte for byte.
+func OpenAPIDocument() []byte {
+	openAPIOnce.Do(func() { openAPIJSON, _ = json.MarshalIndent(buildOpenAPI(), "", "  ") })
+	return openAPIJSON
+}
+
 // openAPI: GET /api/v1/openapi.json.
 func (a *API) openAPI(r *request) (any, error) {
-	openAPIOnce.Do(func() { openAPIJSON, _ = json.MarshalIndent(buildOpenAPI(), "", "  ") })
-	return rawAnswer{contentType: "application/json", body: openAPIJSON}, nil
+	return rawAnswer{contentType: "application/json", body: OpenAPIDocument()}, nil
 }

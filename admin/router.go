@@ -10,7 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// route is one row of the route table: the OpenAPI test walks the same table.
+// route is one row of the route table: Routes and the OpenAPI tests walk the same table.
 type route struct {
 	method  string
 	pattern string // "/api/v1/tenants/{slug}/users/{id}"
@@ -116,6 +116,18 @@ func (a *API) routeTable() []*route {
 	add("GET", t+"/trust/device-cas", a.listDeviceCAs)
 	add("DELETE", t+"/trust/device-cas/{id}", a.deleteDeviceCA)
 	return rs
+}
+
+// Routes lists every route of the API as "METHOD /pattern", in the order of the table
+// the router matches against (the same table, not a copy): the docs test checks the
+// OpenAPI document against it.
+func Routes() []string {
+	var a *API // routeTable only takes method values; no handler runs
+	var out []string
+	for _, rt := range a.routeTable() {
+		out = append(out, rt.name())
+	}
+	return out
 }
 
 // match finds the route of a path; pathMatched says whether some route had the path
@@ -265,6 +277,6 @@ func writeProblem(ctx *fasthttp.RequestCtx, p *Problem) {
 	ctx.SetBody(append(b, '\n'))
 }
 
-// storeUpdate and storeView are short names for the store's transactions.
+// update and view are short names for the store's transactions.
 func (a *API) update(fn func(tx *store.Tx) error) error { return a.st.Update(fn) }
 func (a *API) view(fn func(tx *store.Tx) error) error   { return a.st.View(fn) }

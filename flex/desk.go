@@ -12,7 +12,7 @@ import (
 	"github.com/dialtone/dialtone/store"
 )
 
-// The answers a phone shows (INTERFACES.md): the same words whatever was wrong.
+// The answers a phone shows (docs/sip.md, "Flex codes"): the same words whatever was wrong.
 var (
 	// ErrWrongPIN: unknown extension, wrong PIN, another tenant's extension, a phone not
 	// in flex mode: all look the same from outside.

@@ -70,7 +70,7 @@ type Line struct {
 	Expires     int    // seconds
 }
 
-// Phonebook is where phones look colleagues up (LDAP.md).
+// Phonebook is where phones look colleagues up (docs/ldap.md).
 type Phonebook struct {
 	LDAPHost     string
 	LDAPPort     int    // the --ldaps port when LDAPS is set
@@ -78,7 +78,7 @@ type Phonebook struct {
 	BaseDN       string // ou=people,o={slug},dc=dialtone
 	BindDN       string // cn=phonebook,o={slug},dc=dialtone
 	BindPassword string
-	XMLURL       string // {provisioning_url}directory/{make}.xml
+	XMLURL       string // {provisioning_url}directory/{mac}/{make}.xml (a phone), directory/{make}.xml (common files)
 }
 
 // Server is the LDAP server as Snom, Grandstream and Fanvil take it: the host, with the

@@ -137,7 +137,7 @@ func (p *Provisioner) phoneProfile(t store.Tenant, ph store.Phone, mk Make, mode
 }
 
 // flexGuestLabel is the guest line's label on a flex phone nobody is logged in at, in
-// the tenant's language (INTERFACES.md: "Flex — log in").
+// the tenant's language ("Flex — log in"; docs/vendors.md, "Flex phones").
 func flexGuestLabel(lang string) string {
 	base, _, _ := strings.Cut(strings.ToLower(lang), "-")
 	base, _, _ = strings.Cut(base, "_")

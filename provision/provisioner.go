@@ -21,7 +21,7 @@ import (
 )
 
 // Phonebooks writes a tenant's XML remote phonebook in a make's format
-// (LDAP.md); ldapdir.Directory implements it and cmd/dialtone passes it in.
+// (docs/ldap.md); ldapdir.Directory implements it and cmd/dialtone passes it in.
 type Phonebooks interface {
 	WriteXML(w io.Writer, tenant, vendor string, mobile bool) error
 }

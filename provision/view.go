@@ -216,7 +216,7 @@ func (v *view) Spare(max int) []int {
 }
 
 // GSP is the Grandstream P-value number of a line setting (accounts 1..4;
-// VENDORS.md; accounts 2..4 follow the P4xx/P5xx/P6xx blocks of the GXP/GRP
+// docs/vendors.md; accounts 2..4 follow the P4xx/P5xx/P6xx blocks of the GXP/GRP
 // admin guides). 0 when the account or field has none.
 func (v *view) GSP(line int, field string) int {
 	if line == 1 {

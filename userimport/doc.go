@@ -1,6 +1,6 @@
 // Package userimport turns a CSV file of people into users of one tenant, all or nothing.
 //
-// It owns the CSV format of ROLES.md ("CSV import"): UTF-8 with or without BOM, comma,
+// It owns the CSV format of docs/roles.md ("CSV import"): UTF-8 with or without BOM, comma,
 // semicolon or tab separated (detected from the header, or an Excel "sep=;" line), header
 // names case-insensitive with aliases, the seed's three columns (FirstName, LastName,
 // Department) up to the 3CX v20 export (XML role column, many columns it ignores with a

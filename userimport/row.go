@@ -187,7 +187,7 @@ func splitDIDs(v string) (good, bad []string) {
 }
 
 // roleNames maps folded role names (foldHeader) to roles: Dialtone's API values, the
-// names 3CX and ClearVox show, and 3CX's XML ids (ROLES.md).
+// names 3CX and ClearVox show, and 3CX's XML ids (docs/roles.md).
 var roleNames = map[string]store.Role{
 	"none": store.RoleNone, "noaccess": store.RoleNone,
 	"user": store.RoleUser, "users": store.RoleUser,

@@ -115,7 +115,7 @@ type welcomer interface {
 }
 
 // runImport imports, and after a real (not dry) import queues a welcome mail for every
-// row with an email, as the API's import does (ROLES.md). A mail that cannot be queued
+// row with an email, as the API's import does (docs/roles.md). A mail that cannot be queued
 // is reported in MailErrors; the users stay imported.
 func runImport(_ context.Context, st *store.Store, mailer welcomer, tenant string, body []byte, dry bool, onDup userimport.OnDuplicate, progress func(done, total int)) (importAnswer, error) {
 	models, err := phoneModels()
