@@ -48,9 +48,6 @@ type Config struct {
 	// out of login for LoginLockout (defaults 10 and 10 minutes).
 	LoginFailures int
 	LoginLockout  time.Duration
-	// OnRequest, when set, is called once per request with the matched route pattern
-	// (e.g. "GET /api/v1/tenants/{slug}/users"), the status and the time taken.
-	OnRequest func(route string, status int, dur time.Duration)
 
 	Registrations Registrations
 	Resyncer      Resyncer

@@ -180,7 +180,6 @@ func (a *API) match(method, path string) (rt *route, params map[string]string, p
 }
 
 func (a *API) serve(ctx *fasthttp.RequestCtx) string {
-	start := time.Now()
 	method, path := string(ctx.Method()), string(ctx.Path())
 	if method == "HEAD" {
 		method = "GET"
@@ -197,9 +196,6 @@ func (a *API) serve(ctx *fasthttp.RequestCtx) string {
 		writeProblem(ctx, problem(405, "method_not_allowed", "", "method not allowed; allowed: "+strings.Join(allow, ", ")))
 	default:
 		writeProblem(ctx, notFound("no such path"))
-	}
-	if a.cfg.OnRequest != nil {
-		a.cfg.OnRequest(name, ctx.Response.StatusCode(), time.Since(start))
 	}
 	return name
 }

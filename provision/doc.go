@@ -108,4 +108,7 @@
 // A panic while parsing a TFTP request or during its transfer ends that transfer only
 // and is answered with a TFTP error (code 0, "internal error"); over HTTP, cmd/dialtone's
 // handler answers 500 (internal/crash). The fetch-log writer is started again after one.
+//
+// Stats reads what the provisioner counts for metrics: TFTP transfers by how they ended,
+// and the render cache's hits, misses, bytes and entries.
 package provision

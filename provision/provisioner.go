@@ -95,6 +95,8 @@ type Provisioner struct {
 	// Digest nonces and wrong-credential strikes (auth.go).
 	nonces    *digest.Nonces
 	authFails *ratelimit.Strikes[netip.Addr]
+	// tftpCounts counts finished TFTP transfers by result (stats.go).
+	tftpCounts tftpCounts
 
 	tokMu   sync.RWMutex
 	byToken map[string]*store.Tenant // token → tenant, dropped on tenant changes

@@ -111,4 +111,8 @@
 // goroutine or a check-sync NOTIFY ends that piece of work only (internal/crash): the
 // reader reads the next datagram, the TCP connection its next message. The bindings
 // flush and the check-sync queue are started again after a panic.
+//
+// For metrics, Config.OnRegister is told each REGISTER's answered status code and how
+// long it took (the fast-path challenges included), and RegistrationCounts reads the live
+// AORs and bindings per tenant from the table.
 package sip

@@ -86,8 +86,12 @@ func (m *Main) handleControl(ctx context.Context, c net.Conn) {
 		// (and a cut connection none), so the client never takes a short stream for whole.
 		fmt.Fprintf(w, "ok\n")
 		if err := writePayload(w, m.cfg.Data, m.store); err != nil {
+			m.backupCounts().WithLabelValues("online", "failed").Inc()
 			m.log.Error("online backup failed", "svc", "control", "err", err)
 			writeRecord(w, recFailed, "", []byte(err.Error()))
+		} else {
+			m.backupCounts().WithLabelValues("online", "ok").Inc()
+			m.backupTaken(time.Now())
 		}
 	case "import":
 		if len(fields) != 4 && len(fields) != 5 {

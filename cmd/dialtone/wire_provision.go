@@ -87,6 +87,7 @@ func (m *Main) wireProvision(books provision.Phonebooks, reg *sip.Server) (*prov
 		return nil, err
 	}
 	m.closers = append(m.closers, func() error { p.Close(); return nil })
+	m.registerProvisionMetrics(p)
 	if m.tftpPC != nil {
 		m.services = append(m.services, service{name: "tftp", serve: func(ctx context.Context) error {
 			return p.ServeTFTP(ctx, m.tftpPC)
