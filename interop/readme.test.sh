@@ -23,10 +23,10 @@ free_port() {
   done
 }
 taken=""
-for v in PORT HTTPS_PORT SIP_PORT SIPS_PORT LDAP_PORT LDAPS_PORT TFTP_PORT; do
+for v in PORT HTTPS_PORT SIP_PORT SIPS_PORT LDAP_PORT LDAPS_PORT TFTP_PORT METRICS_PORT; do
   p=$(free_port); taken="$taken $p"; printf -v "$v" %s "$p"
 done
-export PORT HTTPS_PORT SIP_PORT SIPS_PORT LDAP_PORT LDAPS_PORT TFTP_PORT
+export PORT HTTPS_PORT SIP_PORT SIPS_PORT LDAP_PORT LDAPS_PORT TFTP_PORT METRICS_PORT
 export DATA=./dialtone-tour
 
 cd "$tour"
