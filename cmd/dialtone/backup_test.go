@@ -324,9 +324,9 @@ func TestScheduledBackups(t *testing.T) {
 	e := startMainOn(t, t.TempDir(), func(c *Config) {
 		c.BackupDir, c.BackupEvery, c.BackupKeep, c.BackupPassphraseFile = dir, "20ms", "2", pass
 	})
-	okCount := regexp.MustCompile(`dialtone_backups_total\{result="ok"\} (\d+)`)
+	okCount := regexp.MustCompile(`dialtone_backups_total\{kind="scheduled",result="ok"\} (\d+)`)
 	testkit.Eventually(t, 30*time.Second, "3 scheduled backups", func() bool {
-		m := okCount.FindStringSubmatch(e.fetch("/metrics", "test"))
+		m := okCount.FindStringSubmatch(e.scrape())
 		n := 0
 		if m != nil {
 			n, _ = strconv.Atoi(m[1])
