@@ -4,6 +4,7 @@
 # figures and the ratio. Needs the peers and load tools of ../shared/bench:
 #   apt-get install -y kamailio slapd ldap-utils tftpd-hpa tftp-hpa nginx wrk sip-tester time
 #   bench/run.sh ./bin/dialtone [http] [https] [tftp] [sip] [ldap] [flex]
+#   bench/run.sh ./bin/dialtone scaling    (not run by default: one node at 1k/10k/100k phones)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); shift

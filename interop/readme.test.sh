@@ -12,12 +12,13 @@ blocks=$(grep -c '^<!-- tour -->$' "$readme")
 [ "$blocks" -ge 10 ] || fail "only $blocks tour blocks marked in README.md"
 grep -q 'dialtone serve' "$tour/tour.sh" || fail "the extracted tour does not start serve"
 
-# Free ports: random high ones that nothing answers on over TCP, all different (UDP-only
-# users of a random high port are rare enough; the tour fails loudly if one collides).
+# Free ports: random ones below the kernel's ephemeral range (32768 and up, where an
+# outgoing connection's local port would make bind fail), that nothing answers on over
+# TCP, all different (the tour fails loudly if one still collides).
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 40000))
+    p=$((20000 + RANDOM % 12000))
     case " $taken " in *" $p "*) continue ;; esac
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then taken="$taken $p"; echo "$p"; return; fi
   done
