@@ -103,6 +103,7 @@ func (x *prefixIndex) atMost(v string, b bitset) {
 // bitset holds candidate person slots for one search.
 type bitset []uint64
 
-func (b bitset) set(i uint32) { b[i>>6] |= 1 << (i & 63) }
-func (b bitset) clear()       { clear(b) }
-func words(n int) int         { return (n + 63) / 64 }
+func (b bitset) set(i uint32)      { b[i>>6] |= 1 << (i & 63) }
+func (b bitset) has(i uint32) bool { return b[i>>6]&(1<<(i&63)) != 0 }
+func (b bitset) clear()            { clear(b) }
+func words(n int) int              { return (n + 63) / 64 }

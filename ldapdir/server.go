@@ -190,6 +190,7 @@ type conn struct {
 	r      *bufio.Reader
 	w      *bufio.Writer
 	buf    []byte
+	hdr    []byte // an LDAPMessage envelope (writeMessage)
 	enc    encoder
 	ip     string
 	src    netip.Addr // ratelimit.Source of the peer: what failed binds are struck under
@@ -197,6 +198,7 @@ type conn struct {
 	who    identity
 	ctrls  []control
 	bits   bitset
+	dirty  bitset
 	hits   []*entry
 	base   baseCache
 }

@@ -1,0 +1,89 @@
+package ldapdir
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// Entries go out as a cached protocolOp in an envelope written per message: every size of
+// message ID (one to four octets, with the sign octet INTEGER needs at 128, 32768…) comes
+// back as asked, on the entries and on the done.
+func TestEntryEnvelopeMessageIDs(t *testing.T) {
+	f := newFixture(t, Options{})
+	r := dialRaw(t, f.addr)
+	r.send(envelope(1, bindRequest(3, f.pbDN, f.pbPass)))
+	if p := r.read(); resultOf(p) != 0 {
+		t.Fatalf("bind: %d", resultOf(p))
+	}
+	for _, id := range []int64{2, 127, 128, 255, 256, 32767, 32768, 65535, 1 << 23, 1<<31 - 1} {
+		req := ldap.NewSearchRequest("o=acme,dc=dialtone", ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+			"(|(cn=anna*)(sn=anna*))", []string{"cn", "telephoneNumber"}, nil)
+		op, err := encodeSearch(req)
+		check(t, err)
+		r.send(envelope(id, op))
+		e := r.read()
+		if got := e.Children[0].Value.(int64); got != id || e.Children[1].Tag != ldap.ApplicationSearchResultEntry {
+			t.Fatalf("id %d: entry came back as id %d, op %d", id, got, e.Children[1].Tag)
+		}
+		if dn := e.Children[1].Children[0].Value.(string); dn != "uid="+f.ids["Anna"]+",ou=people,o=acme,dc=dialtone" {
+			t.Errorf("id %d: dn %q", id, dn)
+		}
+		if n := len(e.Children[1].Children[1].Children); n != 2 {
+			t.Errorf("id %d: %d attributes, want cn and telephoneNumber", id, n)
+		}
+		d := r.read()
+		if got := d.Children[0].Value.(int64); got != id || d.Children[1].Tag != ldap.ApplicationSearchResultDone || resultOf(d) != 0 {
+			t.Fatalf("id %d: done came back as id %d, op %d, result %d", id, got, d.Children[1].Tag, resultOf(d))
+		}
+	}
+}
+
+// A changed person's index keys are stale until the indexes are rebuilt: a filter the
+// index answers exactly must still evaluate that slot, so the old name finds nobody.
+func TestExactIndexEvaluatesDirtySlots(t *testing.T) {
+	d := NewDirectory()
+	d.Load(Tenant{Slug: "t"}, nil, []Person{
+		{ID: "p1", FirstName: "Anna", LastName: "Smit", Extensions: []string{"201"}},
+		{ID: "p2", FirstName: "Bram", LastName: "Smit", Extensions: []string{"202"}},
+	})
+	d.PutPerson("t", Person{ID: "p1", FirstName: "Anna", LastName: "Visser", Extensions: []string{"301"}})
+	s := d.snapshot("t")
+	if len(s.dirty) != 1 {
+		t.Fatalf("%d dirty slots, want 1 (no rebuild yet)", len(s.dirty))
+	}
+	for filter, want := range map[string][]string{
+		"(|(cn=smit*)(sn=smit*))":                 {"p2"},
+		"(|(telephoneNumber=201)(mobile=201))":    nil,
+		"(|(telephoneNumber=301)(mobile=301))":    {"p1"},
+		"(sn=vis*)":                               {"p1"},
+		"(|(sn>=smit)(uid=p1))":                   {"p1", "p2"},
+		"(|(cn=bram*)(objectClass=groupOfNames))": {"p2"},
+		"(|(cn=bram*)(sn=*iss*))":                 {"p1", "p2"},
+	} {
+		var got []string
+		for _, e := range matchAll(t, s, filter) {
+			got = append(got, e.vals[aUID][0])
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %q, want %q", filter, got, want)
+		}
+	}
+	for filter, exact := range map[string]bool{
+		"(|(cn=Jan*)(sn=Jan*))":              true,
+		"(|(telephoneNumber=1)(mobile=1))":   true,
+		"(|(cn=Jan*)(other=1))":              true,
+		"(cn=J*n)":                           false,
+		"(cn=J*a*)":                          false,
+		"(&(cn=Jan*)(sn=Smit))":              false,
+		"(|(cn=Jan*)(objectClass=person))":   false,
+		"(|(cn=Jan*)(preferredLanguage=nl))": false,
+	} {
+		n := compileText(t, filter)
+		if got := n.exact(s); got != exact {
+			t.Errorf("%s: exact %v, want %v", filter, got, exact)
+		}
+	}
+}
