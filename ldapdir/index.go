@@ -62,29 +62,14 @@ func (x *prefixIndex) equal(v string, b bitset) {
 	}
 }
 
-// prefix marks every slot with a value starting with p: the keys in [p, successor(p)).
+// prefix marks every slot with a value starting with p: the keys from the first >= p
+// while they start with p (sorted, they are together).
 func (x *prefixIndex) prefix(p string, b bitset) {
 	lo := x.lower(p)
-	var hi int
-	if succ, ok := successor(p); ok {
-		hi = lo + sort.Search(len(x.keys)-lo, func(i int) bool { return x.keys[lo+i] >= succ })
-	} else {
-		for hi = lo; hi < len(x.keys) && strings.HasPrefix(x.keys[hi], p); hi++ {
-		}
-	}
+	hi := lo + sort.Search(len(x.keys)-lo, func(i int) bool { return !strings.HasPrefix(x.keys[lo+i], p) })
 	for _, slot := range x.slots[lo:hi] {
 		b.set(slot)
 	}
-}
-
-// successor returns the smallest string greater than every string with prefix p.
-func successor(p string) (string, bool) {
-	for i := len(p) - 1; i >= 0; i-- {
-		if p[i] != 0xff {
-			return p[:i] + string([]byte{p[i] + 1}), true
-		}
-	}
-	return "", false
 }
 
 // atLeast marks values >= v; atMost values <= v (RFC 4511 §4.5.1.7.3-4).

@@ -3,6 +3,7 @@ package ldapdir
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/go-ldap/ldap/v3"
 )
@@ -85,5 +86,32 @@ func TestExactIndexEvaluatesDirtySlots(t *testing.T) {
 		if got := n.exact(s); got != exact {
 			t.Errorf("%s: exact %v, want %v", filter, got, exact)
 		}
+	}
+}
+
+// The read deadline is set again for each request: a connection in use stays open past
+// IdleTimeout, an unused one is closed once it has been idle that long.
+func TestIdleTimeout(t *testing.T) {
+	const idle = 400 * time.Millisecond
+	f := newFixture(t, Options{IdleTimeout: idle})
+	busy, quiet := dialRaw(t, f.addr), dialRaw(t, f.addr)
+	busy.nc.SetDeadline(time.Now().Add(10 * time.Second))
+	busy.send(envelope(1, bindRequest(3, f.pbDN, f.pbPass)))
+	busy.read()
+	start := time.Now()
+	pace := time.NewTicker(idle / 8) // the client's pace: a request now and then
+	defer pace.Stop()
+	for id := int64(2); time.Since(start) < 3*idle; id++ {
+		<-pace.C
+		busy.send(envelope(id, bindRequest(3, f.pbDN, f.pbPass)))
+		if p := busy.read(); resultOf(p) != 0 {
+			t.Fatalf("bind %d: %d", id, resultOf(p))
+		}
+	}
+	if !closedSoon(t, quiet) {
+		t.Fatal("an idle connection was not closed")
+	}
+	if d := time.Since(start); d < idle*63/64 {
+		t.Errorf("idle connection closed after %v, before IdleTimeout %v", d, idle)
 	}
 }
