@@ -51,14 +51,19 @@ func (c *conn) sendEntry(r *searchReq, en *entry) {
 	key := wireKey{mask: r.sel.mask, allUser: r.sel.allUser, allOp: r.sel.allOp, typesOnly: r.typesOnly}
 	op := en.wire.Load()
 	if op == nil || op.key != key {
-		op = &wireEntry{key: key, b: c.encodeEntry(r, en)}
+		b := c.encodeEntry(r, en)
+		if len(b) > maxWireEntry {
+			c.writeMessage(r.id, b) // a photo, say: not kept twice
+			return
+		}
+		op = &wireEntry{key: key, b: append([]byte(nil), b...)}
 		en.wire.Store(op)
 	}
 	c.writeMessage(r.id, op.b)
 }
 
-// encodeEntry returns a new copy of en's SearchResultEntry protocolOp ([APPLICATION 4])
-// with the attributes r selects, from the entry's pre-encoded attributes.
+// encodeEntry returns en's SearchResultEntry protocolOp ([APPLICATION 4]) with the
+// attributes r selects, from the entry's pre-encoded attributes, in c.enc's buffer.
 func (c *conn) encodeEntry(r *searchReq, en *entry) []byte {
 	e := &c.enc
 	e.reset()
@@ -97,7 +102,7 @@ func (c *conn) encodeEntry(r *searchReq, en *entry) []byte {
 	}
 	e.close()
 	e.close()
-	return append([]byte(nil), e.b...)
+	return e.b
 }
 
 // writeMessage writes an LDAPMessage (RFC 4511 §4.2) of message ID id around an encoded

@@ -1,6 +1,7 @@
 package ldapdir
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -113,5 +114,82 @@ func TestIdleTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d < idle*63/64 {
 		t.Errorf("idle connection closed after %v, before IdleTimeout %v", d, idle)
+	}
+}
+
+// An entry with a photo is encoded for each reply rather than kept a second time, and
+// goes out whole every time; the same entry without the photo selected is kept.
+func TestLargeEntryNotKept(t *testing.T) {
+	f := newFixture(t, Options{})
+	photo := make([]byte, 8<<10)
+	for i := range photo {
+		photo[i] = byte(i * 7)
+	}
+	f.dir.Load(Tenant{Slug: "pics", PhonebookPassword: "pics-password"}, nil,
+		[]Person{{ID: "p1", FirstName: "Pia", LastName: "Foto", Photo: photo, Extensions: []string{"301"}}})
+	c := f.dial(t)
+	check(t, c.Bind("cn=phonebook,o=pics,dc=dialtone", "pics-password"))
+	en := f.dir.snapshot("pics").persons[0]
+	for round := 0; round < 2; round++ {
+		res, err := c.Search(search("o=pics,dc=dialtone", ldap.ScopeWholeSubtree, "(cn=pia*)", "cn", "jpegPhoto"))
+		check(t, err)
+		if len(res.Entries) != 1 || !slices.Equal(res.Entries[0].GetRawAttributeValue("jpegPhoto"), photo) || res.Entries[0].GetAttributeValue("cn") != "Pia Foto" {
+			t.Fatalf("round %d: photo entry not sent whole: %d entries", round, len(res.Entries))
+		}
+		if w := en.wire.Load(); w != nil {
+			t.Fatalf("round %d: an encoding of %d bytes was kept", round, len(w.b))
+		}
+	}
+	res, err := c.Search(search("o=pics,dc=dialtone", ldap.ScopeWholeSubtree, "(cn=pia*)", "cn", "telephoneNumber"))
+	check(t, err)
+	if len(res.Entries) != 1 || res.Entries[0].GetAttributeValue("telephoneNumber") != "301" {
+		t.Fatalf("small selection: %+v", res.Entries)
+	}
+	if w := en.wire.Load(); w == nil || len(w.b) > maxWireEntry {
+		t.Error("the small encoding was not kept")
+	}
+}
+
+// Connections asking for different attributes of the same people at once each get their
+// own selection (the kept encoding is replaced, never mixed).
+func TestConcurrentSelections(t *testing.T) {
+	f := newFixture(t, Options{})
+	sels := [][]string{{"cn"}, {"telephoneNumber"}, {"cn", "mail"}, {"sn", "+"}}
+	errs := make(chan error, len(sels))
+	for _, attrs := range sels {
+		c := f.phonebook(t)
+		go func() {
+			for i := 0; i < 40; i++ {
+				res, err := c.Search(search("o=acme,dc=dialtone", ldap.ScopeWholeSubtree, "(|(cn=anna*)(cn=cees*))", attrs...))
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, e := range res.Entries {
+					var names []string
+					for _, a := range e.Attributes {
+						names = append(names, a.Name)
+					}
+					want := attrs
+					if slices.Contains(attrs, "+") {
+						want = []string{"sn", "entryDN", "structuralObjectClass", "subschemaSubentry", "hasSubordinates"}
+					}
+					if !slices.Equal(names, want) {
+						errs <- fmt.Errorf("asked %q, got %q", attrs, names)
+						return
+					}
+				}
+				if len(res.Entries) != 2 {
+					errs <- fmt.Errorf("asked %q: %d entries", attrs, len(res.Entries))
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range sels {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
