@@ -16,7 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Body limits (INTERFACES.md, issue 2 "Bad input").
+// Body limits (docs/api.md, "Limits").
 const (
 	MaxJSONBody  = 1 << 20  // JSON requests
 	MaxCSVBody   = 20 << 20 // CSV import
@@ -48,12 +48,10 @@ type Config struct {
 	// out of login for LoginLockout (defaults 10 and 10 minutes).
 	LoginFailures int
 	LoginLockout  time.Duration
-	// OnRequest, when set, is called once per request with the matched route pattern
-	// (e.g. "GET /api/v1/tenants/{slug}/users"), the status and the time taken.
-	OnRequest func(route string, status int, dur time.Duration)
 
 	Registrations Registrations
 	Resyncer      Resyncer
+	Actions       PhoneActions
 	Flex          FlexDesk
 	Outbox        Outbox
 	Welcome       Welcomer

@@ -70,7 +70,7 @@ func (r *request) audit(tx *store.Tx, tenant, action, object, subject string, be
 }
 
 // auditViewAsRequest records every request of a view-as session, whatever its outcome,
-// in the target's tenant with both identities (ROLES.md "View as").
+// in the target's tenant with both identities (docs/roles.md, "View as").
 func (a *API) auditViewAsRequest(r *request) {
 	c := r.caller
 	err := a.update(func(tx *store.Tx) error {

@@ -1,5 +1,5 @@
 // Package admin is Dialtone's REST API under /api/v1/: sessions (login, logout, view-as),
-// the roles and permissions of ROLES.md (department scope, no escalation, managed
+// the roles and permissions of docs/roles.md (department scope, no escalation, managed
 // tenants, extra permissions), tenants, departments, users, extensions, phones, photos,
 // password resets (shown once, or mailed as a one-time set-password link; setpassword.go,
 // resetpassword.go), the audit log and the OpenAPI 3 description of all of it.
@@ -40,6 +40,25 @@
 // provisioning_https_only is refused (422) while the server has no HTTPS listener
 // (Config.SecureBaseURL empty); with it on, provisioning_url is https://. The API never
 // sees a plain-HTTP request from off the box once HTTPS is on: cmd/dialtone redirects it.
+//
+// Phone models (phones.go, provisioning.go checkPhoneModel): a phone's model, on create,
+// update, claim (adding a discovered MAC without a model takes the one the phone told)
+// and in a CSV import, must be one of the model table (GET …/models), in any case; it is
+// stored as the table writes it, with its make. Another is 422 unknown_model naming the
+// field model and, in details.closest, the three nearest known models by edit distance.
+//
+// CSV import (import.go): ?on_duplicate=skip|update|create (default skip) says what a row
+// matching an existing person does (userimport.OnDuplicate); an update is checked by the
+// same role rules as PATCH (checkGrant) in the dry run before anything is written.
+//
+// Phones in bulk (phoneactions.go): POST …/phones/actions resyncs or reboots one phone,
+// a department's, a model's or all, through the registrar's paced queue (PhoneActions;
+// the tenant's action_rate), audited once with the count; GET …/phones/actions/{id} shows
+// each phone's state. Firmware (firmware.go, firmwarestage.go): an upload for a model
+// offers to make it the target, or with target=true does; a model's firmware can be
+// staged for listed MACs or a percentage, rolled out or rolled back. Keys (userkeys.go):
+// PUT …/users/{id}/keys sets a user's BLF and speed-dial keys (store.SetUserKeys checks
+// them), by the user (self.manage) or users.manage.
 //
 // It owns the HTTP edge of these records: decoding and bounding requests, mapping store
 // errors to statuses in one table (errors.go), deciding who may do what (rbac.go), and

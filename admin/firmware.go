@@ -98,6 +98,9 @@ func (u *uploadBody) Read(p []byte) (int, error) {
 type firmwareView struct {
 	store.Firmware
 	TargetOf []string `json:"target_of"`
+	// Offer, on an upload for a model, says how to point the model's phones at the file:
+	// the same upload with target=true when the model has no target, else staging.
+	Offer string `json:"offer,omitempty"`
 }
 
 // uploadFirmware: POST …/firmware?name=&model=&version= with the file as the body
@@ -123,12 +126,24 @@ func (a *API) uploadFirmware(r *request) (any, error) {
 	if len(f.Version) > 64 || hasControl(f.Version) {
 		return nil, badRequest("version", "version is at most 64 printable characters")
 	}
-	if model := string(q.Peek("model")); model != "" {
-		m, ok := lookupModel(p, model)
+	var model store.PhoneModel
+	if name := string(q.Peek("model")); name != "" {
+		m, ok := lookupModel(p, name)
 		if !ok {
-			return nil, badRequest("model", "not a phone model Dialtone knows: "+model)
+			return nil, badRequest("model", "not a phone model Dialtone knows: "+name)
 		}
-		f.Make, f.Model = m.Make, m.Name
+		f.Make, f.Model, model = m.Make, m.Name, m
+	}
+	target := false
+	switch v := string(q.Peek("target")); v {
+	case "", "false":
+	case "true":
+		if f.Model == "" {
+			return nil, badRequest("target", "target=true needs model=: the model whose phones get the file")
+		}
+		target = true
+	default:
+		return nil, badRequest("target", "target is true or false")
 	}
 	err = a.view(func(tx *store.Tx) error {
 		_, err := tx.Firmware(sc.tenant, f.Name)
@@ -154,14 +169,45 @@ func (a *API) uploadFirmware(r *request) (any, error) {
 	}
 	// The file and its record are written by AddFirmware; the audit event follows in
 	// its own transaction.
+	view := firmwareView{Firmware: saved, TargetOf: []string{}}
 	err = a.update(func(tx *store.Tx) error {
-		return r.audit(tx, sc.tenant, "firmware.upload", "firmware/"+saved.Name, "", nil, saved)
+		if err := r.audit(tx, sc.tenant, "firmware.upload", "firmware/"+saved.Name, "", nil, saved); err != nil {
+			return err
+		}
+		if saved.Model == "" {
+			return nil
+		}
+		mp, err := tx.ModelProfile(sc.tenant, model.Make, model.Name)
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		base := "/api/v1/tenants/" + sc.tenant
+		switch {
+		case target:
+			prev := mp
+			next := mp
+			next.Tenant, next.Make, next.Model = sc.tenant, model.Make, model.Name
+			next.PreviousFirmware, next.Firmware = mp.Firmware, saved.Name
+			if err := tx.SaveModelProfile(next); err != nil {
+				return err
+			}
+			view.TargetOf = []string{model.Name}
+			return r.audit(tx, sc.tenant, "model.update", "model/"+model.Make+"/"+model.Name, "",
+				newModelView(model, prev).firmwareFields(), newModelView(model, next).firmwareFields())
+		case mp.Firmware == "":
+			view.Offer = "make it the target of " + model.Name + ": POST " + base + "/models/" + model.Name +
+				`/firmware/target {"firmware":"` + saved.Name + `"}, or upload with ?target=true`
+		default:
+			view.Offer = "POST " + base + "/models/" + model.Name + `/firmware/stage {"firmware":"` + saved.Name +
+				`","percent":10} tries it on some phones first; then …/firmware/rollout or …/firmware/rollback`
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	r.status = 201
-	return firmwareView{Firmware: saved, TargetOf: []string{}}, nil
+	return view, nil
 }
 
 // listFirmware: GET …/firmware (phones.manage): every file with SHA-256, size and the

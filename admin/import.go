@@ -30,6 +30,10 @@ func (a *API) importUsers(r *request) (any, error) {
 	default:
 		return nil, badRequest("dry_run", "dry_run is true or false")
 	}
+	onDup, ok := userimport.ParseOnDuplicate(string(r.ctx.QueryArgs().Peek("on_duplicate")))
+	if !ok {
+		return nil, badRequest("on_duplicate", "on_duplicate is skip (the default), update or create")
+	}
 	body := r.ctx.Request.Body()
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, badRequest("", "a CSV body is required")
@@ -40,6 +44,10 @@ func (a *API) importUsers(r *request) (any, error) {
 	if c.viewAs {
 		opts.Actor.ViewAs = c.user.ID
 	}
+	if a.cfg.Provisioning != nil {
+		opts.Models = a.cfg.Provisioning.PhoneModels()
+	}
+	opts.OnDuplicate = onDup
 	// The dry run validates the file and tells which roles it gives.
 	opts.DryRun = true
 	res, err := userimport.Import(a.st, sc.tenant, bytes.NewReader(body), opts)
@@ -51,6 +59,21 @@ func (a *API) importUsers(r *request) (any, error) {
 			p, _ := toProblem(err)
 			return nil, &Problem{Status: 403, Code: "forbidden", Field: "Role",
 				Message: fmt.Sprintf("line %d: %s", u.Line, p.Message)}
+		}
+	}
+	// An update changes an existing person: the same rules as PATCH of their role.
+	for _, d := range res.Duplicates {
+		if d.Action != "updated" {
+			continue
+		}
+		var prev store.User
+		if err := a.view(func(tx *store.Tx) (err error) { prev, err = tx.User(sc.tenant, d.ExistingID); return err }); err != nil {
+			return nil, err
+		}
+		if err := a.checkGrant(sc, &prev, d.Role, prev.ExtraPermissions, prev.ManagedTenants, prev.ManagedTenants, c); err != nil {
+			p, _ := toProblem(err)
+			return nil, &Problem{Status: 403, Code: "forbidden", Field: "Role",
+				Message: fmt.Sprintf("line %d: %s", d.Line, p.Message)}
 		}
 	}
 	if dry {

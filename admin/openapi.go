@@ -9,8 +9,9 @@ import (
 )
 
 // The OpenAPI 3 description is written by hand here (not generated from the router);
-// TestOpenAPICoversRoutes walks the route table and fails when a route is missing from
-// it, or when it describes a route that does not exist.
+// TestOpenAPICoversRoutes (and package docs' test, over Routes) walk the route table and
+// fail when a route is missing from it, or when it describes a route that does not exist.
+// How to read it: docs/api.md.
 
 type opDoc struct {
 	method, path, summary string
@@ -55,10 +56,12 @@ var operations = []opDoc{
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/users", summary: "List users (colleagues)", answer: "UserPage", status: "200", query: []string{"limit", "cursor", "department_id"}},
 	{method: "POST", path: "/api/v1/tenants/{slug}/users", summary: "Create a user; generated PIN and password are returned once", body: "UserCreate", answer: "User", status: "201"},
-	{method: "POST", path: "/api/v1/tenants/{slug}/users/import", summary: "CSV import (ROLES.md), all or nothing", body: "csv", answer: "Object", status: "200", query: []string{"dry_run"}},
+	{method: "POST", path: "/api/v1/tenants/{slug}/users/import", summary: "CSV import (docs/roles.md), all or nothing; a row matching an existing person (same email, or same first and last name without email) is a warning and, by on_duplicate, skipped (default), updated or created again", body: "csv", answer: "Object", status: "200", query: []string{"dry_run", "on_duplicate"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/users/{id}", summary: "A user", answer: "User", status: "200"},
-	{method: "PATCH", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Change a user (roles and permissions per ROLES.md)", body: "UserPatch", answer: "User", status: "200"},
+	{method: "PATCH", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Change a user (roles and permissions per docs/roles.md)", body: "UserPatch", answer: "User", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Delete a user and every reference to them", status: "204"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/users/{id}/keys", summary: "The user's BLF and speed-dial keys, placed after one line key per extension on their phones (self.manage for one's own, users.manage)", answer: "PhoneKeys", status: "200"},
+	{method: "PUT", path: "/api/v1/tenants/{slug}/users/{id}/keys", summary: "Replace the user's BLF and speed-dial keys (at most 60; a BLF key watches an extension of the tenant); their phones re-provision (self.manage for one's own, users.manage)", body: "PhoneKeys", answer: "PhoneKeys", status: "200"},
 	{method: "PUT", path: "/api/v1/tenants/{slug}/users/{id}/photo", summary: "Set the photo (JPEG or PNG, at most 2 MiB and 4096×4096 pixels, else 422; scaled to 256 px)", body: "image", status: "204"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/users/{id}/photo", summary: "The photo, as JPEG", answer: "jpeg", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/users/{id}/photo", summary: "Remove the photo", status: "204"},
@@ -66,9 +69,11 @@ var operations = []opDoc{
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/extensions", summary: "Extensions; SIP credentials for users.manage (in scope) or phones.manage", answer: "ExtensionPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/phones", summary: "List phones", answer: "PhonePage", status: "200", query: []string{"limit", "cursor"}},
-	{method: "POST", path: "/api/v1/tenants/{slug}/phones", summary: "Add a phone (phones.manage); MAC in any notation. A MAC another tenant holds is refused like a malformed one (400, field mac)", body: "PhoneCreate", answer: "Phone", status: "201"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/phones", summary: "Add a phone (phones.manage); MAC in any notation. A MAC another tenant holds is refused like a malformed one (400, field mac). The model must be one GET …/models lists (any case), else 422 unknown_model naming the closest; a discovered phone takes the make and model it told", body: "PhoneCreate", answer: "Phone", status: "201"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/phones/actions", summary: "Resync or reboot one phone, a department's, a model's or all phones with each make's NOTIFY, paced at the tenant's action_rate (phones per second); audited once with the count (phones.manage); 429 when the tenant's queue is full", body: "PhoneAction", answer: "ActionReport", status: "202"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/phones/actions/{id}", summary: "An action's result per phone: queued, notified (NOTIFY answered 2xx), no_binding, failed, fetched (the phone fetched a file after the NOTIFY); the last 32 actions per tenant, until a restart (phones.manage)", answer: "ActionReport", status: "200"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "A phone", answer: "Phone", status: "200"},
-	{method: "PATCH", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Change or assign a phone", body: "PhonePatch", answer: "Phone", status: "200"},
+	{method: "PATCH", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Change or assign a phone; a model GET …/models does not list is 422 unknown_model", body: "PhonePatch", answer: "Phone", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/phones/{mac}", summary: "Remove a phone (phones.manage)", status: "204"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/provisioning-credentials", summary: "New HTTP Digest credentials for the phone's own files, shown once (phones.manage); a phone that proved the old ones fetches with them once more and receives the new", answer: "Phone", status: "200"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/move", summary: "Move a phone to another tenant in one step (system_owner): it keeps model, flex mode and settings, leaves its user, flex login and guest account behind; gets a new web-admin password and new provisioning credentials (shown once: the old tenant saw the old ones); audited in both tenants", body: "PhoneMove", answer: "Phone", status: "200"},
@@ -80,12 +85,16 @@ var operations = []opDoc{
 	{method: "GET", path: "/api/v1/tenants/{slug}/audit", summary: "Audit log, newest first (reports.read)", answer: "AuditPage", status: "200", query: []string{"limit", "cursor", "subject"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/outbox", summary: "Mail not yet handed to an SMTP server", answer: "ItemPage", status: "200", query: []string{"limit", "cursor"}},
 
-	{method: "POST", path: "/api/v1/tenants/{slug}/firmware", summary: "Upload a firmware file as the body, at most 1 GiB (phones.manage); 409 if the name exists", body: "binary", answer: "Firmware", status: "201", query: []string{"name", "model", "version"}},
+	{method: "POST", path: "/api/v1/tenants/{slug}/firmware", summary: "Upload a firmware file as the body, at most 1 GiB (phones.manage); 409 if the name exists. With model, the answer offers to make it the target (none yet) or to stage it; target=true makes it the model's target at once", body: "binary", answer: "Firmware", status: "201", query: []string{"name", "model", "version", "target"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/firmware", summary: "Firmware files with SHA-256, size and the models targeting them (phones.manage)", answer: "FirmwarePage", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/firmware/{name}", summary: "Delete a firmware file; 409 while a model targets it (phones.manage)", status: "204"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/models", summary: "Every known phone model with the tenant's target firmware and raw settings (phones.manage)", answer: "ModelPage", status: "200"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/models/{model}", summary: "A model's target firmware and raw settings (phones.manage)", answer: "ModelProfile", status: "200"},
 	{method: "PUT", path: "/api/v1/tenants/{slug}/models/{model}", summary: "Set a model's target firmware (\"\" none) and raw settings, both replaced (phones.manage)", body: "ModelProfileBody", answer: "ModelProfile", status: "200"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/models/{model}/firmware/target", summary: "Make a firmware file the target of every phone of the model (\"\" none), settings untouched; the old target is kept for rollback (phones.manage)", body: "FirmwareTarget", answer: "ModelProfile", status: "200"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/models/{model}/firmware/stage", summary: "Stage a firmware for some of the model's phones first: listed MACs (at most 1000) or a percentage chosen stably by MAC hash; the others keep the target (phones.manage)", body: "FirmwareStage", answer: "ModelProfile", status: "200"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/models/{model}/firmware/rollout", summary: "The staged firmware becomes the target of every phone of the model (phones.manage)", answer: "ModelProfile", status: "200"},
+	{method: "POST", path: "/api/v1/tenants/{slug}/models/{model}/firmware/rollback", summary: "Drop the stage, or (none) go back to the previous target (phones.manage)", answer: "ModelProfile", status: "200"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/templates", summary: "Template names, embedded and/or overridden (phones.manage)", answer: "TemplatePage", status: "200"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/templates/{name}", summary: "The template text in use; X-Template-Source says override or embedded (phones.manage)", answer: "text", status: "200"},
 	{method: "PUT", path: "/api/v1/tenants/{slug}/templates/{name}", summary: "Override a template for the whole installation; parsed and tried first, a fault is a 400 with its line (phones.manage + system_owner/system_admin of tenant default)", body: "text", status: "204"},
@@ -156,6 +165,8 @@ func schemas() map[string]any {
 		"device_auth": map[string]any{"type": "string", "enum": []string{"off", "prefer", "require"},
 			"description": "phones' own files need a device certificate from a trusted vendor CA naming their MAC, over HTTPS: require (else 403), prefer (checked when sent; a wrong one is refused), off; prefer and require need a device CA (400) and HTTPS on (422)"},
 		"settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
+	tpatch["action_rate"] = map[string]any{"type": "integer", "minimum": 1, "maximum": store.MaxActionRate, "default": store.DefaultActionRate,
+		"description": "phones per second told by a remote resync or reboot (POST …/phones/actions)"}
 	tpatch["provisioning_https_only"] = boolean // refuse phones' own files over plain HTTP and TFTP
 	tpatch["pnp_subnets"] = map[string]any{"type": "array", "maxItems": store.MaxPnPSubnets, "items": str,
 		"description": "subnets (CIDR) whose SIP plug-and-play SUBSCRIBEs this tenant answers; 409 when one overlaps a subnet another tenant claims"}
@@ -226,22 +237,37 @@ func schemas() map[string]any {
 		"PhonePatch":  obj(map[string]any{"model": str, "user_id": str, "flex": boolean, "settings": settings}),
 		"PhonePage":   pageOf("Phone"),
 		"PhoneMove":   obj(map[string]any{"tenant": str}, "tenant"),
-		"FlexLogin":   obj(map[string]any{"extension": str, "pin": str}, "extension", "pin"),
+		"PhoneKeys": map[string]any{"type": "array", "maxItems": store.MaxUserKeys, "items": obj(map[string]any{
+			"type":  map[string]any{"type": "string", "enum": []string{store.KeyBLF, store.KeySpeedDial}},
+			"value": map[string]any{"type": "string", "description": "blf: an extension of the tenant; speed_dial: a number (0-9 + * #)"},
+			"label": map[string]any{"type": "string", "maxLength": 32}}, "type", "value")},
+		"FlexLogin": obj(map[string]any{"extension": str, "pin": str}, "extension", "pin"),
+		"PhoneAction": obj(map[string]any{"action": map[string]any{"type": "string", "enum": []string{"resync", "reboot"}},
+			"mac": str, "department_id": str, "model": str, "all": boolean}, "action"),
+		"ActionReport": obj(map[string]any{"id": str, "action": str, "rate": integer, "created": stamp, "done": boolean,
+			"counts": map[string]any{"type": "object", "additionalProperties": integer},
+			"phones": map[string]any{"type": "array", "items": obj(map[string]any{"mac": str,
+				"state": map[string]any{"type": "string", "enum": []string{"queued", "notified", "no_binding", "failed", "fetched"}},
+				"error": str, "sent": stamp, "answered": stamp, "fetched": stamp}, "mac", "state")}}, "id", "action", "phones"),
 		"AuditEvent": map[string]any{"type": "object", "properties": map[string]any{"id": str, "tenant": str, "time": stamp,
 			"actor_tenant": str, "actor_id": str, "actor_email": str, "view_as": str, "source": str,
 			"action": str, "object": str, "subject": str, "before": anyObj, "after": anyObj}},
 		"AuditPage": pageOf("AuditEvent"),
 		"ItemPage":  obj(map[string]any{"items": map[string]any{"type": "array", "items": anyObj}, "next_cursor": str}),
 		"Firmware": map[string]any{"type": "object", "properties": map[string]any{"tenant": str, "name": str, "size": integer,
-			"sha256": str, "make": str, "model": str, "version": str, "uploaded": stamp, "target_of": strs}},
-		"FirmwarePage":     pageOf("Firmware"),
-		"ModelProfile":     obj(map[string]any{"make": str, "model": str, "firmware": str, "settings": settings, "sip_digest": modelDigest}),
+			"sha256": str, "make": str, "model": str, "version": str, "uploaded": stamp, "target_of": strs,
+			"offer": map[string]any{"type": "string", "description": "on an upload for a model: how to make it the target (none yet) or stage it"}}},
+		"FirmwarePage": pageOf("Firmware"),
+		"ModelProfile": obj(map[string]any{"make": str, "model": str, "firmware": str, "settings": settings, "sip_digest": modelDigest,
+			"stage": obj(map[string]any{"firmware": str, "macs": strs, "percent": integer}), "previous_firmware": str}),
+		"FirmwareStage":    obj(map[string]any{"firmware": str, "macs": strs, "percent": map[string]any{"type": "integer", "minimum": 1, "maximum": 100}}, "firmware"),
+		"FirmwareTarget":   obj(map[string]any{"firmware": str}, "firmware"),
 		"ModelProfileBody": obj(map[string]any{"firmware": str, "settings": settings, "sip_digest": modelDigest}),
 		"ModelPage":        pageOf("ModelProfile"),
 		"Template":         map[string]any{"type": "object", "properties": map[string]any{"name": str, "embedded": boolean, "overridden": boolean, "size": integer, "modified": stamp}},
 		"TemplatePage":     pageOf("Template"),
 		"ProvisionLogEntry": map[string]any{"type": "object", "properties": map[string]any{"seq": integer, "time": stamp, "mac": str,
-			"file": str, "protocol": str, "make": str, "model": str, "firmware": str, "addr": str, "user_agent": str,
+			"file": str, "protocol": str, "make": str, "model": str, "firmware": str, "image": str, "image_version": str, "addr": str, "user_agent": str,
 			"status": integer, "bytes": integer, "count": integer,
 			"device": map[string]any{"type": "string", "enum": []string{"verified", "missing", "refused"}}, "reason": str}},
 		"DeviceCA":         obj(map[string]any{"id": str, "subject": str, "sha256": str, "not_before": stamp, "not_after": stamp, "added": stamp}),
@@ -357,8 +383,13 @@ var (
 	openAPIJSON []byte
 )
 
+// OpenAPIDocument is the document GET /api/v1/openapi.json serves, byte for byte.
+func OpenAPIDocument() []byte {
+	openAPIOnce.Do(func() { openAPIJSON, _ = json.MarshalIndent(buildOpenAPI(), "", "  ") })
+	return openAPIJSON
+}
+
 // openAPI: GET /api/v1/openapi.json.
 func (a *API) openAPI(r *request) (any, error) {
-	openAPIOnce.Do(func() { openAPIJSON, _ = json.MarshalIndent(buildOpenAPI(), "", "  ") })
-	return rawAnswer{contentType: "application/json", body: openAPIJSON}, nil
+	return rawAnswer{contentType: "application/json", body: OpenAPIDocument()}, nil
 }

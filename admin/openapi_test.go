@@ -45,7 +45,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 			t.Errorf("schema %s referenced but not defined", name)
 		}
 	}
-	// The INTERFACES.md core is all there.
+	// The core routes of the API are all there.
 	for _, must := range []string{"POST /api/v1/auth/login", "POST /api/v1/auth/view-as", "GET /api/v1/tenants/{slug}/outbox",
 		"PUT /api/v1/tenants/{slug}/users/{id}/photo", "POST /api/v1/tenants/{slug}/users/import"} {
 		if !routes[must] {

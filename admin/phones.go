@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"errors"
 	"maps"
 	"time"
@@ -221,12 +222,23 @@ func (a *API) createPhone(r *request) (any, error) {
 	if err := a.checkSettingKeys("settings", in.Settings); err != nil {
 		return nil, err
 	}
+	model, mk, err := a.checkPhoneModel(in.Model)
+	if err != nil {
+		return nil, err
+	}
 	var v phoneView
 	err = a.update(func(tx *store.Tx) error {
-		next := store.Phone{MAC: in.MAC, Tenant: sc.tenant, Model: in.Model,
+		next := store.Phone{MAC: in.MAC, Tenant: sc.tenant, Make: mk, Model: model,
 			UserID: in.UserID, Flex: in.Flex, Settings: in.Settings}
 		if err := adoptDiscovered(tx, &next); err != nil {
 			return err
+		}
+		if in.Model == "" && next.Model != "" { // claimed: the model the phone told us
+			model, mk, err := a.checkPhoneModel(next.Model)
+			if err != nil {
+				return err
+			}
+			next.Model, next.Make = model, cmp.Or(mk, next.Make)
 		}
 		p, err := tx.CreatePhone(next)
 		if err != nil {
@@ -272,6 +284,14 @@ func (a *API) patchPhone(r *request) (any, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
+	var patchMake string
+	if in.Model != nil {
+		model, mk, err := a.checkPhoneModel(*in.Model)
+		if err != nil {
+			return nil, err
+		}
+		in.Model, patchMake = &model, mk
+	}
 	var v phoneView
 	err = a.update(func(tx *store.Tx) error {
 		prev, err := tx.TenantPhone(sc.tenant, mac)
@@ -300,7 +320,9 @@ func (a *API) patchPhone(r *request) (any, error) {
 		}
 		next := prev
 		next.Settings = maps.Clone(prev.Settings)
-		setString(&next.Model, in.Model)
+		if in.Model != nil && *in.Model != prev.Model {
+			next.Model, next.Make = *in.Model, patchMake
+		}
 		setString(&next.UserID, in.UserID)
 		if in.Flex != nil {
 			next.Flex = *in.Flex

@@ -54,6 +54,24 @@ func lookupModel(p Provisioning, name string) (store.PhoneModel, bool) {
 	return store.PhoneModel{}, false
 }
 
+// checkPhoneModel resolves a phone's model against the model table (GET …/models):
+// the canonical name and its make, or 422 naming the field model and the closest known
+// models. Without a provisioning service no table is known and the name is kept as is.
+func (a *API) checkPhoneModel(name string) (string, string, error) {
+	p := a.cfg.Provisioning
+	if p == nil || name == "" {
+		return name, "", nil
+	}
+	m, closest, ok := store.ResolveModel(p.PhoneModels(), name)
+	if !ok {
+		return "", "", &Problem{Status: 422, Code: "unknown_model", Field: "model",
+			Message: fmt.Sprintf("%s is not a phone model Dialtone knows (GET …/models lists them); closest: %s",
+				strconv.Quote(name), strings.Join(closest, ", ")),
+			Details: map[string]any{"closest": closest}}
+	}
+	return m.Name, m.Make, nil
+}
+
 func knownMake(p Provisioning, mk string) bool {
 	return slices.ContainsFunc(p.PhoneModels(), func(m store.PhoneModel) bool { return m.Make == mk })
 }
@@ -98,10 +116,24 @@ type modelView struct {
 	Settings map[string]string `json:"settings"`
 	// SIPDigest overrides the tenant's sip_digest for this model ("" keeps it).
 	SIPDigest string `json:"sip_digest"`
+	// Stage is the firmware staged for some phones first (firmwarestage.go), if any;
+	// PreviousFirmware what rollback goes back to.
+	Stage            *stageView `json:"stage,omitempty"`
+	PreviousFirmware string     `json:"previous_firmware,omitempty"`
+}
+
+type stageView struct {
+	Firmware string   `json:"firmware"`
+	MACs     []string `json:"macs,omitempty"`
+	Percent  int      `json:"percent,omitempty"`
 }
 
 func newModelView(m store.PhoneModel, mp store.ModelProfile) modelView {
-	v := modelView{Make: m.Make, Model: m.Name, Firmware: mp.Firmware, Settings: mp.Settings, SIPDigest: mp.SIPDigest}
+	v := modelView{Make: m.Make, Model: m.Name, Firmware: mp.Firmware, Settings: mp.Settings, SIPDigest: mp.SIPDigest,
+		PreviousFirmware: mp.PreviousFirmware}
+	if mp.StageFirmware != "" {
+		v.Stage = &stageView{Firmware: mp.StageFirmware, MACs: mp.StageMACs, Percent: mp.StagePercent}
+	}
 	if v.Settings == nil {
 		v.Settings = map[string]string{}
 	}
@@ -189,19 +221,16 @@ func (a *API) putModel(r *request) (any, error) {
 		if err != nil && !isNotFound(err) {
 			return err
 		}
-		if in.Firmware != "" {
-			fw, err := tx.Firmware(sc.tenant, in.Firmware)
-			if isNotFound(err) {
-				return badRequest("firmware", "no such firmware file "+strconv.Quote(in.Firmware)+" (upload it first)")
-			} else if err != nil {
-				return err
-			}
-			if fw.Model != "" && !strings.EqualFold(fw.Model, m.Name) {
-				return badRequest("firmware", "firmware "+fw.Name+" was uploaded for model "+fw.Model+", not "+m.Name)
-			}
+		if err := firmwareForModel(tx, sc.tenant, m, "firmware", in.Firmware); err != nil {
+			return err
 		}
-		next := store.ModelProfile{Tenant: sc.tenant, Make: m.Make, Model: m.Name, Firmware: in.Firmware, Settings: in.Settings,
-			SIPDigest: in.SIPDigest}
+		// A stage in progress stays; a new target keeps the old one for rollback.
+		next := prev
+		next.Tenant, next.Make, next.Model = sc.tenant, m.Make, m.Name
+		next.Firmware, next.Settings, next.SIPDigest = in.Firmware, in.Settings, in.SIPDigest
+		if prev.Firmware != in.Firmware {
+			next.PreviousFirmware = prev.Firmware
+		}
 		if err := tx.SaveModelProfile(next); err != nil {
 			return err
 		}
@@ -216,6 +245,24 @@ func (a *API) putModel(r *request) (any, error) {
 		return r.audit(tx, sc.tenant, "model.update", "model/"+m.Make+"/"+m.Name, "", before, v)
 	})
 	return v, err
+}
+
+// firmwareForModel checks that name ("" none) is a firmware file of the tenant that may
+// go to model m (uploaded for it, or for no model).
+func firmwareForModel(tx *store.Tx, tenant string, m store.PhoneModel, field, name string) error {
+	if name == "" {
+		return nil
+	}
+	fw, err := tx.Firmware(tenant, name)
+	if isNotFound(err) {
+		return badRequest(field, "no such firmware file "+strconv.Quote(name)+" (upload it first)")
+	} else if err != nil {
+		return err
+	}
+	if fw.Model != "" && !strings.EqualFold(fw.Model, m.Name) {
+		return badRequest(field, "firmware "+fw.Name+" was uploaded for model "+fw.Model+", not "+m.Name)
+	}
+	return nil
 }
 
 // phonesAdmin is the scope of a phones.manage holder and the provisioning service.

@@ -13,13 +13,13 @@ type caller struct {
 	token string
 	sess  store.Session
 	// user is the identity the session acts as; actor the person behind it. They are the
-	// same unless the session is a view-as session (ROLES.md "View as").
+	// same unless the session is a view-as session (docs/roles.md, "View as").
 	user   store.User
 	actor  store.User
 	viewAs bool
 }
 
-// scope is what a caller may do in one tenant (ROLES.md): the permissions, whether they
+// scope is what a caller may do in one tenant (docs/roles.md): the permissions, whether they
 // act on the whole tenant or on their own departments, and the rank no one may be
 // raised above.
 type scope struct {
@@ -53,7 +53,7 @@ func (s *scope) deptInScope(id string) bool {
 
 // reach is what user u may do in tenant slug on their own: at home their role's and
 // extra permissions over their departments; in a managed tenant their role's
-// permissions only (ROLES.md "Managed accounts"), with no departments there.
+// permissions only (docs/roles.md, "Managed tenants"), with no departments there.
 func reach(u store.User, slug string) (sc scope, ok bool) {
 	if u.Role == store.RoleNone || !u.Role.Valid() {
 		return sc, false

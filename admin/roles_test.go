@@ -8,7 +8,7 @@ import (
 	"github.com/dialtone/dialtone/store"
 )
 
-// rolesTable is ROLES.md's permission table, written out again here (not taken from the
+// rolesTable is docs/roles.md's permission table, written out again here (not taken from the
 // store) so that a change to either side fails this test.
 var rolesTable = map[store.Permission]string{
 	//                         user recep dadm mgr owner sadm sown

@@ -17,6 +17,14 @@ type Resyncer interface {
 	Resync(ctx context.Context, mac string) error
 }
 
+// PhoneActions resyncs or reboots many phones, paced (the registrar's remote actions):
+// StartAction queues them and returns the action's report; PhoneAction reports one of
+// the tenant's recent actions (false when unknown). A report is JSON-ready.
+type PhoneActions interface {
+	StartAction(tenant, action string, macs []string, rate int) (any, error)
+	PhoneAction(tenant, id string) (any, bool)
+}
+
 // FlexDesk logs users in and out of flex phones (the registrar's flex sessions). Login
 // checks the PIN itself, with its own throttling, and returns a *Problem (403 "Wrong
 // extension or PIN", 429 "Locked, try later") when it refuses. Wrong PINs are counted

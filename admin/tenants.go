@@ -2,6 +2,7 @@ package admin
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
@@ -32,6 +33,7 @@ type tenantView struct {
 	SIPDigest        string                       `json:"sip_digest"`
 	SIPTransport     string                       `json:"sip_transport"`
 	SRTP             string                       `json:"srtp"`
+	ActionRate       int                          `json:"action_rate"`
 	PnPSubnets       []string                     `json:"pnp_subnets"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
@@ -56,7 +58,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
 		SIPDigest: t.SIPDigestOffer(), SIPTransport: t.Transport(), SRTP: t.SRTPMode(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 		ldapTLSView: ldapTLSView{LDAPRequireTLS: t.LDAPRequireTLS(), LDAPPhonebookCleartext: t.LDAPPhonebookCleartext(), PhonebookLDAPS: t.PhonebookLDAPS},
-		HTTPSOnly:   t.ProvisioningHTTPSOnly, PnPSubnets: t.PnPSubnets,
+		HTTPSOnly:   t.ProvisioningHTTPSOnly, PnPSubnets: t.PnPSubnets, ActionRate: t.ActionPace(),
 		DeviceAuth:       t.DeviceAuthMode(),
 		ProvisioningAuth: cmp.Or(t.ProvisioningAuth, "token"), TFTPBareNames: t.TFTPBareNames, PhonebookMobile: t.PhonebookMobile,
 	}
@@ -217,6 +219,7 @@ type tenantPatch struct {
 	SIPDigest        *string                       `json:"sip_digest"`
 	SIPTransport     *string                       `json:"sip_transport"`
 	SRTP             *string                       `json:"srtp"`
+	ActionRate       *int                          `json:"action_rate"`
 	PnPSubnets       *[]string                     `json:"pnp_subnets"`
 	Settings         *map[string]map[string]string `json:"settings"`
 	ldapTLSPatch
@@ -300,6 +303,12 @@ func (a *API) patchTenant(r *request) (any, error) {
 		setString(&next.SIPDigest, in.SIPDigest) // checked by tx.SaveTenant
 		setString(&next.SIPTransport, in.SIPTransport)
 		setString(&next.SRTP, in.SRTP)
+		if in.ActionRate != nil {
+			if *in.ActionRate < 1 || *in.ActionRate > store.MaxActionRate {
+				return badRequest("action_rate", fmt.Sprintf("phones per second for remote actions: 1 to %d", store.MaxActionRate))
+			}
+			next.ActionRate = *in.ActionRate
+		}
 		if in.PnPSubnets != nil {
 			next.PnPSubnets = *in.PnPSubnets // checked by tx.SaveTenant (no overlap with another tenant)
 		}

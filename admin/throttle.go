@@ -17,7 +17,7 @@ import (
 // (nothing was checked) refunds its strike.
 func newLoginStrikes(cfg Config) *ratelimit.Strikes[netip.Addr] {
 	return ratelimit.NewStrikes[netip.Addr](ratelimit.Policy{Limit: cfg.LoginFailures, Window: time.Minute,
-		Block: cfg.LoginLockout, MaxKeys: 100_000}, cfg.Store.Now)
+		Block: cfg.LoginLockout, MaxKeys: 100_000, Name: "admin-login"}, cfg.Store.Now)
 }
 
 // sourceKey is the key a request's source is struck under.

@@ -69,7 +69,7 @@ func (a *API) patchUser(r *request) (any, error) {
 	return a.changeUser(r, sc, r.param("id"))
 }
 
-// changeUser applies a patch with ROLES.md's rules: self-service needs self.manage (and
+// changeUser applies a patch with docs/roles.md's rules: self-service needs self.manage (and
 // the old password for a new one); everything else users.manage over the target; roles,
 // extra permissions and managed tenants the escalation rules of checkGrant; nobody
 // changes their own role; the last system_owner stays.

@@ -183,7 +183,7 @@ func lastOwnerGuard(tx *store.Tx, u store.User, next store.Role) error {
 	return nil
 }
 
-// checkGrant applies ROLES.md's escalation rules to a role, extra permissions and
+// checkGrant applies docs/roles.md's escalation rules to a role, extra permissions and
 // managed tenants being given (prev is the target's record for a change, nil for a new
 // user):
 //   - a role other than user or none, or any change of role, needs users.promote;

@@ -77,7 +77,7 @@ func permissionList(u store.User, sc *scope) []permView {
 		perms = sc.perms
 	}
 	out := make([]permView, 0, len(perms))
-	for _, p := range store.Permissions { // in the order of ROLES.md
+	for _, p := range store.Permissions { // in the order of docs/roles.md
 		if !slices.Contains(perms, p) {
 			continue
 		}

@@ -4,6 +4,7 @@
 # figures and the ratio. Needs the peers and load tools of ../shared/bench:
 #   apt-get install -y kamailio slapd ldap-utils tftpd-hpa tftp-hpa nginx wrk sip-tester time
 #   bench/run.sh ./bin/dialtone [http] [https] [tftp] [sip] [ldap] [flex]
+#   bench/run.sh ./bin/dialtone scaling    (not run by default: one node at 1k/10k/100k phones)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); shift
@@ -26,7 +27,7 @@ dialtone_with() {
   local data=$work/data-$RANDOM; DATA=$data
   "$bin" import-users "$1" --tenant default --data "$data" >/dev/null
   "$bin" serve --data "$data" --http 127.0.0.1:0 --https 127.0.0.1:0 --tftp 127.0.0.1:0 \
-    --sip 127.0.0.1:0 --sips 127.0.0.1:0 --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 --public-host 127.0.0.1 --log-level info 2>"$data.log" >/dev/null &
+    --sip 127.0.0.1:0 --sips 127.0.0.1:0 --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 --metrics-addr 127.0.0.1:0 --public-host 127.0.0.1 --log-level info 2>"$data.log" >/dev/null &
   DIALTONE_PID=$!; pids+=("$DIALTONE_PID")
   local i; for i in $(seq 100); do grep -q 'svc=ldap' "$data.log" 2>/dev/null && break; sleep 0.1; done
   addr() { grep "msg=listening svc=$1 " "$data.log" | head -1 | sed -E 's/.* addr=([^ ]+).*/\1/'; }

@@ -12,7 +12,7 @@ import (
 	"github.com/dialtone/dialtone/store"
 )
 
-// The answers a phone shows (INTERFACES.md): the same words whatever was wrong.
+// The answers a phone shows (docs/sip.md, "Flex codes"): the same words whatever was wrong.
 var (
 	// ErrWrongPIN: unknown extension, wrong PIN, another tenant's extension, a phone not
 	// in flex mode: all look the same from outside.
@@ -50,6 +50,8 @@ type Desk struct {
 	st  *store.Store
 	log *slog.Logger
 	now func() time.Time
+	// counts are the logins by outcome and the locks started (stats.go).
+	counts counts
 }
 
 // New makes a Desk. now may be nil (time.Now); tests inject a clock.
@@ -70,9 +72,10 @@ func (d *Desk) Login(ctx context.Context, tenant, mac, ext, pin string, via Via)
 	var sess store.FlexSession
 	var ended []store.FlexSession
 	var outcome error
+	var locks int
 	now := d.now().UTC()
 	err := d.st.Update(func(tx *store.Tx) error {
-		sess, ended, outcome = store.FlexSession{}, nil, nil
+		sess, ended, outcome, locks = store.FlexSession{}, nil, nil, 0
 		t, err := tx.Tenant(tenant)
 		if err != nil {
 			outcome = ErrWrongPIN
@@ -105,7 +108,7 @@ func (d *Desk) Login(ctx context.Context, tenant, mac, ext, pin string, via Via)
 		}
 		if !ok {
 			outcome = ErrWrongPIN
-			g := guess{tenant: tenant, mac: phone.MAC, ext: ext, src: src, now: now, via: via}
+			g := guess{tenant: tenant, mac: phone.MAC, ext: ext, src: src, now: now, via: via, locks: &locks}
 			if errExt == nil { // count against extensions that exist only, not every number tried
 				g.owner, g.extFails = e.UserID, &extFails
 			}
@@ -142,6 +145,7 @@ func (d *Desk) Login(ctx context.Context, tenant, mac, ext, pin string, via Via)
 	if err != nil {
 		return store.FlexSession{}, fmt.Errorf("flex login: %w", err)
 	}
+	d.counts.done(outcome, locks)
 	if outcome != nil {
 		return store.FlexSession{}, outcome
 	}
@@ -156,6 +160,7 @@ type guess struct {
 	extFails              *store.PINFailures // nil: an extension that does not exist
 	now                   time.Time
 	via                   Via
+	locks                 *int // locks this guess started, counted once the transaction commits
 }
 
 // guessSource is what a guess is counted against besides its extension: the phone for a
@@ -202,6 +207,7 @@ func (d *Desk) count(tx *store.Tx, g guess, by, id string, f store.PINFailures, 
 	if !locked {
 		return nil
 	}
+	*g.locks++
 	scope := map[string]string{store.PINBySource: "source", store.PINByExtension: "extension"}[by]
 	d.log.Warn("flex login locked after repeated wrong PINs", "tenant", g.tenant, "locked", scope,
 		"extension", g.ext, "phone", g.mac, "source", g.via.Source)

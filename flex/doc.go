@@ -20,4 +20,7 @@
 //
 // It does not own how a login arrives: the SIP registrar parses the *55 codes and the
 // admin API takes POST …/login; both call Desk.
+//
+// Desk.Stats counts committed logins by outcome (ok, wrong_pin, locked) and the locks
+// wrong PINs started, for metrics.
 package flex

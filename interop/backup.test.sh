@@ -39,8 +39,8 @@ expect_contains "$(cat "$WORK/err")" "encrypted"
 cmp "$WORK/tmpl" "$WORK/restored/templates/yealink-phone.tmpl" || fail "template override not restored"
 
 # A second serve on the restored directory serves the firmware byte for byte.
-"$DIALTONE_BIN" serve --data "$WORK/restored" --http 127.0.0.1:0 --https '' --tftp '' --sip '' --ldap '' --ldaps '' \
-  --public-host 127.0.0.1 >/dev/null 2>"$WORK/restored.log" &
+"$DIALTONE_BIN" serve --data "$WORK/restored" --http 127.0.0.1:0 --https '' --tftp '' --sip '' --sips '' --ldap '' --ldaps '' \
+  --metrics-addr 127.0.0.1:0 --public-host 127.0.0.1 >/dev/null 2>"$WORK/restored.log" &
 restored_pid=$!
 trap 'kill $restored_pid 2>/dev/null || true' EXIT
 rhttp=""

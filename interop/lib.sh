@@ -5,7 +5,7 @@ ADMIN_PASSWORD="interop-admin-password"
 
 start_dialtone() {
   "$DIALTONE_BIN" serve --data "$WORK/data" --http 127.0.0.1:0 --https 127.0.0.1:0 --tftp 127.0.0.1:0 \
-    --sip 127.0.0.1:0 --sips 127.0.0.1:0 --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 --public-host 127.0.0.1 \
+    --sip 127.0.0.1:0 --sips 127.0.0.1:0 --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 --metrics-addr 127.0.0.1:0 --public-host 127.0.0.1 \
     --admin-password "$ADMIN_PASSWORD" >"$WORK/stdout" 2>"$WORK/server.log" &
   DIALTONE_PID=$!
   for _ in $(seq 100); do
@@ -15,8 +15,9 @@ start_dialtone() {
     sleep 0.1
   done
   HTTP=$(addr http); HTTPS=$(addr https); TFTP=$(addr tftp); SIP=$(addr sip); SIPS=$(addr sips); LDAP=$(addr ldap); LDAPS=$(addr ldaps)
+  METRICS=$(addr metrics)
   CA_PEM=$WORK/data/tls/ca.pem # the private CA every TLS listener's certificate chains to
-  export HTTP HTTPS TFTP SIP SIPS LDAP LDAPS CA_PEM
+  export HTTP HTTPS TFTP SIP SIPS LDAP LDAPS METRICS CA_PEM
   TOKEN=$(curl -sf "http://$HTTP/api/v1/auth/login" -d "{\"email\":\"admin@localhost\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -r .token)
   export TOKEN
   [ -n "$TOKEN" ] && [ "$TOKEN" != null ] || { echo "login failed"; cat "$WORK/server.log"; return 1; }

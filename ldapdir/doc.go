@@ -77,4 +77,8 @@
 // A panic while serving a connection (in a parser, a filter, an Authenticator) drops that
 // connection only, logged and counted by internal/crash; the server and its other
 // connections go on.
+//
+// For metrics, Options.Observe is told each bind's and search's result code and time;
+// Follower.Loaded says whether the directory holds the store's state (cmd/dialtone's
+// /readyz).
 package ldapdir

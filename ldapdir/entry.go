@@ -24,7 +24,7 @@ type Department struct {
 	Name string
 }
 
-// Person is one user as the phonebook shows them (INTERFACES.md, LDAP).
+// Person is one user as the phonebook shows them (docs/ldap.md, "Attributes").
 type Person struct {
 	ID          string
 	FirstName   string

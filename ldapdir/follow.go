@@ -22,11 +22,13 @@ type Follower struct {
 	dir    *Directory
 	photos PhotoSource
 
-	mu      sync.Mutex
-	ready   bool
-	queue   []store.Change
-	tenants map[string]*followed
-	cancel  func()
+	mu    sync.Mutex
+	ready bool
+	// reloading: a reload after a missed change is under way (Loaded).
+	reloading bool
+	queue     []store.Change
+	tenants   map[string]*followed
+	cancel    func()
 }
 
 type followed struct {
@@ -52,6 +54,14 @@ func Follow(st *store.Store, dir *Directory, photos PhotoSource) (*Follower, err
 	f.queue, f.ready = nil, true
 	f.mu.Unlock()
 	return f, nil
+}
+
+// Loaded reports whether the directory holds the store's state: the first load is done
+// and no reload after a missed change is under way.
+func (f *Follower) Loaded() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ready && !f.reloading
 }
 
 // Stop ends the subscription.
@@ -151,10 +161,12 @@ func (f *Follower) reload() {
 	f.mu.Lock()
 	before := f.tenants
 	f.tenants = map[string]*followed{}
+	f.reloading = true
 	f.mu.Unlock()
 	err := f.load()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reloading = false
 	if err != nil {
 		f.tenants = before // keep serving what we had; the next miss tries again
 		return

@@ -12,6 +12,7 @@ func (c *conn) done(r *searchReq, code int, matched, diag string) {
 	e.open(tagSequence)
 	e.int(tagInteger, r.id)
 	e.open(appTag(true, appSearchDone))
+	c.code = code
 	e.int(tagEnumerated, int64(code))
 	e.str(tagOctetString, matched)
 	e.str(tagOctetString, diag)

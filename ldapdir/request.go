@@ -89,10 +89,12 @@ func (c *conn) handle(ctx context.Context, msg []byte) (more bool, err error) {
 	}
 	switch op.tag {
 	case appTag(true, appBindRequest):
+		defer c.observe("bind", c.start())
 		return true, c.bind(ctx, id, op.body)
 	case appTag(false, appUnbindRequest):
 		return false, nil // RFC 4511 §4.3: no response
 	case appTag(true, appSearchRequest):
+		defer c.observe("search", c.start())
 		return true, c.search(id, op.body)
 	case appTag(true, appModifyRequest), appTag(true, appAddRequest), appTag(false, appDelRequest), appTag(true, appModDNRequest):
 		// Each response tag is the request's plus one (RFC 4511 §4.6-4.9). Read-only.
@@ -151,6 +153,7 @@ func (c *conn) result(id int64, app uint8, code int, matched, diag string) {
 	e.open(tagSequence)
 	e.int(tagInteger, id)
 	e.open(appTag(true, app))
+	c.code = code
 	e.int(tagEnumerated, int64(code))
 	e.str(tagOctetString, matched)
 	e.str(tagOctetString, diag)

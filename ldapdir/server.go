@@ -43,6 +43,10 @@ type Options struct {
 	// accepted connection over it is closed at once and passed to Refused.
 	ConnsPerSource int
 	Refused        func(netip.Addr)
+	// Observe, when set, is called after each bind and search with "bind" or "search",
+	// the result code answered (RFC 4511 §4.1.9; -1: none, the connection was dropped)
+	// and the time the operation took.
+	Observe func(op string, code int, d time.Duration)
 }
 
 // Server answers LDAP on the listeners it is given, from a Directory.
@@ -197,6 +201,7 @@ type conn struct {
 	secure bool
 	who    identity
 	ctrls  []control
+	code   int // result code of the latest response written (result, done)
 	bits   bitset
 	dirty  bitset
 	hits   []*entry

@@ -23,7 +23,7 @@ const (
 
 func newBindStrikes(now func() time.Time) *ratelimit.Strikes[netip.Addr] {
 	return ratelimit.NewStrikes[netip.Addr](ratelimit.Policy{Limit: bindFailMax, Window: bindFailWindow,
-		Block: bindLockout, MaxKeys: bindMaxSources}, now)
+		Block: bindLockout, MaxKeys: bindMaxSources, Name: "ldap-bind"}, now)
 }
 
 // sourceOf is the key a connection's binds are struck under.

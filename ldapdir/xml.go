@@ -14,7 +14,7 @@ import (
 )
 
 // XML phonebooks: the same people as the LDAP tree, in each make's remote phonebook
-// format (LDAP.md, "XML phonebooks"). Provisioning serves them at
+// format (docs/ldap.md, "XML phonebooks"). Provisioning serves them at
 // /p/{token}/directory/{vendor}.xml.
 
 // ErrUnknownVendor is returned by WriteXML for a make without an XML phonebook format.

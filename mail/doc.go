@@ -21,4 +21,7 @@
 // smtps:// (RFC 8314 §3.3), AUTH PLAIN (RFC 4954) when a user is given. Every step has a
 // deadline, so a server that hangs costs one timeout, never a stuck sender. A panic in a
 // round ends that round only (internal/crash); its mail stays in the outbox for the next.
+//
+// Mailer.Stats gives delivery attempts sent and failed since start, and the outbox's
+// depth and earliest due time (a keys-only scan), for metrics.
 package mail

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"text/template"
 	"time"
 
@@ -58,6 +59,8 @@ type Mailer struct {
 	domain    string
 	overrides fs.FS
 	wake      chan struct{}
+	// sent and failures count delivery attempts since start (Stats).
+	sent, failures atomic.Uint64
 }
 
 // New checks the configuration and builds the mailer.

@@ -150,12 +150,14 @@ func (m *Mailer) deliver(ss *session, om store.OutMail) (broken bool, err error)
 	if err := m.st.Update(func(tx *store.Tx) error { return tx.MailSent(om.Tenant, om.ID) }); err != nil {
 		m.log.Error("mail sent but not taken out of the outbox", "tenant", om.Tenant, "id", om.ID, "err", err)
 	}
+	m.sent.Add(1)
 	m.log.Info("mail sent", "tenant", om.Tenant, "id", om.ID, "kind", om.Kind, "attempts", om.Attempts+1)
 	return false, nil
 }
 
 // failed records a failed attempt and schedules the next one.
 func (m *Mailer) failed(om store.OutMail, cause error) {
+	m.failures.Add(1)
 	reason := cause.Error()
 	if len(reason) > 300 {
 		reason = reason[:300]

@@ -44,7 +44,7 @@ const (
 
 func newAuthFails(now func() time.Time) *ratelimit.Strikes[netip.Addr] {
 	return ratelimit.NewStrikes[netip.Addr](ratelimit.Policy{Limit: authFailLimit, Window: authFailWindow,
-		Block: authFailBlock, MaxKeys: 65536}, now)
+		Block: authFailBlock, MaxKeys: 65536, Name: "provision-auth"}, now)
 }
 
 func newProvNonces(now func() time.Time) *digest.Nonces { return digest.NewNonces(now, nonceSlots) }

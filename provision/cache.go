@@ -30,6 +30,8 @@ type renderCache struct {
 	// store read; only phones the store knows are kept (unknown MACs go through
 	// the scan throttle), and a phone's change drops its record.
 	phones map[string]*store.Phone
+	// hits and misses count get's answers (Stats), under mu like the rest.
+	hits, misses uint64
 }
 
 // maxPhones bounds the phone records kept: far more than one server's phones.
@@ -101,6 +103,11 @@ func (c *renderCache) get(key cacheKey) *cacheEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.m[key]
+	if e == nil {
+		c.misses++
+	} else {
+		c.hits++
+	}
 	if e != nil && c.lru.next != e {
 		c.unlink(e)
 		c.pushFront(e)

@@ -49,7 +49,7 @@ var (
 )
 
 // ParseFileName tells which makes ask for name and what it is. Anything that is
-// not one of the served names (each make's patterns, VENDORS.md) is refused:
+// not one of the served names (each make's patterns, docs/vendors.md) is refused:
 // path separators, "..", NULs and unknown names all give ok == false.
 func (c *Catalogue) ParseFileName(name string) (FileRequest, bool) {
 	if !safeFileName(name) {

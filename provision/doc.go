@@ -74,6 +74,19 @@
 // Snom <certificates>, Poly device.sec.TLS.customCaCert1, Grandstream P8433), pointing
 // at BaseURL/ca.pem on plain HTTP or carrying the PEM.
 //
+// Firmware: a model's target (store.ModelProfile.Firmware) is written into the common and
+// the phone files; a staged firmware (StageFirmware, for listed MACs or a percentage by
+// MAC hash) only into the own file of the phones in the stage, which every make reads
+// after the common file. A firmware download is logged with the phone (by the MAC its
+// User-Agent names, when the tenant knows it), what it runs and the image and version it
+// fetched (ProvisionLogEntry.Image, ImageVersion). Config.OnFetch hears of every file
+// served to a known phone (the registrar's remote actions mark a phone "fetched").
+//
+// Keys (keys.go): each line of a phone gets a line key, then the user's BLF and
+// speed-dial keys (store.PhoneKey; for a flex phone those of the user logged in) follow
+// in the make's key syntax; keys left from an earlier config are cleared where the make
+// allows (Yealink, Snom, Cisco).
+//
 // Device certificates (deviceauth.go): under the tenant's device_auth a phone's own
 // file (a per-MAC file of a known phone, fresh or from the cache) is checked at every
 // fetch against the client certificate the HTTPS listener asked for. It must verify
@@ -95,4 +108,7 @@
 // A panic while parsing a TFTP request or during its transfer ends that transfer only
 // and is answered with a TFTP error (code 0, "internal error"); over HTTP, cmd/dialtone's
 // handler answers 500 (internal/crash). The fetch-log writer is started again after one.
+//
+// Stats reads what the provisioner counts for metrics: TFTP transfers by how they ended,
+// and the render cache's hits, misses, bytes and entries.
 package provision

@@ -205,6 +205,8 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 		}
 		if !p.events.hit(e, r.Addr, r.Proto, r.UA, firmware, p.cfg.Now().UTC()) {
 			p.logFetch(t.Slug, r, e.mac, e.make, e.model, firmware, 200, len(e.body), e.mac != "")
+		} else if e.mac != "" && p.cfg.OnFetch != nil {
+			p.cfg.OnFetch(t.Slug, e.mac, p.cfg.Now())
 		}
 		return fetchResult{Status: 200, Body: e.body, ContentType: e.contentType}
 	}
@@ -270,7 +272,18 @@ func (p *Provisioner) fetchFirmware(t store.Tenant, r fetchRequest) fetchResult 
 		p.log.Warn("firmware file missing", "tenant", t.Slug, "file", name)
 		return notFound
 	}
-	p.logFetch(t.Slug, r, "", Make(fw.Make), fw.Model, "", 200, int(st.Size()), false)
+	// Who fetched which image: the phone's MAC and running firmware when its User-Agent
+	// tells them (Poly's does not: its address is in the entry).
+	ua := ParseUserAgent(r.UA)
+	mac := ""
+	if ua.MAC != "" {
+		if ph, err := p.phone(ua.MAC); err == nil && ph.Tenant == t.Slug {
+			mac = ph.MAC
+		}
+	}
+	e := p.entry(r, mac, Make(fw.Make), fw.Model, ua.Firmware, 200, int(st.Size()))
+	e.Image, e.ImageVersion = fw.Name, fw.Version
+	p.events.add(fetchEvent{tenant: t.Slug, entry: e, addr: r.Addr})
 	return fetchResult{Status: 200, FilePath: path, Size: st.Size(), ContentType: "application/octet-stream"}
 }
 
@@ -339,6 +352,9 @@ func (p *Provisioner) logDevice(slug string, r fetchRequest, mac string, mk Make
 }
 
 func (p *Provisioner) logFetch(slug string, r fetchRequest, mac string, mk Make, model, firmware string, status, n int, known bool) {
+	if known && mac != "" && status < 300 && p.cfg.OnFetch != nil {
+		p.cfg.OnFetch(slug, mac, p.cfg.Now())
+	}
 	p.events.add(fetchEvent{tenant: slug, entry: p.entry(r, mac, mk, model, firmware, status, n), addr: r.Addr, known: known && mac != ""})
 }
 

@@ -21,7 +21,8 @@ const MaxFirmwareBytes = 2 << 30
 // {data}/firmware/{tenant}/{name} (written to a temporary file, hashed with
 // SHA-256 while copying, then renamed into place) and records it in the store.
 // The admin API declares an interface with this method; cmd/dialtone passes
-// the Provisioner. Setting it as a model's target is store.ModelProfile.Firmware.
+// the Provisioner. Setting it as a model's target is store.ModelProfile.Firmware;
+// staging it for some phones first is ModelProfile.StageFirmware (FirmwareFor).
 func (p *Provisioner) AddFirmware(f store.Firmware, body io.Reader) (store.Firmware, error) {
 	path, err := p.firmwarePath(f.Tenant, f.Name)
 	if err != nil {
@@ -72,6 +73,9 @@ func (p *Provisioner) DeleteFirmware(slug, name string) error {
 		for _, m := range mps {
 			if m.Firmware == name {
 				return fmt.Errorf("firmware %s is the target of %s %s: %w", name, m.Make, m.Model, store.ErrConflict)
+			}
+			if m.StageFirmware == name {
+				return fmt.Errorf("firmware %s is staged for %s %s: %w", name, m.Make, m.Model, store.ErrConflict)
 			}
 		}
 		return tx.DeleteFirmware(slug, name)

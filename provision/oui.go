@@ -2,7 +2,7 @@ package provision
 
 // ouiMakes maps the first three octets of a MAC (6 lower-case hex digits) to
 // the make that ships with it. Sources: IEEE OUI registry entries of each
-// vendor (VENDORS.md lists the ones seen on desk phones).
+// vendor (docs/vendors.md lists the ones seen on desk phones).
 var ouiMakes = map[string]Make{
 	"001565": Yealink, "805ec0": Yealink, "249ad8": Yealink, "44dbd2": Yealink, "805e0c": Yealink,
 	"0004f2": Poly, "64167f": Poly, "482567": Poly,

@@ -20,6 +20,9 @@ type Profile struct {
 	TenantName string
 
 	Lines []Line // one per extension of the phone's user (or the guest line)
+	// Keys are the user's BLF and speed-dial keys, placed after one line key per line
+	// (keys.go numbers them).
+	Keys []Key
 
 	Language string // ISO 639-1 (user, else department, else tenant)
 	TimeZone string // IANA name (user, else department, else tenant)
@@ -70,7 +73,16 @@ type Line struct {
 	Expires     int    // seconds
 }
 
-// Phonebook is where phones look colleagues up (LDAP.md).
+// Key is one programmable key after the line keys.
+type Key struct {
+	Position int    // 1-based key number, counting the line keys first; Render fills it
+	Type     string // "blf" or "speed_dial" (store.KeyBLF, store.KeySpeedDial)
+	Value    string // the watched extension, or the number dialled
+	Label    string
+	Domain   string // the tenant's sip_domain: BLF keys watch sip:{value}@{domain}
+}
+
+// Phonebook is where phones look colleagues up (docs/ldap.md).
 type Phonebook struct {
 	LDAPHost     string
 	LDAPPort     int    // the --ldaps port when LDAPS is set
@@ -78,7 +90,7 @@ type Phonebook struct {
 	BaseDN       string // ou=people,o={slug},dc=dialtone
 	BindDN       string // cn=phonebook,o={slug},dc=dialtone
 	BindPassword string
-	XMLURL       string // {provisioning_url}directory/{make}.xml
+	XMLURL       string // {provisioning_url}directory/{mac}/{make}.xml (a phone), directory/{make}.xml (common files)
 }
 
 // Server is the LDAP server as Snom, Grandstream and Fanvil take it: the host, with the

@@ -36,14 +36,22 @@ func (p *Provisioner) baseProfile(tx *store.Tx, t store.Tenant, mk Make, model, 
 	var mp store.ModelProfile
 	if model != "" {
 		mp, _ = tx.ModelProfile(t.Slug, string(mk), model)
-		if mp.Firmware != "" {
-			if fw, err := tx.Firmware(t.Slug, mp.Firmware); err == nil {
-				pr.Firmware = Firmware{URL: prov + "fw/" + fw.Name, File: fw.Name, Version: fw.Version}
-			}
-		}
+		pr.Firmware = firmwareOf(tx, t.Slug, prov, mp.Firmware)
 	}
 	pr.Settings = MergeSettings(t.Settings[string(mk)], mp.Settings)
 	return pr, mp
+}
+
+// firmwareOf is the Firmware of the tenant's file name ("" or gone: none).
+func firmwareOf(tx *store.Tx, slug, prov, name string) Firmware {
+	if name == "" {
+		return Firmware{}
+	}
+	fw, err := tx.Firmware(slug, name)
+	if err != nil {
+		return Firmware{}
+	}
+	return Firmware{URL: prov + "fw/" + fw.Name, File: fw.Name, Version: fw.Version}
 }
 
 // commonProfile renders files without a MAC: tenant language and time zone,
@@ -67,6 +75,11 @@ func (p *Provisioner) phoneProfile(t store.Tenant, ph store.Phone, mk Make, mode
 		var mp store.ModelProfile
 		pr, mp = p.baseProfile(tx, t, mk, model, file)
 		pr.MAC, pr.Flex = ph.MAC, ph.Flex
+		if mp.StagedMAC(ph.MAC) {
+			// A staged firmware reaches the phone through its own file, read after the
+			// common file by every make, so the staged URL wins over the target's.
+			pr.Firmware = firmwareOf(tx, t.Slug, pr.ProvisioningURL, mp.StageFirmware)
+		}
 		pr.Settings = MergeSettings(t.Settings[string(mk)], mp.Settings, ph.Settings)
 		var err error
 		if pr.AdminPassword, err = p.st.PhoneAdminPassword(t, ph); err != nil {
@@ -131,13 +144,18 @@ func (p *Provisioner) phoneProfile(t store.Tenant, ph store.Phone, mk Make, mode
 				UserName: num, AuthUser: e.SIPUsername, Password: pw, Domain: t.SIPDomain,
 				Server: p.cfg.PublicHost, Port: p.sipPort(t), Transport: t.Transport(), Expires: sipExpires})
 		}
+		if len(pr.Lines) > 0 {
+			for _, k := range u.Keys {
+				pr.Keys = append(pr.Keys, Key{Type: k.Type, Value: k.Value, Label: cmp.Or(k.Label, k.Value), Domain: t.SIPDomain})
+			}
+		}
 		return nil
 	})
 	return pr, userID, err
 }
 
 // flexGuestLabel is the guest line's label on a flex phone nobody is logged in at, in
-// the tenant's language (INTERFACES.md: "Flex — log in").
+// the tenant's language ("Flex — log in"; docs/vendors.md, "Flex phones").
 func flexGuestLabel(lang string) string {
 	base, _, _ := strings.Cut(strings.ToLower(lang), "-")
 	base, _, _ = strings.Cut(base, "_")

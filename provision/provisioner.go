@@ -21,7 +21,7 @@ import (
 )
 
 // Phonebooks writes a tenant's XML remote phonebook in a make's format
-// (LDAP.md); ldapdir.Directory implements it and cmd/dialtone passes it in.
+// (docs/ldap.md); ldapdir.Directory implements it and cmd/dialtone passes it in.
 type Phonebooks interface {
 	WriteXML(w io.Writer, tenant, vendor string, mobile bool) error
 }
@@ -61,7 +61,10 @@ type Config struct {
 	Templates  fs.FS
 	Overrides  fs.FS
 	Phonebooks Phonebooks // nil: directory requests answer 404
-	Flex       FlexState
+	// OnFetch, when set, is told each file served to a known phone of a tenant (the
+	// registrar's remote actions mark the phone "fetched"); it must not block.
+	OnFetch func(tenant, mac string, at time.Time)
+	Flex    FlexState
 	// TrustedProxies may set X-Forwarded-For; from any other address it is ignored.
 	TrustedProxies []netip.Prefix
 	Logger         *slog.Logger
@@ -92,6 +95,8 @@ type Provisioner struct {
 	// Digest nonces and wrong-credential strikes (auth.go).
 	nonces    *digest.Nonces
 	authFails *ratelimit.Strikes[netip.Addr]
+	// tftpCounts counts finished TFTP transfers by result (stats.go).
+	tftpCounts tftpCounts
 
 	tokMu   sync.RWMutex
 	byToken map[string]*store.Tenant // token → tenant, dropped on tenant changes

@@ -163,6 +163,10 @@ func SampleProfile(mk Make) *Profile {
 			{Extension: "201", DisplayName: "Anna de Vries", Label: "201", UserName: "201", AuthUser: "acme-201", Password: "s3cret<&>", Domain: "acme.example", Server: "pbx.example", Port: 5060, Transport: "udp", Expires: 300},
 			{Extension: "202", DisplayName: "Anna (2)", Label: "202", UserName: "202", AuthUser: "acme-202", Password: "pw2", Domain: "acme.example", Server: "pbx.example", Port: 5061, Transport: "tls", Expires: 300},
 		},
+		Keys: []Key{
+			{Type: "blf", Value: "203", Label: "Bea <&>", Domain: "acme.example"},
+			{Type: "speed_dial", Value: "+31201234567", Label: "Desk", Domain: "acme.example"},
+		},
 		Language: "nl", TimeZone: "Europe/Amsterdam", NTP: "pool.ntp.org",
 		ProvisioningURL: "http://pbx.example:8080/p/TOKEN/", ResyncMinutes: 60,
 		Phonebook: Phonebook{LDAPHost: "pbx.example", LDAPPort: 389, BaseDN: "ou=people,o=acme,dc=dialtone",

@@ -90,6 +90,10 @@ func checkParsed(t *testing.T, mk Make, kind Kind, p *Profile, out []byte) {
 				"remote_phonebook.data.1.url": "http://pbx.example:8080/p/TOKEN/directory/yealink.xml",
 				"static.firmware.url":         p.Firmware.URL, "static.security.user_password": "admin:adm1n",
 				"sip.notify_reboot_enable": "0", "custom.key": "v",
+				// Line keys for both lines, then the user's BLF and speed dial.
+				"linekey.1.type": "15", "linekey.1.line": "1", "linekey.2.type": "15", "linekey.2.line": "2",
+				"linekey.3.type": "16", "linekey.3.value": "203", "linekey.3.label": "Bea <&>", "linekey.3.line": "1",
+				"linekey.4.type": "13", "linekey.4.value": "+31201234567", "linekey.4.label": "Desk", "linekey.5.type": "0",
 			}
 			for k, v := range want {
 				if kv[k] != v {
@@ -128,28 +132,38 @@ func checkParsed(t *testing.T, mk Make, kind Kind, p *Profile, out []byte) {
 			"polycomConfig/sec@sec.srtp.offer": "1", "polycomConfig/sec@sec.srtp.require": "0", "polycomConfig/lcl@lcl.ml.lang": "Nederlands_Nederland",
 			"polycomConfig/tcpIpApp@tcpIpApp.sntp.gmtOffset": "3600", "polycomConfig/tcpIpApp@tcpIpApp.sntp.daylightSavings.start.month": "3",
 			"polycomConfig/dir@dir.corp.user": "cn=phonebook,o=acme,dc=dialtone", "polycomConfig/settings@custom.key": "v",
-			"polycomConfig/voIpProt@voIpProt.SIP.specialEvent.checkSync.alwaysReboot": "0"}
+			"polycomConfig/voIpProt@voIpProt.SIP.specialEvent.checkSync.alwaysReboot": "0",
+			"polycomConfig/attendant@attendant.resourceList.1.address":                "203@acme.example", "polycomConfig/attendant@attendant.resourceList.1.label": "Bea <&>",
+			"polycomConfig/attendant@attendant.resourceList.1.type": "normal", "polycomConfig/attendant@attendant.resourceList.2.address": ""}
 	case Snom:
 		want = map[string]string{"settings/phone-settings/user_realname[1]": "Anna de Vries", "settings/phone-settings/user_pass[1]": "s3cret<&>",
 			"settings/phone-settings/user_host[2]": "acme.example", "settings/phone-settings/language": "Nederlands",
 			"settings/phone-settings/dst": "3600 03.05.07 02:00:00 10.05.07 03:00:00", "settings/phone-settings/utc_offset": "3600",
 			"settings/phone-settings/ldap_password": "pb-pass", "settings/phone-settings/user_outbound[2]": "pbx.example:5061;transport=tls",
 			"settings/phone-settings/user_srtp[1]": "on", "settings/phone-settings/user_savp[2]": "optional", "settings/phone-settings/user_active[3]": "off",
-			"settings/firmware-settings/firmware": p.Firmware.URL, "settings/phone-settings/custom.key": "v"}
+			"settings/firmware-settings/firmware": p.Firmware.URL, "settings/phone-settings/custom.key": "v",
+			"settings/functionKeys/fkey[0]": "line", "settings/functionKeys/fkey[1]": "line", "settings/functionKeys/fkey[2]": "blf <sip:203@acme.example>",
+			"settings/functionKeys/fkey[3]": "speed +31201234567", "settings/functionKeys/fkey[4]": "none", "settings/phone-settings/fkey_label[2]": "Bea <&>"}
 	case Cisco:
 		want = map[string]string{"flat-profile/Display_Name_1_": "Anna de Vries", "flat-profile/Password_1_": "s3cret<&>",
 			"flat-profile/Proxy_2_": "acme.example", "flat-profile/SIP_Transport_2_": "TLS", "flat-profile/Outbound_Proxy_2_": "pbx.example:5061",
 			"flat-profile/Secure_Call_Serv": "Yes", "flat-profile/Secure_Call_Option_1_": "Optional", "flat-profile/Language_Selection": "Dutch", "flat-profile/Time_Zone": "GMT+01:00",
 			"flat-profile/Daylight_Saving_Time_Rule": "start=3/-1/7/2;end=10/-1/7/3;save=1", "flat-profile/Resync_Random_Delay": "600",
-			"flat-profile/LDAP_Client_DN": "cn=phonebook,o=acme,dc=dialtone", "flat-profile/Upgrade_Rule": p.Firmware.URL, "flat-profile/key": "v"}
+			"flat-profile/LDAP_Client_DN": "cn=phonebook,o=acme,dc=dialtone", "flat-profile/Upgrade_Rule": p.Firmware.URL, "flat-profile/key": "v",
+			"flat-profile/Extension_1_": "1", "flat-profile/Extension_3_": "Disabled", "flat-profile/Short_Name_3_": "Bea <&>",
+			"flat-profile/Extended_Function_3_": "fnc=blf+sd;sub=203@acme.example;nme=Bea <&>", "flat-profile/Extended_Function_4_": "fnc=sd;ext=+31201234567@acme.example;nme=Desk"}
 	case Grandstream:
 		want = map[string]string{"gs_provision/mac": "805ec0aabbcc", "gs_provision/config/P3": "Anna de Vries", "gs_provision/config/P34": "s3cret<&>",
 			"gs_provision/config/P406": "pw2", "gs_provision/config/P130": "0", "gs_provision/config/P183": "1", "gs_provision/config/P403": "pbx.example:5061", "gs_provision/config/P1362": "nl", "gs_provision/config/P64": "CET-1CEST,M3.5.0,M10.5.0/3",
-			"gs_provision/config/P8023": "cn=phonebook,o=acme,dc=dialtone", "gs_provision/config/key": "v"}
+			"gs_provision/config/P8023": "cn=phonebook,o=acme,dc=dialtone", "gs_provision/config/key": "v",
+			"gs_provision/config/P323": "1", "gs_provision/config/P302": "Bea <&>", "gs_provision/config/P303": "203",
+			"gs_provision/config/P324": "0", "gs_provision/config/P305": "Desk", "gs_provision/config/P306": "+31201234567"}
 	case Fanvil:
 		want = map[string]string{"sysConf/sip/line[1]/DisplayName": "Anna de Vries", "sysConf/sip/line[1]/RegisterPswd": "s3cret<&>",
 			"sysConf/sip/line[2]/Transport": "3", "sysConf/sip/line[2]/RegisterPort": "5061", "sysConf/sip/line[1]/MediaCrypto": "1", "sysConf/phone/display/DefaultLanguage": "nl", "sysConf/phone/date/DSTStartMon": "3",
-			"sysConf/ldap/UserName": "cn=phonebook,o=acme,dc=dialtone", "sysConf/dialtone/key": "v"}
+			"sysConf/ldap/UserName": "cn=phonebook,o=acme,dc=dialtone", "sysConf/dialtone/key": "v",
+			"sysConf/dsskey/fkey[1]/Type": "2", "sysConf/dsskey/fkey[1]/Value": "SIP1", "sysConf/dsskey/fkey[3]/Type": "1",
+			"sysConf/dsskey/fkey[3]/Value": "203@1/ba", "sysConf/dsskey/fkey[3]/Title": "Bea <&>", "sysConf/dsskey/fkey[4]/Value": "+31201234567@1/f"}
 	}
 	for k, v := range want {
 		if doc[k] != v {

@@ -197,6 +197,7 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 
 	token, slug, path, ok := splitTFTPName(rq.file)
 	if !ok {
+		p.tftpDone(tftpNotFound)
 		sendError(conn, peer, errFileNotFound, "file not found")
 		return
 	}
@@ -205,9 +206,11 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 	var size int64
 	switch {
 	case res.Status == 429:
+		p.tftpDone(tftpRefused)
 		sendError(conn, peer, errNotDefined, "too many requests")
 		return
 	case res.Status == 403:
+		p.tftpDone(tftpRefused)
 		msg := res.Message // the device certificate's, else provisioning_https_only's
 		if msg == "" {
 			msg = httpsOnlyMessage
@@ -216,14 +219,17 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 		return
 	case res.Status == 401:
 		// RFC 1350 §5: TFTP carries no credentials; a file that needs them is refused.
+		p.tftpDone(tftpRefused)
 		sendError(conn, peer, errAccess, "access violation: fetch this file over HTTP with the phone's credentials")
 		return
 	case res.Status != 200:
+		p.tftpDone(tftpNotFound)
 		sendError(conn, peer, errFileNotFound, "file not found")
 		return
 	case res.FilePath != "":
 		f, err := os.Open(res.FilePath)
 		if err != nil {
+			p.tftpDone(tftpNotFound)
 			sendError(conn, peer, errFileNotFound, "file not found")
 			return
 		}
@@ -239,10 +245,15 @@ func (p *Provisioner) tftpTransfer(ctx context.Context, local netip.Addr, peer n
 	}
 	switch {
 	case err == nil:
+		p.tftpDone(tftpOK)
 	case errors.Is(err, errTransferTime):
+		p.tftpDone(tftpTimeout)
 		sendError(conn, peer, errNotDefined, fmt.Sprintf("%v (%v)", errTransferTime, p.cfg.TFTPTransferTime))
 		p.log.Info("tftp transfer cut off", "peer", peer.String(), "file", path, "after", p.cfg.TFTPTransferTime.String())
-	case ctx.Err() == nil:
-		p.log.Debug("tftp transfer ended", "peer", peer.String(), "file", path, "err", err)
+	default:
+		p.tftpDone(tftpFailed)
+		if ctx.Err() == nil {
+			p.log.Debug("tftp transfer ended", "peer", peer.String(), "file", path, "err", err)
+		}
 	}
 }

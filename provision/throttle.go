@@ -25,7 +25,7 @@ const (
 
 func newScanThrottle(now func() time.Time) *ratelimit.Strikes[netip.Addr] {
 	return ratelimit.NewStrikes[netip.Addr](ratelimit.Policy{Limit: scanLimit + 1, Window: scanWindow,
-		Block: scanBlock, MaxKeys: scanMaxSources}, now)
+		Block: scanBlock, MaxKeys: scanMaxSources, Name: "provision-scan"}, now)
 }
 
 // scanBlocked reports whether addr's source is serving a scan block.

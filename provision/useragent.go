@@ -10,7 +10,7 @@ type UserAgent struct {
 	MAC      string // 12 lower-case hex when the UA carries it
 }
 
-// ParseUserAgent recognises each make's User-Agent (VENDORS.md):
+// ParseUserAgent recognises each make's User-Agent (docs/vendors.md):
 //
 //	Yealink SIP-T46U 108.86.0.20 80:5e:c0:aa:bb:cc
 //	FileTransport PolycomVVX-VVX_450-UA/6.4.3.5018

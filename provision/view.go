@@ -32,6 +32,11 @@ func newView(p *Profile) (*view, error) {
 			p.Lines[i].Index = i + 1
 		}
 	}
+	for i := range p.Keys {
+		if p.Keys[i].Position == 0 {
+			p.Keys[i].Position = len(p.Lines) + i + 1
+		}
+	}
 	return &view{Profile: p, Lang: LanguageName(p.Make, p.Language), TZ: z, MACUpper: MACUpper(p.MAC),
 		set: &settingSet{m: p.Settings, used: map[string]bool{}}}, nil
 }
@@ -216,7 +221,7 @@ func (v *view) Spare(max int) []int {
 }
 
 // GSP is the Grandstream P-value number of a line setting (accounts 1..4;
-// VENDORS.md; accounts 2..4 follow the P4xx/P5xx/P6xx blocks of the GXP/GRP
+// docs/vendors.md; accounts 2..4 follow the P4xx/P5xx/P6xx blocks of the GXP/GRP
 // admin guides). 0 when the account or field has none.
 func (v *view) GSP(line int, field string) int {
 	if line == 1 {

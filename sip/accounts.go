@@ -104,7 +104,7 @@ var errNoTenant = errors.New("domain not served")
 const DefaultTenant = "default"
 
 // tenantFor resolves the tenant of a request from the host of its To or Request-URI
-// (INTERFACES.md: an IP address or the public host means "default").
+// (docs/sip.md: an IP address or the public host means "default").
 func (a *Accounts) tenantFor(host string) (*tenantInfo, error) {
 	h := host
 	if needsFolding(h) {

@@ -385,3 +385,43 @@ func (t *Bindings) sweep() {
 		tb.mu.Unlock()
 	}
 }
+
+// Count is a tenant's live registrations: AORs with at least one live binding, and
+// the bindings (contacts) they hold.
+type Count struct{ AORs, Bindings int }
+
+// Counts reads the live registrations of every tenant from the table (locks taken as
+// each takes them: never an AOR's while a table's is held).
+func (t *Bindings) Counts() map[string]Count {
+	t.mu.RLock()
+	tbs := make(map[string]*tenantBindings, len(t.tenants))
+	for slug, tb := range t.tenants {
+		tbs[slug] = tb
+	}
+	t.mu.RUnlock()
+	now := t.now()
+	out := make(map[string]Count, len(tbs))
+	for slug, tb := range tbs {
+		tb.mu.RLock()
+		aors := make([]*aor, 0, len(tb.aors))
+		for _, a := range tb.aors {
+			aors = append(aors, a)
+		}
+		tb.mu.RUnlock()
+		var c Count
+		for _, a := range aors {
+			a.mu.Lock()
+			n := 0
+			if !a.dead {
+				n = len(a.live(now))
+			}
+			a.mu.Unlock()
+			if n > 0 {
+				c.AORs++
+				c.Bindings += n
+			}
+		}
+		out[slug] = c
+	}
+	return out
+}

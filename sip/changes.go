@@ -96,7 +96,8 @@ func tenantConfigChanged(a, b store.Tenant) bool {
 func userConfigChanged(a, b store.User) bool {
 	return a.FirstName != b.FirstName || a.LastName != b.LastName || a.Language != b.Language ||
 		a.Timezone != b.Timezone || a.DepartmentID != b.DepartmentID ||
-		!slices.Equal(a.Extensions, b.Extensions) || !slices.Equal(a.ExternalNumbers, b.ExternalNumbers)
+		!slices.Equal(a.Extensions, b.Extensions) || !slices.Equal(a.ExternalNumbers, b.ExternalNumbers) ||
+		!slices.Equal(a.Keys, b.Keys)
 }
 
 // phoneConfigChanged ignores what a phone reports about itself on every fetch.

@@ -41,6 +41,19 @@
 // registered over TLS never gets one in clear over UDP — and the loss is logged and
 // counted (FlowsLost, dialtone_sip_flow_lost_total) until the phone registers again.
 //
+// # Remote actions
+//
+// Resync and Reboot send a phone its make's NOTIFY (NotifyEvent: check-sync with
+// reboot=false or reboot=true; Cisco's resync and reboot events). StartAction queues many
+// phones of a tenant at once (actions.go): one queue per tenant, told at the action's rate
+// (the tenant's action_rate, phones per second), at most MaxActionQueue phones waiting
+// and 512 NOTIFYs awaiting an answer. Each phone's state is kept with the action (the
+// last 32 per tenant, in memory): queued, notified (2xx), no_binding, failed (an error,
+// a refusal or Timer F), fetched (PhoneFetched: the provisioner served it a file after
+// the NOTIFY). The store changes that re-provision phones by themselves (a user's new
+// line, a tenant setting) go through the debounced check-sync queue (changes.go), not
+// through this pace.
+//
 // # Plug-and-play
 //
 // A phone with no provisioning URL subscribes to the ua-profile event (the SIP
@@ -98,4 +111,8 @@
 // goroutine or a check-sync NOTIFY ends that piece of work only (internal/crash): the
 // reader reads the next datagram, the TCP connection its next message. The bindings
 // flush and the check-sync queue are started again after a panic.
+//
+// For metrics, Config.OnRegister is told each REGISTER's answered status code and how
+// long it took (the fast-path challenges included), and RegistrationCounts reads the live
+// AORs and bindings per tenant from the table.
 package sip

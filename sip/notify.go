@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dialtone/dialtone/provision"
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
@@ -28,15 +29,25 @@ const (
 	timerF  = 64 * timerT1
 )
 
-// Resync sends the phone an out-of-dialog NOTIFY with Event: check-sync so that it
-// fetches its configuration again, answering the phone's digest challenge if it sends
-// one. It returns when every registered contact of the phone answered.
+// Resync sends the phone an out-of-dialog NOTIFY with its make's resync event
+// (NotifyEvent) so that it fetches its configuration again, answering the phone's digest
+// challenge if it sends one. It returns when every registered contact of the phone
+// answered.
 func (s *Server) Resync(ctx context.Context, mac string) error {
+	return s.notifyPhone(ctx, mac, false)
+}
+
+// Reboot is Resync with the make's reboot event: the phone restarts, then provisions.
+func (s *Server) Reboot(ctx context.Context, mac string) error {
+	return s.notifyPhone(ctx, mac, true)
+}
+
+func (s *Server) notifyPhone(ctx context.Context, mac string, reboot bool) error {
 	m, ok := store.NormalizeMAC(mac)
 	if !ok {
 		return fmt.Errorf("mac %q: %w", mac, store.ErrInvalid)
 	}
-	targets, err := s.phoneBindings(m)
+	targets, mk, err := s.phoneBindings(m)
 	if err != nil {
 		return err
 	}
@@ -45,22 +56,49 @@ func (s *Server) Resync(ctx context.Context, mac string) error {
 	}
 	var first error
 	for _, b := range targets {
-		if err := s.checkSync(ctx, b); err != nil && first == nil {
+		if mk == "" {
+			mk = provision.ParseUserAgent(b.UserAgent).Make
+		}
+		if err := s.checkSync(ctx, b, NotifyEvent(mk, reboot)); err != nil && first == nil {
 			first = fmt.Errorf("phone %s: %w", m, err)
 		}
 	}
 	return first
 }
 
-// phoneBindings finds the bindings of a phone: those of the SIP accounts it registers
+// NotifyEvent is the Event header that makes a phone of make mk fetch its configuration
+// again, or reboot. Cisco's SPA and MPP firmware act on "Event: resync" and
+// "Event: reboot" (Cisco SPA administration guide, "Resync From SIP"); Yealink, Poly,
+// Snom, Fanvil, Grandstream and Gigaset act on "check-sync", where ";reboot=true" asks
+// for a restart (Yealink admin guide, sip.notify_reboot_enable; Gigaset wiki "SIP:
+// Check-sync message"; Snom checksync_action) and ";reboot=false" for a resync only.
+func NotifyEvent(mk provision.Make, reboot bool) string {
+	if mk == provision.Cisco {
+		if reboot {
+			return "reboot"
+		}
+		return "resync"
+	}
+	if reboot {
+		return "check-sync;reboot=true"
+	}
+	return "check-sync;reboot=false"
+}
+
+// phoneBindings finds the bindings of a phone and its make (from its record, else from
+// the User-Agent it last fetched with; "" when neither tells): those of the SIP accounts it registers
 // with, narrowed to the ones that name its MAC (or come from its last address) when the
 // account is shared by several phones. A binding that names the phone's MAC counts
 // whatever its account: a flex phone just logged out still registers the user's line
 // until it fetches its guest config.
-func (s *Server) phoneBindings(mac string) ([]Binding, error) {
+func (s *Server) phoneBindings(mac string) ([]Binding, provision.Make, error) {
 	p, usernames, err := s.cfg.Directory.Phone(mac)
 	if err != nil {
-		return nil, fmt.Errorf("phone %s: %w", mac, err)
+		return nil, "", fmt.Errorf("phone %s: %w", mac, err)
+	}
+	mk, ok := provision.ParseMake(p.Make)
+	if !ok {
+		mk = provision.ParseUserAgent(p.UserAgent).Make
 	}
 	var all []Binding
 	s.bindings.each(p.Tenant, func(b Binding) {
@@ -84,17 +122,17 @@ func (s *Server) phoneBindings(mac string) ([]Binding, error) {
 	if len(mine) == 0 && len(all) == 1 && all[0].MAC == "" {
 		mine = all // one phone on the account, and it did not say its MAC
 	}
-	return mine, nil
+	return mine, mk, nil
 }
 
 // checkSync runs one NOTIFY client transaction to a binding, with one retry carrying
 // credentials when the phone challenges (RFC 3261 §22.2).
-func (s *Server) checkSync(ctx context.Context, b Binding) error {
+func (s *Server) checkSync(ctx context.Context, b Binding, event string) error {
 	callID := randHex(12) + "@dialtone"
 	fromTag := randHex(6)
 	var auth string
 	for cseq := 1; cseq <= 2; cseq++ {
-		res, err := s.transact(ctx, b, callID, fromTag, cseq, auth)
+		res, err := s.transact(ctx, b, event, callID, fromTag, cseq, auth)
 		if err != nil {
 			return err
 		}
@@ -141,7 +179,7 @@ func (s *Server) answerChallenge(res *sip.Response, b Binding) (string, error) {
 }
 
 // transact sends one NOTIFY and waits for its final response, retransmitting over UDP.
-func (s *Server) transact(ctx context.Context, b Binding, callID, fromTag string, cseq int, auth string) (*sip.Response, error) {
+func (s *Server) transact(ctx context.Context, b Binding, event, callID, fromTag string, cseq int, auth string) (*sip.Response, error) {
 	dst, err := netip.ParseAddrPort(b.Source)
 	if err != nil {
 		return nil, fmt.Errorf("binding source %q: %w", b.Source, err)
@@ -182,7 +220,7 @@ func (s *Server) transact(ctx context.Context, b Binding, callID, fromTag string
 	default:
 		return nil, errors.New("no UDP socket to send from")
 	}
-	msg := s.buildNotify(b, transport, local, branch, callID, fromTag, cseq, auth)
+	msg := s.buildNotify(b, event, transport, local, branch, callID, fromTag, cseq, auth)
 	if err := send(msg); err != nil {
 		return nil, err
 	}
@@ -218,7 +256,7 @@ func (s *Server) transact(ctx context.Context, b Binding, callID, fromTag string
 
 // buildNotify writes the check-sync NOTIFY (RFC 3265 §3.2 with Event: check-sync, as
 // phones expect it; Subscription-State: terminated since there is no subscription).
-func (s *Server) buildNotify(b Binding, transport string, local net.Addr, branch, callID, fromTag string, cseq int, auth string) []byte {
+func (s *Server) buildNotify(b Binding, event, transport string, local net.Addr, branch, callID, fromTag string, cseq int, auth string) []byte {
 	host := s.cfg.PublicHost
 	if ap, err := netip.ParseAddrPort(local.String()); err == nil {
 		if !ap.Addr().IsUnspecified() {
@@ -248,7 +286,7 @@ func (s *Server) buildNotify(b Binding, transport string, local net.Addr, branch
 	} else {
 		m.WriteString("Contact: <sip:dialtone@" + host + ">\r\n")
 	}
-	m.WriteString("Event: check-sync;reboot=false\r\n")
+	m.WriteString("Event: " + event + "\r\n")
 	m.WriteString("Subscription-State: terminated\r\n")
 	if auth != "" {
 		m.WriteString(auth + "\r\n")

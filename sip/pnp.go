@@ -35,7 +35,7 @@ type PnPDesk interface {
 // pnpPolicy: a source is sent at most four NOTIFYs a minute (then nothing for a
 // minute), so SUBSCRIBEs with forged source addresses cannot turn the server into a
 // NOTIFY cannon aimed at someone else. A phone subscribes once per boot.
-var pnpPolicy = ratelimit.Policy{Limit: 4, Window: time.Minute, Block: time.Minute, MaxKeys: 100_000}
+var pnpPolicy = ratelimit.Policy{Limit: 4, Window: time.Minute, Block: time.Minute, MaxKeys: 100_000, Name: "sip-pnp"}
 
 // pnpInFlight bounds the NOTIFY transactions running at once (each a goroutine for at
 // most pnpGiveUp); over it, a SUBSCRIBE is answered 503.

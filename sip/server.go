@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -48,6 +49,9 @@ type Config struct {
 	// accepted connection over it is closed at once and passed to TCPRefused.
 	TCPConnsPerSource int
 	TCPRefused        func(netip.Addr)
+	// OnRegister, when set, is called once per REGISTER with the status code answered
+	// (0: none, the request was dropped) and the time from its arrival to the answer.
+	OnRegister func(code int, d time.Duration)
 }
 
 // DefaultTCPConnsPerSource is Config.TCPConnsPerSource's default.
@@ -81,6 +85,7 @@ type Server struct {
 	challenges  *challengeCache
 	aorLocks    aorLocks
 	resync      *resyncQueue
+	actions     *actionQueues // remote actions, paced per tenant (actions.go)
 	flexSem     chan struct{}
 	unsubscr    func()
 	bg          sync.WaitGroup
@@ -147,6 +152,7 @@ func New(cfg Config) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.bgCancel = cancel
 	s.resync = newResyncQueue(s, 300*time.Millisecond)
+	s.actions = newActionQueues(s)
 	s.bg.Add(2)
 	go func() {
 		defer s.bg.Done()
@@ -178,6 +184,26 @@ func (s *Server) Close() error {
 // Registrations lists the live bindings of a tenant (GET …/registrations).
 func (s *Server) Registrations(tenant string) []Binding { return s.bindings.Registrations(tenant) }
 
+// RegistrationCounts gives every tenant's live registrations (AORs and bindings).
+func (s *Server) RegistrationCounts() map[string]Count { return s.bindings.Counts() }
+
+// answeredCode reads the status code of the response in b ("SIP/2.0 200 OK…"); 0 when
+// b holds none.
+func answeredCode(b []byte) int {
+	const prefix = "SIP/2.0 "
+	if len(b) < len(prefix)+3 || string(b[:len(prefix)]) != prefix {
+		return 0
+	}
+	n := 0
+	for _, c := range b[len(prefix) : len(prefix)+3] {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
 // inbound is one received message and where it came from.
 type inbound struct {
 	src       netip.AddrPort
@@ -199,6 +225,11 @@ func (s *Server) handleMessage(data []byte, in *inbound, w *replyWriter) {
 	defer crash.RecoverWith(s.log, "sip", "message", w.abandon)
 	if len(data) > maxMessage || !cleanHeaders(data) {
 		return // oversize or header injection: dropped
+	}
+	if s.cfg.OnRegister != nil && bytes.HasPrefix(data, []byte("REGISTER ")) {
+		start := time.Now()
+		w.b = w.b[:0]
+		defer func() { s.cfg.OnRegister(answeredCode(w.b), time.Since(start)) }()
 	}
 	if s.fastChallenge(data, in, w) {
 		return

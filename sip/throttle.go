@@ -12,7 +12,7 @@ import (
 // this registrar sent to that source counts (auth.go): a datagram with a forged, stale
 // or foreign nonce, or without qop, is challenged and counts nothing, so spoofed
 // datagrams cannot block an office's NAT address.
-var sourcePolicy = ratelimit.Policy{Limit: 10, Window: time.Minute, Block: 10 * time.Minute, MaxKeys: 100_000}
+var sourcePolicy = ratelimit.Policy{Limit: 10, Window: time.Minute, Block: 10 * time.Minute, MaxKeys: 100_000, Name: "sip-auth"}
 
 func newSourceStrikes(now func() time.Time) *ratelimit.Strikes[netip.Addr] {
 	return ratelimit.NewStrikes[netip.Addr](sourcePolicy, now)

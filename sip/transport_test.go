@@ -17,7 +17,7 @@ func TestContentLengthLine(t *testing.T) {
 	}
 }
 
-// The MAC a phone names in its REGISTER, in each make's way (VENDORS.md), and nothing
+// The MAC a phone names in its REGISTER, in each make's way (docs/vendors.md), and nothing
 // mistaken for one.
 func TestMACInInstanceOrUserAgent(t *testing.T) {
 	for _, c := range []struct{ instance, ua, want string }{

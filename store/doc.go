@@ -25,8 +25,10 @@
 //
 // # Key layout
 //
-//	meta/version                         store format version
-//	meta/secret/{name}                   random server secrets (nonce HMAC keys, …), encrypted
+// The key file ({data}/dialtone.key, KeyFileName) holds the master key the sealed secrets
+// and keyed hashes derive from; it is not in BadgerDB. The keys, by the functions that
+// build them (the file that owns each group has the same list in its comment):
+//
 //	tenant/{slug}                        Tenant
 //	idx/token/{provisioning-token}       -> slug  (the current token and, until its
 //	                                              grace ends, the one before a rotation)
@@ -36,16 +38,37 @@
 //	t/{slug}/user/{id}                   User
 //	t/{slug}/email/{lower(email)}        -> user id        (unique within the tenant)
 //	idx/login/{lower(email)}/{slug}      -> user id        (login by email across tenants)
+//	t/{slug}/photo/{user-id}             version byte + JPEG (photo.go)
 //	t/{slug}/ext/{number}                Extension         (unique within the tenant)
-//	idx/sipuser/{sip-username}           -> slug/number    (SIP usernames are global)
+//	idx/sipuser/{sip-username}           -> slug/number    (SIP usernames are global; a phone's guest account too)
 //	t/{slug}/did/{e164}                  ExternalNumber    (unique within the tenant)
 //	phone/{mac}                          Phone             (a MAC is one device: global)
 //	t/{slug}/phone/{mac}                 -> ""             (the tenant's phones, for listing)
 //	t/{slug}/userphone/{user}/{mac}      -> ""             (phones assigned to a user)
 //	session/{sha256(token)}              Session           (TTL)
-//	t/{slug}/audit/{time-seq}            AuditEvent        (swept after audit_retention_days)
+//	t/{slug}/usersession/{user}/{sha256} -> ""             (TTL; a user's sessions, to end them)
+//	t/{slug}/audit/{nanos-hex}           AuditEvent        (swept after audit_retention_days)
+//	t/{slug}/reg/{aor}                   []Binding         (TTL: the latest expiry; binding.go)
+//	t/{slug}/flex/{mac}                  FlexSession       (flex.go, with flexuser/ and flexdue/)
+//	t/{slug}/flexuser/{user}[/{mac}]     -> ""             (phones a user is logged in at)
+//	flexdue/{until-hex}/{slug}/{mac}     -> ""             (auto-logout queue, in time order)
 //	t/{slug}/pinfail/{src|ext}/{id}      PINFailures       (TTL: wrong flex PINs per source and per extension)
+//	t/{slug}/mail/{id}                   OutMail           (mail.go, with maildue/, usermail/, link/)
+//	maildue/{next-attempt-hex}/{slug}/{id} -> ""           (the send queue, in time order)
+//	t/{slug}/usermail/{user}/{id}        -> ""             (a user's queued mail)
+//	link/{sha256(token)}                 PasswordLink      (TTL)
+//	t/{slug}/userlink/{user}/{sha256}    -> ""             (TTL; a user's links)
+//	t/{slug}/discovered/{mac}            Discovered        (provision.go, with model/, firmware/, provlog)
+//	t/{slug}/model/{make}/{MODEL}        ModelProfile
+//	t/{slug}/firmware/{name}             Firmware          (bytes under {data}/firmware/{slug}/)
+//	t/{slug}/provlog/{slot}              ProvisionLogEntry (a ring of ProvisionLogSize slots)
+//	t/{slug}/provlogseq                  next slot of the ring
 //	t/{slug}/deviceca/{id}               DeviceCA          (vendor CAs vouching for phones' device certificates)
+//
+// A User carries the BLF and speed-dial keys of their phones (keys.go, SetUserKeys); a
+// ModelProfile its firmware target, a staged firmware with its MACs or percentage
+// (StagedMAC, FirmwareFor) and the previous target; a Tenant its action_rate, the pace of
+// remote resyncs and reboots (ActionPace).
 //
 // # PINs and the audit log
 //
@@ -69,4 +92,9 @@
 // committed and readable). A subscriber's panic is contained (internal/crash), and the
 // subscriber then gets an OpReload change to load what it keeps again, so a missed change
 // does not leave a cache stale until a restart.
+//
+// ResetPasswordByEmail (resetpassword.go) is the operator's way back in: a generated
+// password for a login (in a tenant, or the one tenant that has the email), sessions
+// ended, audited. ResolveModel (phonemodel.go) finds a model in the model table in any
+// case, or names the three closest by edit distance.
 package store

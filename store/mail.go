@@ -338,3 +338,18 @@ func (s *Store) Keys(prefix string, fn func(key string, value []byte) bool) erro
 		})
 	})
 }
+
+// MailQueued counts the mails waiting in every tenant's outbox and gives the earliest
+// due time among them (zero when there are none), reading keys only.
+func (tx *Tx) MailQueued() (n int, oldest time.Time, err error) {
+	err = tx.scan("maildue/", "", true, func(key string, _ *badgerItem) (bool, error) {
+		if at, _, _, ok := parseMailDue(key); ok {
+			if n == 0 {
+				oldest = time.Unix(0, at)
+			}
+			n++
+		}
+		return true, nil
+	})
+	return n, oldest, err
+}

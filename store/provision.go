@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -20,15 +22,18 @@ import (
 // Discovered is a phone that asked for its files with the tenant's token but is not one
 // of the tenant's phones: listed so an admin can assign it. It never got secrets.
 type Discovered struct {
-	Tenant    string    `json:"tenant"`
-	MAC       string    `json:"mac"`
-	Make      string    `json:"make,omitempty"`
-	Model     string    `json:"model,omitempty"`
-	Firmware  string    `json:"firmware,omitempty"`
-	Addr      string    `json:"addr,omitempty"`
-	UserAgent string    `json:"user_agent,omitempty"`
-	FirstSeen time.Time `json:"first_seen"`
-	LastSeen  time.Time `json:"last_seen"`
+	Tenant   string `json:"tenant"`
+	MAC      string `json:"mac"`
+	Make     string `json:"make,omitempty"`
+	Model    string `json:"model,omitempty"`
+	Firmware string `json:"firmware,omitempty"` // what the phone runs, from its User-Agent
+	// Image and ImageVersion: the firmware file served, on a firmware fetch.
+	Image        string    `json:"image,omitempty"`
+	ImageVersion string    `json:"image_version,omitempty"`
+	Addr         string    `json:"addr,omitempty"`
+	UserAgent    string    `json:"user_agent,omitempty"`
+	FirstSeen    time.Time `json:"first_seen"`
+	LastSeen     time.Time `json:"last_seen"`
 }
 
 // PhoneModel is one row of the model table: make in lower case, canonical model name.
@@ -45,6 +50,40 @@ type ModelProfile struct {
 	// SIPDigest overrides the tenant's sip_digest for phones of this model ("" keeps
 	// the tenant's); the registrar knows the model from the User-Agent.
 	SIPDigest string `json:"sip_digest,omitempty"`
+	// A staged firmware goes to a chosen set of the model's phones first: those in
+	// StageMACs, or StagePercent of them chosen by MAC hash (StagedMAC), while the
+	// others keep Firmware. Rollout makes it Firmware; rollback drops the stage, or
+	// goes back to PreviousFirmware, the target before the last change.
+	StageFirmware    string   `json:"stage_firmware,omitempty"`
+	StageMACs        []string `json:"stage_macs,omitempty"`
+	StagePercent     int      `json:"stage_percent,omitempty"`
+	PreviousFirmware string   `json:"previous_firmware,omitempty"`
+}
+
+// MaxStageMACs bounds ModelProfile.StageMACs.
+const MaxStageMACs = 1000
+
+// StagedMAC tells whether the phone mac is in the model's stage: listed, or among the
+// StagePercent of MACs whose FNV-1a hash mod 100 falls below it (stable: a phone stays
+// in or out as the percentage is kept, and a larger percentage keeps the earlier ones).
+func (m ModelProfile) StagedMAC(mac string) bool {
+	if m.StageFirmware == "" {
+		return false
+	}
+	if slices.Contains(m.StageMACs, mac) {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(mac))
+	return int(h.Sum32()%100) < m.StagePercent
+}
+
+// FirmwareFor is the firmware the phone mac of this model is pointed at.
+func (m ModelProfile) FirmwareFor(mac string) string {
+	if m.StagedMAC(mac) {
+		return m.StageFirmware
+	}
+	return m.Firmware
 }
 
 // Firmware is an uploaded firmware file; its bytes live on disk.
@@ -61,18 +100,21 @@ type Firmware struct {
 
 // ProvisionLogEntry is one file served (or refused) to a phone.
 type ProvisionLogEntry struct {
-	Seq       int64     `json:"seq"`
-	Time      time.Time `json:"time"`
-	MAC       string    `json:"mac,omitempty"`
-	File      string    `json:"file"`
-	Protocol  string    `json:"protocol"` // http, https or tftp
-	Make      string    `json:"make,omitempty"`
-	Model     string    `json:"model,omitempty"`
-	Firmware  string    `json:"firmware,omitempty"`
-	Addr      string    `json:"addr,omitempty"`
-	UserAgent string    `json:"user_agent,omitempty"`
-	Status    int       `json:"status"` // HTTP status (TFTP mapped alike)
-	Bytes     int64     `json:"bytes"`
+	Seq      int64     `json:"seq"`
+	Time     time.Time `json:"time"`
+	MAC      string    `json:"mac,omitempty"`
+	File     string    `json:"file"`
+	Protocol string    `json:"protocol"` // http, https or tftp
+	Make     string    `json:"make,omitempty"`
+	Model    string    `json:"model,omitempty"`
+	Firmware string    `json:"firmware,omitempty"` // what the phone runs, from its User-Agent
+	// Image and ImageVersion: the firmware file served, on a firmware fetch.
+	Image        string `json:"image,omitempty"`
+	ImageVersion string `json:"image_version,omitempty"`
+	Addr         string `json:"addr,omitempty"`
+	UserAgent    string `json:"user_agent,omitempty"`
+	Status       int    `json:"status"` // HTTP status (TFTP mapped alike)
+	Bytes        int64  `json:"bytes"`
 	// Count > 1: the same fetch repeated within a short window, Time the last one.
 	Count int `json:"count,omitempty"`
 	// Device is the device-certificate check of a phone's own file under the tenant's
@@ -188,10 +230,26 @@ func (tx *Tx) SaveModelProfile(m ModelProfile) error {
 	if err := checkSIPDigest("sip_digest", &m.SIPDigest); err != nil {
 		return err
 	}
-	if m.Firmware != "" {
-		if ok, err := tx.exists(firmwareKey(m.Tenant, m.Firmware)); err != nil || !ok {
-			return errors.Join(err, invalid("firmware", "no such firmware %q", m.Firmware))
+	for field, name := range map[string]string{"firmware": m.Firmware, "stage_firmware": m.StageFirmware} {
+		if name == "" {
+			continue
 		}
+		if ok, err := tx.exists(firmwareKey(m.Tenant, name)); err != nil || !ok {
+			return errors.Join(err, invalid(field, "no such firmware %q", name))
+		}
+	}
+	if len(m.StageMACs) > MaxStageMACs {
+		return invalid("macs", "at most %d MACs in a stage", MaxStageMACs)
+	}
+	for i, mac := range m.StageMACs {
+		n, ok := NormalizeMAC(mac)
+		if !ok {
+			return invalid("macs", "not a MAC address: %q", mac)
+		}
+		m.StageMACs[i] = n
+	}
+	if m.StagePercent < 0 || m.StagePercent > 100 {
+		return invalid("percent", "a percentage is 0 to 100")
 	}
 	if err := tx.put(modelKey(m.Tenant, m.Make, m.Model), m); err != nil {
 		return err

@@ -2,7 +2,7 @@ package store
 
 import "slices"
 
-// Role is a user's one role (ROLES.md). Roles are ordered: a higher rank never answers to
+// Role is a user's one role (docs/roles.md). Roles are ordered: a higher rank never answers to
 // a lower one.
 type Role string
 
@@ -52,7 +52,7 @@ const (
 	PermUsersViewAs       Permission = "users.view_as"
 )
 
-// Permissions lists every permission in the order of ROLES.md.
+// Permissions lists every permission in the order of docs/roles.md.
 var Permissions = []Permission{
 	PermDirectoryRead, PermSelfManage, PermCallsOthers, PermChatManage, PermOfficeHours,
 	PermDepartmentSetting, PermReportsRead, PermRecordingsRead, PermCallsListen,
@@ -63,7 +63,7 @@ var Permissions = []Permission{
 // Valid says whether p is a known permission.
 func (p Permission) Valid() bool { return slices.Contains(Permissions, p) }
 
-// rolePermissions is the table of ROLES.md, column by column.
+// rolePermissions is the table of docs/roles.md, column by column.
 var rolePermissions = map[Role][]Permission{
 	RoleNone: nil,
 	RoleUser: {PermDirectoryRead, PermSelfManage},

@@ -21,6 +21,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now. Tests inject one.
 	Now func() time.Time
+	// ReadOnly opens the database for reading only: every write fails.
+	ReadOnly bool
 }
 
 // Store is the one handle on the database. It is safe for concurrent use.
@@ -65,7 +67,7 @@ func Open(opts Options) (*Store, error) {
 		WithIndexCacheSize(16 << 20).
 		WithValueThreshold(64 << 10).
 		WithNumCompactors(2)
-	db, err := badger.Open(bo)
+	db, err := badger.Open(bo.WithReadOnly(opts.ReadOnly))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

@@ -67,6 +67,23 @@ type Tenant struct {
 	// Settings are raw phone settings for every phone of the tenant, by make then key.
 	Settings map[string]map[string]string `json:"settings,omitempty"`
 	Created  time.Time                    `json:"created"`
+	// ActionRate is how many phones per second a remote resync or reboot tells
+	// (0: DefaultActionRate).
+	ActionRate int `json:"action_rate,omitempty"`
+}
+
+// DefaultActionRate and MaxActionRate bound Tenant.ActionRate (phones per second).
+const (
+	DefaultActionRate = 20
+	MaxActionRate     = 1000
+)
+
+// ActionPace is the tenant's action_rate, or the default.
+func (t Tenant) ActionPace() int {
+	if t.ActionRate <= 0 {
+		return DefaultActionRate
+	}
+	return t.ActionRate
 }
 
 // Department groups users; its language and time zone are taken over by members that set
@@ -103,8 +120,10 @@ type User struct {
 	ManagedTenants   []string     `json:"managed_tenants,omitempty"`
 	ExtraPermissions []Permission `json:"extra_permissions,omitempty"`
 	Photo            bool         `json:"photo,omitempty"`
-	Created          time.Time    `json:"created"`
-	Updated          time.Time    `json:"updated"`
+	// Keys are the BLF and speed-dial keys of the user's phones (keys.go).
+	Keys    []PhoneKey `json:"keys,omitempty"`
+	Created time.Time  `json:"created"`
+	Updated time.Time  `json:"updated"`
 }
 
 // PINOwner is the owner string PINs are hashed with.

@@ -9,7 +9,7 @@
 // folder wins over the embedded one (provision.New takes that folder as an fs.FS).
 //
 // Templates are Go text/template. The data they see is provision's view of a
-// Profile (provision/profile.go, render.go): the Profile's fields, .Lang (the
+// Profile (provision/profile.go, provision/render.go): the Profile's fields, .Lang (the
 // make's name for the language), .TZ (a provision.Zone: offsets and DST rules in
 // each make's notation), .MACUpper, and the raw-settings helpers that write one
 // setting in the make's syntax, the admin's raw value winning over the default:

@@ -2,7 +2,7 @@ package userimport
 
 import "strings"
 
-// column is one field Dialtone imports (ROLES.md, CSV import table).
+// column is one field Dialtone imports (docs/roles.md, "CSV import").
 type column int
 
 const (
@@ -21,7 +21,7 @@ const (
 	numColumns
 )
 
-// columnNames are the canonical names, as ROLES.md spells them; used in messages when the
+// columnNames are the canonical names, as docs/roles.md spells them; used in messages when the
 // file lacks the column.
 var columnNames = [numColumns]string{
 	"FirstName", "LastName", "Department", "EmailAddress", "Number", "MobileNumber", "DID",

@@ -25,7 +25,7 @@ var (
 // failure. Result.Warnings are never fatal.
 func Import(st *store.Store, tenant string, r io.Reader, opts Options) (Result, error) {
 	res := Result{DryRun: opts.DryRun, Users: []CreatedUser{}, DepartmentsCreated: []CreatedDepartment{},
-		Warnings: []Issue{}, Errors: []Issue{}}
+		Warnings: []Issue{}, Errors: []Issue{}, Duplicates: []Duplicate{}}
 	if _, err := st.Tenant(tenant); err != nil {
 		return res, fmt.Errorf("tenant %q: %w", tenant, err)
 	}
@@ -50,7 +50,8 @@ func Import(st *store.Store, tenant string, r io.Reader, opts Options) (Result, 
 
 	im := &importer{st: st, slug: tenant, sh: sh, plans: plans, opts: opts, invalidRows: len(rowErrs) > 0}
 	err = st.Update(im.run)
-	res.Warnings = sortIssues(append(sh.warnings, rowWarns...), "warnings")
+	res.Warnings = sortIssues(append(append(sh.warnings, rowWarns...), im.warnings...), "warnings")
+	res.Duplicates = append([]Duplicate{}, im.dups...)
 	res.Errors = sortIssues(append(rowErrs, im.errors...), "errors")
 	switch {
 	case errors.Is(err, errDryRun):
@@ -123,10 +124,26 @@ type importer struct {
 	depts  []CreatedDepartment
 	errors []Issue
 	deptID map[string]string // lower-case name -> id
+
+	warnings []Issue               // rows that matched existing people
+	dups     []Duplicate           // and what became of them
+	updated  []string              // ids of people updated (on_duplicate=update)
+	byName   map[string]store.User // the tenant's people before the import, by name
 }
 
 func (im *importer) run(tx *store.Tx) error {
 	im.users, im.depts, im.errors, im.deptID = nil, nil, nil, map[string]string{}
+	im.warnings, im.dups, im.updated, im.byName = nil, nil, nil, nil
+	// The name index is of the people there before this file, so two rows of one name
+	// in the file do not match each other.
+	for _, p := range im.plans {
+		if !p.bad && p.in.Email == "" {
+			if _, err := im.people(tx); err != nil {
+				return err
+			}
+			break
+		}
+	}
 	var named []string
 	for _, p := range im.plans {
 		if p.number != "" {
@@ -167,6 +184,21 @@ func (im *importer) row(tx *store.Tx, p plan) error {
 	fail := func(col column, format string, args ...any) {
 		im.errors = append(im.errors, Issue{Line: p.line, Column: im.sh.columnName(col), col: int(col),
 			Message: fmt.Sprintf(format, args...)})
+	}
+	if p.mac != "" && p.model != "" && im.opts.Models != nil {
+		if m, closest, ok := store.ResolveModel(im.opts.Models, p.model); ok {
+			p.model, p.phoneMake = m.Name, m.Make
+		} else {
+			fail(colModel, "%q is not a phone model Dialtone knows; closest: %s", p.model, strings.Join(closest, ", "))
+			return nil
+		}
+	}
+	if u, by, ok, err := im.match(tx, p); err != nil {
+		return err
+	} else if ok {
+		if done, err := im.duplicate(tx, p, u, by); err != nil || done {
+			return err
+		}
 	}
 	if p.in.Email != "" {
 		if taken, err := found(tx.UserByEmail(im.slug, p.in.Email)); err != nil {
@@ -221,7 +253,7 @@ func (im *importer) row(tx *store.Tx, p plan) error {
 		return im.rowError(p, err)
 	}
 	if p.mac != "" {
-		if _, err := tx.CreatePhone(store.Phone{MAC: p.mac, Tenant: im.slug, Model: p.model, UserID: u.ID}); err != nil {
+		if _, err := tx.CreatePhone(store.Phone{MAC: p.mac, Tenant: im.slug, Make: p.phoneMake, Model: p.model, UserID: u.ID}); err != nil {
 			return im.rowError(p, err)
 		}
 	}
@@ -289,6 +321,10 @@ func (im *importer) auditEvent() store.AuditEvent {
 	}
 	after := map[string]any{"rows": len(im.plans), "users_created": len(im.users),
 		"departments_created": len(im.depts), "department_names": depts, "user_ids": ids}
+	if len(im.dups) > 0 {
+		after["duplicates"] = len(im.dups)
+		after["users_updated"] = im.updated[:min(len(im.updated), auditListMax)]
+	}
 	if len(im.users) > auditListMax || len(im.depts) > auditListMax {
 		after["lists_cut_at"] = auditListMax
 	}

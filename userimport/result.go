@@ -54,6 +54,11 @@ type Options struct {
 	// the import would create it. An error becomes the row's error on the Department
 	// column. The admin API enforces department scope and departments.manage here.
 	AllowDepartment func(name, id string) error
+	// Models, when set, is the model table: a row's Model must be one of them (any
+	// case; stored as the table writes it), else the row fails naming the closest.
+	Models []store.PhoneModel
+	// OnDuplicate is what a row matching an existing person does (default skip).
+	OnDuplicate OnDuplicate
 }
 
 // Issue is one warning or error, at a line of the file (1 = the header) and a column (the
@@ -112,6 +117,8 @@ type Result struct {
 	DepartmentsCreated []CreatedDepartment `json:"departments_created"`
 	Warnings           []Issue             `json:"warnings"`
 	Errors             []Issue             `json:"errors"`
+	// Duplicates are the rows that matched an existing person (each also a warning).
+	Duplicates []Duplicate `json:"duplicates"`
 }
 
 // LogValue summarises a result without its secrets.

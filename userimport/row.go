@@ -17,7 +17,9 @@ type plan struct {
 	number string // the extension the row names, "" for the next free one
 	mac    string // normalised, "" for none
 	model  string
-	bad    bool // the row has errors: the store never sees it
+	// phoneMake is the model's make from the model table (set when Options.Models is).
+	phoneMake string
+	bad       bool // the row has errors: the store never sees it
 }
 
 // rowChecker collects a row's issues.
@@ -185,7 +187,7 @@ func splitDIDs(v string) (good, bad []string) {
 }
 
 // roleNames maps folded role names (foldHeader) to roles: Dialtone's API values, the
-// names 3CX and ClearVox show, and 3CX's XML ids (ROLES.md).
+// names 3CX and ClearVox show, and 3CX's XML ids (docs/roles.md).
 var roleNames = map[string]store.Role{
 	"none": store.RoleNone, "noaccess": store.RoleNone,
 	"user": store.RoleUser, "users": store.RoleUser,

@@ -319,15 +319,15 @@ func TestScheduledBackups(t *testing.T) {
 		c.BackupDir, c.BackupEvery, c.BackupKeep, c.BackupPassphraseFile = dir, "20ms", "2", pass
 	})
 	deadline := time.Now().Add(30 * time.Second)
-	okCount := regexp.MustCompile(`dialtone_backups_total\{result="ok"\} (\d+)`)
+	okCount := regexp.MustCompile(`dialtone_backups_total\{kind="scheduled",result="ok"\} (\d+)`)
 	for {
-		if m := okCount.FindStringSubmatch(e.fetch("/metrics", "test")); m != nil {
+		if m := okCount.FindStringSubmatch(e.scrape()); m != nil {
 			if n, _ := strconv.Atoi(m[1]); n >= 3 {
 				break
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no 3 scheduled backups in 30 s:\n%s", e.fetch("/metrics", "test"))
+			t.Fatalf("no 3 scheduled backups in 30 s:\n%s", e.scrape())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dialtone/dialtone/metrics"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Scheduled backups: with --backup-dir, serve writes a backup there every --backup-every,
@@ -29,7 +29,7 @@ type backupSchedule struct {
 	keep      int
 	passFile  string // "" with plaintext
 	plaintext bool
-	counts    *metrics.CounterVec
+	counts    *prometheus.CounterVec
 }
 
 const backupTimeLayout = "20060102T150405.000Z"
@@ -67,8 +67,11 @@ func scheduleFromConfig(c Config) (*backupSchedule, error) {
 
 // backupService takes the scheduled backups until ctx ends.
 func (m *Main) backupService(s *backupSchedule) service {
-	s.counts = m.metrics.Counter("dialtone_backups_total", "Scheduled backups by result.", "result")
+	s.counts = m.backupCounts()
 	return service{name: "backup", serve: func(ctx context.Context) error {
+		if newest, ok := newestScheduledBackup(s.dir); ok {
+			m.backupTaken(newest)
+		}
 		next := firstBackupDue(s.dir, s.every, time.Now())
 		for {
 			t := time.NewTimer(time.Until(next))
@@ -98,16 +101,22 @@ const retryBackup = time.Hour
 // firstBackupDue is when the first scheduled backup of this serve is due: --backup-every
 // after the newest scheduled backup in dir, or now.
 func firstBackupDue(dir string, every time.Duration, now time.Time) time.Time {
-	names, _ := scheduledBackups(dir)
-	if len(names) == 0 {
-		return now
-	}
-	newest := names[len(names)-1]
-	taken, err := time.Parse(backupTimeLayout, strings.TrimSuffix(strings.TrimPrefix(newest, "dialtone-"), ".bak"))
-	if err != nil || taken.Add(every).Before(now) {
+	taken, ok := newestScheduledBackup(dir)
+	if !ok || taken.Add(every).Before(now) {
 		return now
 	}
 	return taken.Add(every)
+}
+
+// newestScheduledBackup is when the newest scheduled backup in dir was taken, by its name.
+func newestScheduledBackup(dir string) (time.Time, bool) {
+	names, _ := scheduledBackups(dir)
+	if len(names) == 0 {
+		return time.Time{}, false
+	}
+	newest := names[len(names)-1]
+	taken, err := time.Parse(backupTimeLayout, strings.TrimSuffix(strings.TrimPrefix(newest, "dialtone-"), ".bak"))
+	return taken, err == nil
 }
 
 func (m *Main) scheduledBackup(s *backupSchedule, now time.Time) bool {
@@ -122,11 +131,12 @@ func (m *Main) scheduledBackup(s *backupSchedule, now time.Time) bool {
 		return err
 	}()
 	if err != nil {
-		s.counts.Inc("failed")
+		s.counts.WithLabelValues("scheduled", "failed").Inc()
 		m.log.Error("scheduled backup failed", "svc", "backup", "file", path, "err", err)
 		return false
 	}
-	s.counts.Inc("ok")
+	s.counts.WithLabelValues("scheduled", "ok").Inc()
+	m.backupTaken(now)
 	m.log.Info("scheduled backup written", "svc", "backup", "file", path)
 	if err := pruneBackups(s.dir, s.keep); err != nil {
 		m.log.Warn("removing old backups", "svc", "backup", "err", err)

@@ -35,6 +35,8 @@ type Config struct {
 	MailFrom      string
 	TrustedProxy  string // comma-separated addresses whose X-Forwarded-For is believed
 	LogLevel      string
+	MetricsAddr   string // /metrics, /healthz, /readyz for a scraper; empty disables
+	MetricsToken  string // bearer token for /metrics on the HTTP and HTTPS listeners; empty: not served there
 
 	// Scheduled backups (backupschedule.go).
 	BackupDir            string
@@ -65,7 +67,7 @@ type option struct {
 func (c *Config) options() []option {
 	return []option{
 		{"data", "DIALTONE_DATA", "./dialtone-data", "BadgerDB directory (and firmware/photo files under it)", &c.Data, false},
-		{"http", "DIALTONE_HTTP", ":8080", "provisioning, firmware, XML apps, admin API, metrics", &c.HTTP, false},
+		{"http", "DIALTONE_HTTP", ":8080", "provisioning, firmware, XML apps, admin API", &c.HTTP, false},
 		{"https", "DIALTONE_HTTPS", defaultHTTPS(), "HTTPS: the same as --http over TLS; the admin API and console then redirect there from plain HTTP; empty disables", &c.HTTPS, false},
 		{"tftp", "DIALTONE_TFTP", ":69", "TFTP (UDP); empty disables", &c.TFTP, false},
 		{"sip", "DIALTONE_SIP", ":5060", "SIP over UDP and TCP on the same port; empty disables", &c.SIP, false},
@@ -81,6 +83,8 @@ func (c *Config) options() []option {
 		{"mail-from", "DIALTONE_MAIL_FROM", "", "sender of welcome and reset mails (default dialtone@{public-host})", &c.MailFrom, false},
 		{"trusted-proxy", "DIALTONE_TRUSTED_PROXY", "", "comma-separated proxy addresses whose X-Forwarded-For is trusted", &c.TrustedProxy, false},
 		{"log-level", "DIALTONE_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel, false},
+		{"metrics-addr", "DIALTONE_METRICS_ADDR", "127.0.0.1:9464", "Prometheus /metrics (and /healthz, /readyz) for a scraper; empty disables", &c.MetricsAddr, false},
+		{"metrics-token", "DIALTONE_METRICS_TOKEN", "", "bearer token that also opens /metrics on --http and --https; empty: /metrics is not served there", &c.MetricsToken, true},
 		{"backup-dir", "DIALTONE_BACKUP_DIR", "", "write a backup into this directory every --backup-every; empty disables", &c.BackupDir, false},
 		{"backup-every", "DIALTONE_BACKUP_EVERY", "24h", "interval of scheduled backups", &c.BackupEvery, false},
 		{"backup-keep", "DIALTONE_BACKUP_KEEP", "7", "scheduled backups kept; older ones are removed", &c.BackupKeep, false},

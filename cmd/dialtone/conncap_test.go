@@ -51,7 +51,7 @@ func TestHTTPConnsPerSource(t *testing.T) {
 	if !healthzOver(httpFrom(t, e, "127.5.0.2")) {
 		t.Fatal("another source not served")
 	}
-	res, err := http.Get(e.url("/metrics"))
+	res, err := http.Get(e.metricsURL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,8 +36,8 @@ func capOrNone(v string, def int) int {
 // refusedCounter counts connections closed at once for holding their source's cap.
 func (m *Main) refusedCounter(svc string) func(netip.Addr) {
 	c := m.metrics.Counter("dialtone_conns_refused_total",
-		"Connections closed at once because their source already held the per-source cap, by service.", "svc")
-	return func(netip.Addr) { c.Inc(svc) }
+		"Connections closed at once because their source already held the per-source cap, by service.", "svc").WithLabelValues(svc)
+	return func(netip.Addr) { c.Inc() }
 }
 
 // trustedProxyTest says whether an address is a --trusted-proxy one (exempt from the

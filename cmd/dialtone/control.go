@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/crash"
+	"github.com/dialtone/dialtone/userimport"
 )
 
 // controlSocketName is the Unix socket in the data directory through which backup and
@@ -42,7 +44,9 @@ func listenControl(dataDir string) (net.Listener, error) {
 // controlService answers one command per connection:
 //
 //	backup\n                              → the backup payload (backupformat.go)
-//	import SLUG DRY(0|1) LENGTH\n BODY    → the import result as JSON
+//	import SLUG DRY(0|1) LENGTH [ONDUP]\n BODY → the import result as JSON
+//	reset-password SLUG|- EMAIL\n         → {"tenant","email","password"}
+//	dhcp SLUG\n                           → the tenant's DHCP facts as JSON (dhcp.go)
 //
 // Every answer starts with "ok\n" or "error MESSAGE\n".
 func (m *Main) controlService() service {
@@ -82,12 +86,24 @@ func (m *Main) handleControl(ctx context.Context, c net.Conn) {
 		// (and a cut connection none), so the client never takes a short stream for whole.
 		fmt.Fprintf(w, "ok\n")
 		if err := writePayload(w, m.cfg.Data, m.store); err != nil {
+			m.backupCounts().WithLabelValues("online", "failed").Inc()
 			m.log.Error("online backup failed", "svc", "control", "err", err)
 			writeRecord(w, recFailed, "", []byte(err.Error()))
+		} else {
+			m.backupCounts().WithLabelValues("online", "ok").Inc()
+			m.backupTaken(time.Now())
 		}
 	case "import":
-		if len(fields) != 4 {
-			fmt.Fprintf(w, "error usage: import SLUG DRY LENGTH\n")
+		if len(fields) != 4 && len(fields) != 5 {
+			fmt.Fprintf(w, "error usage: import SLUG DRY LENGTH [ON_DUPLICATE]\n")
+			return
+		}
+		onDup, ok := userimport.DuplicateSkip, true
+		if len(fields) == 5 {
+			onDup, ok = userimport.ParseOnDuplicate(fields[4])
+		}
+		if !ok {
+			fmt.Fprintf(w, "error on-duplicate is skip, update or create\n")
 			return
 		}
 		n, err := strconv.Atoi(fields[3])
@@ -104,8 +120,36 @@ func (m *Main) handleControl(ctx context.Context, c net.Conn) {
 		if m.mailer != nil {
 			mailer = m.mailer
 		}
-		res, err := runImport(ctx, m.store, mailer, fields[1], body, fields[2] == "1", nil)
+		res, err := runImport(ctx, m.store, mailer, fields[1], body, fields[2] == "1", onDup, nil)
 		writeImportAnswer(w, res, err)
+	case "reset-password":
+		if len(fields) != 3 {
+			fmt.Fprintf(w, "error usage: reset-password SLUG|- EMAIL\n")
+			return
+		}
+		slug := fields[1]
+		if slug == "-" {
+			slug = ""
+		}
+		ans, err := resetPassword(m.store, slug, fields[2])
+		if err != nil {
+			fmt.Fprintf(w, "error %s\n", err)
+			return
+		}
+		fmt.Fprintf(w, "ok\n")
+		json.NewEncoder(w).Encode(ans)
+	case "dhcp":
+		if len(fields) != 2 {
+			fmt.Fprintf(w, "error usage: dhcp SLUG\n")
+			return
+		}
+		f, err := m.dhcpFacts(fields[1])
+		if err != nil {
+			fmt.Fprintf(w, "error %s\n", err)
+			return
+		}
+		fmt.Fprintf(w, "ok\n")
+		json.NewEncoder(w).Encode(f)
 	default:
 		fmt.Fprintf(w, "error unknown command %q\n", fields[0])
 	}

@@ -1,11 +1,24 @@
 // Command dialtone is the one binary: `serve` (the default) runs every service over one
-// store; `version`, `backup`, `verify-backup`, `restore` and `import-users` are the
-// operator's tools.
+// store; `version`, `backup`, `verify-backup`, `restore`, `import-users`,
+// `reset-password`, `dhcp-options` and `install` are the operator's tools. `dialtone
+// --help` (or -h, help) lists them one line each; `--version` prints main.version, set by
+// the Makefile's -ldflags.
+//
+// The newcomer's path: serve --admin-password on a store that has users is ignored with a
+// WARN saying how to reset (serve.go). reset-password (resetpassword.go) gives a login a
+// new generated password, printed once and audited (source cli), offline over the store or
+// through the control socket while serve holds it. dhcp-options (dhcp.go) prints a
+// tenant's DHCP option 66, 160 and 150 values (43 is left out with a note: its
+// sub-options differ per make) and snippets for ISC dhcpd, Kea, dnsmasq, MikroTik and
+// Windows DHCP, from a running serve's real ports or offline from serve's flags. install
+// (install.go) copies the binary, writes the embedded systemd unit (package dist) with the
+// chosen paths and creates the data directory and the dialtone user; --dry-run prints the
+// steps, --root stages them under a directory.
 //
 // This package owns flags, environment and the config file, binding every listener before
 // serving (so a port that cannot be bound stops the start and names its flag), wiring the
-// protocol packages to each other through the small interfaces they declare, /healthz and
-// /metrics, the control socket in the data directory (online backup and import while serve
+// protocol packages to each other through the small interfaces they declare, /healthz,
+// /readyz and /metrics, the control socket in the data directory (online backup and import while serve
 // runs) and graceful shutdown. It owns no protocol and no domain logic.
 //
 // Backups (backup.go, backupformat.go, backupschedule.go): a backup file is a header, a
@@ -23,12 +36,19 @@
 // when set, --https (default :8443, :443 as root), TLS on top of internal/rawtcp's
 // connections with the appliance's certificate (internal/tlscert; a client certificate
 // is asked for, never required, and reaches handlers through ctx.TLSConnectionState).
-// With HTTPS on, everything but /p/…, /ca.pem, /healthz and /metrics answers a plain-HTTP
+// With HTTPS on, everything but /p/…, /ca.pem, /healthz and /readyz answers a plain-HTTP
 // client that is not on the box (loopback, or forwarded for by a --trusted-proxy) with
 // 308 to the same path on HTTPS, before the API sees a token or cookie; HTTPS answers
 // outside /p/ carry HSTS (RFC 6797). /ca.pem serves the CA to trust. publicURL is the
 // one place that builds the base URL of mails (https when on) and phone configs (https
 // for tenants with provisioning_https_only).
+//
+// Metrics and health (health.go, wire_metrics.go): every series is registered where its
+// service is wired, reading the counts and state the protocol packages keep (they import
+// no metrics library). /metrics is served on --metrics-addr and, with --metrics-token, on
+// the HTTP listeners to that bearer token only. /healthz is alive; /readyz writes and
+// deletes a store key (one probe at a time, 2 s bound), checks every service is serving
+// and the LDAP directory is loaded, and names what failed in a 503.
 //
 // A panic in an HTTP handler answers that request 500 in the API's error shape
 // ({"error":{"code":"internal",…}}) and closes its connection; one in a control-socket

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/dialtone/dialtone/admin"
 	"github.com/dialtone/dialtone/internal/crash"
@@ -20,24 +21,13 @@ import (
 // httpMount is one part of the HTTP space: it answers true when it handled the request.
 type httpMount func(ctx *fasthttp.RequestCtx) (route string, handled bool)
 
-// httpService serves /healthz, /metrics, /ca.pem and the mounted packages on the HTTP
-// listener and, when --https is set, on the HTTPS one (https.go).
+// httpService serves /healthz, /readyz, /ca.pem, /metrics (with --metrics-token only),
+// and the mounted packages on the HTTP listener and, when --https is set, on the HTTPS
+// one (https.go).
 func (m *Main) httpService(mounts []httpMount) service {
-	requests := m.metrics.Counter("dialtone_http_requests_total", "HTTP requests by route and status code.", "route", "code")
-	latency := m.metrics.Histogram("dialtone_http_request_duration_seconds", "HTTP request latency by route.", "route")
-	log := m.log.With("svc", "http")
-	handler := func(ctx *fasthttp.RequestCtx) {
-		route := "other"
-		defer crash.RecoverWith(log, "http", "request", func() {
-			answerPanic(ctx)
-			requests.Inc(route, statusText(ctx.Response.StatusCode()))
-		})
-		route = m.routeHTTP(ctx, mounts)
-		requests.Inc(route, statusText(ctx.Response.StatusCode()))
-		latency.Observe(time.Since(ctx.Time()), route) // ctx.Time: when fasthttp began the request
-	}
+	m.handler = m.httpHandler(mounts)
 	srv := &fasthttp.Server{
-		Handler:                       handler,
+		Handler:                       m.handler,
 		Name:                          "dialtone",
 		ReadTimeout:                   30 * time.Second,
 		WriteTimeout:                  10 * time.Minute, // firmware images are large
@@ -84,23 +74,44 @@ func (m *Main) httpService(mounts []httpMount) service {
 	}}
 }
 
+// httpHandler answers one request of the HTTP or HTTPS listener and counts it by route
+// template (never the raw path).
+func (m *Main) httpHandler(mounts []httpMount) fasthttp.RequestHandler {
+	requests := m.metrics.Requests("dialtone_http", "HTTP requests", "route", "code")
+	log := m.log.With("svc", "http")
+	// The registry's own handler under fasthttp: one exposition path for both listeners.
+	m.metricsFast = fasthttpadaptor.NewFastHTTPHandler(m.metrics.Handler())
+	return func(ctx *fasthttp.RequestCtx) {
+		route := "other"
+		defer crash.RecoverWith(log, "http", "request", func() {
+			answerPanic(ctx)
+			requests.Count(route, statusText(ctx.Response.StatusCode()))
+		})
+		route = m.routeHTTP(ctx, mounts)
+		// ctx.Time: when fasthttp began the request.
+		requests.Observe(route, statusText(ctx.Response.StatusCode()), time.Since(ctx.Time()))
+	}
+}
+
 func (m *Main) routeHTTP(ctx *fasthttp.RequestCtx, mounts []httpMount) string {
-	path := ctx.URI().PathOriginal() // exact names: no normalising for two fixed paths
+	path := ctx.URI().PathOriginal() // exact names: no normalising for fixed paths
 	switch {
 	case bytes.Equal(path, []byte("/healthz")):
-		ctx.SetContentType("text/plain; charset=utf-8")
-		ctx.SetBodyString("ok\n")
+		writeHealth(ctx, m.alive())
 		return "/healthz"
-	case bytes.Equal(path, []byte("/metrics")):
-		ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
-		m.metrics.WriteText(ctx)
-		return "/metrics"
+	case bytes.Equal(path, []byte("/readyz")):
+		writeHealth(ctx, m.ready(ctx))
+		return "/readyz"
 	case bytes.Equal(path, []byte("/ca.pem")):
 		m.serveCA(ctx)
 		return "/ca.pem"
 	}
 	if m.secureOrRedirect(ctx) {
 		return "redirect"
+	}
+	if bytes.Equal(path, []byte("/metrics")) && m.cfg.MetricsToken != "" {
+		m.serveMetricsWithToken(ctx)
+		return "/metrics"
 	}
 	for _, mount := range mounts {
 		if route, ok := mount(ctx); ok {

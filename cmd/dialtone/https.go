@@ -47,11 +47,11 @@ func (m *Main) httpsListener(raw net.Listener) net.Listener {
 
 // servesPlainly tells the paths that answer on plain HTTP even with HTTPS on: phones'
 // provisioning (/p/…), the CA phones and browsers fetch before they can check anything
-// (/ca.pem), and the probes (/healthz, /metrics). Everything else — the admin API, the
-// console, the set-password page — is redirected.
+// (/ca.pem), and the probes (/healthz, /readyz). Everything else — the admin API, the
+// console, the set-password page, /metrics with its token — is redirected.
 func servesPlainly(path []byte) bool {
 	return bytes.HasPrefix(path, []byte("/p/")) || string(path) == "/ca.pem" ||
-		string(path) == "/healthz" || string(path) == "/metrics"
+		string(path) == "/healthz" || string(path) == "/readyz"
 }
 
 // secureOrRedirect runs before any handler. On HTTPS it adds HSTS to the console's and

@@ -89,7 +89,7 @@ func (e *e2e) outboxTo() []string {
 }
 
 // TestImportUsersQueuesWelcomeThroughServe: import-users through a running serve queues
-// one welcome mail per row with an email (ROLES.md, issue 7), as the API's import does;
+// one welcome mail per row with an email (docs/roles.md, issue 7), as the API's import does;
 // a dry run queues none.
 func TestImportUsersQueuesWelcomeThroughServe(t *testing.T) {
 	e := startMain(t)

@@ -15,7 +15,9 @@ import (
 	"text/tabwriter"
 
 	"github.com/dialtone/dialtone/mail"
+	"github.com/dialtone/dialtone/provision"
 	"github.com/dialtone/dialtone/store"
+	"github.com/dialtone/dialtone/templates"
 	"github.com/dialtone/dialtone/userimport"
 )
 
@@ -27,6 +29,7 @@ func importUsersCommand(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	tenant := fs.String("tenant", "", "tenant slug (required)")
 	dry := fs.Bool("dry-run", false, "validate and report, write nothing")
+	onDupFlag := fs.String("on-duplicate", "skip", "a row matching an existing person (same email, or same first and last name without email): skip, update or create")
 	dataDir := dataDirFlag(fs)
 	file, err := parseWithFile(fs, args)
 	if err != nil {
@@ -38,6 +41,10 @@ func importUsersCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	if *tenant == "" {
 		return fmt.Errorf("%w: import-users needs --tenant SLUG", errUsage)
+	}
+	onDup, ok := userimport.ParseOnDuplicate(*onDupFlag)
+	if !ok {
+		return fmt.Errorf("%w: --on-duplicate is skip, update or create", errUsage)
 	}
 	body, err := readLimited(file, maxImportBytes)
 	if err != nil {
@@ -51,7 +58,7 @@ func importUsersCommand(args []string, stdout, stderr io.Writer) error {
 			dryFlag = "1"
 		}
 		fmt.Fprintf(stderr, "importing %s through the running server…\n", file)
-		if _, err := fmt.Fprintf(c, "import %s %s %d\n", *tenant, dryFlag, len(body)); err != nil {
+		if _, err := fmt.Fprintf(c, "import %s %s %d %s\n", *tenant, dryFlag, len(body), onDup); err != nil {
 			return err
 		}
 		if _, err := c.Write(body); err != nil {
@@ -84,7 +91,7 @@ func importUsersCommand(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		res, err = runImport(context.Background(), st, mailer, *tenant, body, *dry, userimport.ProgressBar(stderr))
+		res, err = runImport(context.Background(), st, mailer, *tenant, body, *dry, onDup, userimport.ProgressBar(stderr))
 		if err != nil && len(res.Errors) == 0 {
 			return err
 		}
@@ -108,11 +115,15 @@ type welcomer interface {
 }
 
 // runImport imports, and after a real (not dry) import queues a welcome mail for every
-// row with an email, as the API's import does (ROLES.md). A mail that cannot be queued
+// row with an email, as the API's import does (docs/roles.md). A mail that cannot be queued
 // is reported in MailErrors; the users stay imported.
-func runImport(_ context.Context, st *store.Store, mailer welcomer, tenant string, body []byte, dry bool, progress func(done, total int)) (importAnswer, error) {
+func runImport(_ context.Context, st *store.Store, mailer welcomer, tenant string, body []byte, dry bool, onDup userimport.OnDuplicate, progress func(done, total int)) (importAnswer, error) {
+	models, err := phoneModels()
+	if err != nil {
+		return importAnswer{}, err
+	}
 	res, err := userimport.Import(st, tenant, bytes.NewReader(body), userimport.Options{DryRun: dry, Progress: progress,
-		Actor: userimport.Actor{Source: "cli"}})
+		Actor: userimport.Actor{Source: "cli"}, Models: models, OnDuplicate: onDup})
 	ans := importAnswer{Result: res}
 	if err != nil || dry || mailer == nil {
 		return ans, err
@@ -159,6 +170,13 @@ func reportImport(w io.Writer, res importAnswer, dry bool) error {
 		verb = "would import"
 	}
 	fmt.Fprintf(w, "%s %d users (%d departments created)\n", verb, len(res.Users), len(res.DepartmentsCreated))
+	if n := len(res.Duplicates); n > 0 {
+		counts := map[string]int{}
+		for _, d := range res.Duplicates {
+			counts[d.Action]++
+		}
+		fmt.Fprintf(w, "%d rows matched existing people: %d skipped, %d updated, %d created again\n", n, counts["skipped"], counts["updated"], counts["created"])
+	}
 	if !dry {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "line\tname\temail\textensions\tpin\tpassword")
@@ -190,4 +208,17 @@ func readLimited(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: larger than %s bytes", path, strconv.FormatInt(limit, 10))
 	}
 	return b, nil
+}
+
+// phoneModels is the embedded model table (templates/models.csv), as the API checks it.
+func phoneModels() ([]store.PhoneModel, error) {
+	cat, err := provision.LoadCatalogue(templates.FS)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.PhoneModel
+	for _, m := range cat.Models() {
+		out = append(out, store.PhoneModel{Make: string(m.Make), Name: m.Name})
+	}
+	return out, nil
 }

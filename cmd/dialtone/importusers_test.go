@@ -79,3 +79,37 @@ func TestImportUsersOffline(t *testing.T) {
 		t.Error("import without --tenant accepted")
 	}
 }
+
+// TestImportUsersTwiceThroughRunningServe: the second import of one file creates nobody
+// and warns per row; --on-duplicate create makes the people again.
+func TestImportUsersTwiceThroughRunningServe(t *testing.T) {
+	e := startMain(t)
+	file := filepath.Join(t.TempDir(), "people.csv")
+	os.WriteFile(file, []byte(seedCSV), 0o600)
+	if err := importUsersCommand([]string{file, "--tenant", "default", "--data", e.data}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := importUsersCommand([]string{file, "--tenant", "default", "--data", e.data}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "warning: line 2, column LastName: matches existing user Anna de Jong") ||
+		!strings.Contains(out.String(), "2 rows matched existing people: 2 skipped") {
+		t.Fatalf("second import said:\n%s", out.String())
+	}
+	var list struct{ Items []map[string]any }
+	e.call("GET", "/api/v1/tenants/default/users", nil, 200, &list)
+	if len(list.Items) != 3 {
+		t.Fatalf("after two imports: %d users, want 3", len(list.Items))
+	}
+	if err := importUsersCommand([]string{file, "--tenant", "default", "--data", e.data, "--on-duplicate", "create"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	e.call("GET", "/api/v1/tenants/default/users", nil, 200, &list)
+	if len(list.Items) != 5 {
+		t.Fatalf("after --on-duplicate create: %d users, want 5", len(list.Items))
+	}
+	if err := importUsersCommand([]string{file, "--tenant", "default", "--data", e.data, "--on-duplicate", "merge"}, io.Discard, io.Discard); err == nil {
+		t.Fatal("--on-duplicate merge accepted")
+	}
+}

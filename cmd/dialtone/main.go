@@ -18,19 +18,34 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-const usage = `usage:
-  dialtone serve [flags]        run every service (the default)
-  dialtone version
-  dialtone backup FILE (--passphrase-file F | --plaintext) [--data DIR]
-  dialtone verify-backup FILE [--passphrase-file F]
-  dialtone restore FILE --data DIR [--passphrase-file F]
-  dialtone import-users FILE --tenant SLUG [--dry-run] [--data DIR]
+const usage = `dialtone: one binary that provisions, registers and lists desk phones.
+
+usage: dialtone COMMAND [flags]   (no command: serve)
+
+commands:
+  serve            run every service over the store in --data (serve --help lists its flags)
+  reset-password   EMAIL [--tenant SLUG] [--data DIR]: set a new generated password, shown once
+  dhcp-options     [--tenant SLUG] [serve's flags]: DHCP options 66/160/150 and server snippets
+  import-users     FILE --tenant SLUG [--dry-run] [--on-duplicate skip|update|create] [--data DIR]: people from CSV
+  backup           FILE (--passphrase-file F | --plaintext) [--data DIR]: back up, also while serve runs
+  verify-backup    FILE [--passphrase-file F]: check a backup file whole
+  restore          FILE --data DIR [--passphrase-file F]: restore into an empty directory
+  install          [--prefix /usr/local] [--data /var/lib/dialtone] [--dry-run]: install as a systemd service
+  version          print the version (also --version)
+  help             this list (also --help, -h)
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 && !isFlag(args[0]) {
 		cmd, args = args[0], args[1:]
+	} else if len(args) > 0 {
+		switch args[0] { // root flags: the command list and the version, not serve's
+		case "-h", "-help", "--help":
+			cmd = "help"
+		case "-version", "--version", "-v":
+			cmd = "version"
+		}
 	}
 	var err error
 	switch cmd {
@@ -46,6 +61,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = verifyBackupCommand(args, stdout, stderr)
 	case "import-users":
 		err = importUsersCommand(args, stdout, stderr)
+	case "reset-password":
+		err = resetPasswordCommand(args, stdout, stderr)
+	case "dhcp-options":
+		err = dhcpOptionsCommand(args, stdout, stderr)
+	case "install":
+		err = installCommand(args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:

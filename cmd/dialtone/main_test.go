@@ -26,7 +26,7 @@ import (
 const testAdminPassword = "end-to-end admin password"
 
 type e2e struct {
-	t     *testing.T
+	t     testing.TB
 	m     *Main
 	data  string
 	token string
@@ -41,10 +41,11 @@ func startMain(t *testing.T) *e2e {
 
 // startMainOn runs Main on the data directory data (which may hold a store already),
 // with the test configuration changed by mutate when given.
-func startMainOn(t *testing.T, data string, mutate func(*Config)) *e2e {
+func startMainOn(t testing.TB, data string, mutate func(*Config)) *e2e {
 	t.Helper()
 	cfg := Config{Data: data, HTTP: "127.0.0.1:0", TFTP: "127.0.0.1:0", SIP: "127.0.0.1:0",
-		LDAP: "127.0.0.1:0", PublicHost: "127.0.0.1", AdminPassword: testAdminPassword, LogLevel: "warn"}
+		LDAP: "127.0.0.1:0", PublicHost: "127.0.0.1", AdminPassword: testAdminPassword, LogLevel: "warn",
+		MetricsAddr: "127.0.0.1:0"}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -65,10 +66,30 @@ func startMainOn(t *testing.T, data string, mutate func(*Config)) *e2e {
 		}
 		m.Close()
 	})
-	var login struct{ Token string }
-	e.call("POST", "/api/v1/auth/login", map[string]string{"email": "admin@localhost", "password": testAdminPassword}, 200, &login)
-	e.token = login.Token
+	if cfg.hooks == nil || cfg.hooks.storeOptions == nil { // a read-only store takes no login
+		var login struct{ Token string }
+		e.call("POST", "/api/v1/auth/login", map[string]string{"email": "admin@localhost", "password": testAdminPassword}, 200, &login)
+		e.token = login.Token
+	}
 	return e
+}
+
+// metricsURL is /metrics on --metrics-addr.
+func (e *e2e) metricsURL() string { return "http://" + e.m.Addrs["metrics"] + "/metrics" }
+
+// scrape reads /metrics on --metrics-addr.
+func (e *e2e) scrape() string {
+	e.t.Helper()
+	res, err := http.Get(e.metricsURL())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		e.t.Fatalf("GET /metrics: %d %s", res.StatusCode, b)
+	}
+	return string(b)
 }
 
 func (e *e2e) url(path string) string { return "http://" + e.m.Addrs["http"] + path }
@@ -136,7 +157,11 @@ const yealinkUA = "Yealink SIP-T46U 108.86.0.20 80:5e:c0:aa:bb:cc"
 // API, the config fetched over HTTP and TFTP, a registration with the credentials found
 // in it, a flex login, and the user found over LDAP.
 func TestEndToEnd(t *testing.T) {
-	e := startMain(t)
+	// With scheduled backups: the first is taken at start, so its series exist too.
+	backups := t.TempDir()
+	e := startMainOn(t, t.TempDir(), func(c *Config) {
+		c.BackupDir, c.BackupEvery, c.BackupKeep, c.BackupPlaintext = backups, "24h", "2", "true"
+	})
 	var user struct {
 		ID         string
 		Extensions []string
@@ -293,11 +318,46 @@ func TestEndToEnd(t *testing.T) {
 	if body := e.fetch("/healthz", "test"); !strings.Contains(body, "ok") {
 		t.Errorf("healthz: %q", body)
 	}
-	metrics := e.fetch("/metrics", "test")
-	for _, want := range []string{`dialtone_http_requests_total{route="/p/{token}/{file}",code="200"}`, "dialtone_store_bytes", "dialtone_api_request_duration_seconds_bucket"} {
-		if !strings.Contains(metrics, want) {
-			t.Errorf("metrics lack %s", want)
+	// Each protocol's series count what this test did (a TFTP transfer is counted when
+	// its last ACK is in: waited for).
+	metrics := e.waitScrape(`dialtone_http_requests_total{code="200",route="/p/{token}/{file}"}`, "dialtone_store_bytes{part=\"lsm\"}",
+		`dialtone_http_request_duration_seconds_bucket{route="POST /api/v1/tenants/{slug}/phones",le="0.001"}`,
+		`dialtone_tftp_transfers_total{result="ok"} 1`,
+		`dialtone_sip_requests_total{code="401",method="REGISTER"} 1`, `dialtone_sip_requests_total{code="200",method="REGISTER"} 1`,
+		`dialtone_sip_request_duration_seconds_count{method="REGISTER"} 2`,
+		`dialtone_sip_registrations{tenant="default"} 1`, `dialtone_sip_bindings{tenant="default"} 1`,
+		`dialtone_ldap_requests_total{op="bind",result="success"} 1`, `dialtone_ldap_requests_total{op="search",result="success"} 1`,
+		`dialtone_ldap_request_duration_seconds_count{op="search"} 1`,
+		`dialtone_flex_logins_total{result="ok"} 1`, `dialtone_flex_logins_total{result="wrong_pin"} 1`,
+		`dialtone_render_cache_lookups_total{result="hit"}`, `dialtone_mail_queue 1`,
+		`dialtone_backups_total{kind="scheduled",result="ok"} 1`, "dialtone_backup_age_seconds ",
+		`dialtone_ready{check="store"} 1`, "go_goroutines", "process_resident_memory_bytes")
+	if strings.Contains(metrics, tenant.ProvisioningToken) {
+		t.Error("a raw path (the provisioning token) in /metrics")
+	}
+	checkDashboard(t, metrics)
+}
+
+// waitScrape scrapes --metrics-addr until every want is in it, and answers the last
+// scrape; it fails after 5 s naming what is missing.
+func (e *e2e) waitScrape(wants ...string) string {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		body := e.scrape()
+		var missing []string
+		for _, w := range wants {
+			if !strings.Contains(body, w) {
+				missing = append(missing, w)
+			}
 		}
+		if len(missing) == 0 {
+			return body
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("/metrics lacks %q", missing)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

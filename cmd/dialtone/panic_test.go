@@ -148,7 +148,7 @@ func TestPanicEndsOnlyItsRequest(t *testing.T) {
 		0, 0, false, "(objectClass=*)", []string{"cn"}, nil)); err != nil {
 		t.Errorf("LDAP search after the panics: %v", err)
 	}
-	if _, body := httpGet(t, e.url("/metrics")); !strings.Contains(body, `dialtone_panics_total{service="ldap"}`) {
+	if _, body := httpGet(t, e.metricsURL()); !strings.Contains(body, `dialtone_panics_total{service="ldap"}`) {
 		t.Errorf("no panics counter in /metrics:\n%s", body)
 	}
 }

@@ -44,7 +44,7 @@ func (e *e2e) newFlexPhone(mac string) *flexPhone {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return &flexPhone{t: e.t, cli: cli, addr: e.m.Addrs["sip"], domain: tenant.SIPDomain,
+	return &flexPhone{t: e.t.(*testing.T), cli: cli, addr: e.m.Addrs["sip"], domain: tenant.SIPDomain,
 		user: keys["account.1.auth_name"], pass: keys["account.1.password"], label: mac}
 }
 

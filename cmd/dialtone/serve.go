@@ -11,11 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
+	"github.com/valyala/fasthttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dialtone/dialtone/internal/tlscert"
+	"github.com/dialtone/dialtone/ldapdir"
 	"github.com/dialtone/dialtone/mail"
 	"github.com/dialtone/dialtone/metrics"
 	"github.com/dialtone/dialtone/store"
@@ -43,6 +46,8 @@ type Main struct {
 	ldapLn  net.Listener
 	ldapsLn net.Listener
 	control net.Listener
+	// metricsLn is --metrics-addr (nil when it is empty): /metrics, /healthz, /readyz.
+	metricsLn net.Listener
 
 	// proxies are the --trusted-proxy prefixes.
 	proxies []netip.Prefix
@@ -58,6 +63,17 @@ type Main struct {
 	Addrs map[string]string
 
 	services []service
+	// handler answers the HTTP and HTTPS listeners' requests (http.go).
+	handler fasthttp.RequestHandler
+	// metricsFast is /metrics on those listeners (with --metrics-token only).
+	metricsFast fasthttp.RequestHandler
+	// probe, serving and follower are what /readyz checks (health.go).
+	probe    storeProber
+	serving  serving
+	follower *ldapdir.Follower
+	// lastBackup is when the newest backup, scheduled or online, was taken (unix ns;
+	// 0 unknown).
+	lastBackup atomic.Int64
 	// closers stop services' background work before the store closes.
 	closers []func() error
 }
@@ -95,7 +111,11 @@ func (m *Main) openStore(stdout io.Writer) error {
 	if err := os.MkdirAll(m.cfg.Data, 0o750); err != nil {
 		return fmt.Errorf("--data %s: %w", m.cfg.Data, err)
 	}
-	st, err := store.Open(store.Options{Dir: m.cfg.Data, Logger: m.log})
+	opts := store.Options{Dir: m.cfg.Data, Logger: m.log}
+	if h := m.hooks().storeOptions; h != nil {
+		h(&opts)
+	}
+	st, err := store.Open(opts)
 	if err != nil {
 		return fmt.Errorf("--data %s: %w", m.cfg.Data, err)
 	}
@@ -110,6 +130,10 @@ func (m *Main) openStore(stdout io.Writer) error {
 			// Printed once, on stdout, never through the logger.
 			fmt.Fprintf(stdout, "\nAdmin login: %s\nPassword:    %s\n(shown once; set --admin-password to choose it)\n\n", store.BootstrapAdminEmail, generated)
 		}
+	} else if m.cfg.AdminPassword != "" {
+		// The password only seeds an empty store; say so, or a newcomer's login fails unexplained.
+		m.log.Warn("--admin-password (or DIALTONE_ADMIN_PASSWORD) ignored: this store already has users; "+
+			"to set a new password run: dialtone reset-password EMAIL --data "+m.cfg.Data, "data", m.cfg.Data)
 	}
 	return nil
 }
@@ -163,6 +187,9 @@ func (m *Main) bind() error {
 		}
 		m.noteAddr("ldaps", m.ldapsLn.Addr())
 	}
+	if err := m.bindMetrics(); err != nil {
+		return fmt.Errorf("--metrics-addr %s: %w", m.cfg.MetricsAddr, err)
+	}
 	if m.control, err = listenControl(m.cfg.Data); err != nil {
 		return fmt.Errorf("--data %s: control socket: %w", m.cfg.Data, err)
 	}
@@ -204,6 +231,8 @@ func (m *Main) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	for _, s := range m.services {
 		g.Go(func() error {
+			m.serving.set(s.name, true)
+			defer m.serving.set(s.name, false)
 			if err := s.serve(ctx); err != nil {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
@@ -241,6 +270,9 @@ func (m *Main) Close() error {
 	}
 	if m.control != nil {
 		ls = append(ls, m.control)
+	}
+	if m.metricsLn != nil {
+		ls = append(ls, m.metricsLn)
 	}
 	for _, c := range ls {
 		c.Close()

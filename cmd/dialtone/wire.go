@@ -10,6 +10,7 @@ import (
 	"github.com/dialtone/dialtone/ldapdir"
 	"github.com/dialtone/dialtone/provision"
 	"github.com/dialtone/dialtone/sip"
+	"github.com/dialtone/dialtone/store"
 )
 
 // wire builds every service over the bound listeners and connects the packages through
@@ -24,9 +25,9 @@ func (m *Main) wire() error {
 	if err := m.wireTLS(); err != nil {
 		return err
 	}
-	m.metrics.CounterFunc("dialtone_panics_total", "Panics recovered (each ended one request, datagram, connection or round), by service.",
-		crash.Counts, "service")
+	m.registerProcessMetrics()
 	desk := flex.New(m.store, m.log, nil)
+	m.registerFlexMetrics(desk)
 	m.services = append(m.services, service{name: "flex", serve: func(ctx context.Context) (err error) {
 		crash.Restart(m.log, "flex", "auto-logout", func() { err = desk.Run(ctx) })
 		return err
@@ -43,7 +44,7 @@ func (m *Main) wire() error {
 	if err != nil {
 		return err
 	}
-	prov, err := m.wireProvision(hook(m.hooks().phonebooks, provision.Phonebooks(dir)))
+	prov, err := m.wireProvision(hook(m.hooks().phonebooks, provision.Phonebooks(dir)), reg)
 	if err != nil {
 		return err
 	}
@@ -61,6 +62,9 @@ func (m *Main) wire() error {
 	// Phones' fetches come first: the busiest path, told by its prefix alone.
 	mounts := []httpMount{provisionMount(prov), api.Mount, setPasswordMount(api)}
 	m.services = append(m.services, m.httpService(mounts), m.controlService())
+	if m.metricsLn != nil {
+		m.services = append(m.services, m.metricsService())
+	}
 	sched, err := scheduleFromConfig(m.cfg)
 	if err != nil {
 		return err
@@ -80,6 +84,8 @@ type testHooks struct {
 	// httpListener wraps the HTTP and HTTPS listeners (under TLS), e.g. so that
 	// connections report another peer address.
 	httpListener func(net.Listener) net.Listener
+	// storeOptions changes how the store is opened (e.g. read-only).
+	storeOptions func(*store.Options)
 }
 
 func (m *Main) hooks() testHooks {
@@ -95,16 +101,4 @@ func hook[T any](wrap func(T) T, real T) T {
 		return real
 	}
 	return wrap(real)
-}
-
-func (m *Main) registerStoreMetrics() {
-	sec := m.store.Secrets()
-	m.metrics.Gauge("dialtone_password_hashes", "argon2id password hashes: computed (a counter), refused as busy (a counter, this gate), running now.", func() map[string]float64 {
-		g := sec.PasswordGate()
-		return map[string]float64{"computed": float64(sec.PasswordHashes()), "busy": float64(g.Busy()), "running": float64(g.InUse())}
-	}, "what")
-	m.metrics.Gauge("dialtone_store_bytes", "On-disk size of the store by part.", func() map[string]float64 {
-		lsm, vlog := m.store.Size()
-		return map[string]float64{"lsm": float64(lsm), "vlog": float64(vlog)}
-	}, "part")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -26,6 +25,18 @@ func (r registrarForAdmin) Resync(ctx context.Context, mac string) error {
 		return &admin.Problem{Status: 409, Code: "not_registered", Message: "the phone has no live registration to notify"}
 	}
 	return err
+}
+
+func (r registrarForAdmin) StartAction(tenant, action string, macs []string, rate int) (any, error) {
+	rep, err := r.srv.StartAction(tenant, action, macs, rate)
+	if errors.Is(err, sip.ErrActionQueueFull) {
+		return nil, &admin.Problem{Status: 429, Code: "queue_full", Message: err.Error()}
+	}
+	return rep, err
+}
+
+func (r registrarForAdmin) PhoneAction(tenant, id string) (any, bool) {
+	return r.srv.Action(tenant, id)
 }
 
 // flexForAdmin gives the admin API (and the phones' XML apps through it) the flex desk.
@@ -50,25 +61,19 @@ func (f flexForAdmin) Logout(ctx context.Context, tenant, mac string) error {
 // wireAdmin builds the admin API over the store and the other services.
 func (m *Main) wireAdmin(reg *sip.Server, desk *flex.Desk, prov *provision.Provisioner, mailer *mail.Mailer) (*admin.API, error) {
 	proxies := m.proxies
-	requests := m.metrics.Counter("dialtone_api_requests_total", "Admin API requests by route and status.", "route", "code")
-	latency := m.metrics.Histogram("dialtone_api_request_duration_seconds", "Admin API latency by route.", "route")
 	cfg := admin.Config{
 		Store: m.store, Logger: m.log.With("svc", "admin"), PublicHost: m.cfg.PublicHost,
 		HTTPPort: atoiOr(portOf(m.Addrs["http"]), 8080), SecureBaseURL: m.secureBaseURL(), TLS: m.tls,
 		TrustedProxies: proxies,
-		OnRequest: func(route string, status int, d time.Duration) {
-			requests.Inc(route, statusText(status))
-			latency.Observe(d, route)
-		},
-		Flex:    flexForAdmin{desk},
-		Outbox:  mailer,
-		Welcome: mailer,
+		Flex:           flexForAdmin{desk},
+		Outbox:         mailer,
+		Welcome:        mailer,
 		// Firmware, model profiles and template overrides (admin/provisioning.go).
 		Provisioning: prov,
 		TemplateDir:  filepath.Join(m.cfg.Data, "templates"),
 	}
 	if reg != nil {
-		cfg.Registrations, cfg.Resyncer = registrarForAdmin{reg}, registrarForAdmin{reg}
+		cfg.Registrations, cfg.Resyncer, cfg.Actions = registrarForAdmin{reg}, registrarForAdmin{reg}, registrarForAdmin{reg}
 	}
 	return admin.New(cfg)
 }
@@ -94,6 +99,7 @@ func (m *Main) wireMail() (*mail.Mailer, error) {
 		return nil, err
 	}
 	m.services = append(m.services, service{name: "mail", serve: mailer.Run})
+	m.registerMailMetrics(mailer)
 	m.mailer = mailer
 	return mailer, nil
 }

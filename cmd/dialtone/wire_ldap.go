@@ -18,11 +18,13 @@ func (m *Main) wireLDAP() (*ldapdir.Directory, error) {
 		return nil, err
 	}
 	m.closers = append(m.closers, func() error { follower.Stop(); return nil })
+	m.follower = follower
 	if m.ldapLn == nil && m.ldapsLn == nil {
 		return dir, nil
 	}
 	srv := ldapdir.New(dir, ldapdir.Options{Logger: m.log.With("svc", "ldap"), Auth: hook(m.hooks().ldapAuth, ldapdir.Authenticator(ldapdir.StoreAuth{Store: m.store})),
-		TLS: m.tls.ServerConfig(), ConnsPerSource: capOrNone(m.cfg.LDAPConnsPerSource, ldapdir.DefaultConnsPerSource), Refused: m.refusedCounter("ldap")})
+		TLS: m.tls.ServerConfig(), ConnsPerSource: capOrNone(m.cfg.LDAPConnsPerSource, ldapdir.DefaultConnsPerSource), Refused: m.refusedCounter("ldap"),
+		Observe: m.ldapObserver()})
 	if m.ldapLn != nil {
 		m.services = append(m.services, service{name: "ldap", serve: func(ctx context.Context) error {
 			return srv.Serve(ctx, m.ldapLn)

@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/dialtone/dialtone/provision"
+	"github.com/dialtone/dialtone/sip"
 	"github.com/dialtone/dialtone/store"
 )
 
@@ -62,14 +64,19 @@ func (m *Main) trustedProxies() ([]netip.Prefix, error) {
 }
 
 // wireProvision builds the provisioner for HTTP /p/… and TFTP.
-func (m *Main) wireProvision(books provision.Phonebooks) (*provision.Provisioner, error) {
+func (m *Main) wireProvision(books provision.Phonebooks, reg *sip.Server) (*provision.Provisioner, error) {
 	proxies := m.proxies
 	overrides := filepath.Join(m.cfg.Data, "templates")
 	if err := os.MkdirAll(overrides, 0o750); err != nil {
 		return nil, err
 	}
+	var onFetch func(tenant, mac string, at time.Time)
+	if reg != nil {
+		onFetch = reg.PhoneFetched // remote actions: "fetched" after their NOTIFY
+	}
 	p, err := provision.New(provision.Config{
-		Store: m.store, BaseURL: m.publicURL(false), SecureBaseURL: m.secureBaseURL(), CAPEM: m.privateCA(),
+		OnFetch: onFetch,
+		Store:   m.store, BaseURL: m.publicURL(false), SecureBaseURL: m.secureBaseURL(), CAPEM: m.privateCA(),
 		PublicHost: m.cfg.PublicHost,
 		SIPPort:    atoiOr(portOf(m.Addrs["sip"]), 5060), SIPSPort: atoiOr(portOf(m.Addrs["sips"]), 5061), LDAPPort: atoiOr(portOf(m.Addrs["ldap"]), 389),
 		LDAPSPort: atoiOr(portOf(m.Addrs["ldaps"]), 0),
@@ -80,6 +87,7 @@ func (m *Main) wireProvision(books provision.Phonebooks) (*provision.Provisioner
 		return nil, err
 	}
 	m.closers = append(m.closers, func() error { p.Close(); return nil })
+	m.registerProvisionMetrics(p)
 	if m.tftpPC != nil {
 		m.services = append(m.services, service{name: "tftp", serve: func(ctx context.Context) error {
 			return p.ServeTFTP(ctx, m.tftpPC)

@@ -42,7 +42,8 @@ func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
 	}
 	cfg := sip.Config{Store: m.store, Logger: m.log.With("svc", "sip"),
 		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}, Directory: hook(m.hooks().sipDirectory, sip.Directory(sip.StoreDirectory{S: m.store})),
-		TCPConnsPerSource: capOrNone(m.cfg.SIPConnsPerSource, sip.DefaultTCPConnsPerSource), TCPRefused: m.refusedCounter("sip")}
+		TCPConnsPerSource: capOrNone(m.cfg.SIPConnsPerSource, sip.DefaultTCPConnsPerSource), TCPRefused: m.refusedCounter("sip"),
+		OnRegister: m.registerObserver()}
 	if pnp != nil {
 		cfg.PnP, m.pnp = pnp, pnp
 	}
@@ -65,7 +66,6 @@ func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
 		m.services = append(m.services,
 			service{name: "sip-tls", serve: func(ctx context.Context) error { return srv.ServeTLS(ctx, m.sipsLn, conf) }})
 	}
-	m.metrics.CounterFunc("dialtone_sip_flow_lost_total", "Requests to phones (check-sync NOTIFY) not sent because the TCP or TLS connection they registered over was gone.",
-		func() map[string]float64 { return map[string]float64{"": float64(srv.FlowsLost())} })
+	m.registerSIPMetrics(srv)
 	return srv, nil
 }

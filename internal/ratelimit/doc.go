@@ -31,4 +31,7 @@
 // windows of others — never open the door for himself. Conns does not need a policy:
 // its table holds only sources with a connection open, which the listener's own
 // connection limit bounds.
+//
+// A Strikes made with a Policy.Name counts the blocks it starts under that name, across
+// the process (BlocksStarted, for metrics; 0 from the Strikes' creation).
 package ratelimit

@@ -195,3 +195,25 @@ func TestGateBoundsConcurrencyAndRefusesAfterPatience(t *testing.T) {
 		t.Fatalf("free gate: err=%v ran=%v", err, ran)
 	}
 }
+
+// Blocks started are counted under the policy's name, once per block (not per strike
+// against a blocked key), from 0 when the Strikes is made.
+func TestBlocksStartedCountedByName(t *testing.T) {
+	now := time.Unix(1000, 0)
+	s := NewStrikes[string](Policy{Limit: 2, Window: time.Minute, Block: time.Minute, MaxKeys: 10, Name: "test-blocks"},
+		func() time.Time { return now })
+	if n, ok := BlocksStarted()["test-blocks"]; !ok || n != 0 {
+		t.Fatalf("before any block: %v %v", n, ok)
+	}
+	for range 5 {
+		s.Strike("a")
+	}
+	s.Attempt("b")
+	s.Attempt("b")
+	if n := BlocksStarted()["test-blocks"]; n != 2 {
+		t.Errorf("%v blocks counted, want 2", n)
+	}
+	if _, ok := BlocksStarted()[""]; ok {
+		t.Error("an unnamed policy is counted")
+	}
+}

@@ -12,6 +12,9 @@ type Policy struct {
 	Window  time.Duration // counting window, started by the first strike
 	Block   time.Duration // how long a block lasts
 	MaxKeys int           // the most keys tracked at once (see the package doc)
+	// Name is what the blocks are counted under (BlocksStarted): the service and what it
+	// throttles, e.g. "sip-auth". Empty: not counted.
+	Name string
 }
 
 // Strikes counts failures per key. It is safe for concurrent use.
@@ -25,6 +28,8 @@ type Strikes[K comparable] struct {
 	// anyBlock is the latest end of any block (unix ns): Blocked answers without the
 	// lock while no block can be in force, so the common case costs one atomic load.
 	anyBlock atomic.Int64
+	// blocks counts the blocks started under Policy.Name (nil when it is empty).
+	blocks *atomic.Uint64
 }
 
 type entry struct {
@@ -49,7 +54,7 @@ func NewStrikes[K comparable](p Policy, now func() time.Time) *Strikes[K] {
 	if p.MaxKeys < 1 {
 		p.MaxKeys = 1
 	}
-	return &Strikes[K]{p: p, now: now, m: make(map[K]*entry)}
+	return &Strikes[K]{p: p, now: now, m: make(map[K]*entry), blocks: blockCounter(p.Name)}
 }
 
 // Policy returns the policy the counter was made with.
@@ -128,6 +133,9 @@ func (s *Strikes[K]) strikeLocked(k K, tag uint64, distinct bool, now time.Time)
 	}
 	e.until = now.Add(s.p.Block)
 	e.n, e.tags = 0, nil
+	if s.blocks != nil {
+		s.blocks.Add(1)
+	}
 	if u := e.until.UnixNano(); u > s.anyBlock.Load() {
 		s.anyBlock.Store(u)
 	}
@@ -209,4 +217,27 @@ func (s *Strikes[K]) Refund(k K) {
 	if e := s.m[k]; e != nil && e.n > 0 {
 		e.n--
 	}
+}
+
+// blocksByName counts blocks started, by Policy.Name, across every Strikes of the
+// process (as internal/crash counts panics): name → *atomic.Uint64.
+var blocksByName sync.Map
+
+func blockCounter(name string) *atomic.Uint64 {
+	if name == "" {
+		return nil
+	}
+	c, _ := blocksByName.LoadOrStore(name, new(atomic.Uint64))
+	return c.(*atomic.Uint64)
+}
+
+// BlocksStarted gives the blocks started since the process began, by Policy.Name (0 for
+// a name whose Strikes exists but never blocked, so the series exists from the start).
+func BlocksStarted() map[string]float64 {
+	out := map[string]float64{}
+	blocksByName.Range(func(k, v any) bool {
+		out[k.(string)] = float64(v.(*atomic.Uint64).Load())
+		return true
+	})
+	return out
 }
