@@ -48,9 +48,11 @@
 // mdb, indexed, on the same two cores; 23 entries per search on both sides) on a machine
 // shared with other work (load average 9–16), where absolute figures drift by half
 // between runs: the server's CPU per search, measured before and after side by side in
-// alternating rounds, fell by 20–25 % (32.4 to 24.3 µs in one run, 19.0 to 15.3 µs in
-// another); slapd's was 210–340 µs in the same hours, a CPU ratio of 13.6–14.5× after
-// (bench medians) against 10–13× before. What made the difference (pprof, perf):
+// alternating rounds, fell by 16–25 % (32.4 to 24.3 µs, 19.0 to 15.3 µs, 19.3 to 16.1 µs
+// in three runs); slapd's was 200–340 µs in the same hours. Bench medians of the CPU ratio
+// were 13.5–14.5× after and 10.0–13.1× before; the last run after (load average 6.5):
+// slapd 3,707 searches/s at 214 µs, Dialtone 36,918/s at 15.9 µs, rate ratio 12.0×, CPU
+// ratio 13.5×, 22.97 and 23.01 entries per search. What made the difference (pprof, perf):
 //
 //   - An entry keeps its SearchResultEntry protocolOp encoded for the attribute selection
 //     it was last sent with (wire.go): a reply is the message envelope and one copy, not
