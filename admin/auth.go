@@ -69,7 +69,7 @@ func (a *API) login(r *request) (any, error) {
 		}
 		ans.Token = tok
 		r.caller = &caller{user: *who, actor: *who}
-		if err := a.unlockPIN(tx, r, *who, "password login"); err != nil {
+		if _, err := a.unlockPIN(tx, r, *who, "password login"); err != nil {
 			return err
 		}
 		return r.audit(tx, who.Tenant, "auth.login", "user/"+who.ID, who.ID, nil, nil)

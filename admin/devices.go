@@ -73,11 +73,8 @@ func (a *API) regenerateSIP(r *request) (any, error) {
 	}
 	var out []extensionView
 	err = a.update(func(tx *store.Tx) error {
-		u, err := tx.User(sc.tenant, r.param("id"))
+		u, err := managedUser(tx, r, sc)
 		if err != nil {
-			return err
-		}
-		if err := sc.needOn(store.PermUsersManage, u); err != nil {
 			return err
 		}
 		// The answer shows the new SIP passwords: the same rule as a password reset.

@@ -123,6 +123,23 @@ func (r *request) mac() (string, error) {
 	return m, nil
 }
 
+// phoneRoute resolves {slug} as tenantScope does (and, unless need is "", answers 403
+// without that permission there), then {mac}.
+func (r *request) phoneRoute(need store.Permission) (*scope, string, error) {
+	sc, err := r.tenantScope()
+	if err == nil && need != "" {
+		err = sc.need(need)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	mac, err := r.mac()
+	if err != nil {
+		return nil, "", err
+	}
+	return sc, mac, nil
+}
+
 // listPhones: GET …/phones.
 func (a *API) listPhones(r *request) (any, error) {
 	sc, err := r.tenantScope()
@@ -173,11 +190,7 @@ func (a *API) listPhones(r *request) (any, error) {
 
 // getPhone: GET …/phones/{mac}.
 func (a *API) getPhone(r *request) (any, error) {
-	sc, err := r.tenantScope()
-	if err != nil {
-		return nil, err
-	}
-	mac, err := r.mac()
+	sc, mac, err := r.phoneRoute("")
 	if err != nil {
 		return nil, err
 	}
@@ -272,11 +285,7 @@ type phonePatch struct {
 // patchPhone: PATCH …/phones/{mac}. phones.manage changes anything; users.manage may
 // only assign the phone between users of its departments (and unassigned).
 func (a *API) patchPhone(r *request) (any, error) {
-	sc, err := r.tenantScope()
-	if err != nil {
-		return nil, err
-	}
-	mac, err := r.mac()
+	sc, mac, err := r.phoneRoute("")
 	if err != nil {
 		return nil, err
 	}
@@ -355,11 +364,7 @@ func (a *API) patchPhone(r *request) (any, error) {
 
 // deletePhone: DELETE …/phones/{mac} (phones.manage).
 func (a *API) deletePhone(r *request) (any, error) {
-	sc, err := r.tenantNeeding(store.PermPhonesManage)
-	if err != nil {
-		return nil, err
-	}
-	mac, err := r.mac()
+	sc, mac, err := r.phoneRoute(store.PermPhonesManage)
 	if err != nil {
 		return nil, err
 	}
@@ -382,11 +387,7 @@ func (a *API) deletePhone(r *request) (any, error) {
 // (phones.manage). The new password is answered once; a phone that proved the old one
 // fetches with it once more and receives the new one.
 func (a *API) rotateProvisioningCredentials(r *request) (any, error) {
-	sc, err := r.tenantNeeding(store.PermPhonesManage)
-	if err != nil {
-		return nil, err
-	}
-	mac, err := r.mac()
+	sc, mac, err := r.phoneRoute(store.PermPhonesManage)
 	if err != nil {
 		return nil, err
 	}

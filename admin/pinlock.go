@@ -30,13 +30,14 @@ func newPIN(tx *store.Tx, tenant string, given *string, exts []string) (pinChoic
 }
 
 // unlockPIN lifts the flex lock of u's extensions (after wrong PINs from several phones)
-// and audits it when there was one; how says why ("password login", "admin").
-func (a *API) unlockPIN(tx *store.Tx, r *request, u store.User, how string) error {
+// and audits it when there was one; how says why ("password login", "admin"). It
+// answers the extensions unlocked.
+func (a *API) unlockPIN(tx *store.Tx, r *request, u store.User, how string) ([]string, error) {
 	lifted, err := tx.UnlockExtensions(u.Tenant, u.Extensions, a.st.Now())
 	if err != nil || len(lifted) == 0 {
-		return err
+		return lifted, err
 	}
-	return r.audit(tx, u.Tenant, "flex.unlocked", "user/"+u.ID, u.ID, nil,
+	return lifted, r.audit(tx, u.Tenant, "flex.unlocked", "user/"+u.ID, u.ID, nil,
 		map[string]any{"extensions": lifted, "how": how})
 }
 
@@ -49,18 +50,12 @@ func (a *API) clearPINLock(r *request) (any, error) {
 	}
 	var lifted []string
 	err = a.update(func(tx *store.Tx) error {
-		u, err := tx.User(sc.tenant, r.param("id"))
+		u, err := managedUser(tx, r, sc)
 		if err != nil {
 			return err
 		}
-		if err := sc.needOn(store.PermUsersManage, u); err != nil {
-			return err
-		}
-		if lifted, err = tx.UnlockExtensions(u.Tenant, u.Extensions, a.st.Now()); err != nil || len(lifted) == 0 {
-			return err
-		}
-		return r.audit(tx, u.Tenant, "flex.unlocked", "user/"+u.ID, u.ID, nil,
-			map[string]any{"extensions": lifted, "how": "admin"})
+		lifted, err = a.unlockPIN(tx, r, u, "admin")
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -333,11 +333,7 @@ func (a *API) discoveredPhones(r *request) (any, error) {
 
 // dismissDiscovered: DELETE …/discovered-phones/{mac} (phones.manage).
 func (a *API) dismissDiscovered(r *request) (any, error) {
-	sc, err := r.tenantNeeding(store.PermPhonesManage)
-	if err != nil {
-		return nil, err
-	}
-	mac, err := r.mac()
+	sc, mac, err := r.phoneRoute(store.PermPhonesManage)
 	if err != nil {
 		return nil, err
 	}

@@ -43,11 +43,8 @@ func (a *API) resetPassword(r *request) (any, error) {
 	hash := a.st.Secrets().HashGeneratedPassword(password)
 	var saved store.User
 	err = a.update(func(tx *store.Tx) error {
-		prev, err := tx.User(sc.tenant, r.param("id"))
+		prev, err := managedUser(tx, r, sc)
 		if err != nil {
-			return err
-		}
-		if err := sc.needOn(store.PermUsersManage, prev); err != nil {
 			return err
 		}
 		if prev.ID == sc.self.ID && prev.Tenant == sc.self.Tenant {

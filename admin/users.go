@@ -131,6 +131,16 @@ func (a *API) createUser(r *request) (any, error) {
 	return view, nil
 }
 
+// managedUser loads the user of {id} and answers 403 unless the caller holds
+// users.manage over them.
+func managedUser(tx *store.Tx, r *request, sc *scope) (store.User, error) {
+	u, err := tx.User(sc.tenant, r.param("id"))
+	if err != nil {
+		return u, err
+	}
+	return u, sc.needOn(store.PermUsersManage, u)
+}
+
 // deleteUser: DELETE …/users/{id} removes the user and every reference to them.
 func (a *API) deleteUser(r *request) (any, error) {
 	sc, err := r.tenantNeeding(store.PermUsersManage)
@@ -138,11 +148,8 @@ func (a *API) deleteUser(r *request) (any, error) {
 		return nil, err
 	}
 	err = a.update(func(tx *store.Tx) error {
-		u, err := tx.User(sc.tenant, r.param("id"))
+		u, err := managedUser(tx, r, sc)
 		if err != nil {
-			return err
-		}
-		if err := sc.needOn(store.PermUsersManage, u); err != nil {
 			return err
 		}
 		if u.ID == sc.self.ID && u.Tenant == sc.self.Tenant {

@@ -211,16 +211,19 @@ func lengthOctets(n int) int {
 	return k
 }
 
-func (e *encoder) length(n int) {
+func (e *encoder) length(n int) { e.b = appendLength(e.b, n) }
+
+// appendLength appends definite-form length octets (X.690 §8.1.3) for n.
+func appendLength(b []byte, n int) []byte {
 	if n < 0x80 {
-		e.b = append(e.b, byte(n))
-		return
+		return append(b, byte(n))
 	}
 	k := lengthOctets(n)
-	e.b = append(e.b, 0x80|byte(k))
+	b = append(b, 0x80|byte(k))
 	for i := k - 1; i >= 0; i-- {
-		e.b = append(e.b, byte(n>>(8*i)))
+		b = append(b, byte(n>>(8*i)))
 	}
+	return b
 }
 
 func (e *encoder) str(tag byte, s string) {

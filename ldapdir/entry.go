@@ -2,6 +2,7 @@ package ldapdir
 
 import (
 	"strings"
+	"sync/atomic"
 )
 
 // Tenant is what the directory needs to know of a tenant.
@@ -67,7 +68,8 @@ type entry struct {
 	vals       [numUserAttrs][]string
 	norm       [numUserAttrs][]string
 	enc        [numUserAttrs][]byte
-	person     *Person // kindPerson only
+	person     *Person                   // kindPerson only
+	wire       atomic.Pointer[wireEntry] // the last SearchResultEntry sent of it (wire.go)
 }
 
 const suffix = "dc=dialtone"

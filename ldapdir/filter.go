@@ -81,11 +81,17 @@ func (c *compiler) compile(t tlv, depth int) (node, error) {
 		if t.tag&0x1f == ldap.FilterOr {
 			n.op = fOr
 		}
-		for b := t.body; len(b) > 0; {
-			k, rest, err := next(b)
+		count := 0
+		for b := t.body; len(b) > 0; count++ {
+			_, rest, err := next(b)
 			if err != nil {
 				return node{}, errFilterBad
 			}
+			b = rest
+		}
+		n.kids = make([]node, 0, count)
+		for b := t.body; len(b) > 0; {
+			k, rest, _ := next(b)
 			kid, err := c.compile(k, depth+1)
 			if err != nil {
 				return node{}, err

@@ -2,6 +2,9 @@ package ldapdir
 
 import (
 	"math/bits"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +104,66 @@ func TestTimeLimit(t *testing.T) {
 	}
 	if len(res.Entries) == 0 || len(res.Entries) >= 2000 {
 		t.Errorf("time limit: %d entries before the limit", len(res.Entries))
+	}
+}
+
+// The head-word searches find what a scan of the keys finds, for keys that share long
+// prefixes, are shorter than 8 bytes, or hold zero and 0xff bytes.
+func TestPrefixIndexMatchesScan(t *testing.T) {
+	t.Parallel()
+	rnd := rand.New(rand.NewPCG(1, 2))
+	alphabet := "\x00\x01ab\x7f\xfe\xff"
+	word := func() string {
+		b := make([]byte, rnd.IntN(12))
+		for i := range b {
+			b[i] = alphabet[rnd.IntN(len(alphabet))]
+		}
+		if rnd.IntN(3) == 0 {
+			return "31610001" + string(b) // a long shared prefix, as mobile numbers have
+		}
+		return string(b)
+	}
+	var persons []*entry
+	for i := 0; i < 400; i++ {
+		e := &entry{}
+		e.norm[aCN] = []string{word(), word()}
+		persons = append(persons, e)
+	}
+	x := buildIndexes(persons)[aCN]
+	scan := func(match func(string) bool) []uint32 {
+		var out []uint32
+		for slot, e := range persons {
+			if slices.ContainsFunc(e.norm[aCN], match) {
+				out = append(out, uint32(slot))
+			}
+		}
+		return out
+	}
+	marked := func(fill func(bitset)) []uint32 {
+		b := make(bitset, words(len(persons)))
+		fill(b)
+		var out []uint32
+		for i := range len(persons) {
+			if b.has(uint32(i)) {
+				out = append(out, uint32(i))
+			}
+		}
+		return out
+	}
+	for i := 0; i < 3000; i++ {
+		v := word()
+		if i%2 == 0 { // a stored key or a prefix of one
+			k := persons[rnd.IntN(len(persons))].norm[aCN][0]
+			v = k[:rnd.IntN(len(k)+1)]
+		}
+		if got, want := marked(func(b bitset) { x.equal(v, b) }), scan(func(s string) bool { return s == v }); !slices.Equal(got, want) {
+			t.Fatalf("equal %q: %v, want %v", v, got, want)
+		}
+		if got, want := marked(func(b bitset) { x.prefix(v, b) }), scan(func(s string) bool { return strings.HasPrefix(s, v) }); !slices.Equal(got, want) {
+			t.Fatalf("prefix %q: %v, want %v", v, got, want)
+		}
+		if got, want := marked(func(b bitset) { x.atLeast(v, b) }), scan(func(s string) bool { return s >= v }); !slices.Equal(got, want) {
+			t.Fatalf("atLeast %q: %v, want %v", v, got, want)
+		}
 	}
 }

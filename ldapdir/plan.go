@@ -49,6 +49,30 @@ func (n *node) bestKid(s *snapshot) int {
 	return best
 }
 
+// exact reports whether n's candidates are exactly the people it matches, so that they
+// need no evaluation: an OR of equality, ordering and initial-only substring assertions on
+// indexed attributes. The index keys are the same normalised values evaluation compares
+// (entry.norm), so an indexed slot matches iff it is marked. A dirty slot's keys may be
+// stale; persons evaluates those.
+func (n *node) exact(s *snapshot) bool {
+	switch n.op {
+	case fUndefined, fFalse:
+		return true
+	case fOr:
+		for i := range n.kids {
+			if !n.kids[i].exact(s) {
+				return false
+			}
+		}
+		return true
+	case fEqual, fGreater, fLess:
+		return n.attr != aObjectClass && n.attr < numUserAttrs && s.idx[n.attr] != nil
+	case fSubstrings:
+		return n.hasInitial && n.val != "" && len(n.any) == 0 && !n.hasFinal && n.attr < numUserAttrs && s.idx[n.attr] != nil
+	}
+	return false
+}
+
 // collect marks n's candidates in b; n must be indexable.
 func (n *node) collect(s *snapshot, b bitset) {
 	switch n.op {

@@ -46,13 +46,28 @@ func (c *conn) done(r *searchReq, code int, matched, diag string) {
 	c.w.Write(e.b)
 }
 
-// sendEntry writes one SearchResultEntry (RFC 4511 §4.5.2) from the entry's pre-encoded
-// attributes.
+// sendEntry writes one SearchResultEntry (RFC 4511 §4.5.2): the message envelope around
+// the entry's protocolOp, encoded once per entry and attribute selection (wire.go).
 func (c *conn) sendEntry(r *searchReq, en *entry) {
+	key := wireKey{mask: r.sel.mask, allUser: r.sel.allUser, allOp: r.sel.allOp, typesOnly: r.typesOnly}
+	op := en.wire.Load()
+	if op == nil || op.key != key {
+		b := c.encodeEntry(r, en)
+		if len(b) > maxWireEntry {
+			c.writeMessage(r.id, b) // a photo, say: not kept twice
+			return
+		}
+		op = &wireEntry{key: key, b: append([]byte(nil), b...)}
+		en.wire.Store(op)
+	}
+	c.writeMessage(r.id, op.b)
+}
+
+// encodeEntry returns en's SearchResultEntry protocolOp ([APPLICATION 4]) with the
+// attributes r selects, from the entry's pre-encoded attributes, in c.enc's buffer.
+func (c *conn) encodeEntry(r *searchReq, en *entry) []byte {
 	e := &c.enc
 	e.reset()
-	e.open(tagSequence)
-	e.int(tagInteger, r.id)
 	e.open(appTag(true, appSearchEntry))
 	e.str(tagOctetString, en.dn)
 	e.open(tagSequence)
@@ -88,8 +103,29 @@ func (c *conn) sendEntry(r *searchReq, en *entry) {
 	}
 	e.close()
 	e.close()
-	e.close()
-	c.w.Write(e.b)
+	return e.b
+}
+
+// writeMessage writes an LDAPMessage (RFC 4511 §4.2) of message ID id around an encoded
+// protocolOp, without controls.
+func (c *conn) writeMessage(id int64, op []byte) {
+	h := c.hdr[:0]
+	var idb [8]byte
+	n := 0
+	for x := id; ; x >>= 8 {
+		idb[7-n] = byte(x)
+		n++
+		if x >= -128 && x <= 127 {
+			break
+		}
+	}
+	h = append(h, tagSequence)
+	h = appendLength(h, 2+n+len(op))
+	h = append(h, tagInteger, byte(n))
+	h = append(h, idb[8-n:]...)
+	c.hdr = h
+	c.w.Write(h)
+	c.w.Write(op)
 }
 
 func operationalValue(e *entry, a attrID) string {

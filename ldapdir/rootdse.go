@@ -64,7 +64,7 @@ func (c *conn) sendFixed(r *searchReq, dn string, attrs []dseAttr, allOps bool) 
 	e.str(tagOctetString, dn)
 	e.open(tagSequence)
 	for _, a := range attrs {
-		want := named(r.sel.names, a.name) || (a.operational && r.sel.allOp) ||
+		want := named(r.sel.list, a.name) || (a.operational && r.sel.allOp) ||
 			(!a.operational || allOps) && (r.sel.allUser || (allOps && r.sel.allOp))
 		if !want {
 			continue
@@ -85,11 +85,18 @@ func (c *conn) sendFixed(r *searchReq, dn string, attrs []dseAttr, allOps bool) 
 	c.w.Write(e.b)
 }
 
-func named(names [][]byte, name string) bool {
-	for _, n := range names {
-		if len(n) == len(name) && bytes.EqualFold(n, []byte(name)) {
+// named reports whether an attribute list (the encoded AttributeSelection, checked by
+// parseSelection) names name.
+func named(list []byte, name string) bool {
+	for len(list) > 0 {
+		t, rest, err := next(list)
+		if err != nil {
+			return false
+		}
+		if len(t.body) == len(name) && bytes.EqualFold(t.body, []byte(name)) {
 			return true
 		}
+		list = rest
 	}
 	return false
 }

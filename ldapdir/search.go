@@ -14,11 +14,11 @@ type selection struct {
 	mask    uint32 // attrIDs named explicitly
 	allUser bool   // "*" or an empty list
 	allOp   bool   // "+" (RFC 3673)
-	names   [][]byte
+	list    []byte // the encoded list, for names the schema does not know (rootdse.go)
 }
 
 func parseSelection(b []byte) (selection, error) {
-	var s selection
+	s := selection{list: b}
 	empty := true
 	for len(b) > 0 {
 		t, rest, err := next(b)
@@ -27,7 +27,6 @@ func parseSelection(b []byte) (selection, error) {
 		}
 		b = rest
 		empty = false
-		s.names = append(s.names, t.body)
 		switch string(t.body) {
 		case "*":
 			s.allUser = true

@@ -194,6 +194,7 @@ type conn struct {
 	r      *bufio.Reader
 	w      *bufio.Writer
 	buf    []byte
+	hdr    []byte // an LDAPMessage envelope (writeMessage)
 	enc    encoder
 	ip     string
 	src    netip.Addr // ratelimit.Source of the peer: what failed binds are struck under
@@ -202,6 +203,7 @@ type conn struct {
 	ctrls  []control
 	code   int // result code of the latest response written (result, done)
 	bits   bitset
+	dirty  bitset
 	hits   []*entry
 	base   baseCache
 }

@@ -120,6 +120,7 @@ func (w *walk) departments() {
 }
 
 // persons visits people: only the index's candidates when the filter allows, else all.
+// When the candidates are exactly the matches (node.exact), only dirty slots are evaluated.
 func (w *walk) persons() {
 	s := w.snap
 	if w.r.filter.indexable(s) {
@@ -130,14 +131,25 @@ func (w *walk) persons() {
 		b := w.c.bits[:n]
 		b.clear()
 		w.r.filter.collect(s, b)
+		var dirty bitset // set: the slots to evaluate though marked
+		if w.r.filter.exact(s) {
+			if cap(w.c.dirty) < n {
+				w.c.dirty = make(bitset, n)
+			}
+			dirty = w.c.dirty[:n]
+			dirty.clear()
+		}
 		for _, slot := range s.dirty {
 			b.set(slot)
+			if dirty != nil {
+				dirty.set(slot)
+			}
 		}
 		for i := max(w.from, 0) / 64; i < len(b); i++ {
 			for word := b[i]; word != 0 && !w.stop; word &= word - 1 {
 				slot := i*64 + bits.TrailingZeros64(word)
 				if e := s.persons[slot]; e != nil {
-					w.visitPerson(slot, e)
+					w.visitPerson(slot, e, dirty != nil && !dirty.has(uint32(slot)))
 				}
 			}
 		}
@@ -145,18 +157,21 @@ func (w *walk) persons() {
 	}
 	for slot := max(w.from, 0); slot < len(s.persons) && !w.stop; slot++ {
 		if e := s.persons[slot]; e != nil {
-			w.visitPerson(slot, e)
+			w.visitPerson(slot, e, false)
 		}
 	}
 }
 
-func (w *walk) visitPerson(slot int, e *entry) {
+// visitPerson visits the person in slot; matches: the filter is known to match it.
+func (w *walk) visitPerson(slot int, e *entry, matches bool) {
 	w.slot = slot
-	w.visit(e)
+	w.see(e, matches)
 	w.slot = -1
 }
 
-func (w *walk) visit(e *entry) {
+func (w *walk) visit(e *entry) { w.see(e, false) }
+
+func (w *walk) see(e *entry, matches bool) {
 	if w.stop || w.slot < w.from {
 		return // stopped, or sent before the resume point (other entries come before people)
 	}
@@ -164,7 +179,7 @@ func (w *walk) visit(e *entry) {
 		w.code, w.stop = resultTimeLimit, true // RFC 4511 §4.5.1.5
 		return
 	}
-	if w.r.filter.eval(e) != tTrue {
+	if !matches && w.r.filter.eval(e) != tTrue {
 		return
 	}
 	if w.r.sortKeys != nil {

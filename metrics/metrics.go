@@ -144,39 +144,34 @@ func (q *Requests) Count(routeName, result string) {
 }
 
 func (q *Requests) route(name string) *route {
-	q.mu.RLock()
-	rt := q.routes[name]
-	q.mu.RUnlock()
-	if rt != nil {
-		return rt
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.routes) >= maxRoutes {
-		name = "other"
-	}
-	if rt = q.routes[name]; rt == nil {
-		rt = &route{name: name, latency: q.latency.WithLabelValues(name), results: map[string]prometheus.Counter{}}
-		q.routes[name] = rt
-	}
-	return rt
+	return resolve(&q.mu, q.routes, name, maxRoutes, func(name string) *route {
+		return &route{name: name, latency: q.latency.WithLabelValues(name), results: map[string]prometheus.Counter{}}
+	})
 }
 
 func (rt *route) result(q *Requests, result string) prometheus.Counter {
-	rt.mu.RLock()
-	c := rt.results[result]
-	rt.mu.RUnlock()
-	if c != nil {
-		return c
+	return resolve(&rt.mu, rt.results, result, maxResults, func(result string) prometheus.Counter {
+		return q.count.WithLabelValues(rt.name, result)
+	})
+}
+
+// resolve finds key's entry of m under a read lock, else adds the one add makes under
+// the write lock; past limit entries a new key counts as "other".
+func resolve[V any](mu *sync.RWMutex, m map[string]V, key string, limit int, add func(key string) V) V {
+	mu.RLock()
+	v, ok := m[key]
+	mu.RUnlock()
+	if ok {
+		return v
 	}
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	if len(rt.results) >= maxResults {
-		result = "other"
+	mu.Lock()
+	defer mu.Unlock()
+	if len(m) >= limit {
+		key = "other"
 	}
-	if c = rt.results[result]; c == nil {
-		c = q.count.WithLabelValues(rt.name, result)
-		rt.results[result] = c
+	if v, ok = m[key]; !ok {
+		v = add(key)
+		m[key] = v
 	}
-	return c
+	return v
 }

@@ -9,11 +9,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dialtone/dialtone/internal/digest"
 	"github.com/dialtone/dialtone/provision"
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
-
-	"github.com/dialtone/dialtone/internal/digest"
 )
 
 // verdict is the outcome of checking a request's credentials.

@@ -81,6 +81,18 @@ type tenantBindings struct {
 	aors map[string]*aor
 }
 
+// list copies the tenant's AORs out under its read lock, so a caller can lock each in
+// turn without holding the tenant's.
+func (tb *tenantBindings) list() []*aor {
+	tb.mu.RLock()
+	defer tb.mu.RUnlock()
+	aors := make([]*aor, 0, len(tb.aors))
+	for _, a := range tb.aors {
+		aors = append(aors, a)
+	}
+	return aors
+}
+
 // Bindings is the in-memory binding table, persisted behind by a flusher.
 type Bindings struct {
 	mu      sync.RWMutex
@@ -174,12 +186,7 @@ func (t *Bindings) Registrations(tenant string) []Binding {
 		return []Binding{}
 	}
 	now := t.now()
-	tb.mu.RLock()
-	aors := make([]*aor, 0, len(tb.aors))
-	for _, a := range tb.aors {
-		aors = append(aors, a)
-	}
-	tb.mu.RUnlock()
+	aors := tb.list()
 	out := []Binding{}
 	for _, a := range aors {
 		a.mu.Lock()
@@ -221,12 +228,7 @@ func (t *Bindings) each(tenant string, fn func(Binding)) {
 	t.mu.RUnlock()
 	now := t.now()
 	for _, tb := range tbs {
-		tb.mu.RLock()
-		aors := make([]*aor, 0, len(tb.aors))
-		for _, a := range tb.aors {
-			aors = append(aors, a)
-		}
-		tb.mu.RUnlock()
+		aors := tb.list()
 		for _, a := range aors {
 			a.mu.Lock()
 			bs := a.live(now)
@@ -402,12 +404,7 @@ func (t *Bindings) Counts() map[string]Count {
 	now := t.now()
 	out := make(map[string]Count, len(tbs))
 	for slug, tb := range tbs {
-		tb.mu.RLock()
-		aors := make([]*aor, 0, len(tb.aors))
-		for _, a := range tb.aors {
-			aors = append(aors, a)
-		}
-		tb.mu.RUnlock()
+		aors := tb.list()
 		var c Count
 		for _, a := range aors {
 			a.mu.Lock()

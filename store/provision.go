@@ -22,18 +22,15 @@ import (
 // Discovered is a phone that asked for its files with the tenant's token but is not one
 // of the tenant's phones: listed so an admin can assign it. It never got secrets.
 type Discovered struct {
-	Tenant   string `json:"tenant"`
-	MAC      string `json:"mac"`
-	Make     string `json:"make,omitempty"`
-	Model    string `json:"model,omitempty"`
-	Firmware string `json:"firmware,omitempty"` // what the phone runs, from its User-Agent
-	// Image and ImageVersion: the firmware file served, on a firmware fetch.
-	Image        string    `json:"image,omitempty"`
-	ImageVersion string    `json:"image_version,omitempty"`
-	Addr         string    `json:"addr,omitempty"`
-	UserAgent    string    `json:"user_agent,omitempty"`
-	FirstSeen    time.Time `json:"first_seen"`
-	LastSeen     time.Time `json:"last_seen"`
+	Tenant    string    `json:"tenant"`
+	MAC       string    `json:"mac"`
+	Make      string    `json:"make,omitempty"`
+	Model     string    `json:"model,omitempty"`
+	Firmware  string    `json:"firmware,omitempty"` // what the phone runs, from its User-Agent
+	Addr      string    `json:"addr,omitempty"`
+	UserAgent string    `json:"user_agent,omitempty"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
 }
 
 // PhoneModel is one row of the model table: make in lower case, canonical model name.

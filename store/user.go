@@ -3,11 +3,11 @@ package store
 import (
 	"context"
 	"errors"
-
 	"fmt"
-	"github.com/dgraph-io/badger/v4"
 	"slices"
 	"strings"
+
+	"github.com/dgraph-io/badger/v4"
 )
 
 func userKey(slug, id string) string     { return "t/" + slug + "/user/" + id }

@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -381,24 +380,6 @@ func TestScheduledBackupSettings(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log sink read while serve writes to it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestScheduledBackupFailureLogged: a scheduled backup that fails is logged and counted,
 // leaves no file, and the log never holds the passphrase.
 func TestScheduledBackupFailureLogged(t *testing.T) {
@@ -407,7 +388,7 @@ func TestScheduledBackupFailureLogged(t *testing.T) {
 	passFile := writePassphrase(t, "first nightly passphrase")
 	cfg := Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", PublicHost: "127.0.0.1", AdminPassword: testAdminPassword,
 		BackupDir: dir, BackupEvery: "20ms", BackupKeep: "3", BackupPassphraseFile: passFile}
-	var logs lockedBuffer
+	var logs testkit.Buffer
 	m, err := NewMain(cfg, slog.New(slog.NewTextHandler(&logs, nil)), io.Discard)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/dialtone/dialtone/internal/crash"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dialtone/dialtone/internal/crash"
 )
 
 // Scheduled backups: with --backup-dir, serve writes a backup there every --backup-every,

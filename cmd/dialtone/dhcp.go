@@ -36,6 +36,14 @@ type dhcpValues struct {
 	Notes  []string
 }
 
+// with150 is s when option 150 has a value, else "": the lines each snippet adds for it.
+func (v dhcpValues) with150(s string) string {
+	if v.Opt150 == "" {
+		return ""
+	}
+	return s
+}
+
 func (f dhcpFacts) values() dhcpValues {
 	v := dhcpValues{Opt66: f.URL, Opt160: f.URL}
 	host := strings.Trim(f.PublicHost, "[]")
@@ -86,15 +94,11 @@ func dhcpSnippets(v dhcpValues) []struct{ Name, Text string } {
 	add := func(name, text string) { out = append(out, struct{ Name, Text string }{name, text}) }
 
 	isc := "# ISC dhcpd (dhcpd.conf): definitions at the top level, values in a subnet or globally\n" +
-		"option dialtone-prov-url code 160 = text;\n"
-	if v.Opt150 != "" {
-		isc += "option cisco-tftp-server code 150 = array of ip-address;\n"
-	}
-	isc += "option tftp-server-name " + q(v.Opt66) + ";\n" +
-		"option dialtone-prov-url " + q(v.Opt160) + ";\n"
-	if v.Opt150 != "" {
-		isc += "option cisco-tftp-server " + v.Opt150 + ";\n"
-	}
+		"option dialtone-prov-url code 160 = text;\n" +
+		v.with150("option cisco-tftp-server code 150 = array of ip-address;\n") +
+		"option tftp-server-name " + q(v.Opt66) + ";\n" +
+		"option dialtone-prov-url " + q(v.Opt160) + ";\n" +
+		v.with150("option cisco-tftp-server "+v.Opt150+";\n")
 	add("ISC dhcpd", isc)
 
 	// Kea: option 66 by its standard name; 150 and 160 have no standard definition, so
@@ -109,34 +113,24 @@ func dhcpSnippets(v dhcpValues) []struct{ Name, Text string } {
 
 	dm := "# dnsmasq (dnsmasq.conf)\n" +
 		"dhcp-option=66," + q(v.Opt66) + "\n" +
-		"dhcp-option=160," + q(v.Opt160) + "\n"
-	if v.Opt150 != "" {
-		dm += "dhcp-option=150," + v.Opt150 + "\n"
-	}
+		"dhcp-option=160," + q(v.Opt160) + "\n" +
+		v.with150("dhcp-option=150,"+v.Opt150+"\n")
 	add("dnsmasq", dm)
 
 	mt := "# MikroTik RouterOS (s'…' is a string, 0x… raw bytes)\n" +
 		"/ip dhcp-server option add name=dialtone-66 code=66 value=\"s'" + v.Opt66 + "'\"\n" +
-		"/ip dhcp-server option add name=dialtone-160 code=160 value=\"s'" + v.Opt160 + "'\"\n"
-	set := "dialtone-66,dialtone-160"
-	if v.Opt150 != "" {
-		mt += "/ip dhcp-server option add name=dialtone-150 code=150 value=0x" + v.Hex150 + "\n"
-		set += ",dialtone-150"
-	}
-	mt += "/ip dhcp-server option sets add name=dialtone options=" + set + "\n" +
+		"/ip dhcp-server option add name=dialtone-160 code=160 value=\"s'" + v.Opt160 + "'\"\n" +
+		v.with150("/ip dhcp-server option add name=dialtone-150 code=150 value=0x"+v.Hex150+"\n") +
+		"/ip dhcp-server option sets add name=dialtone options=dialtone-66,dialtone-160" + v.with150(",dialtone-150") + "\n" +
 		"/ip dhcp-server network set [find] dhcp-option-set=dialtone\n"
 	add("MikroTik RouterOS", mt)
 
 	ps := "# Windows DHCP Server (PowerShell, server-wide; add -ScopeId 192.0.2.0 for one scope)\n" +
-		"Add-DhcpServerv4OptionDefinition -OptionId 160 -Name \"Provisioning URL\" -Type String\n"
-	if v.Opt150 != "" {
-		ps += "Add-DhcpServerv4OptionDefinition -OptionId 150 -Name \"Cisco TFTP server\" -Type IPv4Address -MultiValue\n"
-	}
-	ps += "Set-DhcpServerv4OptionValue -OptionId 66 -Value " + q(v.Opt66) + "\n" +
-		"Set-DhcpServerv4OptionValue -OptionId 160 -Value " + q(v.Opt160) + "\n"
-	if v.Opt150 != "" {
-		ps += "Set-DhcpServerv4OptionValue -OptionId 150 -Value " + v.Opt150 + "\n"
-	}
+		"Add-DhcpServerv4OptionDefinition -OptionId 160 -Name \"Provisioning URL\" -Type String\n" +
+		v.with150("Add-DhcpServerv4OptionDefinition -OptionId 150 -Name \"Cisco TFTP server\" -Type IPv4Address -MultiValue\n") +
+		"Set-DhcpServerv4OptionValue -OptionId 66 -Value " + q(v.Opt66) + "\n" +
+		"Set-DhcpServerv4OptionValue -OptionId 160 -Value " + q(v.Opt160) + "\n" +
+		v.with150("Set-DhcpServerv4OptionValue -OptionId 150 -Value "+v.Opt150+"\n")
 	add("Windows DHCP (PowerShell)", ps)
 	return out
 }

@@ -152,17 +152,7 @@ func (m *Main) metricsService() service {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}
 	return service{name: "metrics", serve: func(ctx context.Context) error {
-		errc := make(chan error, 1)
-		go func() { errc <- srv.Serve(m.metricsLn) }()
-		select {
-		case err := <-errc:
-			return err
-		case <-ctx.Done():
-		}
-		sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
-		defer cancel()
-		srv.Shutdown(sctx)
-		return nil
+		return m.serveUntil(ctx, "metrics", srv.Shutdown, func() error { return srv.Serve(m.metricsLn) })
 	}}
 }
 

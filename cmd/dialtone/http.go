@@ -44,7 +44,6 @@ func (m *Main) httpService(mounts []httpMount) service {
 		WriteBufferSize: 8 << 10,
 	}
 	return service{name: "http", serve: func(ctx context.Context) error {
-		errc := make(chan error, 1)
 		// Raw reads and writes: a config fetch is a few microseconds of work between
 		// two system calls, and the scheduler's bookkeeping around them cost more
 		// (internal/rawtcp).
@@ -55,23 +54,34 @@ func (m *Main) httpService(mounts []httpMount) service {
 			return hook(m.hooks().httpListener, ratelimit.Listener(rawtcp.Listener(ln),
 				capOrNone(m.cfg.HTTPConnsPerSource, defaultHTTPConnsPerSource), m.trustedProxyTest(), m.refusedCounter("http")))
 		}
-		go func() { errc <- srv.Serve(wrap(m.httpLn)) }()
+		serves := []func() error{func() error { return srv.Serve(wrap(m.httpLn)) }}
 		if m.httpsLn != nil {
 			// The same server and handler over TLS (https.go).
-			go func() { errc <- srv.Serve(m.httpsListener(wrap(m.httpsLn))) }()
+			serves = append(serves, func() error { return srv.Serve(m.httpsListener(wrap(m.httpsLn))) })
 		}
-		select {
-		case err := <-errc:
-			return err
-		case <-ctx.Done():
-		}
-		sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
-		defer cancel()
-		if err := srv.ShutdownWithContext(sctx); err != nil {
-			m.log.Warn("http drain cut short", "err", err)
-		}
-		return nil
+		return m.serveUntil(ctx, "http", srv.ShutdownWithContext, serves...)
 	}}
+}
+
+// serveUntil runs a server's Serve loops (one per listener) until ctx ends or one of them
+// fails, then shuts the server down, waiting drainTimeout at most for requests in
+// flight. It answers the failure, nil after a stop.
+func (m *Main) serveUntil(ctx context.Context, name string, shutdown func(context.Context) error, serves ...func() error) error {
+	errc := make(chan error, len(serves)) // every loop can answer without a reader
+	for _, serve := range serves {
+		go func() { errc <- serve() }()
+	}
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	if serr := shutdown(sctx); serr != nil {
+		m.log.Warn(name+" drain cut short", "err", serr)
+	}
+	return err
 }
 
 // httpHandler answers one request of the HTTP or HTTPS listener and counts it by route

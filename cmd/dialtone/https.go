@@ -54,8 +54,8 @@ func servesPlainly(path []byte) bool {
 		string(path) == "/healthz" || string(path) == "/readyz"
 }
 
-// secureOrRedirect runs before any handler. On HTTPS it adds HSTS to the console's and
-// the API's answers. On plain HTTP, with HTTPS on, it answers a request from anywhere
+// secureOrRedirect runs before any handler. On HTTPS it adds HSTS to every answer but
+// provisioning's (/p/…). On plain HTTP, with HTTPS on, it answers a request from anywhere
 // but the box itself with 308 to the same path on HTTPS (RFC 9110 section 15.4.9: the
 // method and body are kept), before the API sees a token or cookie, and reports true.
 func (m *Main) secureOrRedirect(ctx *fasthttp.RequestCtx) (answered bool) {

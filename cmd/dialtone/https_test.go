@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/dialtone/dialtone/internal/rawtcp"
+	"github.com/dialtone/dialtone/internal/testkit"
 )
 
 // foreignPeers wraps the HTTP and HTTPS listeners: while on is set, connections accepted
@@ -382,4 +384,35 @@ func TestHTTPSPeerCertificateReachesHandler(t *testing.T) {
 			t.Errorf("handler saw %q, want %q", got, c.want)
 		}
 	}
+}
+
+// TestStopEndsEveryServeLoop: after a stop, no goroutine of the HTTP, HTTPS or metrics
+// listeners is left behind (each Serve loop's answer has somewhere to go).
+func TestStopEndsEveryServeLoop(t *testing.T) {
+	e := startMainOn(t, t.TempDir(), func(c *Config) { c.HTTPS = "127.0.0.1:0" })
+	if code, _ := httpGet(t, e.url("/healthz")); code != 200 {
+		t.Fatalf("healthz: %d", code)
+	}
+	e.stop()
+	select {
+	case err := <-e.done:
+		e.done <- err // for the cleanup, which waits on it too
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after the stop")
+	}
+	left := func() string {
+		buf := make([]byte, 1<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		for _, g := range strings.Split(stacks, "\n\n") {
+			for _, fn := range []string{"dialtone.(*Main).httpService", "dialtone.(*Main).metricsService", "dialtone.(*Main).serveUntil"} {
+				if strings.Contains(g, fn) {
+					return g
+				}
+			}
+		}
+		return ""
+	}
+	testkit.Eventually(t, 5*time.Second, "every serve loop's goroutine to end after the stop", func() bool {
+		return left() == ""
+	})
 }

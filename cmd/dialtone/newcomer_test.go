@@ -10,29 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/dialtone/dialtone/internal/testkit"
 	"github.com/dialtone/dialtone/store"
 )
-
-// syncBuffer is a log sink the serving goroutines and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func testConfig(data, password string) Config {
 	return Config{Data: data, HTTP: "127.0.0.1:0", HTTPS: "", TFTP: "127.0.0.1:0", SIP: "", LDAP: "",
@@ -45,7 +27,7 @@ func TestAdminPasswordOnUsedStoreWarns(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
 	for i, pw := range []string{testAdminPassword, "another long password"} {
-		var logs syncBuffer
+		var logs testkit.Buffer
 		m, err := NewMain(testConfig(data, pw), slog.New(slog.NewTextHandler(&logs, nil)), io.Discard)
 		if err != nil {
 			t.Fatal(err)

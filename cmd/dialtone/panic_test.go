@@ -115,6 +115,8 @@ func TestPanicEndsOnlyItsRequest(t *testing.T) {
 		t.Fatal("LDAP bind that panics succeeded")
 	}
 	lc.Close()
+	// The connection is closed as the panic unwinds, before the recover counts it.
+	waitFor(t, "the LDAP panic counted", func() bool { return crash.Count("ldap") >= uint64(before["ldap"])+1 })
 	after := crash.Counts()
 	for _, svc := range []string{"http", "tftp", "sip", "ldap"} {
 		want := 1
