@@ -41,7 +41,13 @@ func (p *Provisioner) HTTPHandler(ctx *fasthttp.RequestCtx) bool {
 		proto = "https"
 	}
 	r := fetchRequest{Token: token, Path: rest, UA: string(ctx.UserAgent()), Addr: clientip.Of(ctx, p.cfg.TrustedProxies), Proto: proto,
-		Auth: string(ctx.Request.Header.Peek("Authorization")), Method: string(ctx.Method()), URI: string(ctx.RequestURI())}
+		Auth: string(ctx.Request.Header.Peek("Authorization")), Method: fasthttp.MethodGet}
+	if ctx.IsHead() {
+		r.Method = fasthttp.MethodHead
+	}
+	if r.Auth != "" { // the request URI is checked only against a Digest answer's uri
+		r.URI = string(ctx.RequestURI())
+	}
 	if cs := ctx.TLSConnectionState(); cs != nil {
 		r.Peer = cs.PeerCertificates // the device certificate, when the phone sent one
 	}

@@ -25,8 +25,9 @@ type Strikes[K comparable] struct {
 	mu        sync.Mutex
 	m         map[K]*entry
 	lastSweep time.Time
-	// anyBlock is the latest end of any block (unix ns): Blocked answers without the
-	// lock while no block can be in force, so the common case costs one atomic load.
+	// anyBlock is the latest end of any block (unix ns; 0 before the first): Blocked
+	// answers without the lock while no block can be in force, and without reading the
+	// clock while none ever was, so the common case costs one atomic load.
 	anyBlock atomic.Int64
 	// blocks counts the blocks started under Policy.Name (nil when it is empty).
 	blocks *atomic.Uint64
@@ -62,8 +63,12 @@ func (s *Strikes[K]) Policy() Policy { return s.p }
 
 // Blocked reports whether k is blocked now, and until when.
 func (s *Strikes[K]) Blocked(k K) (bool, time.Time) {
+	latest := s.anyBlock.Load()
+	if latest == 0 { // nothing was ever blocked: not even the clock is read
+		return false, time.Time{}
+	}
 	now := s.now()
-	if now.UnixNano() >= s.anyBlock.Load() {
+	if now.UnixNano() >= latest {
 		return false, time.Time{}
 	}
 	s.mu.Lock()
