@@ -33,7 +33,7 @@
 // the same backups on a schedule and keeps the newest --backup-keep.
 //
 // HTTP and HTTPS (http.go, https.go): one fasthttp server and handler serve --http and,
-// when set, --https (default :8443, :443 as root), TLS on top of internal/rawtcp's
+// when set, --https (default :8443, :443 as root), TLS on top of the TCP
 // connections with the appliance's certificate (internal/tlscert; a client certificate
 // is asked for, never required, and reaches handlers through ctx.TLSConnectionState).
 // With HTTPS on, everything but /p/…, /ca.pem, /healthz and /readyz answers a plain-HTTP

@@ -15,7 +15,6 @@ import (
 	"github.com/dialtone/dialtone/admin"
 	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/internal/ratelimit"
-	"github.com/dialtone/dialtone/internal/rawtcp"
 )
 
 // httpMount is one part of the HTTP space: it answers true when it handled the request.
@@ -44,14 +43,11 @@ func (m *Main) httpService(mounts []httpMount) service {
 		WriteBufferSize: 8 << 10,
 	}
 	return service{name: "http", serve: func(ctx context.Context) error {
-		// Raw reads and writes: a config fetch is a few microseconds of work between
-		// two system calls, and the scheduler's bookkeeping around them cost more
-		// (internal/rawtcp).
 		// Each source holds at most --http-conns-per-source connections (trusted
-		// proxies carry many clients and are exempt); the cap wraps rawtcp's conns,
-		// under TLS on the HTTPS listener.
+		// proxies carry many clients and are exempt); the cap wraps the TCP
+		// connections, under TLS on the HTTPS listener.
 		wrap := func(ln net.Listener) net.Listener {
-			return hook(m.hooks().httpListener, ratelimit.Listener(rawtcp.Listener(ln),
+			return hook(m.hooks().httpListener, ratelimit.Listener(ln,
 				capOrNone(m.cfg.HTTPConnsPerSource, defaultHTTPConnsPerSource), m.trustedProxyTest(), m.refusedCounter("http")))
 		}
 		serves := []func() error{func() error { return srv.Serve(wrap(m.httpLn)) }}

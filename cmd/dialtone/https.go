@@ -37,8 +37,8 @@ func (m *Main) secureBaseURL() string {
 	return m.publicURL(true)
 }
 
-// httpsListener is the TLS listener over the raw-syscall TCP listener (internal/rawtcp):
-// TLS is done on top of the *rawtcp.Conn, and fasthttp's handler sees a *tls.Conn, so
+// httpsListener is the TLS listener over the (capped) TCP listener: fasthttp's handler
+// sees a *tls.Conn, so
 // ctx.IsTLS and ctx.TLSConnectionState (the phone's device certificate, asked for but
 // never required) work.
 func (m *Main) httpsListener(raw net.Listener) net.Listener {

@@ -25,7 +25,6 @@ import (
 	"github.com/pin/tftp/v3"
 	"github.com/valyala/fasthttp"
 
-	"github.com/dialtone/dialtone/internal/rawtcp"
 	"github.com/dialtone/dialtone/internal/testkit"
 )
 
@@ -329,7 +328,7 @@ func TestMailLinksUseHTTPS(t *testing.T) {
 	}
 }
 
-// The HTTPS listener's layering (TLS over internal/rawtcp's connections, asking for a
+// The HTTPS listener's layering (TLS over the TCP connections, asking for a
 // client certificate) hands a phone's device certificate to the handler through
 // ctx.TLSConnectionState, and a client without one still connects.
 func TestHTTPSPeerCertificateReachesHandler(t *testing.T) {
@@ -355,7 +354,7 @@ func TestHTTPSPeerCertificateReachesHandler(t *testing.T) {
 			seen <- st.PeerCertificates[0].Subject.CommonName
 		}
 	}}
-	go srv.Serve(m.httpsListener(rawtcp.Listener(ln)))
+	go srv.Serve(m.httpsListener(ln))
 	defer srv.Shutdown()
 
 	// A device certificate, self-signed here: the listener hands it over unverified.
