@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"hash"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
@@ -108,11 +107,11 @@ func (p *Provisioner) authorizePhone(t *store.Tenant, mac string, r fetchRequest
 func (p *Provisioner) checkDigest(t *store.Tenant, ph store.Phone, r fetchRequest) (fetchResult, bool) {
 	c, ok := parseDigest(r.Auth)
 	realm := digestRealm(t)
-	if !ok || c.username != ph.MAC || c.realm != realm || c.uri != r.URI || !strings.EqualFold(c.qop, "auth") ||
-		c.nc == 0 || c.cnonce == "" {
+	if !ok || c.Username != ph.MAC || c.Realm != realm || c.URI != r.URI || !strings.EqualFold(c.QOP, "auth") ||
+		c.Nc == 0 || c.Cnonce == "" {
 		return p.authFailed(t, r, ph.MAC)
 	}
-	newHash := hashFor(c.algorithm)
+	newHash := hashFor(c.Algorithm)
 	if newHash == nil {
 		return p.authFailed(t, r, ph.MAC)
 	}
@@ -132,7 +131,7 @@ func (p *Provisioner) checkDigest(t *store.Tenant, ph store.Phone, r fetchReques
 			break
 		}
 	}
-	switch p.nonces.Check(c.nonce, realm, r.Addr, c.nc, proved != "") {
+	switch p.nonces.Check(c.Nonce, realm, r.Addr, uint32(c.Nc), proved != "") {
 	case digest.Stale:
 		return p.challenge(t, r, true), false
 	case digest.OK:
@@ -180,91 +179,25 @@ func hashFor(alg string) func() hash.Hash {
 
 // digestMatches computes the qop=auth response (RFC 7616 §3.4.1) and compares it in
 // constant time.
-func digestMatches(newHash func() hash.Hash, c digestCreds, realm, password, method string) bool {
+func digestMatches(newHash func() hash.Hash, c digest.Credentials, realm, password, method string) bool {
 	h := func(parts ...string) string {
 		x := newHash()
 		x.Write([]byte(strings.Join(parts, ":")))
 		return hex.EncodeToString(x.Sum(nil))
 	}
-	ha1 := h(c.username, realm, password)
-	ha2 := h(method, c.uri)
-	want := h(ha1, c.nonce, c.ncText, c.cnonce, c.qop, ha2)
-	return subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(c.response))) == 1
+	ha1 := h(c.Username, realm, password)
+	ha2 := h(method, c.URI)
+	want := h(ha1, c.Nonce, c.NcText, c.Cnonce, c.QOP, ha2)
+	return subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(c.Response))) == 1
 }
 
-// digestCreds is an Authorization: Digest header (RFC 7616 §3.4).
-type digestCreds struct {
-	username, realm, nonce, uri, response, algorithm, cnonce, qop, ncText string
-	nc                                                                    uint32
-}
-
-// parseDigest reads `Digest k=v, k="v", …` (RFC 9110 §11.2 auth-params); a repeated
-// parameter, a bad quoted string or an nc that is not 8 hex digits fails it.
-func parseDigest(s string) (digestCreds, bool) {
-	var c digestCreds
-	scheme, rest, ok := strings.Cut(strings.TrimSpace(s), " ")
-	if !ok || !strings.EqualFold(scheme, "Digest") || len(s) > 4096 {
-		return c, false
-	}
-	seen := map[string]bool{}
-	for rest = strings.TrimLeft(rest, " \t,"); rest != ""; rest = strings.TrimLeft(rest, " \t,") {
-		eq := strings.IndexByte(rest, '=')
-		if eq <= 0 {
-			return c, false
-		}
-		key := strings.ToLower(strings.TrimSpace(rest[:eq]))
-		rest = strings.TrimLeft(rest[eq+1:], " \t")
-		var val string
-		if strings.HasPrefix(rest, `"`) {
-			var b strings.Builder
-			i := 1
-			for ; i < len(rest) && rest[i] != '"'; i++ {
-				if rest[i] == '\\' && i+1 < len(rest) {
-					i++
-				}
-				b.WriteByte(rest[i])
-			}
-			if i >= len(rest) {
-				return c, false
-			}
-			val, rest = b.String(), rest[i+1:]
-		} else {
-			end := strings.IndexAny(rest, ", \t")
-			if end < 0 {
-				end = len(rest)
-			}
-			val, rest = rest[:end], rest[end:]
-		}
-		if seen[key] {
-			return c, false
-		}
-		seen[key] = true
-		switch key {
-		case "username":
-			c.username = val
-		case "realm":
-			c.realm = val
-		case "nonce":
-			c.nonce = val
-		case "uri":
-			c.uri = val
-		case "response":
-			c.response = val
-		case "algorithm":
-			c.algorithm = val
-		case "cnonce":
-			c.cnonce = val
-		case "qop":
-			c.qop = val
-		case "nc":
-			n, err := strconv.ParseUint(val, 16, 32)
-			if err != nil || len(val) != 8 {
-				return c, false
-			}
-			c.nc, c.ncText = uint32(n), val
-		}
-	}
-	return c, c.username != "" && c.nonce != "" && c.response != ""
+// parseDigest reads an Authorization: Digest header with the parser SIP uses
+// (internal/digest); an HTTP answer must carry username, nonce and response and an nc of
+// 8 hex digits (RFC 7616 §3.4).
+func parseDigest(s string) (digest.Credentials, bool) {
+	var c digest.Credentials
+	ok := len(s) <= 4096 && digest.ParseCredentials(s, &c) && len(c.NcText) == 8
+	return c, ok && c.Username != "" && c.Nonce != "" && c.Response != ""
 }
 
 // phonebookAccount checks HTTP Basic credentials (RFC 7617) against the tenant's

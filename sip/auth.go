@@ -57,7 +57,7 @@ func (s *Server) writeChallenge(w *replyWriter, proxy bool, t *tenantInfo, stale
 
 // credentialsFor finds the request's credentials for realm (RFC 3261 §22.4: one
 // Authorization header per realm; pick ours) and reports whether there were any.
-func credentialsFor(req *sip.Request, proxy bool, realm string, c *digestCredentials) bool {
+func credentialsFor(req *sip.Request, proxy bool, realm string, c *digest.Credentials) bool {
 	name := "Authorization"
 	if proxy {
 		name = "Proxy-Authorization"
@@ -66,7 +66,7 @@ func credentialsFor(req *sip.Request, proxy bool, realm string, c *digestCredent
 		if !strings.EqualFold(h.Name(), name) {
 			continue
 		}
-		if parseDigestCredentials(h.Value(), c) && strings.EqualFold(c.Realm, realm) {
+		if digest.ParseCredentials(h.Value(), c) && strings.EqualFold(c.Realm, realm) {
 			return true
 		}
 	}
@@ -79,7 +79,7 @@ func credentialsFor(req *sip.Request, proxy bool, realm string, c *digestCredent
 // malformed ones, and forged, foreign or stale nonces earn a challenge and count
 // nothing, since anyone can send those from any address.
 func (s *Server) authenticate(req *sip.Request, src netip.Addr, proxy bool, t *tenantInfo) (verdict, *credential) {
-	var c digestCredentials
+	var c digest.Credentials
 	if !credentialsFor(req, proxy, t.realm, &c) || c.Username == "" || c.Response == "" {
 		return authChallenge, nil
 	}

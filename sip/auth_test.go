@@ -3,6 +3,7 @@ package sip
 import (
 	"testing"
 
+	dtdigest "github.com/dialtone/dialtone/internal/digest"
 	"github.com/icholy/digest"
 )
 
@@ -16,8 +17,8 @@ func TestParseDigestCredentials(t *testing.T) {
 		`digest username="u", realm="", nonce="n", uri="sip:r", response="ff", unknown-param=token, other="x,y"`,
 	}
 	for _, h := range ok {
-		var c digestCredentials
-		if !parseDigestCredentials(h, &c) {
+		var c dtdigest.Credentials
+		if !dtdigest.ParseCredentials(h, &c) {
 			t.Errorf("refused %s", h)
 			continue
 		}
@@ -32,8 +33,8 @@ func TestParseDigestCredentials(t *testing.T) {
 		}
 	}
 	// Tabs are linear white space too (RFC 3261 §25.1); icholy/digest does not skip them.
-	var c digestCredentials
-	if !parseDigestCredentials("Digest\tusername=\"u\",\trealm = \"r\",\tnc=2", &c) || c.Username != "u" || c.Realm != "r" || c.Nc != 2 {
+	var c dtdigest.Credentials
+	if !dtdigest.ParseCredentials("Digest\tusername=\"u\",\trealm = \"r\",\tnc=2", &c) || c.Username != "u" || c.Realm != "r" || c.Nc != 2 {
 		t.Errorf("tabs: %+v", c)
 	}
 	for _, h := range []string{
@@ -41,8 +42,8 @@ func TestParseDigestCredentials(t *testing.T) {
 		`Digest =x`, `Digest username="u" realm="r"`, `Digest nc=zz`, `Digest nc=123456789`, `Digest nc=1, nc=2`,
 		`Digest username="u\`,
 	} {
-		var c digestCredentials
-		if parseDigestCredentials(h, &c) {
+		var c dtdigest.Credentials
+		if dtdigest.ParseCredentials(h, &c) {
 			t.Errorf("accepted %q as %+v", h, c)
 		}
 	}
@@ -52,8 +53,8 @@ func FuzzParseDigestCredentials(f *testing.F) {
 	f.Add(`Digest username="201", realm="acme.example", nonce="abc", uri="sip:acme.example", response="0123abcd", qop=auth, nc=00000001, cnonce="x"`)
 	f.Add(`Digest username="a\"b",nc=ffffffff`)
 	f.Fuzz(func(t *testing.T, h string) {
-		var c digestCredentials
-		if parseDigestCredentials(h, &c) && c.Nc < 0 {
+		var c dtdigest.Credentials
+		if dtdigest.ParseCredentials(h, &c) && c.Nc < 0 {
 			t.Fatalf("negative nc from %q", h)
 		}
 	})

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"bytes"
+	"github.com/dialtone/dialtone/internal/digest"
 	"net/netip"
 	"strconv"
 	"sync/atomic"
@@ -144,12 +145,12 @@ func (w *replyWriter) scan() bool {
 		}
 		text := raw[i:end]
 		next := end + 2
-		if next < len(raw) && isLWS(raw[next]) {
+		if next < len(raw) && digest.IsLWS(raw[next]) {
 			// A folded field: joined as the parser joins it (sip.foldHeaderLine), each
 			// line trimmed and the lines joined by one space.
 			start := len(w.fold)
 			w.fold = append(w.fold, bytes.TrimRight(text, " \t")...)
-			for next < len(raw) && isLWS(raw[next]) {
+			for next < len(raw) && digest.IsLWS(raw[next]) {
 				k := bytes.Index(raw[next:], crlf)
 				if k < 0 {
 					return false
@@ -196,7 +197,7 @@ func (w *replyWriter) scan() bool {
 			return false // a comma with nothing after it
 		}
 	}
-	for h.topEnd > top.value && isLWS(top.text[h.topEnd-1]) {
+	for h.topEnd > top.value && digest.IsLWS(top.text[h.topEnd-1]) {
 		h.topEnd--
 	}
 	if !strictVia(top.text[top.value:h.topEnd]) {
@@ -304,7 +305,7 @@ func strictVia(v []byte) bool {
 		return false
 	}
 	proto := v[:sp]
-	if len(proto) < 9 || !bytes.EqualFold(proto[:8], []byte("SIP/2.0/")) || !allOf(proto[8:], isTokenChar) {
+	if len(proto) < 9 || !bytes.EqualFold(proto[:8], []byte("SIP/2.0/")) || !allOf(proto[8:], digest.IsTokenChar) {
 		return false
 	}
 	v = bytes.TrimLeft(v[sp:], " \t")
@@ -317,7 +318,7 @@ func strictVia(v []byte) bool {
 		}
 		i = k + 1
 	} else {
-		for i < len(v) && (isTokenChar(v[i]) && v[i] != '!' && v[i] != '%' && v[i] != '*' && v[i] != '+' && v[i] != '`' && v[i] != '\'' && v[i] != '~') {
+		for i < len(v) && (digest.IsTokenChar(v[i]) && v[i] != '!' && v[i] != '%' && v[i] != '*' && v[i] != '+' && v[i] != '`' && v[i] != '\'' && v[i] != '~') {
 			i++
 		}
 	}
@@ -344,7 +345,7 @@ func strictVia(v []byte) bool {
 		}
 		switch {
 		case len(v) > 0 && v[0] == '"':
-			_, rest, ok := quotedString(string(v))
+			_, rest, ok := digest.QuotedString(string(v))
 			if !ok {
 				return false
 			}
@@ -357,7 +358,7 @@ func strictVia(v []byte) bool {
 			v = v[k+1:]
 		default:
 			j := 0
-			for j < len(v) && (isTokenChar(v[j]) || v[j] == ':') {
+			for j < len(v) && (digest.IsTokenChar(v[j]) || v[j] == ':') {
 				j++
 			}
 			if j == 0 {
@@ -376,7 +377,7 @@ func plainEnd(f []byte) bool {
 		return false
 	}
 	c := f[len(f)-1]
-	return c == '>' || isTokenChar(c) && c != '.'
+	return c == '>' || digest.IsTokenChar(c) && c != '.'
 }
 
 // rawField is one header field of a raw request: its text (name, colon and value, on
@@ -494,4 +495,22 @@ func allOf(b []byte, ok func(byte) bool) bool {
 		}
 	}
 	return len(b) > 0
+}
+
+// cutParamName reads ";name" (RFC 3261 §25.1 generic-param) at the start of p and
+// answers what follows, and whether "=value" does (p then starts at the value).
+func cutParamName(p []byte) (rest []byte, hasValue, ok bool) {
+	if len(p) == 0 || p[0] != ';' {
+		return nil, false, false
+	}
+	p = p[1:]
+	j := digest.TokenLen(p)
+	if j == 0 {
+		return nil, false, false
+	}
+	p = p[j:]
+	if len(p) == 0 || p[0] != '=' {
+		return p, false, true
+	}
+	return p[1:], true, true
 }

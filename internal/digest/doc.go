@@ -4,6 +4,8 @@
 // also covers the realm and the client's address (an IPv6 client by its /64, as
 // ratelimit.Source counts it), so a nonce answers only from where it was sent. A nonce is
 // valid for NonceLifetime; after that a request carrying it gets a fresh challenge with
-// stale=true. Package sip parses its own headers on its hot path; package provision
-// challenges phones fetching their files.
+// stale=true. The one parser of Digest credentials (credentials.go: ParseCredentials,
+// allocation-free, with the RFC 3261 / RFC 9110 token and quoted-string grammar SIP's
+// own header scanners use too) serves the registrar's REGISTERs and provisioning's
+// HTTP fetches alike.
 package digest

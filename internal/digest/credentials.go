@@ -1,26 +1,27 @@
-package sip
+package digest
 
 import "strings"
 
-// digestCredentials is one Authorization or Proxy-Authorization header of the Digest
-// scheme (RFC 3261 §25.1 digest-response, RFC 7616 §3.4). Its strings point into the
-// header value: parsing a REGISTER's credentials allocates nothing unless a quoted
-// value holds a backslash escape.
-type digestCredentials struct {
+// Credentials is one Authorization or Proxy-Authorization header of the Digest scheme
+// (RFC 3261 §25.1 digest-response, RFC 7616 §3.4), as SIP and provisioning's HTTP both
+// receive it. Its strings point into the header value: parsing allocates nothing unless
+// a quoted value holds a backslash escape.
+type Credentials struct {
 	Username, Realm, Nonce, URI, Response string
 	Algorithm, Cnonce, QOP, Opaque        string
 	Nc                                    int
+	NcText                                string // nc as sent: the response hashes these digits
 	Userhash                              bool
 }
 
-// parseDigestCredentials parses s ("Digest k=v, k="v", …") into c and reports whether
-// it is well-formed. Parameter names are case-insensitive (RFC 3261 §7.3.1); unknown
+// ParseCredentials parses s ("Digest k=v, k="v", …") into c and reports whether it is
+// well-formed. Parameter names are case-insensitive (RFC 3261 §7.3.1); unknown
 // parameters are skipped (auth-param); a repeated or malformed nc fails the header.
-func parseDigestCredentials(s string, c *digestCredentials) bool {
-	*c = digestCredentials{}
+func ParseCredentials(s string, c *Credentials) bool {
+	*c = Credentials{}
 	s = trimLWS(s)
 	const scheme = "digest"
-	if len(s) <= len(scheme) || !strings.EqualFold(s[:len(scheme)], scheme) || !isLWS(s[len(scheme)]) {
+	if len(s) <= len(scheme) || !strings.EqualFold(s[:len(scheme)], scheme) || !IsLWS(s[len(scheme)]) {
 		return false
 	}
 	s = s[len(scheme):]
@@ -31,7 +32,7 @@ func parseDigestCredentials(s string, c *digestCredentials) bool {
 			return true
 		}
 		// key
-		i := tokenLen(s)
+		i := TokenLen(s)
 		if i == 0 {
 			return false
 		}
@@ -44,13 +45,13 @@ func parseDigestCredentials(s string, c *digestCredentials) bool {
 		// value: quoted-string or token
 		var val string
 		if s != "" && s[0] == '"' {
-			v, rest, ok := quotedString(s)
+			v, rest, ok := QuotedString(s)
 			if !ok {
 				return false
 			}
 			val, s = v, rest
 		} else {
-			j := tokenLen(s)
+			j := TokenLen(s)
 			if j == 0 {
 				return false
 			}
@@ -90,7 +91,7 @@ func parseDigestCredentials(s string, c *digestCredentials) bool {
 				}
 				n = n<<4 | d
 			}
-			c.Nc, seenNc = n, true
+			c.Nc, c.NcText, seenNc = n, val, true
 		}
 		s = trimLWS(s)
 		if s == "" {
@@ -103,9 +104,9 @@ func parseDigestCredentials(s string, c *digestCredentials) bool {
 	}
 }
 
-// quotedString reads a quoted-string at the start of s (RFC 3261 §25.1) and returns its
+// QuotedString reads a quoted-string at the start of s (RFC 3261 §25.1, RFC 9110 §5.6.4) and returns its
 // content with quoted-pairs resolved, and the rest of s.
-func quotedString(s string) (val, rest string, ok bool) {
+func QuotedString(s string) (val, rest string, ok bool) {
 	escaped := false
 	for i := 1; i < len(s); i++ {
 		switch s[i] {
@@ -130,47 +131,31 @@ func quotedString(s string) (val, rest string, ok bool) {
 	return "", "", false
 }
 
-func isLWS(c byte) bool { return c == ' ' || c == '\t' }
+// IsLWS: a space or tab.
+func IsLWS(c byte) bool { return c == ' ' || c == '\t' }
 
 func trimLWS(s string) string {
-	for s != "" && isLWS(s[0]) {
+	for s != "" && IsLWS(s[0]) {
 		s = s[1:]
 	}
-	for s != "" && isLWS(s[len(s)-1]) {
+	for s != "" && IsLWS(s[len(s)-1]) {
 		s = s[:len(s)-1]
 	}
 	return s
 }
 
-// tokenLen is how many token characters s starts with.
-func tokenLen[S ~string | ~[]byte](s S) int {
+// TokenLen is how many token characters s starts with (RFC 3261 §25.1 and RFC 9110
+// §5.6.2 define the same token).
+func TokenLen[S ~string | ~[]byte](s S) int {
 	i := 0
-	for i < len(s) && isTokenChar(s[i]) {
+	for i < len(s) && IsTokenChar(s[i]) {
 		i++
 	}
 	return i
 }
 
-// cutParamName reads ";name" (RFC 3261 §25.1 generic-param) at the start of p and
-// answers what follows, and whether "=value" does (p then starts at the value).
-func cutParamName(p []byte) (rest []byte, hasValue, ok bool) {
-	if len(p) == 0 || p[0] != ';' {
-		return nil, false, false
-	}
-	p = p[1:]
-	j := tokenLen(p)
-	if j == 0 {
-		return nil, false, false
-	}
-	p = p[j:]
-	if len(p) == 0 || p[0] != '=' {
-		return p, false, true
-	}
-	return p[1:], true, true
-}
-
-// isTokenChar: RFC 3261 §25.1 token characters.
-func isTokenChar(c byte) bool {
+// IsTokenChar: RFC 3261 §25.1 token characters.
+func IsTokenChar(c byte) bool {
 	switch {
 	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
 		return true
