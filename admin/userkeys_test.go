@@ -88,6 +88,10 @@ func TestUserKeysInEveryMakesConfig(t *testing.T) {
 			}
 		}
 	}
+	// Poly's speed dial is a contact with a speed-dial index in its directory.
+	if dir := fetch(phones[1].ua, "0004f2000201-directory.xml"); !strings.Contains(dir, "<ct>+31201234567</ct><sd>1</sd><lb>Desk</lb>") {
+		t.Errorf("Poly directory lacks the speed dial:\n%s", dir)
+	}
 	// Keys removed: gone from the config at once (the Yealink key is cleared).
 	pe.must(200, tok, "PUT", path, []any{})
 	if cfg := fetch(phones[0].ua, phones[0].file); strings.Contains(cfg, "linekey.2.value") || !strings.Contains(cfg, "linekey.2.type = 0") {
