@@ -242,3 +242,22 @@ func TestPolyDirectoryCarriesSpeedDials(t *testing.T) {
 		}
 	}
 }
+
+// TestPolyDirectoryNamesFit: a label of 32 two-byte characters is cut to Poly's 40
+// bytes on a character boundary; a speed dial repeated and a phonebook number seen twice
+// appear once (ct must be unique).
+func TestPolyDirectoryNamesFit(t *testing.T) {
+	label := strings.Repeat("é", 32)
+	out := polyDirectory([]Key{{Type: "speed_dial", Value: "123", Label: label}, {Type: "speed_dial", Value: "123", Label: "again"}},
+		[]polyDirItem{{LN: "A", CT: "456"}, {LN: "B", CT: "456"}, {LN: "C", CT: "123"}})
+	if _, err := parsePolyDirectory(out); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(out), "<item>"); got != 2 {
+		t.Fatalf("%d contacts, want 123 and 456 once each:\n%s", got, out)
+	}
+	want := "<fn>" + strings.Repeat("é", 20) + "</fn>"
+	if !strings.Contains(string(out), want) || !strings.Contains(string(out), "<lb>"+strings.Repeat("é", 20)+"</lb>") {
+		t.Errorf("label not cut to 40 bytes:\n%s", out)
+	}
+}
