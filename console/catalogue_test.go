@@ -15,6 +15,9 @@ import (
 // literal ending in "." is the prefix of a key made at run time (t('lang.' + l)).
 var keyUse = regexp.MustCompile(`(?:\b(?:t|field)\(\s*|\b(?:nav|[A-Za-z]*Key)\s*:\s*)(?:'([^'\\]+)'|"([^"\\]+)")`)
 
+// comment matches whole-line // comments (their examples are not uses).
+var comment = regexp.MustCompile(`(?m)^\s*//.*$`)
+
 // catalogue reads one language's catalogue and fails on a key given twice.
 func catalogue(t *testing.T, lang string) map[string]string {
 	t.Helper()
@@ -71,7 +74,7 @@ func TestCatalogues(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, m := range keyUse.FindAllStringSubmatch(string(b), -1) {
+		for _, m := range keyUse.FindAllStringSubmatch(comment.ReplaceAllString(string(b), ""), -1) {
 			k := m[1] + m[2]
 			used[k] = append(used[k], p)
 		}
