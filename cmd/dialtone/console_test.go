@@ -466,3 +466,74 @@ func TestConsoleSetPasswordFromMail(t *testing.T) {
 		t.Errorf("the page reported: %s", p)
 	}
 }
+
+// TestConsoleViewAsCookie: view-as from a cookie session puts the view-as session in the
+// cookie and keeps the admin's aside; the console reloads as that user with the banner on
+// the page, and "return to your own account" restores the admin's session and ends the
+// view-as one. A bearer session cannot ask for a cookie view-as.
+func TestConsoleViewAsCookie(t *testing.T) {
+	t.Parallel()
+	e := startMain(t)
+	var anna struct{ ID string }
+	e.call("POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Anna", "last_name": "de Vries",
+		"email": "anna@console.test", "role": "user", "password": "annas long password"}, 201, &anna)
+	req, _ := http.NewRequest("POST", e.url("/api/v1/auth/view-as"), strings.NewReader(`{"user_id":"`+anna.ID+`","session":"cookie"}`))
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 400 || len(res.Cookies()) != 0 {
+		t.Fatalf("cookie view-as from a bearer session: %d %v", res.StatusCode, res.Cookies())
+	}
+
+	br := newBrowser(t, e, "")
+	br.login("admin@localhost", testAdminPassword, "#/users")
+	if n := br.count("#banner:not([hidden])"); n != 0 {
+		t.Fatal("the view-as banner shows for the admin's own session")
+	}
+	// The ⋮ menu's "view as" (the users screens) calls the same API through api.js.
+	br.do("view as Anna", chromedp.Evaluate[chromedp.Void](`void import('/js/api.js').then((m) =>
+			m.api('POST', '/auth/view-as', {user_id: `+jsString(anna.ID)+`, session: 'cookie'}))
+		.then(() => { history.replaceState(null, '', '/'); location.reload(); })`),
+		chromedp.WaitVisible(chromedp.CSS(`#banner:not([hidden]) #viewas-return`)),
+		waitText("#banner", "Anna de Vries"))
+	br.do("as Anna", waitJS(`location.hash === '#/me' && !!document.getElementById('main').dataset.route`))
+	br.a11yCheck("view-as banner")
+	var viewAsCookie string
+	for _, c := range br.cookies() {
+		if c.Name == "dialtone_session" {
+			viewAsCookie = c.Value
+		}
+	}
+	ck := &http.Cookie{Name: "dialtone_session", Value: viewAsCookie}
+	code, b := cookieCall(t, http.DefaultClient, "GET", e.url("/api/v1/me"), ck, "", nil)
+	if code != 200 || !strings.Contains(string(b), `"view_as_by"`) || !strings.Contains(string(b), "anna@console.test") {
+		t.Fatalf("GET /me with the view-as cookie: %d %s", code, b)
+	}
+	br.do("return to own account", chromedp.Click(chromedp.CSS("#viewas-return")), br.waitRoute("#/users"))
+	if n := br.count("#banner:not([hidden])"); n != 0 {
+		t.Error("the banner stays after returning")
+	}
+	if code, _ = cookieCall(t, http.DefaultClient, "GET", e.url("/api/v1/me"), ck, "", nil); code != 401 {
+		t.Errorf("the view-as session still answers after returning: %d", code)
+	}
+	var me struct{ Email string }
+	for _, c := range br.cookies() {
+		if c.Name == "dialtone_session" {
+			_, b = cookieCall(t, http.DefaultClient, "GET", e.url("/api/v1/me"), &http.Cookie{Name: c.Name, Value: c.Value}, "", nil)
+			json.Unmarshal(b, &me)
+		}
+		if c.Name == "dialtone_home" {
+			t.Errorf("the home cookie stays after returning: %+v", c)
+		}
+	}
+	if me.Email != "admin@localhost" {
+		t.Errorf("after returning the session is %q's, want the admin's", me.Email)
+	}
+	for _, p := range br.problems() {
+		t.Errorf("the page reported: %s", p)
+	}
+}

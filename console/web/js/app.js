@@ -35,8 +35,7 @@ const ctx = {
     if (ans && ans.restored) {
       setCSRF(ans.csrf_token);
       sessionStorage.removeItem('dialtone.tenant');
-      location.hash = '#/users';
-      location.reload();
+      reloadAtStart();
       return;
     }
     ctx.me = null;
@@ -48,12 +47,18 @@ const ctx = {
   async viewAs(userId) {
     await api('POST', '/auth/view-as', { tenant: ctx.tenant, user_id: userId, session: 'cookie' });
     sessionStorage.removeItem('dialtone.tenant');
-    location.hash = '';
-    location.reload();
+    reloadAtStart();
   },
   reloadMe: () => loadMe(),
   render: () => render(),
 };
+
+// reloadAtStart loads the console afresh at its start page (after the session changed
+// identity: view-as, or back from it).
+function reloadAtStart() {
+  history.replaceState(null, '', '/');
+  location.reload();
+}
 
 // landing is where a signed-in person starts: the user list for those who manage
 // users, their own page for everyone else.
