@@ -537,3 +537,35 @@ func TestConsoleViewAsCookie(t *testing.T) {
 		t.Errorf("the page reported: %s", p)
 	}
 }
+
+// noOverflow is true when the page needs no sideways scrolling.
+const noOverflow = `document.documentElement.scrollWidth <= document.documentElement.clientWidth`
+
+// TestConsoleKeyboardAndPhone: on a phone-sized screen (390×844) the login page and the
+// user list fit without sideways scrolling, and the login works by keyboard alone with
+// the focus visible.
+func TestConsoleKeyboardAndPhone(t *testing.T) {
+	t.Parallel()
+	e := startMain(t)
+	b := newBrowser(t, e, "")
+	b.do("phone-sized screen", chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+	b.open("#/login", "#/login")
+	if !eval[bool](b, noOverflow) {
+		t.Errorf("the login page scrolls sideways at 390 px: %v wide", eval[int](b, `document.documentElement.scrollWidth`))
+	}
+	if got := eval[string](b, `document.activeElement.name`); got != "email" {
+		t.Fatalf("focus at start is on %q, want the email field", got)
+	}
+	b.do("type the email, Tab", chromedp.KeyEvent("admin@localhost"), chromedp.KeyEvent("\t"))
+	if got := eval[string](b, `document.activeElement.name`); got != "password" {
+		t.Fatalf("Tab from the email field went to %q", got)
+	}
+	if eval[string](b, `getComputedStyle(document.activeElement).outlineStyle`) == "none" {
+		t.Error("the focused field shows no outline")
+	}
+	b.do("type the password, Enter", chromedp.KeyEvent(testAdminPassword), chromedp.KeyEvent("\r"), b.waitRoute("#/users"))
+	if !eval[bool](b, noOverflow) {
+		t.Errorf("the user list scrolls sideways at 390 px: %v wide", eval[int](b, `document.documentElement.scrollWidth`))
+	}
+	b.a11yCheck("users (phone)")
+}
