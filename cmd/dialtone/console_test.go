@@ -569,3 +569,30 @@ func TestConsoleKeyboardAndPhone(t *testing.T) {
 	}
 	b.a11yCheck("users (phone)")
 }
+
+// TestConsoleTenantSwitcher: a person who manages other tenants gets a tenant menu; the
+// screens then work on the chosen tenant (the user list shows its people, not the home
+// tenant's), and the choice holds over a reload.
+func TestConsoleTenantSwitcher(t *testing.T) {
+	t.Parallel()
+	e := startMain(t)
+	e.call("POST", "/api/v1/tenants", map[string]any{"slug": "acme", "name": "Acme", "sip_domain": "acme.test"}, 201, nil)
+	e.call("POST", "/api/v1/tenants/acme/users", map[string]any{"first_name": "Piet", "last_name": "Acme",
+		"email": "piet@acme.test"}, 201, nil)
+	b := newBrowser(t, e, "")
+	b.login("admin@localhost", testAdminPassword, "#/users")
+	if got := b.text("#users-table"); !strings.Contains(got, "admin@localhost") || strings.Contains(got, "piet@acme.test") {
+		t.Fatalf("home tenant's list: %q", got)
+	}
+	b.a11yCheck("users with the tenant menu")
+	b.do("switch to acme", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('tenant-switch');
+		s.value = 'acme'; s.dispatchEvent(new Event('change', {bubbles: true})); })()`),
+		waitText("#users-table", "piet@acme.test"))
+	if got := b.text("#users-table"); strings.Contains(got, "admin@localhost") {
+		t.Errorf("acme's list shows the home tenant's admin: %q", got)
+	}
+	b.open("#/users", "#/users")
+	if got := b.text("#users-table"); !strings.Contains(got, "piet@acme.test") {
+		t.Errorf("after a reload the list is %q, want acme's", got)
+	}
+}
