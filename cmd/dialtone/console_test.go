@@ -248,6 +248,7 @@ func TestConsoleLoginLogout(t *testing.T) {
 	b := newBrowser(t, e, "")
 	b.open("#/login", "#/login")
 	b.a11yCheck("login")
+	b.screenshot("console-login")
 	b.do("wrong password",
 		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "admin@localhost"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "not the password"),
@@ -268,6 +269,7 @@ func TestConsoleLoginLogout(t *testing.T) {
 		t.Errorf("user list: %q", got)
 	}
 	b.a11yCheck("users")
+	b.screenshot("console-users")
 	var session *network.Cookie
 	for _, c := range b.cookies() {
 		if c.Name == "dialtone_session" {
