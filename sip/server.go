@@ -52,6 +52,7 @@ type Config struct {
 	// OnRegister, when set, is called once per REGISTER with the status code answered
 	// (0: none, the request was dropped) and the time from its arrival to the answer.
 	OnRegister func(code int, d time.Duration)
+	Calls      CallObserver // told of every call's steps (call history); nil: nobody
 }
 
 // DefaultTCPConnsPerSource is Config.TCPConnsPerSource's default.
