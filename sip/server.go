@@ -88,6 +88,7 @@ type Server struct {
 	resync      *resyncQueue
 	actions     *actionQueues // remote actions, paced per tenant (actions.go)
 	flexSem     chan struct{}
+	blf         *dialogEvents // BLF subscriptions (dialogevent.go)
 	unsubscr    func()
 	bg          sync.WaitGroup
 	bgCancel    context.CancelFunc
@@ -142,6 +143,8 @@ func New(cfg Config) (*Server, error) {
 		pnpSem:     make(chan struct{}, pnpInFlight),
 	}
 	s.date.now = cfg.Now
+	s.blf = newDialogEvents(s)
+	s.cfg.Calls = withBLF(s.blf, cfg.Calls) // the proxy tells the BLF notifier too
 	s.aorLocks.seed = maphash.MakeSeed()
 	n, err := s.bindings.load()
 	if err != nil {
