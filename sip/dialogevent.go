@@ -103,13 +103,16 @@ type dialogEvents struct {
 	calls    map[extKey]map[string]*dialogState // by Call-ID
 	numCalls int
 
+	maxPerTenant, maxPerSource int // MaxDialogSubsPerTenant, MaxDialogSubsPerSource
+
 	sweepOnce sync.Once
 }
 
 func newDialogEvents(s *Server) *dialogEvents {
 	return &dialogEvents{s: s, subs: make(map[string]*subscription),
 		watchers: make(map[extKey]map[*subscription]struct{}), perTenant: make(map[string]int),
-		perSource: make(map[netip.Addr]int), calls: make(map[extKey]map[string]*dialogState)}
+		perSource: make(map[netip.Addr]int), calls: make(map[extKey]map[string]*dialogState),
+		maxPerTenant: MaxDialogSubsPerTenant, maxPerSource: MaxDialogSubsPerSource}
 }
 
 // callTee tells two observers of each call (the registrar's BLF and cmd/dialtone's).

@@ -395,3 +395,42 @@ func (s *streamReader) request(t *testing.T) *sip.Request {
 		}
 	}
 }
+
+// TestBLFCaps: subscriptions from one source stop at the cap (503 with Retry-After),
+// and an unsubscribe frees a place.
+func TestBLFCaps(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.srv.blf.mu.Lock()
+	e.srv.blf.maxPerSource = 2
+	e.srv.blf.mu.Unlock()
+	w := blfLine(t, e)
+	uri := "sip:201@" + e.domain
+	var first string
+	for i := range 3 {
+		w.subCallID = fmt.Sprintf("cap-%d@blf", i)
+		res := w.subscribe(uri, "dialog", 600)
+		if i < 2 {
+			if res == nil || res.StatusCode != 200 {
+				t.Fatalf("subscription %d: %v", i, res)
+			}
+			w.notify()
+			if i == 0 {
+				first, _ = res.To().Params.Get("tag")
+			}
+			continue
+		}
+		if res == nil || res.StatusCode != 503 || res.GetHeader("Retry-After") == nil {
+			t.Fatalf("subscription over the cap: %v, want 503 with Retry-After", res)
+		}
+	}
+	w.subCallID, w.toTag = "cap-0@blf", first
+	if res := w.subscribe(uri, "dialog", 0); res == nil || res.StatusCode != 200 {
+		t.Fatalf("unsubscribe: %v", res)
+	}
+	w.notify()
+	w.subCallID, w.toTag = "cap-2@blf", ""
+	if res := w.subscribe(uri, "dialog", 600); res == nil || res.StatusCode != 200 {
+		t.Errorf("after an unsubscribe: %v, want 200", res)
+	}
+}
