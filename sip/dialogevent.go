@@ -30,6 +30,10 @@ const (
 	// behind one NAT, every phone with its BLF keys). Over either, 503 with Retry-After.
 	MaxDialogSubsPerTenant = 10000
 	MaxDialogSubsPerSource = 1000
+	// MaxDialogSubs bounds the subscriptions held at once over all tenants.
+	MaxDialogSubs = 50000
+	// maxNotifySenders bounds the goroutines sending NOTIFYs at once.
+	maxNotifySenders = 1024
 	// maxDialogsPerExtension bounds the calls one extension's state lists; maxDialogCalls
 	// the calls followed for BLF at once over all tenants. Calls beyond are not shown.
 	maxDialogsPerExtension = 16
@@ -85,6 +89,7 @@ type subscription struct {
 	pending []dialogState // the state the next NOTIFY carries
 	dirty   bool          // a NOTIFY is due
 	sending bool          // a goroutine is sending this subscription's NOTIFYs
+	queued  bool          // waiting for a sender (dialogEvents.waiting)
 	final   string        // the reason of the terminating NOTIFY, when one is due
 	held    bool          // counted in the tables
 }
@@ -105,6 +110,10 @@ type dialogEvents struct {
 
 	maxPerTenant, maxPerSource int // MaxDialogSubsPerTenant, MaxDialogSubsPerSource
 
+	maxSenders int
+	senders    int             // goroutines sending NOTIFYs (at most maxSenders)
+	waiting    []*subscription // subscriptions with a NOTIFY due, waiting for a sender
+
 	sweepOnce sync.Once
 }
 
@@ -112,7 +121,7 @@ func newDialogEvents(s *Server) *dialogEvents {
 	return &dialogEvents{s: s, subs: make(map[string]*subscription),
 		watchers: make(map[extKey]map[*subscription]struct{}), perTenant: make(map[string]int),
 		perSource: make(map[netip.Addr]int), calls: make(map[extKey]map[string]*dialogState),
-		maxPerTenant: MaxDialogSubsPerTenant, maxPerSource: MaxDialogSubsPerSource}
+		maxPerTenant: MaxDialogSubsPerTenant, maxPerSource: MaxDialogSubsPerSource, maxSenders: maxNotifySenders}
 }
 
 // callTee tells two observers of each call (the registrar's BLF and cmd/dialtone's).

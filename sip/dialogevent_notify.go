@@ -13,28 +13,78 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// kick makes a NOTIFY due and starts the subscription's sender unless it runs: one
-// goroutine per subscription at most, sending one NOTIFY at a time, in order. Changes
-// that come while a NOTIFY is in flight are sent together in the next one, with the
-// state as it is then (d.mu held).
+// kick makes a NOTIFY due and sees that a sender will send it. A subscription has
+// one NOTIFY in flight at most, sent in order; changes that come meanwhile go out
+// together in the next, with the state as it is then. At most maxNotifySenders
+// goroutines send at once (a NOTIFY to a phone gone silent waits Timer F, 32 s); the
+// other subscriptions with a NOTIFY due wait their turn in order (d.mu held).
 func (d *dialogEvents) kick(sub *subscription) {
 	sub.dirty = true
-	if sub.sending {
+	if sub.sending || sub.queued {
 		return
 	}
+	if d.senders >= d.maxSenders {
+		sub.queued = true
+		d.waiting = append(d.waiting, sub)
+		return
+	}
+	d.senders++
 	sub.sending = true
 	go d.send(sub)
 }
 
-// send runs the subscription's NOTIFY transactions while one is due. A NOTIFY that
-// fails (no answer within Timer F, 481, the connection gone) ends the subscription
-// (RFC 6665 §4.2.2); the subscriber subscribes again.
+// send runs the subscription's NOTIFY transactions while one is due, then those of
+// the subscriptions waiting for a sender. A NOTIFY that fails (no answer within Timer
+// F, an error answer, the connection gone) ends the subscription (RFC 6665 §4.2.2); the
+// subscriber subscribes again.
 func (d *dialogEvents) send(sub *subscription) {
-	defer crash.Recover(d.s.log, "sip", "BLF NOTIFY")
+	// A panic ends this sender and the subscription it was sending (the phone
+	// subscribes again); the waiting ones get the next sender a kick starts.
+	defer crash.RecoverWith(d.s.log, "sip", "BLF NOTIFY", func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if sub != nil {
+			sub.sending, sub.dirty = false, false
+			d.release(sub, "")
+		}
+		if next := d.nextWaiting(); next != nil {
+			go d.send(next) // this sender's place goes to the next in line
+		} else {
+			d.senders--
+		}
+	})
+	for sub != nil {
+		d.notifyWhileDue(sub)
+		d.mu.Lock()
+		sub.sending = false
+		if sub = d.nextWaiting(); sub == nil {
+			d.senders--
+		}
+		d.mu.Unlock()
+	}
+}
+
+// nextWaiting takes the next subscription waiting for a sender that still has a NOTIFY
+// due, marked as being sent; nil when none (d.mu held).
+func (d *dialogEvents) nextWaiting() *subscription {
+	for len(d.waiting) > 0 {
+		next := d.waiting[0]
+		d.waiting[0] = nil
+		d.waiting = d.waiting[1:]
+		next.queued = false
+		if next.dirty {
+			next.sending = true
+			return next
+		}
+	}
+	return nil
+}
+
+// notifyWhileDue sends the subscription's NOTIFYs until none is due.
+func (d *dialogEvents) notifyWhileDue(sub *subscription) {
 	for {
 		d.mu.Lock()
 		if !sub.dirty {
-			sub.sending = false
 			d.mu.Unlock()
 			return
 		}
@@ -45,15 +95,16 @@ func (d *dialogEvents) send(sub *subscription) {
 		var res *sip.Response
 		final := false
 		if err == nil {
-			d.mu.Lock()
-			msg, branch, last := d.notifyMessage(sub, flow)
-			d.mu.Unlock()
-			final = last
+			var msg []byte
+			var branch string
+			func() {
+				d.mu.Lock()
+				defer d.mu.Unlock()
+				msg, branch, final = d.notifyMessage(sub, flow)
+			}()
 			res, err = d.s.transactNotify(msg, branch, flow)
 		}
-		switch {
-		case err == nil && res.StatusCode < 300:
-		case err == nil:
+		if err == nil && res.StatusCode >= 300 {
 			err = fmt.Errorf("NOTIFY answered %d %s", res.StatusCode, res.Reason)
 		}
 		if err != nil {
@@ -63,7 +114,7 @@ func (d *dialogEvents) send(sub *subscription) {
 		if err != nil || final {
 			d.mu.Lock()
 			d.release(sub, "")
-			sub.sending, sub.dirty = false, false
+			sub.dirty = false
 			d.mu.Unlock()
 			return
 		}

@@ -118,7 +118,7 @@ func (s *Server) onDialogSubscribe(req *sip.Request, in *inbound, w *replyWriter
 		sub.target, sub.transport, sub.src, sub.local, sub.write = nw.target, nw.transport, nw.src, nw.local, nw.write
 		sub.expires = nw.expires
 	} else if expires > 0 {
-		if d.perTenant[nw.tenant] >= d.maxPerTenant || d.perSource[nw.source] >= d.maxPerSource {
+		if d.perTenant[nw.tenant] >= d.maxPerTenant || d.perSource[nw.source] >= d.maxPerSource || len(d.subs) >= MaxDialogSubs {
 			d.mu.Unlock()
 			s.log.Warn("BLF: subscription refused, too many", "tenant", nw.tenant, "source", nw.source.String(),
 				"per_tenant", d.maxPerTenant, "per_source", d.maxPerSource)

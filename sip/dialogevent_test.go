@@ -434,3 +434,49 @@ func TestBLFCaps(t *testing.T) {
 		t.Errorf("after an unsubscribe: %v, want 200", res)
 	}
 }
+
+// TestBLFSendersBounded: with every sender busy (a NOTIFY unanswered), another
+// subscription's NOTIFY waits its turn and goes out once a sender is free.
+func TestBLFSendersBounded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.srv.blf
+	d.mu.Lock()
+	d.maxSenders = 1
+	d.mu.Unlock()
+	w := blfLine(t, e)
+	uri := "sip:201@" + e.domain
+	w.subCallID = "first@blf"
+	if res := w.subscribe(uri, "dialog", 600); res == nil || res.StatusCode != 200 {
+		t.Fatalf("first: %v", res)
+	}
+	first, from := w.readRequest(5 * time.Second) // in flight, not answered yet
+	if first == nil || first.CallID().Value() != "first@blf" {
+		t.Fatalf("first NOTIFY: %v", first)
+	}
+	w.subCallID = "second@blf"
+	if res := w.subscribe(uri, "dialog", 600); res == nil || res.StatusCode != 200 {
+		t.Fatalf("second: %v", res)
+	}
+	testkit.Eventually(t, 5*time.Second, "the second NOTIFY waiting for a sender", func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return len(d.waiting) == 1 && d.senders == 1
+	})
+	w.respond(first, from, 200, "OK")
+	for {
+		req, from := w.readRequest(5 * time.Second)
+		if req == nil {
+			t.Fatal("the waiting NOTIFY was never sent")
+		}
+		w.respond(req, from, 200, "OK")
+		if req.CallID().Value() == "second@blf" {
+			break
+		}
+	}
+	testkit.Eventually(t, 5*time.Second, "the sender gone", func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.senders == 0 && len(d.waiting) == 0
+	})
+}
