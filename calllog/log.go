@@ -188,9 +188,6 @@ func finish(c *store.CallRecord, e sip.CallEvent) {
 		c.End = c.Start
 	}
 	c.Code = e.Code
-	if e.Route.Kind == sip.RouteRefuse && c.Route == "" {
-		c.Route = routeName(sip.RouteRefuse)
-	}
 	c.Result = Result(!c.Answer.IsZero(), e.Code)
 	if c.Result == store.CallAnswered && c.Answer.IsZero() {
 		c.Answer = c.End // answered, but the answer was not told: at most the end

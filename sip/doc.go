@@ -95,13 +95,15 @@
 // CallEvents the proxy tells Config.Calls (New puts the notifier in front of the
 // configured observer): the caller's side trying, early, confirmed, terminated; the
 // callee's side of an internal call early, confirmed, terminated. So it follows the user
-// to a flex phone. Each subscription sends one NOTIFY at a time from its own goroutine,
-// over the subscriber's flow (the UDP socket and address its SUBSCRIBE came from, or its
+// to a flex phone. Each subscription has one NOTIFY in flight at a time, sent over the
+// subscriber's flow (the UDP socket and address its SUBSCRIBE came from, or its
 // TCP or TLS connection only), with changes coalesced into the next; a NOTIFY that fails
 // or times out (Timer F) ends the subscription. Subscriptions are capped per tenant
-// (MaxDialogSubsPerTenant) and per source (MaxDialogSubsPerSource), 503 over either;
-// calls followed for BLF are capped per extension (16) and in all (50,000). presence,
-// message-summary and other packages are 489 with Allow-Events.
+// (MaxDialogSubsPerTenant), per source (MaxDialogSubsPerSource) and in all
+// (MaxDialogSubs), 503 over any; at most 1,024 goroutines send NOTIFYs at once, the
+// other subscriptions with one due wait their turn in order. Calls followed for BLF
+// are capped per extension (16) and in all (50,000). presence, message-summary and
+// other packages are 489 with Allow-Events.
 //
 // # Digest algorithms
 //

@@ -208,3 +208,10 @@ func (m *Main) registerCallLogMetrics(l *calllog.Log) {
 		return map[string]float64{"written": float64(st.Written), "dropped": float64(st.Dropped), "failed": float64(st.Failed), "untracked": float64(st.Untracked)}
 	}, "outcome")
 }
+
+// registerBLFMetrics: the registrar's BLF subscriptions.
+func (m *Main) registerBLFMetrics(srv *sip.Server) {
+	m.metrics.Gauge("dialtone_sip_dialog_subscriptions", "BLF subscriptions (Event: dialog) held now.", func() map[string]float64 {
+		return map[string]float64{"": float64(srv.DialogSubscriptions())}
+	})
+}

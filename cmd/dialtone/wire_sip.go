@@ -73,6 +73,7 @@ func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
 			service{name: "sip-tls", serve: func(ctx context.Context) error { return srv.ServeTLS(ctx, m.sipsLn, conf) }})
 	}
 	m.registerSIPMetrics(srv)
+	m.registerBLFMetrics(srv)
 	return srv, nil
 }
 
