@@ -15,8 +15,8 @@ import (
 const maxDialogHeader = 512
 
 // onDialogSubscribe answers a SUBSCRIBE with Event: dialog (RFC 6665 §4.2.1, RFC 4235
-// §3): from a line of the extension's tenant, authenticated by digest (401, as the
-// notifier is the user agent server), for an extension of that tenant. A new or
+// §3): from a line authenticated by digest in its tenant (401, as the notifier is the
+// user agent server), for an extension of that tenant. A new or
 // refreshing SUBSCRIBE is answered 200 with the Expires granted and followed at once
 // by a NOTIFY with the full state (RFC 6665 §4.2.1.1, §4.2.1.2); Expires: 0 ends the
 // subscription with a last NOTIFY, Subscription-State terminated (§4.2.1.4).
@@ -69,16 +69,22 @@ func (s *Server) onDialogSubscribe(req *sip.Request, in *inbound, w *replyWriter
 		in.send(w.simple(481, "Subscription Does Not Exist"))
 		return
 	}
-	var t *tenantInfo
+	// The line authenticates in its own tenant (its From domain, as a REGISTER in its To
+	// domain), the watched extension's tenant is the Request-URI's: a BLF key pointing
+	// at another tenant is refused after authentication, and counts as no wrong password.
+	var t, watched *tenantInfo
 	var err error
 	if sub != nil {
 		t, err = s.accounts.tenant(tenant)
+		watched = t
 	} else {
 		ext = req.Recipient.User
 		if ext == "" {
 			ext = to.Address.User
 		}
-		t, err = s.accounts.tenantFor(req.Recipient.Host)
+		if watched, err = s.accounts.tenantFor(req.Recipient.Host); err == nil {
+			t, err = s.accounts.tenantFor(from.Address.Host)
+		}
 	}
 	if err != nil {
 		if errors.Is(err, errNoTenant) {
@@ -95,6 +101,10 @@ func (s *Server) onDialogSubscribe(req *sip.Request, in *inbound, w *replyWriter
 	}
 	if sub != nil && cred.Username != sub.username {
 		in.send(w.simple(403, "Forbidden (not your subscription)"))
+		return
+	}
+	if watched.slug != t.slug {
+		in.send(w.simple(403, "Forbidden (another tenant's extension)"))
 		return
 	}
 	if sub == nil && !s.extensionOf(t.slug, ext) {

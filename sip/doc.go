@@ -85,8 +85,10 @@
 // # BLF
 //
 // A SUBSCRIBE with Event: dialog (RFC 4235, RFC 6665) watches an extension of the
-// subscribing line's tenant (dialogevent*.go). It is authenticated like a REGISTER (401);
-// an extension the tenant lacks is 404, a subscription in a dialog we do not hold 481.
+// subscribing line's tenant (dialogevent*.go). The line is authenticated like a REGISTER
+// (401), in the tenant of its From domain; a Request-URI in another tenant is 403 after
+// that (no wrong password counted), an extension the tenant lacks 404, a subscription
+// in a dialog we do not hold 481.
 // Expires is granted between DialogMinExpires (60 s; under it 423 with Min-Expires) and
 // DialogMaxExpires (3600 s, the default). The 200 is followed at once by a NOTIFY with
 // the full dialog-info (version 0, then one up per NOTIFY), and so is every refresh;
