@@ -16,15 +16,16 @@
 // MaxInFlight calls are followed at once (default 20,000, about 1 KiB each); when the
 // table is full, calls older than StaleAfter (24 h: a call whose end was never told) are
 // forgotten, and a call that still finds no room is recorded from its CallEnded alone
-// (start = end, no phones), counted as untracked.
+// (start = end, no phones), counted as untracked. Records outlive a user's deletion, as
+// the audit log does, until call_history_days.
 //
 // CallEvent does no I/O: a finished record goes into a bounded queue (default 4,096)
 // and Run's writer goroutine writes what has queued up, up to 256 records per store
 // transaction, without waiting for the disk (store.UpdateLazy: a power cut may lose the
 // last second of history, never half a record). When the queue is full a finished call
 // is dropped, counted (Stats.Dropped) and logged at most every ten seconds. A record
-// the store refuses (a value out of bounds) is logged and counted (Stats.Failed), and
-// the rest of its batch is written. A panic in CallEvent or in a write ends that event
-// or that batch only (internal/crash). When Run's context ends it writes what is still
+// the store refuses (a value out of bounds) is counted (Stats.Failed) and logged at most
+// every ten seconds, and the rest of its batch is written. A panic in CallEvent or in a
+// write ends that event or that batch only (internal/crash). When Run's context ends it writes what is still
 // queued; calls in flight then are not recorded.
 package calllog

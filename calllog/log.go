@@ -61,7 +61,7 @@ type Log struct {
 	lastStale time.Time
 
 	written, dropped, untracked, failed atomic.Uint64
-	lastDropLog                         atomic.Int64 // unix seconds of the last drop logged
+	lastDropLog, lastFailLog            atomic.Int64 // unix seconds of the last drop or refusal logged
 }
 
 // New builds a Log; Run writes what it collects.
@@ -246,8 +246,7 @@ func (l *Log) enqueue(c store.CallRecord) {
 	case l.queue <- c:
 	default:
 		n := l.dropped.Add(1)
-		now := time.Now().Unix()
-		if last := l.lastDropLog.Load(); now-last >= 10 && l.lastDropLog.CompareAndSwap(last, now) {
+		if everyTen(&l.lastDropLog) {
 			l.log.Error("call history: write queue full, call records dropped", "dropped_total", n, "queue", cap(l.queue))
 		}
 	}
@@ -298,7 +297,9 @@ func (l *Log) write(batch []store.CallRecord) {
 			err := tx.PutCallRecord(c)
 			if errors.Is(err, store.ErrInvalid) {
 				refused++
-				l.log.Warn("call history: record refused", "tenant", c.Tenant, "err", err)
+				if everyTen(&l.lastFailLog) {
+					l.log.Warn("call history: record refused", "tenant", c.Tenant, "err", err)
+				}
 				continue
 			}
 			if err != nil {
@@ -314,4 +315,11 @@ func (l *Log) write(batch []store.CallRecord) {
 	}
 	l.failed.Add(uint64(refused))
 	l.written.Add(uint64(len(batch) - refused))
+}
+
+// everyTen says whether a log line is due: at most one every ten seconds per kind.
+func everyTen(last *atomic.Int64) bool {
+	now := time.Now().Unix()
+	l := last.Load()
+	return now-l >= 10 && last.CompareAndSwap(l, now)
 }
