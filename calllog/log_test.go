@@ -11,7 +11,7 @@ import (
 	"github.com/dialtone/dialtone/store"
 )
 
-func openStore(t *testing.T) *store.Store {
+func openStore(t testing.TB) *store.Store {
 	t.Helper()
 	s, err := store.Open(store.Options{})
 	if err != nil {
@@ -24,7 +24,7 @@ func openStore(t *testing.T) *store.Store {
 	return s
 }
 
-func run(t *testing.T, l *Log) {
+func run(t testing.TB, l *Log) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -209,13 +209,15 @@ func (d *dialogEvents) step(k extKey, callID, direction, state, remote string, n
 		return // a late 180 after the answer: the state does not go back
 	}
 	ds.state = state
-	snap := d.snapshot(k)
+	if watchers := d.watchers[k]; len(watchers) > 0 {
+		snap := d.snapshot(k)
+		for sub := range watchers {
+			sub.pending = snap
+			d.kick(sub)
+		}
+	}
 	if state == dialogTerminated {
 		d.forget(k, callID)
-	}
-	for sub := range d.watchers[k] {
-		sub.pending = snap
-		d.kick(sub)
 	}
 }
 

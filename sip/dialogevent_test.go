@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -485,4 +486,22 @@ func TestBLFSendersBounded(t *testing.T) {
 		defer d.mu.Unlock()
 		return d.senders == 0 && len(d.waiting) == 0
 	})
+}
+
+// BenchmarkBLFCallSteps: what one internal call's four steps cost the proxy's goroutine
+// in the BLF notifier, with nobody watching either extension.
+func BenchmarkBLFCallSteps(b *testing.B) {
+	e := newEnv(b)
+	calls := e.srv.cfg.Calls
+	ev := CallEvent{Tenant: "acme", From: "202", To: "201",
+		Caller: Caller{Tenant: "acme", Extension: "202"},
+		Route:  Route{Kind: RouteInternal, Extension: "201"}}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		ev.CallID = "bench-" + strconv.Itoa(i)
+		for _, k := range []CallEventKind{CallStarted, CallRinging, CallAnswered, CallEnded} {
+			ev.Kind = k
+			calls.CallEvent(ev)
+		}
+	}
 }
