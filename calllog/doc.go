@@ -16,8 +16,8 @@
 // MaxInFlight calls are followed at once (default 20,000, about 1 KiB each); when the
 // table is full, calls older than StaleAfter (24 h: a call whose end was never told) are
 // forgotten, and a call that still finds no room is recorded from its CallEnded alone
-// (start = end, no phones), counted as untracked. Records outlive a user's deletion, as
-// the audit log does, until call_history_days.
+// (start = end, no phones), counted as untracked. Records outlive a user's deletion (their
+// per-user index goes), as the audit log does, until call_history_days.
 //
 // CallEvent does no I/O: a finished record goes into a bounded queue (default 4,096)
 // and Run's writer goroutine writes what has queued up, up to 256 records per store

@@ -75,6 +75,24 @@ func userCallKey(slug, user, id string) string {
 	return "t/" + slug + "/usercall/" + user + "/" + id
 }
 
+// A deleted user's calls stay in the tenant's history (as its audit log does) until
+// call_history_days; their per-user index goes with them.
+func init() {
+	userDeleteHooks = append(userDeleteHooks, func(tx *Tx, u User) error {
+		var keys []string
+		err := tx.scan("t/"+u.Tenant+"/usercall/"+u.ID+"/", "", true, func(k string, _ *badgerItem) (bool, error) {
+			keys = append(keys, k)
+			return true, nil
+		})
+		for _, k := range keys {
+			if err == nil {
+				err = tx.del(k)
+			}
+		}
+		return err
+	})
+}
+
 // CallRecordID is the id of a call started at start with this Call-ID: the start in
 // nanoseconds (16 hex digits) and a hash of the Call-ID (8), so ids sort by start.
 func CallRecordID(start time.Time, callID string) string {

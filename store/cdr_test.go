@@ -173,3 +173,32 @@ func TestCallHistorySweep(t *testing.T) {
 		t.Errorf("call_history_days over the maximum: %v", err)
 	}
 }
+
+// TestCallHistoryOutlivesUser: deleting a user drops their index of calls; the calls
+// stay in the tenant's history.
+func TestCallHistoryOutlivesUser(t *testing.T) {
+	t.Parallel()
+	s := openTest(t)
+	u, _ := mustCreateUser(t, s, DefaultTenant, NewUser{FirstName: "Gone", LastName: "Soon", Role: RoleUser, Extensions: []string{}})
+	err := s.Update(func(tx *Tx) error {
+		return tx.PutCallRecord(callAt(time.Now(), 1, u.ID, "u-other", CallAnswered))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(func(tx *Tx) error { _, err := tx.DeleteUser(DefaultTenant, u.ID); return err }); err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(func(tx *Tx) error {
+		if cs, err := tx.Calls(DefaultTenant, CallQuery{User: u.ID}); err != nil || len(cs) != 0 {
+			t.Errorf("the deleted user's index lists %d calls (%v)", len(cs), err)
+		}
+		if cs, err := tx.Calls(DefaultTenant, CallQuery{User: "u-other"}); err != nil || len(cs) != 1 {
+			t.Errorf("the other party's history lists %d calls (%v)", len(cs), err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -65,7 +65,7 @@
 //	t/{slug}/provlogseq                  next slot of the ring
 //	t/{slug}/deviceca/{id}               DeviceCA          (vendor CAs vouching for phones' device certificates)
 //	t/{slug}/call/{start-hex}{hash}      CallRecord        (cdr.go; swept after call_history_days)
-//	t/{slug}/usercall/{user}/{call-id}   -> ""             (the calls a user made or took)
+//	t/{slug}/usercall/{user}/{call-id}   -> ""             (the calls a user made or took; gone with the user)
 //
 // A User carries the BLF and speed-dial keys of their phones (keys.go, SetUserKeys); a
 // ModelProfile its firmware target, a staged firmware with its MACs or percentage
