@@ -62,7 +62,9 @@
 // NAPTR), IPv4 first, at every attempt. One Call-ID and From tag for the registration's
 // life and CSeq rising; a 401 or 407 is answered once with the upstream's username and
 // password (a second challenge only when it says stale), a 423 by asking its
-// Min-Expires. The time granted (our Contact's expires, else Expires) is refreshed at
+// Min-Expires. When an answer's Via says the upstream saw us elsewhere (received and
+// rport, RFC 3581 §4: Dialtone is behind NAT), the Contact names that address from the
+// next REGISTER on (registering again at once if it was granted). The time granted (our Contact's expires, else Expires) is refreshed at
 // half its length; a failure is retried after Config.UpstreamRetry (default 5 s),
 // doubling up to 5 minutes. A changed or removed upstream is un-registered (Expires: 0,
 // within 3 s) before its successor registers. UpstreamState gives the state for the

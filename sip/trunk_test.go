@@ -26,6 +26,8 @@ type provider struct {
 	pass  string
 	grant int
 	regs  []providerReg
+	// nat, when set, is the received;rport its answers' Via say it saw (a NAT's).
+	nat netip.AddrPort
 }
 
 type providerReg struct {
@@ -70,8 +72,16 @@ func (p *provider) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		reg.contact = c.Address.String()
 	}
 	p.mu.Lock()
-	pass, grant := p.pass, p.grant
+	pass, grant, nat := p.pass, p.grant, p.nat
 	p.mu.Unlock()
+	respond := func(res *sip.Response) {
+		if nat.IsValid() {
+			via := res.Via()
+			via.Params.Add("received", nat.Addr().String())
+			via.Params.Add("rport", strconv.Itoa(int(nat.Port())))
+		}
+		tx.Respond(res)
+	}
 	nonce := "n" + strconv.FormatUint(uint64(reg.cseq), 10)
 	if h := req.GetHeader("Authorization"); h != nil {
 		if cred, err := digest.ParseCredentials(h.Value()); err == nil && cred.Username == p.user {
@@ -87,7 +97,7 @@ func (p *provider) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, 401, "Unauthorized", nil)
 		chal := digest.Challenge{Realm: p.realm, Nonce: nonce, QOP: []string{"auth"}, Algorithm: "MD5"}
 		res.AppendHeader(sip.NewHeader("WWW-Authenticate", chal.String()))
-		tx.Respond(res)
+		respond(res)
 		return
 	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
@@ -97,7 +107,7 @@ func (p *provider) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		cc.Params.Add("expires", strconv.Itoa(grant))
 		res.AppendHeader(cc)
 	}
-	tx.Respond(res)
+	respond(res)
 }
 
 func (p *provider) registers() []providerReg {
@@ -269,5 +279,25 @@ func TestUpstreamIPMode(t *testing.T) {
 	}
 	if tg, ok := e.srv.Target("acme"); !ok || tg.Host != "192.0.2.10" || tg.Port != 5060 {
 		t.Fatalf("Target = %+v", tg)
+	}
+}
+
+// TestUpstreamBehindNAT: when the upstream's answer says it saw us at another address
+// (Via received and rport, RFC 3581 §4: we are behind NAT), the registration's Contact
+// names that address, so the upstream's calls reach us through the NAT.
+func TestUpstreamBehindNAT(t *testing.T) {
+	e := newEnv(t)
+	prov := newProvider(t, "31201110000", "right-password", 600)
+	prov.nat = netip.MustParseAddrPort("192.0.2.1:40000")
+	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+		Transport: "udp", Username: "31201110000"}, "right-password")
+	waitFor(t, 5*time.Second, "registered", func() bool { s, _ := e.srv.UpstreamState("acme"); return s.State == TrunkRegistered })
+	regs := prov.registers()
+	last := regs[len(regs)-1]
+	if !last.authed || !strings.Contains(last.contact, "@192.0.2.1:40000") {
+		t.Fatalf("registered Contact %q, want the address the upstream saw", last.contact)
+	}
+	if st, _ := e.srv.UpstreamState("acme"); st.Expires.Sub(st.LastAttempt) != 600*time.Second {
+		t.Fatalf("granted time not read for the public Contact: %+v", st)
 	}
 }
