@@ -44,8 +44,8 @@ type trunkReg struct {
 	// public is where the upstream sees local (its answers' Via received and rport,
 	// RFC 3581 §4): behind NAT, the Contact names it.
 	public, local netip.AddrPort
-	conn  *tcpConn       // TCP and TLS: the registration's flow
-	key   flowKey
+	conn          *tcpConn // TCP and TLS: the registration's flow
+	key           flowKey
 }
 
 func newTrunkReg(s *Server, u store.Upstream) *trunkReg {
