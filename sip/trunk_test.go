@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"strconv"
@@ -28,6 +29,7 @@ type provider struct {
 	regs  []providerReg
 	// nat, when set, is the received;rport its answers' Via say it saw (a NAT's).
 	nat netip.AddrPort
+	ua  *sipgo.UserAgent
 }
 
 type providerReg struct {
@@ -41,6 +43,10 @@ type providerReg struct {
 }
 
 func newProvider(t *testing.T, user, pass string, grant int) *provider {
+	return newProviderOn(t, "udp", user, pass, grant)
+}
+
+func newProviderOn(t *testing.T, network, user, pass string, grant int) *provider {
 	t.Helper()
 	p := &provider{user: user, pass: pass, realm: "provider.example", grant: grant}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("provider"))
@@ -52,6 +58,17 @@ func newProvider(t *testing.T, user, pass string, grant int) *provider {
 		t.Fatal(err)
 	}
 	srv.OnRegister(p.onRegister)
+	p.ua = ua
+	if network == "tcp" {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.addr = l.Addr().(*net.TCPAddr).AddrPort()
+		go srv.ServeTCP(l)
+		t.Cleanup(func() { l.Close(); ua.Close() })
+		return p
+	}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -299,5 +316,43 @@ func TestUpstreamBehindNAT(t *testing.T) {
 	}
 	if st, _ := e.srv.UpstreamState("acme"); st.Expires.Sub(st.LastAttempt) != 600*time.Second {
 		t.Fatalf("granted time not read for the public Contact: %+v", st)
+	}
+}
+
+// TestUpstreamOverTCP: over TCP the registration keeps its own connection, the
+// upstream's requests come back over it (answered by the server), and its source is
+// known as the tenant's upstream.
+func TestUpstreamOverTCP(t *testing.T) {
+	e := newEnv(t)
+	prov := newProviderOn(t, "tcp", "31201110000", "right-password", 600)
+	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+		Transport: "tcp", Username: "31201110000"}, "right-password")
+	waitFor(t, 5*time.Second, "registered", func() bool { s, _ := e.srv.UpstreamState("acme"); return s.State == TrunkRegistered })
+	regs := prov.registers()
+	last := regs[len(regs)-1]
+	if tn, ok := e.srv.FromUpstream(prov.addr); !ok || tn != "acme" {
+		t.Fatalf("FromUpstream(provider) = %q %v", tn, ok)
+	}
+	if !strings.Contains(last.contact, "transport=tcp") {
+		t.Fatalf("Contact %q", last.contact)
+	}
+	// The provider sends an OPTIONS to the registered Contact: it goes over the
+	// registration's connection (sipgo reuses the one it accepted) and is answered.
+	c, err := sipgo.NewClient(prov.ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uri sip.Uri
+	if err := sip.ParseUri(strings.Trim(last.contact, "<>"), &uri); err != nil {
+		t.Fatal(err)
+	}
+	req := sip.NewRequest(sip.OPTIONS, uri)
+	req.SetTransport("TCP")
+	req.SetDestination(last.src.String())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := c.Do(ctx, req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("OPTIONS over the registration's connection: %v %v", res, err)
 	}
 }
