@@ -58,7 +58,8 @@
 // §10.2): over UDP from the listening socket, so the upstream's calls come back to the
 // port phones use and through the NAT pinhole the registration opened; over TCP or TLS
 // over a connection it opens and reads like a phone's (TLS verified against the
-// system's roots, or Config.UpstreamTLS). The host is resolved by A/AAAA (no SRV or
+// system's roots, or Config.UpstreamTLS); when that connection closes it connects and
+// registers again after Config.UpstreamRetry, not at the next refresh. The host is resolved by A/AAAA (no SRV or
 // NAPTR), IPv4 first, at every attempt. One Call-ID and From tag for the registration's
 // life and CSeq rising; a 401 or 407 is answered once with the upstream's username and
 // password (a second challenge only when it says stale), a 423 by asking its
@@ -67,7 +68,8 @@
 // next REGISTER on (registering again at once if it was granted). The time granted (our Contact's expires, else Expires) is refreshed at
 // half its length; a failure is retried after Config.UpstreamRetry (default 5 s),
 // doubling up to 5 minutes. A changed or removed upstream is un-registered (Expires: 0,
-// within 3 s) before its successor registers. UpstreamState gives the state for the
+// within 3 s) before its successor registers; a shutdown leaves the registration to
+// run out (a restart registers the same Contact again). UpstreamState gives the state for the
 // API: registering, registered (with when it expires), failed (with the reason and the
 // next attempt), stopped.
 //

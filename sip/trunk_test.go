@@ -323,7 +323,7 @@ func TestUpstreamBehindNAT(t *testing.T) {
 // upstream's requests come back over it (answered by the server), and its source is
 // known as the tenant's upstream.
 func TestUpstreamOverTCP(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, func(e *env) { e.cfgHook = func(c *Config) { c.UpstreamRetry = 100 * time.Millisecond } })
 	prov := newProviderOn(t, "tcp", "31201110000", "right-password", 600)
 	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
 		Transport: "tcp", Username: "31201110000"}, "right-password")
@@ -355,4 +355,22 @@ func TestUpstreamOverTCP(t *testing.T) {
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("OPTIONS over the registration's connection: %v %v", res, err)
 	}
+
+	// The connection drops: Dialtone connects and registers again at once, not at the
+	// refresh 300 s away.
+	e.srv.trunks.mu.Lock()
+	r := e.srv.trunks.regs["acme"]
+	e.srv.trunks.mu.Unlock()
+	r.mu.Lock()
+	r.conn.c.Close()
+	r.mu.Unlock()
+	waitFor(t, 10*time.Second, "a registration over a new connection", func() bool {
+		for _, g := range prov.registers()[len(regs):] {
+			if g.authed && g.src != last.src {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, 5*time.Second, "registered again", func() bool { s, _ := e.srv.UpstreamState("acme"); return s.State == TrunkRegistered })
 }

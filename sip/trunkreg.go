@@ -34,6 +34,7 @@ type trunkReg struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
+	lost   chan struct{} // the registration's connection closed
 
 	callID, fromTag string
 	cseq            int // only touched by the registration's goroutine
@@ -50,7 +51,7 @@ type trunkReg struct {
 
 func newTrunkReg(s *Server, u store.Upstream) *trunkReg {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &trunkReg{s: s, up: u, ctx: ctx, cancel: cancel, done: make(chan struct{}),
+	return &trunkReg{s: s, up: u, ctx: ctx, cancel: cancel, done: make(chan struct{}), lost: make(chan struct{}, 1),
 		callID: randHex(12) + "@dialtone", fromTag: randHex(6),
 		state: TrunkState{State: TrunkRegistering, Transport: strings.ToUpper(u.Transport)}}
 }
@@ -126,12 +127,35 @@ func (r *trunkReg) run(prev *trunkReg) {
 		select {
 		case <-t.C:
 			continue
+		case <-r.lost:
+			// Over TCP or TLS the connection is the way the upstream's calls come in:
+			// when it closes, connect and register again without waiting for the refresh.
+			t.Stop()
+			r.mu.Lock()
+			r.state.State, r.state.Reason = TrunkFailed, "the upstream's connection closed"
+			r.state.NextAttempt = r.s.now().Add(retry)
+			r.mu.Unlock()
+			if r.pause(retry) {
+				continue
+			}
 		case <-r.ctx.Done():
 			t.Stop()
 		}
 		break
 	}
 	r.unregister()
+}
+
+// pause waits d; false when stopped first.
+func (r *trunkReg) pause(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
 }
 
 // waitSocket waits until the server listens on UDP (it is built before it serves);
@@ -448,6 +472,15 @@ func (r *trunkReg) dial(ctx context.Context, dst netip.AddrPort) (*tcpConn, erro
 	go func() {
 		defer r.s.trunks.wg.Done()
 		r.s.readTCP(tc, key)
+		r.mu.Lock()
+		mine := r.conn == tc
+		r.mu.Unlock()
+		if mine {
+			select {
+			case r.lost <- struct{}{}:
+			default:
+			}
+		}
 	}()
 	return tc, nil
 }
