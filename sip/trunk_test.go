@@ -2,6 +2,8 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"net/netip"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/tlscert"
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -47,6 +50,11 @@ func newProvider(t *testing.T, user, pass string, grant int) *provider {
 }
 
 func newProviderOn(t *testing.T, network, user, pass string, grant int) *provider {
+	return newProviderTLS(t, network, nil, user, pass, grant)
+}
+
+// newProviderTLS is a provider over TCP ("tcp") or UDP, or over TLS with conf.
+func newProviderTLS(t *testing.T, network string, conf *tls.Config, user, pass string, grant int) *provider {
 	t.Helper()
 	p := &provider{user: user, pass: pass, realm: "provider.example", grant: grant}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("provider"))
@@ -65,7 +73,11 @@ func newProviderOn(t *testing.T, network, user, pass string, grant int) *provide
 			t.Fatal(err)
 		}
 		p.addr = l.Addr().(*net.TCPAddr).AddrPort()
-		go srv.ServeTCP(l)
+		if conf != nil {
+			go srv.ServeTLS(tls.NewListener(l, conf))
+		} else {
+			go srv.ServeTCP(l)
+		}
 		t.Cleanup(func() { l.Close(); ua.Close() })
 		return p
 	}
@@ -373,4 +385,42 @@ func TestUpstreamOverTCP(t *testing.T) {
 		return false
 	})
 	waitFor(t, 5*time.Second, "registered again", func() bool { s, _ := e.srv.UpstreamState("acme"); return s.State == TrunkRegistered })
+}
+
+// TestUpstreamOverTLS: over TLS the upstream's certificate is verified (here against
+// Config.UpstreamTLS's roots) before the REGISTER goes out; one from an unknown CA
+// fails the registration with the reason.
+func TestUpstreamOverTLS(t *testing.T) {
+	m, err := tlscert.New(context.Background(), tlscert.Options{Dir: t.TempDir(), PublicHost: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(m.CAPEM()) {
+		t.Fatal("CA PEM")
+	}
+	roots := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	e := newEnv(t, func(e *env) { e.cfgHook = func(c *Config) { c.UpstreamTLS = roots; c.UpstreamRetry = time.Hour } })
+	prov := newProviderTLS(t, "tcp", m.ServerConfig(), "31201110000", "right-password", 600)
+	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+		Transport: "tls", Username: "31201110000"}, "right-password")
+	waitFor(t, 5*time.Second, "registered over TLS", func() bool { s, _ := e.srv.UpstreamState("acme"); return s.State == TrunkRegistered })
+	if st, _ := e.srv.UpstreamState("acme"); st.Transport != "TLS" {
+		t.Fatalf("state %+v", st)
+	}
+
+	// Another Dialtone trusting only the system's roots refuses the private CA.
+	f := newEnv(t, func(e *env) { e.cfgHook = func(c *Config) { c.UpstreamRetry = time.Hour } })
+	err = f.st.Update(func(tx *store.Tx) error {
+		_, err := tx.SaveUpstream("acme", store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+			Transport: "tls", Username: "31201110000"}, store.UpstreamSecret{Set: "right-password"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "failed", func() bool { s, _ := f.srv.UpstreamState("acme"); return s.State == TrunkFailed })
+	if st, _ := f.srv.UpstreamState("acme"); !strings.Contains(st.Reason, "TLS") {
+		t.Fatalf("failed state %+v", st)
+	}
 }

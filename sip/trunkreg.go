@@ -448,8 +448,8 @@ func (r *trunkReg) dial(ctx context.Context, dst netip.AddrPort) (*tcpConn, erro
 		if r.s.cfg.UpstreamTLS != nil {
 			conf = r.s.cfg.UpstreamTLS.Clone()
 		}
-		if _, err := netip.ParseAddr(r.up.Host); err != nil {
-			conf.ServerName = r.up.Host
+		if conf.ServerName == "" {
+			conf.ServerName = r.up.Host // a name, or an address its certificate must name
 		}
 		tlc := tls.Client(nc, conf)
 		hctx, cancel := context.WithTimeout(ctx, tlsHandshakeTimeout)
