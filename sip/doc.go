@@ -52,7 +52,9 @@
 // opened), FromUpstream tells whose upstream a request's source is — an ip-mode
 // upstream's trusted prefixes (or the addresses its host resolved to), a registered
 // upstream's registrar address (over TCP and TLS its registration's connection). A
-// source two tenants claim (both registered to one provider) is nobody's.
+// source two tenants claim (both registered to one provider) is nobody's by source
+// alone; UpstreamFor tells them apart by the Request-URI user (the Contact user each
+// registered).
 //
 // In register mode (trunkreg.go) the server registers to the upstream (RFC 3261
 // §10.2): over UDP from the listening socket, so the upstream's calls come back to the

@@ -424,3 +424,38 @@ func TestUpstreamOverTLS(t *testing.T) {
 		t.Fatalf("failed state %+v", st)
 	}
 }
+
+// TestUpstreamSharedProvider: two tenants registered to one provider; its requests are
+// told apart by the Request-URI user (each tenant's registered Contact user), never
+// given to either by source alone.
+func TestUpstreamSharedProvider(t *testing.T) {
+	e := newEnv(t)
+	prov := newProvider(t, "acme-trunk", "pw-a", 600)
+	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+		Transport: "udp", Username: "acme-trunk"}, "pw-a")
+	err := e.st.Update(func(tx *store.Tx) error {
+		_, err := tx.SaveUpstream("other", store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+			Transport: "udp", Username: "other-trunk"}, store.UpstreamSecret{Set: "pw-o"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "both registrations resolved", func() bool {
+		a, _ := e.srv.UpstreamState("acme")
+		o, _ := e.srv.UpstreamState("other")
+		return a.Registrar != "" && o.Registrar != ""
+	})
+	if tn, ok := e.srv.FromUpstream(prov.addr); ok {
+		t.Fatalf("a shared provider's request given to %q by source alone", tn)
+	}
+	if tn, ok := e.srv.UpstreamFor(prov.addr, "other-trunk"); !ok || tn != "other" {
+		t.Fatalf("UpstreamFor(other-trunk) = %q %v", tn, ok)
+	}
+	if tn, ok := e.srv.UpstreamFor(prov.addr, "acme-trunk"); !ok || tn != "acme" {
+		t.Fatalf("UpstreamFor(acme-trunk) = %q %v", tn, ok)
+	}
+	if _, ok := e.srv.UpstreamFor(prov.addr, "+31201110201"); ok {
+		t.Fatal("an unknown Request-URI user picked a tenant")
+	}
+}
