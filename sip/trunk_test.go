@@ -317,7 +317,9 @@ func TestUpstreamIPMode(t *testing.T) {
 func TestUpstreamBehindNAT(t *testing.T) {
 	e := newEnv(t)
 	prov := newProvider(t, "31201110000", "right-password", 600)
+	prov.mu.Lock()
 	prov.nat = netip.MustParseAddrPort("192.0.2.1:40000")
+	prov.mu.Unlock()
 	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
 		Transport: "udp", Username: "31201110000"}, "right-password")
 	waitFor(t, 5*time.Second, "registered", func() bool { s, _ := e.srv.UpstreamState("acme"); return s.State == TrunkRegistered })
