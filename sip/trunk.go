@@ -194,6 +194,21 @@ func (s *Server) UpstreamState(tenant string) (TrunkState, bool) {
 	return r.snapshot(), true
 }
 
+// UpstreamStates gives the state of every tenant's registration to its upstream.
+func (s *Server) UpstreamStates() map[string]TrunkState {
+	s.trunks.mu.Lock()
+	regs := make(map[string]*trunkReg, len(s.trunks.regs))
+	for tenant, r := range s.trunks.regs {
+		regs[tenant] = r
+	}
+	s.trunks.mu.Unlock()
+	out := make(map[string]TrunkState, len(regs))
+	for tenant, r := range regs {
+		out[tenant] = r.snapshot()
+	}
+	return out
+}
+
 // Target is where the tenant's upstream calls go (Upstreams).
 func (s *Server) Target(tenant string) (UpstreamTarget, bool) {
 	s.trunks.mu.Lock()
