@@ -40,6 +40,8 @@ var operations = []opDoc{
 	{method: "GET", path: "/api/v1/me", summary: "The acting user and effective permissions", answer: "User", status: "200"},
 	{method: "PATCH", path: "/api/v1/me", summary: "Self-service: own PIN, language, password (old_password required; wrong ones count as failed logins of your address, 429 when locked out)", body: "UserPatch", answer: "User", status: "200"},
 	{method: "GET", path: "/api/v1/tls", summary: "The certificate phones and browsers trust: source, CA PEM, its SHA-256 fingerprint and expiry (tenant admins)", answer: "TLS", status: "200"},
+	{method: "GET", path: "/api/v1/me/phones", summary: "My phones (self.manage): those assigned to me and the flex phones I am logged in at, with who is logged in since when", answer: "MyPhonePage", status: "200"},
+	{method: "POST", path: "/api/v1/me/flex-logout", summary: "Log me out of every flex phone I am logged in at (self.manage); logged_out lists their MACs, empty when there were none", answer: "MyFlexLogout", status: "200"},
 	{method: "GET", path: "/api/v1/me/audit", summary: "Audit events about me, including view-as requests made as me", answer: "AuditPage", status: "200", query: []string{"limit", "cursor"}},
 
 	{method: "GET", path: "/api/v1/tenants", summary: "Tenants the caller reaches (home and managed)", answer: "TenantPage", status: "200", query: []string{"limit", "cursor"}},
@@ -56,7 +58,9 @@ var operations = []opDoc{
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/users", summary: "List users (colleagues)", answer: "UserPage", status: "200", query: []string{"limit", "cursor", "department_id"}},
 	{method: "POST", path: "/api/v1/tenants/{slug}/users", summary: "Create a user; generated PIN and password are returned once", body: "UserCreate", answer: "User", status: "201"},
-	{method: "POST", path: "/api/v1/tenants/{slug}/users/import", summary: "CSV import (docs/roles.md), all or nothing; a row matching an existing person (same email, or same first and last name without email) is a warning and, by on_duplicate, skipped (default), updated or created again", body: "csv", answer: "Object", status: "200", query: []string{"dry_run", "on_duplicate"}},
+	{method: "POST", path: "/api/v1/tenants/{slug}/users/import", summary: "CSV import (docs/roles.md), all or nothing; a row matching an existing person (same email, or same first and last name without email) is a warning and, by on_duplicate, skipped (default), updated or created again", body: "csv", answer: "Object", status: "200", query: []string{"dry_run", "on_duplicate", "async"},
+		more: map[string]string{"202": "async=true: the import runs as a job (ImportJob); follow it at …/users/import/jobs/{id}. One job per tenant at a time, else 429 busy"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/users/import/jobs/{id}", summary: "An import job started with async=true, for the person who started it (users.manage over the tenant): state queued, checking, importing, done (with result, the import's report) or failed (with error and details, as the synchronous import answers them); done of total rows in the current phase. Kept an hour after it ends", answer: "ImportJob", status: "200"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/users/{id}", summary: "A user", answer: "User", status: "200"},
 	{method: "PATCH", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Change a user (roles and permissions per docs/roles.md)", body: "UserPatch", answer: "User", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Delete a user and every reference to them", status: "204"},
@@ -276,6 +280,16 @@ func schemas() map[string]any {
 		"Discovered": map[string]any{"type": "object", "properties": map[string]any{"tenant": str, "mac": str, "make": str,
 			"model": str, "firmware": str, "addr": str, "user_agent": str, "first_seen": stamp, "last_seen": stamp}},
 		"DiscoveredPage": pageOf("Discovered"),
+		"MyPhone": obj(map[string]any{"mac": str, "make": str, "model": str, "flex": boolean, "assigned": boolean, "last_seen": stamp,
+			"logged_in": obj(map[string]any{"user_id": str, "extension": str, "since": stamp, "until": stamp, "how": str, "by": str})}, "mac"),
+		"MyPhonePage":  pageOf("MyPhone"),
+		"MyFlexLogout": obj(map[string]any{"logged_out": strs}, "logged_out"),
+		"ImportJob": obj(map[string]any{"id": str,
+			"state":   map[string]any{"type": "string", "enum": []string{"queued", "checking", "importing", "done", "failed"}},
+			"dry_run": boolean, "done": integer, "total": integer, "started": stamp, "finished": stamp,
+			"result":  map[string]any{"type": "object", "description": "when done: the import's report, as the synchronous import answers it"},
+			"error":   obj(map[string]any{"status": integer, "code": str, "message": str, "field": str}),
+			"details": map[string]any{"type": "object", "description": "when failed on a rejected file: every error by line and column"}}, "id", "state", "done", "total"),
 	}
 }
 

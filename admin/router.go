@@ -56,7 +56,9 @@ func (a *API) routeTable() []*route {
 	add("GET", "/api/v1/me", a.me)
 	add("PATCH", "/api/v1/me", a.patchMe)
 	add("GET", "/api/v1/me/audit", a.myAudit)
-	add("GET", "/api/v1/tls", a.getTLS) // tls.go
+	add("GET", "/api/v1/me/phones", a.myPhones)           // mephones.go
+	add("POST", "/api/v1/me/flex-logout", a.myFlexLogout) // mephones.go
+	add("GET", "/api/v1/tls", a.getTLS)                   // tls.go
 
 	add("GET", "/api/v1/tenants", a.listTenants)
 	add("POST", "/api/v1/tenants", a.createTenant)
@@ -73,6 +75,7 @@ func (a *API) routeTable() []*route {
 	add("GET", t+"/users", a.listUsers)
 	add("POST", t+"/users", a.createUser)
 	add("POST", t+"/users/import", a.importUsers).limit = MaxCSVBody
+	add("GET", t+"/users/import/jobs/{id}", a.importJob) // importjobs.go
 	add("GET", t+"/users/{id}", a.getUser)
 	add("PATCH", t+"/users/{id}", a.patchUser)
 	add("DELETE", t+"/users/{id}", a.deleteUser)
