@@ -86,7 +86,7 @@ var operations = []opDoc{
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/logout", summary: "Flex logout", answer: "Object", status: "200"},
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/registrations", summary: "Live SIP registrations (phones.manage or reports.read)", answer: "ItemPage", status: "200"},
-	{method: "GET", path: "/api/v1/tenants/{slug}/audit", summary: "Audit log, newest first (reports.read)", answer: "AuditPage", status: "200", query: []string{"limit", "cursor", "subject"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/audit", summary: "Audit log, newest first (reports.read); filters: subject (a user id: events about, by or as them), action (a prefix, e.g. user.), since and until (RFC 3339, inclusive)", answer: "AuditPage", status: "200", query: []string{"limit", "cursor", "subject", "action", "since", "until"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/outbox", summary: "Mail not yet handed to an SMTP server", answer: "ItemPage", status: "200", query: []string{"limit", "cursor"}},
 
 	{method: "POST", path: "/api/v1/tenants/{slug}/firmware", summary: "Upload a firmware file as the body, at most 1 GiB (phones.manage); 409 if the name exists. With model, the answer offers to make it the target (none yet) or to stage it; target=true makes it the model's target at once", body: "binary", answer: "Firmware", status: "201", query: []string{"name", "model", "version", "target"}},
