@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/dialtone/dialtone/console"
 	"github.com/dialtone/dialtone/flex"
 	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/ldapdir"
@@ -60,7 +61,11 @@ func (m *Main) wire() error {
 		return err
 	}
 	// Phones' fetches come first: the busiest path, told by its prefix alone.
-	mounts := []httpMount{provisionMount(prov), api.Mount, setPasswordMount(api)}
+	web, err := console.New() // the web console at / (console/doc.go)
+	if err != nil {
+		return err
+	}
+	mounts := []httpMount{provisionMount(prov), api.Mount, setPasswordMount(api), web.Mount}
 	m.services = append(m.services, m.httpService(mounts), m.controlService())
 	if m.metricsLn != nil {
 		m.services = append(m.services, m.metricsService())
