@@ -45,7 +45,8 @@ export default {
   route: '#/audit',
   nav: 'nav.audit',
   permission: 'reports.read',
-  async render(el, params, ctx) {
+  async render(main, params, ctx) {
+    const el = main.appendChild(document.createElement('div')); // detached by a newer render's clear(main)
     el.append(h('h1', {}, t('audit.title')));
     // People for the person filter: the first thousand users, by name.
     let people = [];

@@ -35,7 +35,8 @@ export default {
   route: '#/departments',
   nav: 'nav.departments',
   permission: 'departments.manage',
-  async render(el, params, ctx) {
+  async render(main, params, ctx) {
+    const el = main.appendChild(document.createElement('div')); // detached by a newer render's clear(main)
     el.append(h('h1', {}, t('departments.title')));
     const tenant = await api('GET', tpath(ctx, ''));
     const listBox = h('div', {});

@@ -58,7 +58,8 @@ export default {
   route: '#/import',
   nav: 'nav.import',
   permission: 'users.manage',
-  async render(el, params, ctx) {
+  async render(main, params, ctx) {
+    const el = main.appendChild(document.createElement('div')); // detached by a newer render's clear(main)
     el.append(h('h1', {}, t('import.title')), h('p', {}, t('import.intro')));
     const fileInput = h('input', { type: 'file', name: 'file', id: 'import-file', accept: '.csv,.txt,text/csv' });
     const dup = select({ name: 'on_duplicate', id: 'import-dup' }, ['skip', 'update', 'create'].map((v) => ({ value: v, label: t('import.dup_' + v) })), 'skip');

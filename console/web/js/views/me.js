@@ -15,7 +15,8 @@ export default {
   route: '#/me',
   nav: 'nav.me',
   permission: 'self.manage',
-  async render(el, params, ctx) {
+  async render(main, params, ctx) {
+    const el = main.appendChild(document.createElement('div')); // detached by a newer render's clear(main)
     const me = await api('GET', '/me');
     el.append(h('h1', {}, t('me.title')));
 

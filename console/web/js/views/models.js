@@ -18,7 +18,8 @@ export default {
   route: '#/models',
   nav: 'nav.models',
   permission: 'phones.manage',
-  async render(el, params, ctx) {
+  async render(main, params, ctx) {
+    const el = main.appendChild(document.createElement('div')); // detached by a newer render's clear(main)
     el.append(h('h1', {}, t('models.title')));
     const modelBox = h('div', {});
     const editBox = h('div', { id: 'model-edit' });

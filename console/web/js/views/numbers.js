@@ -9,7 +9,8 @@ export default {
   route: '#/numbers',
   nav: 'nav.numbers',
   permission: 'tenant.settings',
-  async render(el, params, ctx) {
+  async render(main, params, ctx) {
+    const el = main.appendChild(document.createElement('div')); // detached by a newer render's clear(main)
     el.append(h('h1', {}, t('numbers.title')));
     const tenant = await api('GET', tpath(ctx, ''));
     const min = h('input', { type: 'number', name: 'ext_min', id: 'numbers-min', value: String(tenant.ext_min) });

@@ -8,7 +8,8 @@ export default {
   route: '#/outbox',
   nav: 'nav.outbox',
   permission: 'tenant.settings',
-  async render(el, params, ctx) {
+  async render(main, params, ctx) {
+    const el = main.appendChild(document.createElement('div')); // detached by a newer render's clear(main)
     el.append(h('h1', {}, t('outbox.title')), h('p', { class: 'hint' }, t('outbox.intro')));
     await pagedTable(el, 'outbox-table', tpath(ctx, '/outbox'), [
       { key: 'outbox.to', cell: (m) => m.to },

@@ -63,7 +63,8 @@ export default {
   route: '#/phones',
   nav: 'nav.phones',
   permission: 'phones.manage',
-  async render(el, params, ctx) {
+  async render(main, params, ctx) {
+    const el = main.appendChild(document.createElement('div')); // detached by a newer render's clear(main)
     el.append(h('h1', {}, t('phones.title')));
     const modelNames = await models(ctx);
     let list = null;

@@ -72,7 +72,8 @@ export default {
   route: '#/settings',
   nav: 'nav.settings',
   permission: 'tenant.settings',
-  async render(el, params, ctx) {
+  async render(main, params, ctx) {
+    const el = main.appendChild(document.createElement('div')); // detached by a newer render's clear(main)
     let tenant = await api('GET', tpath(ctx, ''));
     el.append(h('h1', {}, t('settings.title', { tenant: tenant.name || tenant.slug })));
     const form = h('form', { id: 'settings-form', novalidate: true });

@@ -18,7 +18,8 @@ export default {
   route: '#/tenants',
   nav: 'nav.tenants',
   permission: 'tenant.settings',
-  async render(el, params, ctx) {
+  async render(main, params, ctx) {
+    const el = main.appendChild(document.createElement('div')); // detached by a newer render's clear(main)
     el.append(h('h1', {}, t('tenants.title')));
     const listBox = h('div', {});
     el.append(section('tenants.list', listBox));

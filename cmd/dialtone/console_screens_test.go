@@ -1,0 +1,215 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dialtone/dialtone/internal/testkit"
+)
+
+// TestConsoleScreens drives the admin screens in one Chromium, one step after another
+// (the browser helpers fail the whole test): a CSV with an error shows
+// it at its line and column, a good one imports with the progress bar reaching the end;
+// a discovered phone is claimed; a setting the API refuses shows its error at the field;
+// every screen passes the accessibility check; a System Owner creates a tenant and
+// switches to it from the tenant menu; a user with role user changes their language on
+// their own page and the console turns Dutch.
+//
+// With DIALTONE_SCREENSHOTS=1 it writes docs/console-import.png and docs/console-phones.png.
+func TestConsoleScreens(t *testing.T) {
+	t.Parallel()
+	e := startMain(t)
+	b := newBrowser(t, e, "")
+	dir := t.TempDir()
+	writeCSV := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	shots := os.Getenv("DIALTONE_SCREENSHOTS") == "1"
+	screenshot := func(name string) {
+		if !shots {
+			return
+		}
+		b.do("scroll to the top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0); document.querySelectorAll('.toast').forEach((n) => n.remove())`))
+		png := runB(b, "screenshot "+name, chromedp.CaptureScreenshot()) // the 1280×900 viewport, PNG
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A phone of the tenant, and an unknown one that asked for its file (discovered).
+	e.call("POST", "/api/v1/tenants/default/phones", map[string]any{"mac": "805ec0000010", "model": "T46U", "flex": true}, 201, nil)
+	var tenant struct {
+		ProvisioningToken string `json:"provisioning_token"`
+	}
+	e.call("GET", "/api/v1/tenants/default", nil, 200, &tenant)
+	req, _ := http.NewRequest("GET", e.url("/p/"+tenant.ProvisioningToken+"/805ec0ddeeff.cfg"), nil)
+	req.Header.Set("User-Agent", "Yealink SIP-T46U 108.86.0.20 80:5e:c0:dd:ee:ff")
+	if res, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		res.Body.Close()
+	}
+	testkit.Eventually(t, 10*time.Second, "the unknown phone discovered", func() bool {
+		var page struct{ Items []struct{ MAC string } }
+		e.call("GET", "/api/v1/tenants/default/discovered-phones", nil, 200, &page)
+		return len(page.Items) == 1
+	})
+
+	b.login("admin@localhost", testAdminPassword, "#/users")
+
+	{ // import
+		b.open("#/import", "#/import")
+		b.a11yCheck("import")
+		bad := writeCSV("bad.csv", "FirstName,LastName,EmailAddress\nAnn,Smith,ann@screens.test\nCarl,,carl@screens.test\n")
+		b.do("check a file with an error",
+			chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{bad}),
+			chromedp.Click(chromedp.CSS("#import-check")),
+			chromedp.WaitVisible(chromedp.CSS("#import-errors")))
+		cells := eval[[]string](b, `[...document.querySelectorAll('#import-errors tbody tr')].map((r) => [...r.cells].map((c) => c.textContent).join('|'))`)
+		if len(cells) != 1 || !strings.HasPrefix(cells[0], "3|LastName|") {
+			t.Fatalf("errors table: %q; want line 3, column LastName", cells)
+		}
+		if eval[bool](b, `!document.getElementById('import-run').disabled`) {
+			t.Error("Import is offered for a file that failed its check")
+		}
+
+		const rows = 400
+		var good strings.Builder
+		good.WriteString("FirstName;LastName;Department\n")
+		for i := range rows {
+			fmt.Fprintf(&good, "Imported%d;Person%d;Sales\n", i, i)
+		}
+		p := writeCSV("good.csv", good.String())
+		b.do("check a good file",
+			chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{p}),
+			chromedp.Click(chromedp.CSS("#import-check")),
+			chromedp.WaitVisible(chromedp.CSS("#import-summary")),
+			chromedp.WaitEnabled(chromedp.CSS("#import-run")))
+		if n := b.count("#import-rows tbody tr"); n != rows {
+			t.Errorf("dry run lists %d rows, want %d", n, rows)
+		}
+		b.do("import it",
+			chromedp.Click(chromedp.CSS("#import-run")),
+			chromedp.WaitVisible(chromedp.CSS(`#import-summary`)),
+			chromedp.WaitVisible(chromedp.CSS(`#import-rows`)))
+		done := eval[[]float64](b, `(() => { const p = document.getElementById('import-progress'); return [p.value, p.max]; })()`)
+		if done[0] != rows || done[1] != rows {
+			t.Errorf("progress bar at %v of %v, want %d of %d", done[0], done[1], rows, rows)
+		}
+		if got := b.text("#import-progress + .progress-text"); !strings.Contains(got, "Done") {
+			t.Errorf("progress text %q", got)
+		}
+		if pin := b.text("#import-rows tbody tr td:nth-child(5)"); len(pin) < 4 {
+			t.Errorf("generated PIN not shown: %q", pin)
+		}
+		var list struct {
+			Items []struct {
+				FirstName string `json:"first_name"`
+			}
+		}
+		e.call("GET", "/api/v1/tenants/default/users?limit=1000", nil, 200, &list)
+		if len(list.Items) != rows+1 {
+			t.Errorf("%d users after the import, want %d", len(list.Items), rows+1)
+		}
+		b.a11yCheck("import (report)")
+		screenshot("console-import.png")
+	}
+
+	{ // phones
+		b.open("#/phones", "#/phones")
+		if got := b.text("#phones-table"); !strings.Contains(got, "805ec0000010") || !strings.Contains(got, "T46U") {
+			t.Errorf("phones table: %q", got)
+		}
+		b.a11yCheck("phones")
+		b.do("claim the discovered phone",
+			chromedp.Click(chromedp.CSS(`#discovered-table button[aria-label="Claim 805ec0ddeeff"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#discovered-table td.empty`)))
+		testkit.Eventually(t, 10*time.Second, "the claimed phone listed", func() bool {
+			return strings.Contains(b.text("#phones-table"), "805ec0ddeeff")
+		})
+		screenshot("console-phones.png")
+	}
+
+	{ // settings
+		b.open("#/settings", "#/settings")
+		b.a11yCheck("settings")
+		b.do("a PIN length the API refuses",
+			chromedp.SetValue(chromedp.CSS("#set-pin_min_length"), "99"),
+			chromedp.Click(chromedp.CSS("#settings-save")),
+			chromedp.WaitVisible(chromedp.CSS(`#set-pin_min_length[aria-invalid="true"]`)))
+		if got := b.text("#set-pin_min_length-err"); got == "" {
+			t.Error("no error text at the PIN length field")
+		}
+	}
+
+	// Every other screen renders, without an error, and passes the accessibility check.
+	for _, s := range []struct{ route, table string }{
+		{"#/departments", "#departments-table"}, {"#/models", "#models-table"}, {"#/numbers", "#extensions-table"},
+		{"#/audit", "#audit-table"}, {"#/outbox", "#outbox-table"}, {"#/tenants", "#tenants-table"}, {"#/me", "#me-phones-table"},
+	} {
+		b.do("open "+s.route, chromedp.Navigate(b.base+"/"+s.route), b.waitRoute(s.route), chromedp.WaitVisible(chromedp.CSS(s.table)))
+		b.a11yCheck(s.route)
+		if s.route == "#/audit" && !strings.Contains(b.text("#audit-table"), "users.import") {
+			t.Errorf("the audit log lacks the import: %q", b.text("#audit-table"))
+		}
+	}
+
+	{ // tenants
+		b.open("#/tenants", "#/tenants")
+		b.do("create a tenant",
+			chromedp.SendKeys(chromedp.CSS("#tenant-slug"), "acme"),
+			chromedp.SendKeys(chromedp.CSS("#tenant-name"), "Acme"),
+			chromedp.Click(chromedp.CSS(`#tenant-create button[type="submit"]`)),
+			chromedp.WaitReady(chromedp.CSS(`#tenant-switch option[value="acme"]`)))
+		b.open("#/phones", "#/phones")
+		b.do("switch to acme", chromedp.SetValue(chromedp.CSS("#tenant-switch"), "acme"),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById('tenant-switch').dispatchEvent(new Event('change', {bubbles: true}))`),
+			chromedp.WaitVisible(chromedp.CSS(`#phones-table td.empty`)))
+		if got := b.text("#phones-table"); strings.Contains(got, "805ec0000010") {
+			t.Errorf("acme's phones show default's: %q", got)
+		}
+		b.a11yCheck("phones (acme)")
+	}
+
+	{ // self-service
+		e.call("POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Bea", "last_name": "Self",
+			"email": "bea@screens.test", "password": "bea's own long password", "language": "en"}, 201, nil)
+		b.do("log out", chromedp.Click(chromedp.CSS("#logout")), b.waitRoute("#/login"))
+		b.login("bea@screens.test", "bea's own long password", "#/me")
+		b.a11yCheck("me")
+		if got := b.text("main h1"); got != "My account" {
+			t.Fatalf("own page title %q", got)
+		}
+		b.do("choose Dutch", chromedp.SetValue(chromedp.CSS("#me-language"), "nl"),
+			chromedp.Click(chromedp.CSS(`#me-language-form button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`html[lang="nl"] main[data-route="#/me"]`)))
+		if got := b.text("main h1"); got != "Mijn account" {
+			t.Errorf("after choosing Dutch the title is %q", got)
+		}
+		var me struct{ Language string }
+		var login struct{ Token string }
+		e2 := *e
+		e2.call("POST", "/api/v1/auth/login", map[string]string{"email": "bea@screens.test", "password": "bea's own long password"}, 200, &login)
+		e2.token = login.Token
+		e2.call("GET", "/api/v1/me", nil, 200, &me)
+		if me.Language != "nl" {
+			t.Errorf("language saved as %q", me.Language)
+		}
+		b.a11yCheck("me (nl)")
+	}
+
+	for _, p := range b.problems() {
+		t.Errorf("the page reported: %s", p)
+	}
+}
