@@ -109,13 +109,23 @@ func (c *Console) Paths() []string {
 // Mount answers the console's paths and reports whether it did; cmd/dialtone mounts it
 // after the API.
 func (c *Console) Mount(ctx *fasthttp.RequestCtx) (route string, handled bool) {
-	f, ok := c.files[string(ctx.Path())]
+	path := string(ctx.Path())
+	if path == SetPasswordPath {
+		c.serve(ctx, c.files["/"])
+		return SetPasswordPath, true
+	}
+	f, ok := c.files[path]
 	if !ok {
 		return "", false
 	}
 	c.serve(ctx, f)
 	return "/console", true
 }
+
+// SetPasswordPath is where welcome and reset mails link to
+// ({base-url}/set-password?token=…): the console's page that sets the password with
+// POST /api/v1/auth/set-password.
+const SetPasswordPath = "/set-password"
 
 // SetHeaders sets the security headers every console answer carries.
 func SetHeaders(h *fasthttp.ResponseHeader) {

@@ -17,8 +17,10 @@
 // Referrer-Policy: no-referrer and frame-ancestors 'none'. HSTS and the plain-HTTP
 // redirect are cmd/dialtone's, as for the API.
 //
-// The handler answers "/" (index.html) and the files' own paths, GET and HEAD only;
-// every other path is left to the other mounts.
+// The handler answers "/" (index.html), "/set-password" (index.html too: the link of the
+// welcome and reset mails, whose token the page moves out of the address bar before it
+// does anything) and the files' own paths, GET and HEAD only; every other path is left to
+// the other mounts.
 //
 // The browser side: js/app.js (hash router, nav, view-as banner, tenant switcher),
 // js/routes.js (the views, each js/views/<name>.js exporting {route, nav, permission,

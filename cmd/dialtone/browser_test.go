@@ -144,6 +144,19 @@ func (b *browser) waitRoute(route string) chromedp.Action[chromedp.Void] {
 	return chromedp.WaitVisible(chromedp.CSS(`main[data-route="` + route + `"]`))
 }
 
+// waitText waits until the first node matching the CSS selector sel has text holding want.
+func waitText(sel, want string) chromedp.Action[chromedp.Void] {
+	return waitJS(`(() => { const n = document.querySelector(` + jsString(sel) + `); return !!n && n.textContent.includes(` + jsString(want) + `); })()`)
+}
+
+// waitJS waits until the JavaScript expression js is true in the page.
+func waitJS(js string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[bool](js, chromedp.WithPollingTimeout(20*time.Second))(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
 // login logs in through the login page and waits for the view it lands on.
 func (b *browser) login(email, password, landsOn string) {
 	b.t.Helper()

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -344,4 +345,124 @@ func TestConsoleLanguageAndCSP(t *testing.T) {
 	waitFor(t, "the CSP refusal in the console", func() bool {
 		return slices.ContainsFunc(b.problems(), func(p string) bool { return strings.Contains(p, "Content Security Policy") })
 	})
+}
+
+// mailLink waits for the next mail to addr and returns its set-password link.
+func mailLink(t *testing.T, mails chan gotMail, addr string) string {
+	t.Helper()
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case m := <-mails:
+			if m.to != addr {
+				continue
+			}
+			body := strings.ReplaceAll(strings.ReplaceAll(string(m.data), "=\r\n", ""), "=3D", "=")
+			loc := tokenRE.FindStringIndex(body)
+			if loc == nil {
+				t.Fatalf("no set-password link in the mail to %s:\n%s", addr, body)
+			}
+			start := strings.LastIndex(body[:loc[0]], "http")
+			return body[start:loc[1]]
+		case <-deadline:
+			t.Fatalf("no mail to %s", addr)
+		}
+	}
+}
+
+// TestForgotPassword: POST /auth/forgot-password answers 202 alike for a known and an
+// unknown address, mails the known one a set-password link (the password still works
+// until the link is used), mails one address at most 3 times an hour and refuses a source
+// after 5 asks.
+func TestForgotPassword(t *testing.T) {
+	t.Parallel()
+	addr, mails := startSMTP(t)
+	e := startMainOn(t, t.TempDir(), func(c *Config) { c.SMTP = "smtp://" + addr; c.MailFrom = "dialtone@pbx.test" })
+	ask := func(email string) (int, string) {
+		code, b := e.raw("POST", "/api/v1/auth/forgot-password", "application/json", []byte(`{"email":"`+email+`"}`))
+		return code, string(b)
+	}
+	codeKnown, known := ask("admin@localhost")
+	codeUnknown, unknown := ask("nobody@example.com")
+	if codeKnown != 202 || codeUnknown != 202 || known != unknown {
+		t.Fatalf("known address: %d %s; unknown: %d %s; want the same 202", codeKnown, known, codeUnknown, unknown)
+	}
+	link := mailLink(t, mails, "admin@localhost")
+	if !strings.Contains(link, "/set-password?token=") {
+		t.Fatalf("link %q", link)
+	}
+	// Asking changed no password.
+	e.call("POST", "/api/v1/auth/login", map[string]string{"email": "admin@localhost", "password": testAdminPassword}, 200, nil)
+	ask("admin@localhost")
+	ask("admin@localhost")
+	mailLink(t, mails, "admin@localhost")
+	mailLink(t, mails, "admin@localhost")
+	if code, b := ask("admin@localhost"); code != 202 { // the fourth within the hour: answered, not mailed
+		t.Fatalf("fourth ask: %d %s", code, b)
+	}
+	if code, b := ask("admin@localhost"); code != 429 {
+		t.Fatalf("sixth ask from one source: %d %s; want 429", code, b)
+	}
+	select {
+	case m := <-mails:
+		t.Errorf("a fourth mail within the hour went to %s", m.to)
+	default:
+	}
+	if code, _ := ask(""); code != 429 {
+		t.Errorf("a blocked source's ask: %d, want 429", code)
+	}
+}
+
+// TestConsoleSetPasswordFromMail: the welcome mail's link opens the console's
+// set-password page, which takes the token out of the address bar, shows a mismatch at
+// its field, sets the password; the user then logs in and, with role user, lands on
+// their own page (#/me). The forgot-password page sends the same kind of link.
+func TestConsoleSetPasswordFromMail(t *testing.T) {
+	t.Parallel()
+	addr, mails := startSMTP(t)
+	e := startMainOn(t, t.TempDir(), func(c *Config) { c.SMTP = "smtp://" + addr; c.MailFrom = "dialtone@pbx.test" })
+	e.call("POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Kim", "last_name": "Bos",
+		"email": "kim@example.com", "role": "user", "extensions": []string{"202"}}, 201, nil)
+	link := mailLink(t, mails, "kim@example.com")
+	b := newBrowser(t, e, "")
+	b.do("open the mailed link", chromedp.Navigate(link), b.waitRoute("#/set-password"))
+	if href := eval[string](b, `location.href`); strings.Contains(href, "token") {
+		t.Errorf("the token stays in the address bar: %s", href)
+	}
+	b.a11yCheck("set password")
+	const pw = "kims own long password"
+	b.do("passwords differ",
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), pw),
+		chromedp.SendKeys(chromedp.CSS(`input[name="again"]`), pw+"x"),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="again"][aria-invalid="true"]`)))
+	b.do("set the password",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name="again"]').value = ''`),
+		chromedp.SendKeys(chromedp.CSS(`input[name="again"]`), pw),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		waitText("#setpw-done", "kim@example.com"))
+	if got := b.text("#setpw-done"); !strings.Contains(got, "kim@example.com") {
+		t.Errorf("after setting: %q", got)
+	}
+	b.open("#/login", "#/login")
+	b.do("log in as kim",
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "kim@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), pw),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		// The self-service page is its own screen; whichever view #/me is, it rendered.
+		waitJS(`location.hash === '#/me' && !!document.getElementById('main').dataset.route`))
+	b.do("log out", chromedp.Click(chromedp.CSS("#logout")), b.waitRoute("#/login"))
+
+	b.do("forgot password", chromedp.Click(chromedp.CSS(`a[href="#/forgot-password"]`)), b.waitRoute("#/forgot-password"))
+	b.a11yCheck("forgot password")
+	b.do("ask for a link",
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "kim@example.com"),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		waitText("#forgot-done", "on its way"))
+	if got := mailLink(t, mails, "kim@example.com"); !strings.Contains(got, "/set-password?token=") {
+		t.Errorf("forgot-password mail link %q", got)
+	}
+	for _, p := range b.problems() {
+		t.Errorf("the page reported: %s", p)
+	}
 }

@@ -3,6 +3,7 @@ import { api, setCSRF, ApiError } from './api.js';
 import { t, setLanguage, pick, languages } from './i18n.js';
 import { h, clear, select, toast, languageSwitch } from './ui.js';
 import routes from './routes.js';
+import { takeToken } from './views/setpassword.js';
 
 const main = document.getElementById('main');
 const top = document.getElementById('top');
@@ -134,7 +135,7 @@ async function render() {
   if (!ctx.me && !(found && found.view.public)) {
     if (hash !== '#/login') { location.hash = '#/login'; return; }
   }
-  if (ctx.me && (!found || hash === '#/login' || hash === '' || hash === '#/')) {
+  if (ctx.me && (!found || hash === '#/login' || hash === '#/forgot-password' || hash === '' || hash === '#/')) {
     const to = landing();
     if (hash !== to) { location.hash = to; return; }
   }
@@ -176,6 +177,7 @@ document.addEventListener('dialtone:unauthorized', () => {
 });
 
 async function start() {
+  takeToken(); // /set-password?token=… (the mailed link) becomes #/set-password
   await setLanguage(pick());
   await loadMe();
   window.addEventListener('hashchange', render);

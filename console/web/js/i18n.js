@@ -1,6 +1,11 @@
 // Strings come from /i18n/<lang>.json, one flat catalogue per language (each string once).
 // t(key, vars) looks a key up and fills {name} placeholders; dates and numbers use Intl in
 // the user's locale.
+//
+// Write keys as literals where they are used — t('users.title'), field('login.email', …),
+// nav: 'nav.users', confirmKey: 'common.delete' — so console/catalogue_test.go finds them
+// and checks both catalogues hold them. A key made at run time keeps a literal prefix
+// ending in '.' (t('lang.' + code)).
 
 export const languages = ['en', 'nl'];
 const locales = { en: 'en-GB', nl: 'nl-NL' };

@@ -2,6 +2,8 @@
 // { route: '#/users', nav: 'nav.users' (or null), permission: 'users.manage' (or null),
 //   public: true (shown without a session), render(el, params, ctx) }.
 import login from './views/login.js';
+import forgot from './views/forgot.js';
+import setPassword from './views/setpassword.js';
 import users from './views/users.js';
 import departments from './views/departments.js';
 import phones from './views/phones.js';
@@ -16,6 +18,8 @@ import me from './views/me.js';
 
 export default [
   login,
+  forgot,
+  setPassword,
   users,
   importer,
   departments,

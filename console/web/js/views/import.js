@@ -39,7 +39,7 @@ function rowsTable(res, dry) {
       ext: (u.extensions || []).join(', '), pin: u.pin || '', password: u.password || '' });
   }
   for (const d of (res.duplicates || []).filter((x) => x.action !== 'created')) {
-    rows.push({ line: d.line, name: d.name || '', result: t('import.duplicate_' + (d.action || 'skipped')), ext: '', pin: '', password: '' });
+    rows.push({ line: d.line, name: d.name || '', result: t('import.duplicate.' + (d.action || 'skipped')), ext: '', pin: '', password: '' });
   }
   rows.sort((a, b) => a.line - b.line);
   const cols = [
@@ -62,7 +62,7 @@ export default {
     const el = main.appendChild(document.createElement('div')); // detached by a newer render's clear(main)
     el.append(h('h1', {}, t('import.title')), h('p', {}, t('import.intro')));
     const fileInput = h('input', { type: 'file', name: 'file', id: 'import-file', accept: '.csv,.txt,text/csv' });
-    const dup = select({ name: 'on_duplicate', id: 'import-dup' }, ['skip', 'update', 'create'].map((v) => ({ value: v, label: t('import.dup_' + v) })), 'skip');
+    const dup = select({ name: 'on_duplicate', id: 'import-dup' }, ['skip', 'update', 'create'].map((v) => ({ value: v, label: t('import.dup.' + v) })), 'skip');
     const check = h('button', { type: 'submit', class: 'primary', id: 'import-check' }, t('import.check'));
     const run = h('button', { type: 'button', id: 'import-run', disabled: true }, t('import.run'));
     const form = h('form', { id: 'import-form', novalidate: true },

@@ -13,7 +13,7 @@ export default {
     el.append(h('h1', {}, t('outbox.title')), h('p', { class: 'hint' }, t('outbox.intro')));
     await pagedTable(el, 'outbox-table', tpath(ctx, '/outbox'), [
       { key: 'outbox.to', cell: (m) => m.to },
-      { key: 'outbox.kind', cell: (m) => t('outbox.kind_' + m.kind) },
+      { key: 'outbox.kind', cell: (m) => t('outbox.kind.' + m.kind) },
       { key: 'outbox.subject', cell: (m) => h('details', {}, h('summary', {}, m.subject), h('pre', { class: 'mail' }, m.body)) },
       { key: 'outbox.created', cell: (m) => when(m.created) },
       { key: 'outbox.attempts', cell: (m) => String(m.attempts) },
