@@ -18,9 +18,10 @@ import (
 // (the browser helpers fail the whole test): a CSV with an error shows
 // it at its line and column, a good one imports with the progress bar reaching the end;
 // a discovered phone is claimed; a setting the API refuses shows its error at the field;
-// every screen passes the accessibility check; a System Owner creates a tenant and
-// switches to it from the tenant menu; a user with role user changes their language on
-// their own page and the console turns Dutch.
+// a phone's fetch log shows; every screen passes the accessibility check; a System Owner
+// creates a tenant and an installer switches to it from the tenant menu; a user with role
+// user logs themselves out of the flex phone they are at and changes their language on
+// their own page, and the console turns Dutch.
 //
 // With DIALTONE_SCREENSHOTS=1 it writes docs/console-import.png and docs/console-phones.png.
 func TestConsoleScreens(t *testing.T) {
@@ -139,6 +140,15 @@ func TestConsoleScreens(t *testing.T) {
 			return strings.Contains(b.text("#phones-table"), "805ec0ddeeff")
 		})
 		screenshot("console-phones.png")
+		// Its fetch log: the file it asked for while unknown.
+		b.do("open the claimed phone",
+			chromedp.Click(chromedp.CSS(`#phones-table button[data-mac="805ec0ddeeff"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`dialog #phone-fetch-log`)))
+		if got := b.text("#phone-fetch-log"); !strings.Contains(got, "805ec0ddeeff.cfg") || !strings.Contains(got, "404") {
+			t.Errorf("fetch log: %q", got)
+		}
+		b.a11yCheck("phone dialog")
+		b.do("close the phone", chromedp.Evaluate[chromedp.Void](`document.querySelector('dialog').close()`))
 	}
 
 	{ // settings
@@ -182,14 +192,52 @@ func TestConsoleScreens(t *testing.T) {
 		b.a11yCheck("phones (acme)")
 	}
 
+	{ // an installer: an admin of default who manages acme, switching to it
+		e.call("POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Ivo", "last_name": "Installer",
+			"email": "ivo@screens.test", "password": "ivo's own long password", "role": "system_admin",
+			"managed_tenants": []string{"acme"}}, 201, nil)
+		b.do("log out", chromedp.Click(chromedp.CSS("#logout")), b.waitRoute("#/login"))
+		b.login("ivo@screens.test", "ivo's own long password", "#/users")
+		b.open("#/phones", "#/phones")
+		if !strings.Contains(b.text("#phones-table"), "805ec0000010") {
+			t.Fatal("the installer's own tenant's phones are not shown first")
+		}
+		b.do("switch to acme", chromedp.SetValue(chromedp.CSS("#tenant-switch"), "acme"),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById('tenant-switch').dispatchEvent(new Event('change', {bubbles: true}))`),
+			chromedp.WaitVisible(chromedp.CSS(`#phones-table td.empty`)))
+		b.open("#/settings", "#/settings")
+		if got := b.text("main h1"); got != "Settings of Acme" {
+			t.Errorf("after the switch the settings are %q", got)
+		}
+	}
+
 	{ // self-service
 		e.call("POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Bea", "last_name": "Self",
-			"email": "bea@screens.test", "password": "bea's own long password", "language": "en"}, 201, nil)
+			"email": "bea@screens.test", "password": "bea's own long password", "language": "en",
+			"extensions": []string{"700"}, "pin": "135790"}, 201, nil)
+		var login struct{ Token string }
+		bea := *e
+		bea.call("POST", "/api/v1/auth/login", map[string]string{"email": "bea@screens.test", "password": "bea's own long password"}, 200, &login)
+		bea.token = login.Token
+		bea.call("POST", "/api/v1/tenants/default/phones/805ec0000010/login", map[string]string{"extension": "700", "pin": "135790"}, 200, nil)
+
 		b.do("log out", chromedp.Click(chromedp.CSS("#logout")), b.waitRoute("#/login"))
 		b.login("bea@screens.test", "bea's own long password", "#/me")
 		b.a11yCheck("me")
 		if got := b.text("main h1"); got != "My account" {
 			t.Fatalf("own page title %q", got)
+		}
+		if got := b.text("#me-phones-table"); !strings.Contains(got, "805ec0000010") || !strings.Contains(got, "As 700") {
+			t.Errorf("my phones: %q", got)
+		}
+		b.do("log me out of the flex phone", chromedp.Click(chromedp.CSS("#me-flex-logout")),
+			chromedp.WaitNotVisible(chromedp.CSS("#me-flex-logout")))
+		var shown struct {
+			LoggedIn any `json:"logged_in"`
+		}
+		e.call("GET", "/api/v1/tenants/default/phones/805ec0000010", nil, 200, &shown)
+		if shown.LoggedIn != nil {
+			t.Errorf("still logged in at the flex phone: %v", shown.LoggedIn)
 		}
 		b.do("choose Dutch", chromedp.SetValue(chromedp.CSS("#me-language"), "nl"),
 			chromedp.Click(chromedp.CSS(`#me-language-form button[type="submit"]`)),
@@ -198,11 +246,7 @@ func TestConsoleScreens(t *testing.T) {
 			t.Errorf("after choosing Dutch the title is %q", got)
 		}
 		var me struct{ Language string }
-		var login struct{ Token string }
-		e2 := *e
-		e2.call("POST", "/api/v1/auth/login", map[string]string{"email": "bea@screens.test", "password": "bea's own long password"}, 200, &login)
-		e2.token = login.Token
-		e2.call("GET", "/api/v1/me", nil, 200, &me)
+		bea.call("GET", "/api/v1/me", nil, 200, &me)
 		if me.Language != "nl" {
 			t.Errorf("language saved as %q", me.Language)
 		}

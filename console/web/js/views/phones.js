@@ -15,11 +15,10 @@ async function models(ctx) {
   }
 }
 
-// fetchLog shows the latest provisioning-log entries of one phone (the newest 1000
-// entries of the tenant are searched).
+// fetchLog shows the latest provisioning-log entries of one phone.
 async function fetchLog(ctx, mac) {
-  const ans = await api('GET', tpath(ctx, '/provisioning-log?limit=1000'));
-  const mine = (ans.items || []).filter((e) => e.mac === mac).slice(0, 50);
+  const ans = await api('GET', tpath(ctx, `/provisioning-log?limit=50&mac=${mac}`));
+  const mine = ans.items || [];
   return table('phone-fetch-log', [
     { key: 'phones.log_time', cell: (e) => fmtDate(e.time) },
     { key: 'phones.log_file', cell: (e) => e.file },
@@ -98,7 +97,7 @@ export default {
     const listBox = h('div', {});
     el.append(section('phones.list', listBox));
     list = await pagedTable(listBox, 'phones-table', tpath(ctx, '/phones'), [
-      { key: 'phones.mac', cell: (p) => h('button', { type: 'button', class: 'link', onclick: () => phoneDialog(ctx, p, refresh) }, p.mac) },
+      { key: 'phones.mac', cell: (p) => h('button', { type: 'button', class: 'link', dataset: { mac: p.mac }, onclick: () => phoneDialog(ctx, p, refresh) }, p.mac) },
       { key: 'phones.model', cell: (p) => `${p.make || ''} ${p.model || ''}`.trim() },
       { key: 'phones.user', cell: (p) => nameCell(ctx, p.user_id) },
       { key: 'phones.last_fetch', cell: (p) => when(p.last_seen) },
