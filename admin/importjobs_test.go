@@ -75,5 +75,21 @@ func TestImportJobReportsProgress(t *testing.T) {
 		t.Errorf("rejected job's errors: %s", issues)
 	}
 	e.must(404, tok, "GET", "/api/v1/tenants/default/users/import/jobs/nosuchjob", nil)
+
+	// One import of a tenant at a time: a second while a big one runs is told to wait.
+	var big strings.Builder
+	big.WriteString("FirstName,LastName\n")
+	for i := range 5000 {
+		fmt.Fprintf(&big, "Big%d,Row%d\n", i, i)
+	}
+	first := e.must(202, tok, "POST", "/api/v1/tenants/default/users/import?async=true&dry_run=true", big.String()).json(t)
+	r := e.do(tok, "POST", "/api/v1/tenants/default/users/import?async=true&dry_run=true", big.String())
+	if r.status != 429 || r.errCode() != "busy" || r.header.Get("Retry-After") == "" {
+		t.Errorf("a second import while one runs: %d %s", r.status, r.body)
+	}
+	if j := waitJob(t, e, tok, first["id"].(string)); j["state"] != "done" || j["total"] != float64(5000) {
+		t.Errorf("big dry run: %v %v/%v", j["state"], j["done"], j["total"])
+	}
+	e.must(202, tok, "POST", "/api/v1/tenants/default/users/import?async=true&dry_run=true", "FirstName,LastName\nA,B\n")
 	e.must(400, tok, "POST", "/api/v1/tenants/default/users/import?async=maybe", bad)
 }

@@ -51,8 +51,13 @@ function rowsTable(res, dry) {
   if (!dry) {
     cols.push({ key: 'import.pin', cell: (r) => r.pin }, { key: 'import.password', cell: (r) => r.password });
   }
-  return table('import-rows', cols, rows, 'import.no_rows');
+  // A big file's every row would make a slow page: the first maxRows are shown.
+  const shown = table('import-rows', cols, rows.slice(0, maxRows), 'import.no_rows');
+  if (rows.length <= maxRows) return shown;
+  return h('div', {}, h('p', { class: 'hint' }, t('import.rows_cut', { n: fmtNumber(maxRows), total: fmtNumber(rows.length) })), shown);
 }
+
+const maxRows = 2000;
 
 export default {
   route: '#/import',
@@ -109,8 +114,6 @@ export default {
         if (details.errors && details.errors.length) {
           report.append(h('h2', {}, t('import.errors_title', { n: fmtNumber(details.errors.length) })),
             issueTable('import-errors', details.errors));
-        } else if (e.field) {
-          showErrors(form, new ApiError(e.status || 400, { error: e }));
         }
         return;
       }
