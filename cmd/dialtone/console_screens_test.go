@@ -149,6 +149,13 @@ func TestConsoleScreens(t *testing.T) {
 		}
 		b.a11yCheck("phone dialog")
 		b.do("close the phone", chromedp.Evaluate[chromedp.Void](`document.querySelector('dialog').close()`))
+		// Flex on from the list: the phone now says who is logged in (nobody).
+		b.do("flex on", chromedp.Click(chromedp.CSS(`#phones-table input[data-flex="805ec0ddeeff"]`)))
+		testkit.Eventually(t, 10*time.Second, "the phone flex", func() bool {
+			var p struct{ Flex bool }
+			e.call("GET", "/api/v1/tenants/default/phones/805ec0ddeeff", nil, 200, &p)
+			return p.Flex
+		})
 	}
 
 	{ // settings
@@ -251,6 +258,12 @@ func TestConsoleScreens(t *testing.T) {
 			t.Errorf("language saved as %q", me.Language)
 		}
 		b.a11yCheck("me (nl)")
+		// On a phone-sized screen the page fits its width (wide tables scroll in their box).
+		b.do("a phone-sized screen", chromedp.EmulateViewport(390, 844), chromedp.Navigate(b.base+"/#/me"), b.waitRoute("#/me"))
+		if w := eval[[]float64](b, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
+			t.Errorf("#/me at 390 px is %v px wide", w[0])
+		}
+		b.do("back to 1280", chromedp.EmulateReset())
 	}
 
 	for _, p := range b.problems() {

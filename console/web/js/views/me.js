@@ -23,7 +23,7 @@ export default {
     el.append(section('me.profile', dl([
       ['me.name', `${me.first_name} ${me.last_name}`.trim()],
       ['me.email', me.email],
-      ['me.role', t('role.' + me.role)],
+      ['me.role', t('me.role.' + me.role)],
       ['me.mobile', me.mobile],
     ]), h('p', { class: 'hint' }, t('me.profile_hint'))));
 

@@ -76,6 +76,13 @@ export default {
         refresh();
       } catch (err) { toast(err.message, 'error'); }
     }
+    async function setFlex(p, box) {
+      try {
+        await api('PATCH', tpath(ctx, `/phones/${p.mac}`), { flex: box.checked });
+        toast(t(box.checked ? 'phones.flex_on' : 'phones.flex_off', { mac: p.mac }), 'ok');
+        refresh();
+      } catch (err) { box.checked = !box.checked; toast(err.message, 'error'); }
+    }
     async function resync(p) {
       try {
         await api('POST', tpath(ctx, '/phones/actions'), { action: 'resync', mac: p.mac });
@@ -102,6 +109,8 @@ export default {
       { key: 'phones.user', cell: (p) => nameCell(ctx, p.user_id) },
       { key: 'phones.last_fetch', cell: (p) => when(p.last_seen) },
       { key: 'phones.firmware', cell: (p) => p.firmware || '—' },
+      { key: 'phones.flex_col', cell: (p) => h('input', { type: 'checkbox', checked: p.flex, dataset: { flex: p.mac },
+        'aria-label': t('phones.flex_of', { mac: p.mac }), onchange: (e) => setFlex(p, e.target) }) },
       { key: 'phones.logged_in', cell: loggedIn },
       { key: 'phones.actions', cell: (p) => h('span', { class: 'row-actions' },
         h('button', { type: 'button', onclick: () => resync(p), 'aria-label': t('phones.resync_of', { mac: p.mac }) }, t('phones.resync')),
