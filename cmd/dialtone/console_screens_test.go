@@ -182,6 +182,53 @@ func TestConsoleScreens(t *testing.T) {
 		}
 	}
 
+	{ // departments: a language of its own, the time zone inherited
+		b.open("#/departments", "#/departments")
+		b.do("add a department",
+			chromedp.SendKeys(chromedp.CSS("#department-add-name"), "Support"),
+			chromedp.SetValue(chromedp.CSS("#department-add-language"), "nl"),
+			chromedp.Click(chromedp.CSS(`#department-add button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#departments-table button[aria-label="Edit Support"]`)))
+		row := eval[string](b, `[...document.querySelectorAll('#departments-table tbody tr')].map((r) => r.textContent).find((s) => s.startsWith('Support'))`)
+		if !strings.Contains(row, "nl own") || !strings.Contains(row, "inherited") {
+			t.Errorf("department row %q: want its own language and the inherited time zone", row)
+		}
+	}
+
+	{ // audit: filtered by action on the server, each change as a diff
+		b.open("#/audit", "#/audit")
+		b.do("filter by action",
+			chromedp.SendKeys(chromedp.CSS("#audit-action"), "department."),
+			chromedp.Click(chromedp.CSS(`#audit-filter button[type="submit"]`)))
+		poll(b, `[...document.querySelectorAll('#audit-table > tbody > tr > td:nth-child(3)')].every((c) => c.textContent.startsWith('department.'))`)
+		if got := b.text("#audit-table table.diff"); !strings.Contains(got, "name") || !strings.Contains(got, "Support") {
+			t.Errorf("the department's creation as a diff: %q", got)
+		}
+	}
+
+	{ // models: a firmware upload with its progress bar, then the model's target
+		fw := filepath.Join(dir, "T46U-108.86.0.99.rom")
+		if err := os.WriteFile(fw, make([]byte, 3<<20), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		b.open("#/models", "#/models")
+		b.do("upload firmware",
+			chromedp.SetUploadFiles(chromedp.CSS("#fw-file"), []string{fw}),
+			chromedp.SetValue(chromedp.CSS("#fw-model"), "T46U"),
+			chromedp.SendKeys(chromedp.CSS("#fw-version"), "108.86.0.99"),
+			chromedp.Click(chromedp.CSS(`#fw-upload button[type="submit"]`)))
+		poll(b, `document.getElementById('firmware-table').textContent.includes('T46U-108.86.0.99.rom')`)
+		if p := eval[[]float64](b, `(() => { const p = document.getElementById('fw-progress'); return [p.value, p.max]; })()`); p[0] != 3<<20 || p[1] != 3<<20 {
+			t.Errorf("upload progress at %v", p)
+		}
+		b.do("make it T46U's target",
+			chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#models-table button')].find((x) => x.textContent.endsWith(' T46U')).click()`),
+			chromedp.WaitVisible(chromedp.CSS("#model-target")),
+			chromedp.Click(chromedp.CSS("#model-target")))
+		poll(b, `[...document.querySelectorAll('#models-table tbody tr')].some((r) => r.textContent.includes('T46U-108.86.0.99.rom'))`)
+		b.a11yCheck("models (a model open)")
+	}
+
 	{ // tenants
 		b.open("#/tenants", "#/tenants")
 		b.do("create a tenant",
@@ -269,4 +316,10 @@ func TestConsoleScreens(t *testing.T) {
 	for _, p := range b.problems() {
 		t.Errorf("the page reported: %s", p)
 	}
+}
+
+// poll waits until the JavaScript expression is true in the page.
+func poll(b *browser, expr string) {
+	b.t.Helper()
+	runB(b, "wait for "+expr, chromedp.Poll[bool](expr))
 }
