@@ -74,7 +74,7 @@ export function parseSettings(text) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     const i = line.indexOf('=');
-    if (i < 1) throw new Error(t('screens.settings_line', { line }));
+    if (i < 1) throw Object.assign(new Error(t('screens.settings_line', { line })), { field: 'settings' });
     out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
   }
   return out;
@@ -92,7 +92,7 @@ export function parseSections(text) {
   for (const raw of text.split('\n')) {
     const m = raw.trim().match(/^\[(.+)\]$/);
     if (m) { flush(); cur = m[1].trim(); continue; }
-    if (raw.trim() && cur === null) throw new Error(t('screens.settings_section'));
+    if (raw.trim() && cur === null) throw Object.assign(new Error(t('screens.settings_section')), { field: 'settings' });
     lines.push(raw);
   }
   flush();
