@@ -23,7 +23,7 @@ import (
 // user logs themselves out of the flex phone they are at and changes their language on
 // their own page, and the console turns Dutch.
 //
-// With DIALTONE_SCREENSHOTS=1 it writes docs/console-import.png and docs/console-phones.png.
+// With DIALTONE_SCREENSHOTS=$PWD/docs it writes console-import.png and console-phones.png there.
 func TestConsoleScreens(t *testing.T) {
 	t.Parallel()
 	e := startMain(t)
@@ -36,14 +36,16 @@ func TestConsoleScreens(t *testing.T) {
 		}
 		return p
 	}
-	shots := os.Getenv("DIALTONE_SCREENSHOTS") == "1"
+	// The README's pictures, as the browser helper's screenshot takes them, but of the
+	// 1280×900 viewport from the top: a long report would make a huge full-page picture.
 	screenshot := func(name string) {
-		if !shots {
+		dir := os.Getenv("DIALTONE_SCREENSHOTS")
+		if dir == "" {
 			return
 		}
 		b.do("scroll to the top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0); document.querySelectorAll('.toast').forEach((n) => n.remove())`))
-		png := runB(b, "screenshot "+name, chromedp.CaptureScreenshot()) // the 1280×900 viewport, PNG
-		if err := os.WriteFile(filepath.Join("..", "..", "docs", name), png, 0o644); err != nil {
+		png := runB(b, "screenshot "+name, chromedp.CaptureScreenshot())
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -124,7 +126,7 @@ func TestConsoleScreens(t *testing.T) {
 			t.Errorf("%d users after the import, want %d", len(list.Items), rows+1)
 		}
 		b.a11yCheck("import (report)")
-		screenshot("console-import.png")
+		screenshot("console-import")
 	}
 
 	{ // phones
@@ -139,7 +141,7 @@ func TestConsoleScreens(t *testing.T) {
 		testkit.Eventually(t, 10*time.Second, "the claimed phone listed", func() bool {
 			return strings.Contains(b.text("#phones-table"), "805ec0ddeeff")
 		})
-		screenshot("console-phones.png")
+		screenshot("console-phones")
 		// Its fetch log: the file it asked for while unknown.
 		b.do("open the claimed phone",
 			chromedp.Click(chromedp.CSS(`#phones-table button[data-mac="805ec0ddeeff"]`)),
