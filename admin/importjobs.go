@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 	"github.com/dialtone/dialtone/userimport"
@@ -164,7 +165,14 @@ func (js *importJobs) get(tenant, id string, actor store.User) (*importJob, bool
 }
 
 // runImportJob runs a job's import in its own goroutine, recording progress as it goes.
+// A panic is reported (internal/crash) and fails the job, not the server.
 func (a *API) runImportJob(j *importJob, sc *scope, c *caller, opts userimport.Options) {
+	defer crash.RecoverWith(a.log, "http", "import job", func() {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		j.finished, j.body = a.st.Now(), nil
+		j.state, j.problem = "failed", &Problem{Status: 500, Code: "internal", Message: "internal error"}
+	})
 	progress := func(phase string, done, total int) {
 		j.mu.Lock()
 		j.state, j.done, j.total = phase, done, total
