@@ -59,7 +59,8 @@ func (a *API) routeTable() []*route {
 	add("GET", "/api/v1/me/audit", a.myAudit)
 	add("GET", "/api/v1/me/phones", a.myPhones)           // mephones.go
 	add("POST", "/api/v1/me/flex-logout", a.myFlexLogout) // mephones.go
-	add("GET", "/api/v1/tls", a.getTLS)                   // tls.go
+	add("GET", "/api/v1/me/calls", a.myCalls)
+	add("GET", "/api/v1/tls", a.getTLS) // tls.go
 
 	add("GET", "/api/v1/tenants", a.listTenants)
 	add("POST", "/api/v1/tenants", a.createTenant)
@@ -103,6 +104,7 @@ func (a *API) routeTable() []*route {
 
 	add("GET", t+"/registrations", a.registrations)
 	add("GET", t+"/audit", a.auditLog)
+	add("GET", t+"/calls", a.listCalls) // calls.go
 	add("GET", t+"/outbox", a.outbox)
 
 	// Provisioning admin (issue 3): provisioning.go, firmware.go, templates.go.
