@@ -330,6 +330,11 @@ func TestConsoleLanguageAndCSP(t *testing.T) {
 		t.Errorf("language label in Dutch %q", got)
 	}
 	b.a11yCheck("login (nl)")
+	// Numbers and dates in the language's locale (the same module instance as the page's).
+	if got := runB(b, "format", chromedp.Evaluate[string](`import('/js/i18n.js').then((m) => m.fmtNumber(1234.5) + ' ' +
+		m.fmtDate(new Date(Date.UTC(2026, 2, 1, 12)), {dateStyle: 'long', timeZone: 'UTC'}))`, chromedp.EvalAwaitPromise)); got != "1.234,5 1 maart 2026" {
+		t.Errorf("Dutch number and date: %q", got)
+	}
 	// The choice holds over a reload.
 	b.open("#/login", "#/login")
 	if got := b.text("main h1"); got != "Inloggen bij Dialtone" {
