@@ -26,6 +26,10 @@
 // js/routes.js (the views, each js/views/<name>.js exporting {route, nav, permission,
 // render}), js/api.js (fetch with the CSRF header; ApiError from the API's error shape),
 // js/i18n.js (t, fmtDate, fmtNumber, setLanguage) and js/ui.js (h, field, showErrors,
-// confirmDialog, toast, menu). Sessions are the API's cookie sessions
+// confirmDialog, toast, menu); js/screens.js holds what the admin screens share (paged
+// tables, progress bars, the "key = value" editor of raw phone settings), and
+// screens.css their styles. A view renders into a node of its own inside main, so a
+// render that a newer one overtook (a tenant switch while a list loads) writes into a
+// detached node, never beside the newer one. Sessions are the API's cookie sessions
 // (admin/cookiesession.go).
 package console
