@@ -28,6 +28,7 @@ type tenantView struct {
 	PhonebookMobile  bool                         `json:"phonebook_mobile"`
 	PINMinLength     int                          `json:"pin_min_length"`
 	AuditRetention   int                          `json:"audit_retention_days"`
+	CallHistoryDays  int                          `json:"call_history_days"`
 	DeviceAuth       string                       `json:"device_auth"`
 	HTTPSOnly        bool                         `json:"provisioning_https_only"`
 	SIPDigest        string                       `json:"sip_digest"`
@@ -39,6 +40,7 @@ type tenantView struct {
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
 	ldapTLSView
+	store.CallRouting
 	*tenantSecrets
 }
 
@@ -58,6 +60,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
 		SIPDigest: t.SIPDigestOffer(), SIPTransport: t.Transport(), SRTP: t.SRTPMode(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 		ldapTLSView: ldapTLSView{LDAPRequireTLS: t.LDAPRequireTLS(), LDAPPhonebookCleartext: t.LDAPPhonebookCleartext(), PhonebookLDAPS: t.PhonebookLDAPS},
+		CallRouting: t.CallRouting,
 		HTTPSOnly:   t.ProvisioningHTTPSOnly, PnPSubnets: t.PnPSubnets, ActionRate: t.ActionPace(),
 		DeviceAuth:       t.DeviceAuthMode(),
 		ProvisioningAuth: cmp.Or(t.ProvisioningAuth, "token"), TFTPBareNames: t.TFTPBareNames, PhonebookMobile: t.PhonebookMobile,
@@ -66,6 +69,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		v.PnPSubnets = []string{}
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
+	v.CallHistoryDays = int(t.CallHistory().Hours() / 24)
 	if v.EmergencyNumbers == nil {
 		v.EmergencyNumbers = []string{}
 	}
@@ -214,6 +218,7 @@ type tenantPatch struct {
 	PhonebookMobile  *bool                         `json:"phonebook_mobile"`
 	PINMinLength     *int                          `json:"pin_min_length"`
 	AuditRetention   *int                          `json:"audit_retention_days"`
+	CallHistoryDays  *int                          `json:"call_history_days"`
 	DeviceAuth       *string                       `json:"device_auth"`
 	HTTPSOnly        *bool                         `json:"provisioning_https_only"`
 	SIPDigest        *string                       `json:"sip_digest"`
@@ -223,6 +228,7 @@ type tenantPatch struct {
 	PnPSubnets       *[]string                     `json:"pnp_subnets"`
 	Settings         *map[string]map[string]string `json:"settings"`
 	ldapTLSPatch
+	callRoutingPatch
 }
 
 // patchTenant: PATCH /api/v1/tenants/{slug} (tenant.settings).
@@ -275,6 +281,7 @@ func (a *API) patchTenant(r *request) (any, error) {
 			next.PhonebookMobile = *in.PhonebookMobile
 		}
 		in.ldapTLSPatch.apply(&next) // the combination is checked by tx.SaveTenant
+		in.callRoutingPatch.apply(&next.CallRouting)
 		if in.HTTPSOnly != nil {
 			if *in.HTTPSOnly && a.cfg.SecureBaseURL == "" {
 				// Phones would be refused their files with nowhere else to fetch them.
@@ -299,6 +306,12 @@ func (a *API) patchTenant(r *request) (any, error) {
 		}
 		if err := patchPINPolicy(&next, in.PINMinLength, in.AuditRetention); err != nil {
 			return err
+		}
+		if in.CallHistoryDays != nil {
+			if *in.CallHistoryDays <= 0 { // 0 is how the store says "default"
+				return badRequest("call_history_days", fmt.Sprintf("1 to %d days", store.MaxCallHistoryDays))
+			}
+			next.CallHistoryDays = *in.CallHistoryDays // the maximum is checked by tx.SaveTenant
 		}
 		setString(&next.SIPDigest, in.SIPDigest) // checked by tx.SaveTenant
 		setString(&next.SIPTransport, in.SIPTransport)

@@ -40,6 +40,8 @@ type Tenant struct {
 	// PIN policy and audit retention (store/pin.go); 0 means the default (6 digits, 400 days).
 	PINMinLength       int `json:"pin_min_length,omitempty"`
 	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
+	// CallHistoryDays is how long call records are kept (store/cdr.go; 0: 90 days).
+	CallHistoryDays int `json:"call_history_days,omitempty"`
 	// DeviceAuth: off (""), prefer or require, checked against the tenant's DeviceCAs.
 	DeviceAuth string `json:"device_auth,omitempty"`
 
@@ -70,6 +72,8 @@ type Tenant struct {
 	// ActionRate is how many phones per second a remote resync or reboot tells
 	// (0: DefaultActionRate).
 	ActionRate int `json:"action_rate,omitempty"`
+	// CallRouting: main number, caller IDs and toll-fraud guard (callrouting.go).
+	CallRouting
 }
 
 // DefaultActionRate and MaxActionRate bound Tenant.ActionRate (phones per second).
@@ -89,12 +93,14 @@ func (t Tenant) ActionPace() int {
 // Department groups users; its language and time zone are taken over by members that set
 // none of their own.
 type Department struct {
-	ID       string    `json:"id"`
-	Tenant   string    `json:"tenant"`
-	Name     string    `json:"name"`
-	Language string    `json:"language,omitempty"`
-	Timezone string    `json:"timezone,omitempty"`
-	Created  time.Time `json:"created"`
+	ID       string `json:"id"`
+	Tenant   string `json:"tenant"`
+	Name     string `json:"name"`
+	Language string `json:"language,omitempty"`
+	Timezone string `json:"timezone,omitempty"`
+	// EmergencyCallerID (E.164) is the caller ID of its members' emergency calls.
+	EmergencyCallerID string    `json:"emergency_caller_id,omitempty"`
+	Created           time.Time `json:"created"`
 }
 
 // User is a person: their login, role, department, PIN and the numbers and phones
@@ -181,6 +187,9 @@ type Phone struct {
 	ProvisioningAuthenticated time.Time `json:"provisioning_authenticated,omitzero"`
 	// Settings are raw settings for this phone only, in its make's own terms.
 	Settings map[string]string `json:"settings,omitempty"`
+	// EmergencyCallerID (E.164) is the caller ID of emergency calls from this phone
+	// (its location), before the department's and the tenant's.
+	EmergencyCallerID string `json:"emergency_caller_id,omitempty"`
 	// What the phone last told us when it fetched its files.
 	LastSeen  time.Time `json:"last_seen,omitzero"`
 	LastAddr  string    `json:"last_addr,omitempty"`

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"path/filepath"
 
-	"github.com/valyala/fasthttp"
-
 	"github.com/dialtone/dialtone/admin"
 	"github.com/dialtone/dialtone/flex"
 	"github.com/dialtone/dialtone/mail"
@@ -37,6 +35,15 @@ func (r registrarForAdmin) StartAction(tenant, action string, macs []string, rat
 
 func (r registrarForAdmin) PhoneAction(tenant, id string) (any, bool) {
 	return r.srv.Action(tenant, id)
+}
+
+// UpstreamState shows how the tenant's registration to its upstream stands; nil when
+// it is not registering.
+func (r registrarForAdmin) UpstreamState(tenant string) any {
+	if st, ok := r.srv.UpstreamState(tenant); ok {
+		return st
+	}
+	return nil
 }
 
 // flexForAdmin gives the admin API (and the phones' XML apps through it) the flex desk.
@@ -74,18 +81,9 @@ func (m *Main) wireAdmin(reg *sip.Server, desk *flex.Desk, prov *provision.Provi
 	}
 	if reg != nil {
 		cfg.Registrations, cfg.Resyncer, cfg.Actions = registrarForAdmin{reg}, registrarForAdmin{reg}, registrarForAdmin{reg}
+		cfg.Upstreams = registrarForAdmin{reg}
 	}
 	return admin.New(cfg)
-}
-
-// setPasswordMount serves GET /set-password, the page a welcome or reset mail links to.
-func setPasswordMount(api *admin.API) httpMount {
-	return func(ctx *fasthttp.RequestCtx) (string, bool) {
-		if !api.SetPasswordPage(ctx) {
-			return "", false
-		}
-		return "/set-password", true
-	}
 }
 
 // wireMail builds the mailer: welcome and reset mails wait in the store's outbox and are

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dialtone/dialtone/calllog"
 	"github.com/dialtone/dialtone/flex"
 	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/internal/ratelimit"
@@ -117,6 +118,17 @@ func (m *Main) registerSIPMetrics(srv *sip.Server) {
 		counts(func(c sip.Count) int { return c.AORs }), "tenant")
 	m.metrics.Gauge("dialtone_sip_bindings", "Live bindings (contacts), by tenant.",
 		counts(func(c sip.Count) int { return c.Bindings }), "tenant")
+	m.metrics.Gauge("dialtone_sip_upstream_registered", "1 while the tenant's registration to its upstream stands, 0 while it does not (register mode only).",
+		func() map[string]float64 {
+			out := map[string]float64{}
+			for tenant, st := range srv.UpstreamStates() {
+				out[tenant] = 0
+				if st.State == sip.TrunkRegistered {
+					out[tenant] = 1
+				}
+			}
+			return out
+		}, "tenant")
 }
 
 // ldapResults names the result codes (RFC 4511 §4.1.9) a bind or search answers most.
@@ -194,5 +206,23 @@ func (m *Main) registerFlexMetrics(desk *flex.Desk) {
 	}, "result")
 	m.metrics.CounterFunc("dialtone_flex_locks_total", "Flex login locks started by wrong PINs (of a source or an extension).", func() map[string]float64 {
 		return map[string]float64{"": float64(desk.Stats().LocksStarted)}
+	})
+}
+
+// registerCallLogMetrics: the call history's writer.
+func (m *Main) registerCallLogMetrics(l *calllog.Log) {
+	m.metrics.Gauge("dialtone_calls_in_flight", "Calls the call history follows now.", func() map[string]float64 {
+		return map[string]float64{"": float64(l.Stats().InFlight)}
+	})
+	m.metrics.CounterFunc("dialtone_call_records_total", "Call records by outcome: written, dropped (the write queue was full), failed (the store refused them), untracked (recorded from their end only: too many calls in flight).", func() map[string]float64 {
+		st := l.Stats()
+		return map[string]float64{"written": float64(st.Written), "dropped": float64(st.Dropped), "failed": float64(st.Failed), "untracked": float64(st.Untracked)}
+	}, "outcome")
+}
+
+// registerBLFMetrics: the registrar's BLF subscriptions.
+func (m *Main) registerBLFMetrics(srv *sip.Server) {
+	m.metrics.Gauge("dialtone_sip_dialog_subscriptions", "BLF subscriptions (Event: dialog) held now.", func() map[string]float64 {
+		return map[string]float64{"": float64(srv.DialogSubscriptions())}
 	})
 }
