@@ -14,7 +14,9 @@ func phoneFilter(r *request) (keep func(store.Phone) bool, batchOf func(tx *stor
 	uid := string(args.Peek("user_id"))
 	unassigned := string(args.Peek("unassigned")) == "true"
 	keep = func(p store.Phone) bool { return !unassigned || p.UserID == "" }
-	batchOf = func(tx *store.Tx, slug, cursor string, n int) ([]store.Phone, error) { return tx.Phones(slug, cursor, n) }
+	batchOf = func(tx *store.Tx, slug, cursor string, n int) ([]store.Phone, error) {
+		return tx.Phones(slug, cursor, n)
+	}
 	if uid == "" {
 		return keep, batchOf
 	}
