@@ -68,6 +68,7 @@ type API struct {
 	log     *slog.Logger
 	routes  []*route
 	strikes *ratelimit.Strikes[netip.Addr] // failed logins per source (throttle.go)
+	forgot  forgotLimits                   // forgot-password asks (forgotpassword.go)
 }
 
 // New builds the API.
@@ -89,6 +90,7 @@ func New(cfg Config) (*API, error) {
 	}
 	a := &API{cfg: cfg, st: cfg.Store, log: cfg.Logger.With("svc", "admin")}
 	a.strikes = newLoginStrikes(cfg)
+	a.forgot = newForgotLimits(cfg.Store.Now)
 	a.routes = a.routeTable()
 	return a, nil
 }

@@ -35,7 +35,8 @@ var operations = []opDoc{
 	{method: "POST", path: "/api/v1/tenants/{slug}/users/{id}/reset-password", summary: "Reset another user's password (users.manage; 403 when the user ranks above you or holds an extra permission, managed tenant or, at your rank, a department you lack): the old one stops working and their sessions end; the new one is shown once (200), or with {\"mail\":true} a reset mail with a one-time set-password link is queued and no password is answered (202; 409 without an email)", body: "ResetPassword", answer: "ResetAnswer", status: "200", optionalBody: true,
 		more: map[string]string{"202": "Reset; the reset mail is queued"}},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/users/{id}/pin-lock", summary: "Lift the flex lock of the user's extensions (after wrong PINs from several phones) before it runs out (users.manage); a password login by the user lifts it too", answer: "PINUnlock", status: "200"},
-	{method: "POST", path: "/api/v1/auth/logout", summary: "End this session", status: "204"},
+	{method: "POST", path: "/api/v1/auth/forgot-password", summary: "Ask for a mail with a link to set a new password; 202 whatever the address (only a known login is mailed, at most 3 times an hour); 429 after 5 asks an hour from one address", body: "ForgotPassword", answer: "Object", status: "202", public: true},
+	{method: "POST", path: "/api/v1/auth/logout", summary: "End this session; a console (cookie) view-as session returns to the actor's own (200 {restored, csrf_token})", status: "204"},
 	{method: "POST", path: "/api/v1/auth/view-as", summary: "Get a session acting as another user (users.view_as)", body: "ViewAs", answer: "Session", status: "201"},
 	{method: "GET", path: "/api/v1/me", summary: "The acting user and effective permissions", answer: "User", status: "200"},
 	{method: "PATCH", path: "/api/v1/me", summary: "Self-service: own PIN, language, password (old_password required; wrong ones count as failed logins of your address, 429 when locked out)", body: "UserPatch", answer: "User", status: "200"},
@@ -130,6 +131,10 @@ func pageOf(name string) map[string]any {
 	return obj(map[string]any{"items": map[string]any{"type": "array", "items": ref(name)}, "next_cursor": str}, "items", "next_cursor")
 }
 
+// sessionMode is the "session" member of a login or view-as body (cookiesession.go).
+var sessionMode = map[string]any{"type": "string", "enum": []string{"bearer", "cookie"}, "default": "bearer",
+	"description": "cookie: the session goes into the HttpOnly dialtone_session cookie and the answer carries csrf_token instead of token"}
+
 func schemas() map[string]any {
 	userFields := map[string]any{
 		"first_name": str, "last_name": str, "email": str, "role": ref("Role"), "department_id": str,
@@ -193,23 +198,26 @@ func schemas() map[string]any {
 	settings := map[string]any{"type": "object", "additionalProperties": str}
 	roles, perms := roleNames(), permissionNames()
 	return map[string]any{
-		"Error":       obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str, "field": str}, "code", "message")}, "error"),
-		"Role":        map[string]any{"type": "string", "enum": roles},
-		"Permission":  map[string]any{"type": "string", "enum": perms},
-		"Object":      anyObj,
-		"PINUnlock":   obj(map[string]any{"id": str, "unlocked": strs}, "id", "unlocked"),
-		"Login":       obj(map[string]any{"email": str, "password": str, "tenant": str}, "email", "password"),
-		"SetPassword": obj(map[string]any{"token": str, "password": str}, "token", "password"),
+		"Error":          obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str, "field": str}, "code", "message")}, "error"),
+		"Role":           map[string]any{"type": "string", "enum": roles},
+		"Permission":     map[string]any{"type": "string", "enum": perms},
+		"Object":         anyObj,
+		"PINUnlock":      obj(map[string]any{"id": str, "unlocked": strs}, "id", "unlocked"),
+		"Login":          obj(map[string]any{"email": str, "password": str, "tenant": str, "session": sessionMode}, "email", "password"),
+		"ForgotPassword": obj(map[string]any{"email": str}, "email"),
+		"SetPassword":    obj(map[string]any{"token": str, "password": str}, "token", "password"),
 		"ResetPassword": obj(map[string]any{"mail": map[string]any{"type": "boolean", "default": false,
 			"description": "mail the user a one-time link instead of answering a password"}}),
 		"ResetAnswer": map[string]any{"type": "object", "properties": map[string]any{"id": str,
 			"password": map[string]any{"type": "string", "description": "the new password, shown once (without mail)"},
 			"queued":   boolean, "to": map[string]any{"type": "string", "description": "where the reset mail goes (with mail)"}}},
-		"ViewAs": obj(map[string]any{"tenant": str, "user_id": str}, "user_id"),
+		"ViewAs": obj(map[string]any{"tenant": str, "user_id": str, "session": sessionMode}, "user_id"),
 		"DeletePreview": obj(map[string]any{"extensions": strs, "external_numbers": strs, "phones": strs, "photo": boolean,
 			"sessions": integer, "bindings": integer, "flex_logins": integer, "mails": integer},
 			"extensions", "external_numbers", "phones", "photo", "sessions", "bindings", "flex_logins", "mails"),
-		"Session":      obj(map[string]any{"token": str, "expires": stamp, "user": ref("User")}, "token", "user"),
+		"Session": obj(map[string]any{"token": map[string]any{"type": "string", "description": "the bearer token (not with session cookie)"},
+			"csrf_token": map[string]any{"type": "string", "description": "with session cookie: send it as X-CSRF-Token on every change"},
+			"expires":    stamp, "user": ref("User")}, "user"),
 		"User":         map[string]any{"type": "object", "properties": user},
 		"UserCreate":   obj(userFields, "first_name", "last_name"),
 		"UserPatch":    obj(patch),
@@ -362,10 +370,12 @@ func buildOpenAPI() map[string]any {
 		"info": map[string]any{"title": "Dialtone admin API", "version": "1",
 			"description": "Users, roles, departments, phones and numbers of Dialtone. Errors: {\"error\":{\"code\",\"message\",\"field\"}}. Lists take ?limit=&cursor= and answer {\"items\",\"next_cursor\"}."},
 		"paths":    paths,
-		"security": []any{map[string]any{"bearer": []any{}}},
+		"security": []any{map[string]any{"bearer": []any{}}, map[string]any{"cookie": []any{}}},
 		"components": map[string]any{
-			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
-			"schemas":         schemas(),
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"},
+				"cookie": map[string]any{"type": "apiKey", "in": "cookie", "name": SessionCookie,
+					"description": "the console's session; every change also needs the X-CSRF-Token header"}},
+			"schemas": schemas(),
 		},
 	}
 }

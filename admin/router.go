@@ -47,7 +47,8 @@ func (a *API) routeTable() []*route {
 	t := "/api/v1/tenants/{slug}"
 	add("GET", "/api/v1/openapi.json", a.openAPI).public = true
 	add("POST", "/api/v1/auth/login", a.login).public = true
-	add("POST", "/api/v1/auth/set-password", a.setPassword).public = true // mail: setpassword.go
+	add("POST", "/api/v1/auth/set-password", a.setPassword).public = true       // mail: setpassword.go
+	add("POST", "/api/v1/auth/forgot-password", a.forgotPassword).public = true // forgotpassword.go
 	add("POST", t+"/users/{id}/welcome", a.resendWelcome)
 	add("POST", t+"/users/{id}/reset-password", a.resetPassword) // resetpassword.go
 	add("DELETE", t+"/users/{id}/pin-lock", a.clearPINLock)      // pinlock.go
