@@ -5,10 +5,14 @@ import login from './views/login.js';
 import forgot from './views/forgot.js';
 import setPassword from './views/setpassword.js';
 import users from './views/users.js';
+import userNew from './views/usernew.js';
+import user from './views/user.js';
 
 export default [
   login,
   forgot,
   setPassword,
   users,
+  userNew,
+  user,
 ];
