@@ -1,7 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"image"
+	"image/color"
+	_ "image/jpeg"
+	"image/png"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -51,7 +57,8 @@ func TestConsoleUsers(t *testing.T) {
 	b.do("clear search and group by department",
 		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#users-search'); s.value = ''; s.dispatchEvent(new Event('input')); })()`),
 		chromedp.Click(chromedp.CSS("#users-group")),
-		waitJS(`[...document.querySelectorAll('#users-table tr.group')].some((r) => r.textContent.includes('Sales'))`))
+		waitJS(`(() => { const g = [...document.querySelectorAll('#users-table tr.group')].map((r) => r.textContent);
+			return g.length === 2 && g.includes('No department') && g.includes('Sales') && document.querySelectorAll('#users-table tr[data-id]').length === 4; })()`))
 	shot("console-users.png")
 
 	// Add a user: the API's field error lands at its field, then the user is created.
@@ -77,6 +84,56 @@ func TestConsoleUsers(t *testing.T) {
 	}
 	e.call("GET", "/api/v1/tenants/default/users/"+id, nil, 200, &anna)
 
+	// Profile: a changed mobile is saved; a photo is cropped square before it is sent.
+	b.do("save the mobile", chromedp.SendKeys(chromedp.CSS("#u-mobile"), "+31612345678"),
+		chromedp.Click(chromedp.CSS(`#user-profile button[type="submit"]`)), waitText("#toasts", "Saved."))
+	var profile struct {
+		Mobile string `json:"mobile"`
+		Photo  bool   `json:"photo"`
+	}
+	e.call("GET", "/api/v1/tenants/default/users/"+id, nil, 200, &profile)
+	if profile.Mobile != "+31612345678" {
+		t.Errorf("mobile after saving: %q", profile.Mobile)
+	}
+	wide := filepath.Join(t.TempDir(), "wide.png")
+	img := image.NewRGBA(image.Rect(0, 0, 300, 200))
+	for x := range 300 {
+		for y := range 200 {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 128, 255})
+		}
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, img)
+	os.WriteFile(wide, buf.Bytes(), 0o644)
+	b.do("choose a photo", chromedp.SetUploadFiles(chromedp.CSS("#u-photo"), []string{wide}),
+		chromedp.WaitVisible(chromedp.CSS(".crop canvas")))
+	b.a11yCheck("photo crop")
+	b.do("use the square", chromedp.Click(chromedp.CSS("#u-photo-save")),
+		waitJS(`(() => { const i = document.querySelector('img.photo'); return !!i && !i.hidden && i.complete && i.naturalWidth > 0; })()`))
+	code, jpeg := e.raw("GET", "/api/v1/tenants/default/users/"+id+"/photo", "", nil)
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(jpeg))
+	if code != 200 || err != nil || format != "jpeg" || cfg.Width != cfg.Height {
+		t.Errorf("photo after the crop: %d %s %dx%d %v", code, format, cfg.Width, cfg.Height, err)
+	}
+	b.do("generate a PIN", chromedp.Click(chromedp.CSS("#u-pin-generate")),
+		waitJS(`/[0-9]{4,}/.test(document.getElementById('u-pin-shown').textContent)`))
+
+	// Managed accounts: a tenant the admin created (and so manages) is given to Anna.
+	e.call("POST", "/api/v1/tenants", map[string]any{"slug": "acme", "name": "Acme"}, 201, nil)
+	b.do("managed accounts tab", chromedp.Click(chromedp.CSS("#tab-managed")),
+		chromedp.WaitVisible(chromedp.CSS("#mt-acme")))
+	b.a11yCheck("managed accounts")
+	b.do("give acme", chromedp.Evaluate[chromedp.Void](`document.getElementById('toasts').replaceChildren()`),
+		chromedp.Click(chromedp.CSS("#mt-acme")),
+		chromedp.Click(chromedp.CSS(`#user-managed button[type="submit"]`)), waitText("#toasts", "Saved."))
+	var mt struct {
+		Managed []string `json:"managed_tenants"`
+	}
+	e.call("GET", "/api/v1/tenants/default/users/"+id, nil, 200, &mt)
+	if !slices.Equal(mt.Managed, []string{"acme"}) {
+		t.Errorf("managed tenants after saving: %v", mt.Managed)
+	}
+
 	// Assignments: a second internal number and the phone, moved across and saved.
 	b.do("assignments tab", chromedp.Click(chromedp.CSS("#tab-assignments")),
 		chromedp.WaitVisible(chromedp.CSS("#pick-phone-available option")))
@@ -91,9 +148,10 @@ func TestConsoleUsers(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('#pick-phone-available').options[0].selected = true`),
 		chromedp.Click(chromedp.CSS("#pick-phone-assign")),
 		waitText("#pick-phone-assigned", "80:5e:c0:12:34:56"),
-		chromedp.Click(chromedp.CSS("#assign-save")),
-		chromedp.WaitVisible(chromedp.CSS("#user-assignments[data-saved]")))
+		chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0); document.getElementById('toasts').replaceChildren()`))
 	shot("console-user.png")
+	b.do("save the assignments", chromedp.Click(chromedp.CSS("#assign-save")),
+		chromedp.WaitVisible(chromedp.CSS("#user-assignments[data-saved]")))
 	var after struct {
 		Extensions []string `json:"extensions"`
 	}

@@ -77,9 +77,10 @@ export default {
     }
 
     let loads = 0;
+    let timer = 0;
     async function load(fresh) {
       const mine = ++loads;
-      if (fresh) { state.cursor = ''; lastGroup = null; shown = 0; }
+      if (fresh) { clearTimeout(timer); state.q = search.value.trim(); state.cursor = ''; lastGroup = null; shown = 0; }
       const qs = new URLSearchParams({ limit: '100', sort: state.grouped ? 'department' : state.sort });
       if (state.q) qs.set('q', state.q);
       if (state.dept) qs.set('department_id', state.dept);
@@ -101,10 +102,9 @@ export default {
       count.textContent = shown === 0 ? t('users.none_found') : t('users.shown', { n: shown });
     }
 
-    let timer = 0;
     search.addEventListener('input', () => {
       clearTimeout(timer);
-      timer = setTimeout(() => { state.q = search.value.trim(); load(true); }, 250);
+      timer = setTimeout(() => load(true), 250);
     });
     deptSel.addEventListener('change', () => { state.dept = deptSel.value; load(true); });
     group.addEventListener('change', () => { state.grouped = group.checked; if (state.grouped) state.sort = 'department'; load(true); });
