@@ -254,6 +254,19 @@ func TestConsoleUsers(t *testing.T) {
 	if eval[bool](b, `document.getElementById('extra-reports.read').disabled`) {
 		t.Error("reports.read, which an owner holds, is disabled")
 	}
+
+	// On a phone-sized screen the pages fit the width (tables scroll in their own box).
+	b.do("phone-sized", chromedp.EmulateViewport(390, 844))
+	for _, hash := range []string{"#/users/" + piet.ID + "/assignments", "#/users/" + piet.ID + "/access", "#/users/" + piet.ID + "/profile", "#/users"} {
+		route := "#/users/{id}/{tab}"
+		if hash == "#/users" {
+			route = hash
+		}
+		b.open(hash, route)
+		if w := eval[int](b, `document.documentElement.scrollWidth - window.innerWidth`); w > 0 {
+			t.Errorf("%s at 390 px is %d px too wide: %s", hash, w, eval[string](b, `[...document.querySelectorAll('main *')].filter((n) => n.getBoundingClientRect().right > window.innerWidth).map((n) => n.tagName + '#' + n.id + '.' + n.className + ' ' + Math.round(n.getBoundingClientRect().right)).join(', ')`))
+		}
+	}
 	if p := b.problems(); len(p) > 0 {
 		t.Errorf("the page reported: %q", p)
 	}
