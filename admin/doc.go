@@ -69,6 +69,13 @@
 // writing every change to the audit log in the transaction of the change, with secrets
 // redacted (audit.go).
 //
+// Sessions are bearer tokens, or for the web console a cookie (cookiesession.go): a login
+// or view-as with {"session": "cookie"} sets an HttpOnly, SameSite=Strict cookie (Secure
+// over TLS) and answers a CSRF token, which every state-changing request made with the
+// cookie must send in X-CSRF-Token (else 403 csrf). POST /api/v1/auth/forgot-password
+// (forgotpassword.go) mails a known login a set-password link, answers 202 whatever the
+// address, and is bounded per source and per address.
+//
 // Failed logins are struck per source before the password hash is spent (throttle.go,
 // on internal/ratelimit.Strikes); a password check or hash refused by the store's
 // password gate answers 429 "busy" with Retry-After (errors.go), and is no strike.

@@ -2,8 +2,8 @@
 // from in a browser, served at / by the same HTTP server as the admin API.
 //
 // It is its own package, not part of admin, because it holds no rule of its own: it is
-// static files (HTML, CSS, JavaScript modules, the EN and NL catalogues) embedded with
-// go:embed and talking only to the JSON API under /api/v1/, whose package stays the one
+// static files (HTML, CSS, JavaScript modules, the EN and NL catalogues) embedded in the
+// binary and talking only to the JSON API under /api/v1/, whose package stays the one
 // place where anything is decided. Keeping them apart keeps the API's package free of
 // front-end assets and the console free of any second copy of the API's rules.
 //

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -188,6 +189,21 @@ func (b *browser) cookies() []*network.Cookie {
 		b.t.Fatal(err)
 	}
 	return res.Cookies
+}
+
+// screenshot saves what the browser shows as {name}.png in $DIALTONE_SCREENSHOTS, when
+// that is set (for the README's pictures: DIALTONE_SCREENSHOTS=$PWD/docs go test
+// ./cmd/dialtone -run TestConsole); otherwise it does nothing.
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	dir := os.Getenv("DIALTONE_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png := runB(b, "screenshot "+name, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
 }
 
 // a11yJS lists the page's unlabelled fields and unnamed buttons and links.

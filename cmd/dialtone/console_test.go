@@ -248,6 +248,7 @@ func TestConsoleLoginLogout(t *testing.T) {
 	b := newBrowser(t, e, "")
 	b.open("#/login", "#/login")
 	b.a11yCheck("login")
+	b.screenshot("console-login")
 	b.do("wrong password",
 		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "admin@localhost"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "not the password"),
@@ -268,6 +269,7 @@ func TestConsoleLoginLogout(t *testing.T) {
 		t.Errorf("user list: %q", got)
 	}
 	b.a11yCheck("users")
+	b.screenshot("console-users")
 	var session *network.Cookie
 	for _, c := range b.cookies() {
 		if c.Name == "dialtone_session" {
@@ -328,6 +330,11 @@ func TestConsoleLanguageAndCSP(t *testing.T) {
 		t.Errorf("language label in Dutch %q", got)
 	}
 	b.a11yCheck("login (nl)")
+	// Numbers and dates in the language's locale (the same module instance as the page's).
+	if got := runB(b, "format", chromedp.Evaluate[string](`import('/js/i18n.js').then((m) => m.fmtNumber(1234.5) + ' ' +
+		m.fmtDate(new Date(Date.UTC(2026, 2, 1, 12)), {dateStyle: 'long', timeZone: 'UTC'}))`, chromedp.EvalAwaitPromise)); got != "1.234,5 1 maart 2026" {
+		t.Errorf("Dutch number and date: %q", got)
+	}
 	// The choice holds over a reload.
 	b.open("#/login", "#/login")
 	if got := b.text("main h1"); got != "Inloggen bij Dialtone" {
@@ -464,5 +471,135 @@ func TestConsoleSetPasswordFromMail(t *testing.T) {
 	}
 	for _, p := range b.problems() {
 		t.Errorf("the page reported: %s", p)
+	}
+}
+
+// TestConsoleViewAsCookie: view-as from a cookie session puts the view-as session in the
+// cookie and keeps the admin's aside; the console reloads as that user with the banner on
+// the page, and "return to your own account" restores the admin's session and ends the
+// view-as one. A bearer session cannot ask for a cookie view-as.
+func TestConsoleViewAsCookie(t *testing.T) {
+	t.Parallel()
+	e := startMain(t)
+	var anna struct{ ID string }
+	e.call("POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Anna", "last_name": "de Vries",
+		"email": "anna@console.test", "role": "user", "password": "annas long password"}, 201, &anna)
+	req, _ := http.NewRequest("POST", e.url("/api/v1/auth/view-as"), strings.NewReader(`{"user_id":"`+anna.ID+`","session":"cookie"}`))
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 400 || len(res.Cookies()) != 0 {
+		t.Fatalf("cookie view-as from a bearer session: %d %v", res.StatusCode, res.Cookies())
+	}
+
+	br := newBrowser(t, e, "")
+	br.login("admin@localhost", testAdminPassword, "#/users")
+	if n := br.count("#banner:not([hidden])"); n != 0 {
+		t.Fatal("the view-as banner shows for the admin's own session")
+	}
+	// The ⋮ menu's "view as" (the users screens) calls the same API through api.js.
+	br.do("view as Anna", chromedp.Evaluate[chromedp.Void](`void import('/js/api.js').then((m) =>
+			m.api('POST', '/auth/view-as', {user_id: `+jsString(anna.ID)+`, session: 'cookie'}))
+		.then(() => { history.replaceState(null, '', '/'); location.reload(); })`),
+		chromedp.WaitVisible(chromedp.CSS(`#banner:not([hidden]) #viewas-return`)),
+		waitText("#banner", "Anna de Vries"))
+	br.do("as Anna", waitJS(`location.hash === '#/me' && !!document.getElementById('main').dataset.route`))
+	br.a11yCheck("view-as banner")
+	var viewAsCookie string
+	for _, c := range br.cookies() {
+		if c.Name == "dialtone_session" {
+			viewAsCookie = c.Value
+		}
+	}
+	ck := &http.Cookie{Name: "dialtone_session", Value: viewAsCookie}
+	code, b := cookieCall(t, http.DefaultClient, "GET", e.url("/api/v1/me"), ck, "", nil)
+	if code != 200 || !strings.Contains(string(b), `"view_as_by"`) || !strings.Contains(string(b), "anna@console.test") {
+		t.Fatalf("GET /me with the view-as cookie: %d %s", code, b)
+	}
+	br.do("return to own account", chromedp.Click(chromedp.CSS("#viewas-return")), br.waitRoute("#/users"))
+	if n := br.count("#banner:not([hidden])"); n != 0 {
+		t.Error("the banner stays after returning")
+	}
+	if code, _ = cookieCall(t, http.DefaultClient, "GET", e.url("/api/v1/me"), ck, "", nil); code != 401 {
+		t.Errorf("the view-as session still answers after returning: %d", code)
+	}
+	var me struct{ Email string }
+	for _, c := range br.cookies() {
+		if c.Name == "dialtone_session" {
+			_, b = cookieCall(t, http.DefaultClient, "GET", e.url("/api/v1/me"), &http.Cookie{Name: c.Name, Value: c.Value}, "", nil)
+			json.Unmarshal(b, &me)
+		}
+		if c.Name == "dialtone_home" {
+			t.Errorf("the home cookie stays after returning: %+v", c)
+		}
+	}
+	if me.Email != "admin@localhost" {
+		t.Errorf("after returning the session is %q's, want the admin's", me.Email)
+	}
+	for _, p := range br.problems() {
+		t.Errorf("the page reported: %s", p)
+	}
+}
+
+// noOverflow is true when the page needs no sideways scrolling.
+const noOverflow = `document.documentElement.scrollWidth <= document.documentElement.clientWidth`
+
+// TestConsoleKeyboardAndPhone: on a phone-sized screen (390×844) the login page and the
+// user list fit without sideways scrolling, and the login works by keyboard alone with
+// the focus visible.
+func TestConsoleKeyboardAndPhone(t *testing.T) {
+	t.Parallel()
+	e := startMain(t)
+	b := newBrowser(t, e, "")
+	b.do("phone-sized screen", chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+	b.open("#/login", "#/login")
+	if !eval[bool](b, noOverflow) {
+		t.Errorf("the login page scrolls sideways at 390 px: %v wide", eval[int](b, `document.documentElement.scrollWidth`))
+	}
+	if got := eval[string](b, `document.activeElement.name`); got != "email" {
+		t.Fatalf("focus at start is on %q, want the email field", got)
+	}
+	b.do("type the email, Tab", chromedp.KeyEvent("admin@localhost"), chromedp.KeyEvent("\t"))
+	if got := eval[string](b, `document.activeElement.name`); got != "password" {
+		t.Fatalf("Tab from the email field went to %q", got)
+	}
+	if eval[string](b, `getComputedStyle(document.activeElement).outlineStyle`) == "none" {
+		t.Error("the focused field shows no outline")
+	}
+	b.do("type the password, Enter", chromedp.KeyEvent(testAdminPassword), chromedp.KeyEvent("\r"), b.waitRoute("#/users"))
+	if !eval[bool](b, noOverflow) {
+		t.Errorf("the user list scrolls sideways at 390 px: %v wide", eval[int](b, `document.documentElement.scrollWidth`))
+	}
+	b.a11yCheck("users (phone)")
+}
+
+// TestConsoleTenantSwitcher: a person who manages other tenants gets a tenant menu; the
+// screens then work on the chosen tenant (the user list shows its people, not the home
+// tenant's), and the choice holds over a reload.
+func TestConsoleTenantSwitcher(t *testing.T) {
+	t.Parallel()
+	e := startMain(t)
+	e.call("POST", "/api/v1/tenants", map[string]any{"slug": "acme", "name": "Acme", "sip_domain": "acme.test"}, 201, nil)
+	e.call("POST", "/api/v1/tenants/acme/users", map[string]any{"first_name": "Piet", "last_name": "Acme",
+		"email": "piet@acme.test"}, 201, nil)
+	b := newBrowser(t, e, "")
+	b.login("admin@localhost", testAdminPassword, "#/users")
+	if got := b.text("#users-table"); !strings.Contains(got, "admin@localhost") || strings.Contains(got, "piet@acme.test") {
+		t.Fatalf("home tenant's list: %q", got)
+	}
+	b.a11yCheck("users with the tenant menu")
+	b.do("switch to acme", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('tenant-switch');
+		s.value = 'acme'; s.dispatchEvent(new Event('change', {bubbles: true})); })()`),
+		waitText("#users-table", "piet@acme.test"))
+	if got := b.text("#users-table"); strings.Contains(got, "admin@localhost") {
+		t.Errorf("acme's list shows the home tenant's admin: %q", got)
+	}
+	b.open("#/users", "#/users")
+	if got := b.text("#users-table"); !strings.Contains(got, "piet@acme.test") {
+		t.Errorf("after a reload the list is %q, want acme's", got)
 	}
 }

@@ -1,7 +1,10 @@
 // The console's shell: hash router, nav, view-as banner, tenant switcher, language.
+// Signed in, the console speaks the person's own language (their profile's, changed on
+// their own page, which also sets their phones'); before that, the login page's choice
+// or the browser's.
 import { api, setCSRF, ApiError } from './api.js';
 import { t, setLanguage, pick, languages } from './i18n.js';
-import { h, clear, select, toast, languageSwitch } from './ui.js';
+import { h, clear, select, toast } from './ui.js';
 import routes from './routes.js';
 import { takeToken } from './views/setpassword.js';
 
@@ -35,8 +38,7 @@ const ctx = {
     if (ans && ans.restored) {
       setCSRF(ans.csrf_token);
       sessionStorage.removeItem('dialtone.tenant');
-      location.hash = '#/users';
-      location.reload();
+      reloadAtStart();
       return;
     }
     ctx.me = null;
@@ -48,12 +50,18 @@ const ctx = {
   async viewAs(userId) {
     await api('POST', '/auth/view-as', { tenant: ctx.tenant, user_id: userId, session: 'cookie' });
     sessionStorage.removeItem('dialtone.tenant');
-    location.hash = '';
-    location.reload();
+    reloadAtStart();
   },
   reloadMe: () => loadMe(),
   render: () => render(),
 };
+
+// reloadAtStart loads the console afresh at its start page (after the session changed
+// identity: view-as, or back from it).
+function reloadAtStart() {
+  history.replaceState(null, '', '/');
+  location.reload();
+}
 
 // landing is where a signed-in person starts: the user list for those who manage
 // users, their own page for everyone else.
@@ -110,7 +118,6 @@ function renderTop(current) {
     } }, opts, ctx.tenant);
     tools.append(h('label', { for: 'tenant-switch' }, t('nav.tenant')), sel);
   }
-  tools.append(languageSwitch('lang-top', () => render()));
   tools.append(h('span', { class: 'who' }, ctx.me.first_name + ' ' + ctx.me.last_name));
   tools.append(h('button', { type: 'button', id: 'logout', onclick: () => ctx.signOut() }, t('nav.logout')));
   top.append(h('span', { class: 'brand' }, 'Dialtone'), nav, tools);

@@ -1,4 +1,5 @@
-// Building blocks for views. Nothing here sets innerHTML: text is always text.
+// Building blocks for views. Nothing here sets innerHTML: text is always text. No style
+// attributes either (the CSP refuses inline style): give elements classes from app.css.
 import { t, setLanguage, languages, language } from './i18n.js';
 
 let ids = 0;
