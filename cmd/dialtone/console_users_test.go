@@ -21,22 +21,11 @@ import (
 // permission, view as the user (banner on the page, the audit naming both, then back),
 // and delete them after the confirmation lists what goes. Then, as an owner, a
 // permission they lack is offered disabled with its reason. Every screen passes
-// a11yCheck. DIALTONE_SCREENSHOTS=1 writes docs/console-users.png and
-// docs/console-user.png.
+// a11yCheck. With DIALTONE_SCREENSHOTS=$PWD/docs it takes the README's
+// console-users.png and console-user.png.
 func TestConsoleUsers(t *testing.T) {
 	e := startMain(t)
 	b := newBrowser(t, e, "")
-	shots := os.Getenv("DIALTONE_SCREENSHOTS") == "1"
-	shot := func(name string) {
-		if !shots {
-			return
-		}
-		png := runB(b, "screenshot", chromedp.CaptureScreenshot())
-		if err := os.WriteFile("../../docs/"+name, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-
 	// A few colleagues and a department, so the list has something to sort and group.
 	var sales struct{ ID string }
 	e.call("POST", "/api/v1/tenants/default/departments", map[string]any{"name": "Sales"}, 201, &sales)
@@ -59,7 +48,7 @@ func TestConsoleUsers(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#users-group")),
 		waitJS(`(() => { const g = [...document.querySelectorAll('#users-table tr.group')].map((r) => r.textContent);
 			return g.length === 2 && g.includes('No department') && g.includes('Sales') && document.querySelectorAll('#users-table tr[data-id]').length === 4; })()`))
-	shot("console-users.png")
+	b.screenshot("console-users")
 
 	// Add a user: the API's field error lands at its field, then the user is created.
 	b.do("open the add form", chromedp.Click(chromedp.CSS("#users-add")), b.waitRoute("#/users/new"))
@@ -149,7 +138,7 @@ func TestConsoleUsers(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#pick-phone-assign")),
 		waitText("#pick-phone-assigned", "80:5e:c0:12:34:56"),
 		chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0); document.getElementById('toasts').replaceChildren()`))
-	shot("console-user.png")
+	b.screenshot("console-user")
 	b.do("save the assignments", chromedp.Click(chromedp.CSS("#assign-save")),
 		chromedp.WaitVisible(chromedp.CSS("#user-assignments[data-saved]")))
 	var after struct {
