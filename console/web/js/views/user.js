@@ -134,7 +134,9 @@ function photoCard(ctx, user, path) {
     img.hidden = !has; none.hidden = has; removeBtn.hidden = !has;
     if (!has) return;
     const r = await fetch('/api/v1' + path + '/photo', { credentials: 'same-origin', cache: 'no-store' });
-    if (r.ok) img.src = URL.createObjectURL(await r.blob());
+    if (!r.ok) return;
+    if (img.src.startsWith('blob:')) URL.revokeObjectURL(img.src);
+    img.src = URL.createObjectURL(await r.blob());
   }
   file.addEventListener('change', () => {
     err.textContent = '';
