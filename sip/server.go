@@ -52,6 +52,7 @@ type Config struct {
 	// OnRegister, when set, is called once per REGISTER with the status code answered
 	// (0: none, the request was dropped) and the time from its arrival to the answer.
 	OnRegister func(code int, d time.Duration)
+	Calls      CallObserver // told of every call's steps (call history); nil: nobody
 }
 
 // DefaultTCPConnsPerSource is Config.TCPConnsPerSource's default.
@@ -87,6 +88,7 @@ type Server struct {
 	resync      *resyncQueue
 	actions     *actionQueues // remote actions, paced per tenant (actions.go)
 	flexSem     chan struct{}
+	blf         *dialogEvents // BLF subscriptions (dialogevent.go)
 	unsubscr    func()
 	bg          sync.WaitGroup
 	bgCancel    context.CancelFunc
@@ -141,6 +143,8 @@ func New(cfg Config) (*Server, error) {
 		pnpSem:     make(chan struct{}, pnpInFlight),
 	}
 	s.date.now = cfg.Now
+	s.blf = newDialogEvents(s)
+	s.cfg.Calls = withBLF(s.blf, cfg.Calls) // the proxy tells the BLF notifier too
 	s.aorLocks.seed = maphash.MakeSeed()
 	n, err := s.bindings.load()
 	if err != nil {
