@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestConsoleUsers walks the Users screens in one browser, as an admin would: add a
@@ -242,6 +243,39 @@ func TestConsoleUsers(t *testing.T) {
 	}
 	if eval[bool](b, `document.getElementById('extra-reports.read').disabled`) {
 		t.Error("reports.read, which an owner holds, is disabled")
+	}
+
+	// The owner gives Piet a role through the group's radio buttons.
+	b.do("make Piet a manager", chromedp.Click(chromedp.CSS("#role-manager")),
+		chromedp.Click(chromedp.CSS(`#user-role button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#role-manager:checked`)), waitText("#toasts", "Saved."))
+	var role struct {
+		Role string `json:"role"`
+	}
+	e.call("GET", "/api/v1/tenants/default/users/"+piet.ID, nil, 200, &role)
+	if role.Role != "manager" {
+		t.Errorf("Piet's role after saving: %q", role.Role)
+	}
+
+	// The picker by keyboard alone: arrow to a free number, Shift+Tab to Assign, Enter;
+	// Tab on to Save, Enter.
+	b.open("#/users/"+piet.ID+"/assignments", "#/users/{id}/{tab}")
+	first := eval[string](b, `document.querySelector('#pick-ext-available').options[0].value`)
+	b.do("assign by keyboard", chromedp.Focus(chromedp.CSS("#pick-ext-available")),
+		chromedp.KeyEvent(kb.ArrowDown),
+		chromedp.KeyEvent("\t", chromedp.KeyModifiers(kb.ModifierShift)),
+		chromedp.KeyEvent("\t", chromedp.KeyModifiers(kb.ModifierShift)),
+		waitJS(`document.activeElement.id === 'pick-ext-assign'`),
+		chromedp.KeyEvent("\r"),
+		waitText("#pick-ext-assigned", first),
+		chromedp.Focus(chromedp.CSS("#assign-save")), chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(chromedp.CSS("#user-assignments[data-saved]")))
+	var pe struct {
+		Extensions []string `json:"extensions"`
+	}
+	e.call("GET", "/api/v1/tenants/default/users/"+piet.ID, nil, 200, &pe)
+	if !slices.Contains(pe.Extensions, first) {
+		t.Errorf("Piet's extensions after the keyboard assignment: %v, want %s among them", pe.Extensions, first)
 	}
 
 	// On a phone-sized screen the pages fit the width (tables scroll in their own box).
