@@ -55,6 +55,8 @@ type Config struct {
 	Flex          FlexDesk
 	Outbox        Outbox
 	Welcome       Welcomer
+	// Upstreams tells how tenants' registrations to their upstream stand.
+	Upstreams UpstreamStates
 	// Provisioning (firmware, model profiles, templates; provisioning.go) and the
 	// directory of template overrides, {data}/templates.
 	Provisioning Provisioning
@@ -68,6 +70,7 @@ type API struct {
 	log     *slog.Logger
 	routes  []*route
 	strikes *ratelimit.Strikes[netip.Addr] // failed logins per source (throttle.go)
+	imports *importJobs                    // CSV imports run as jobs (importjobs.go)
 	forgot  forgotLimits                   // forgot-password asks (forgotpassword.go)
 }
 
@@ -90,6 +93,7 @@ func New(cfg Config) (*API, error) {
 	}
 	a := &API{cfg: cfg, st: cfg.Store, log: cfg.Logger.With("svc", "admin")}
 	a.strikes = newLoginStrikes(cfg)
+	a.imports = newImportJobs(cfg.Store.Now)
 	a.forgot = newForgotLimits(cfg.Store.Now)
 	a.routes = a.routeTable()
 	return a, nil

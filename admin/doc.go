@@ -50,6 +50,13 @@
 // CSV import (import.go): ?on_duplicate=skip|update|create (default skip) says what a row
 // matching an existing person does (userimport.OnDuplicate); an update is checked by the
 // same role rules as PATCH (checkGrant) in the dry run before anything is written.
+// ?async=true runs the same work as a job (importjobs.go): 202 at once, and
+// GET …/users/import/jobs/{id} reports phase and rows done of total, then the report or
+// the error; one job per tenant, one writing at a time, read only by who started it.
+//
+// Self-service (mephones.go): GET /api/v1/me/phones (mine and the flex phones I am at)
+// and POST /api/v1/me/flex-logout. The audit log filters by subject, action prefix and
+// since/until on the server (audit.go).
 //
 // Phones in bulk (phoneactions.go): POST …/phones/actions resyncs or reboots one phone,
 // a department's, a model's or all, through the registrar's paced queue (PhoneActions;

@@ -41,6 +41,8 @@ var operations = []opDoc{
 	{method: "GET", path: "/api/v1/me", summary: "The acting user and effective permissions", answer: "User", status: "200"},
 	{method: "PATCH", path: "/api/v1/me", summary: "Self-service: own PIN, language, password (old_password required; wrong ones count as failed logins of your address, 429 when locked out)", body: "UserPatch", answer: "User", status: "200"},
 	{method: "GET", path: "/api/v1/tls", summary: "The certificate phones and browsers trust: source, CA PEM, its SHA-256 fingerprint and expiry (tenant admins)", answer: "TLS", status: "200"},
+	{method: "GET", path: "/api/v1/me/phones", summary: "My phones (self.manage): those assigned to me and the flex phones I am logged in at, with who is logged in since when", answer: "MyPhonePage", status: "200"},
+	{method: "POST", path: "/api/v1/me/flex-logout", summary: "Log me out of every flex phone I am logged in at (self.manage); logged_out lists their MACs, empty when there were none", answer: "MyFlexLogout", status: "200"},
 	{method: "GET", path: "/api/v1/me/audit", summary: "Audit events about me, including view-as requests made as me", answer: "AuditPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "GET", path: "/api/v1/me/calls", summary: "My calls (as caller or callee), newest first; from and to take a time (RFC 3339) or a date in the tenant's time zone (to includes that day)", answer: "CallPage", status: "200", query: []string{"limit", "cursor", "from", "to", "result"}},
 
@@ -58,7 +60,9 @@ var operations = []opDoc{
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/users", summary: "List users (colleagues), in id order; with q (every word found in the names, email, mobile, extensions or external numbers) or sort (name, last_name, email, extension, department, role; -name descending) the whole tenant is searched and sorted, and the cursor follows on from the last page", answer: "UserPage", status: "200", query: []string{"limit", "cursor", "department_id", "q", "sort"}},
 	{method: "POST", path: "/api/v1/tenants/{slug}/users", summary: "Create a user; generated PIN and password are returned once", body: "UserCreate", answer: "User", status: "201"},
-	{method: "POST", path: "/api/v1/tenants/{slug}/users/import", summary: "CSV import (docs/roles.md), all or nothing; a row matching an existing person (same email, or same first and last name without email) is a warning and, by on_duplicate, skipped (default), updated or created again", body: "csv", answer: "Object", status: "200", query: []string{"dry_run", "on_duplicate"}},
+	{method: "POST", path: "/api/v1/tenants/{slug}/users/import", summary: "CSV import (docs/roles.md), all or nothing; a row matching an existing person (same email, or same first and last name without email) is a warning and, by on_duplicate, skipped (default), updated or created again", body: "csv", answer: "Object", status: "200", query: []string{"dry_run", "on_duplicate", "async"},
+		more: map[string]string{"202": "async=true: the import runs as a job (ImportJob); follow it at …/users/import/jobs/{id}. One job per tenant at a time, else 429 busy"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/users/import/jobs/{id}", summary: "An import job started with async=true, for the person who started it (users.manage over the tenant): state queued, checking, importing, done (with result, the import's report) or failed (with error and details, as the synchronous import answers them); done of total rows in the current phase. Kept an hour after it ends", answer: "ImportJob", status: "200"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/users/{id}", summary: "A user", answer: "User", status: "200"},
 	{method: "PATCH", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Change a user (roles and permissions per docs/roles.md)", body: "UserPatch", answer: "User", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Delete a user and every reference to them", status: "204"},
@@ -85,7 +89,7 @@ var operations = []opDoc{
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/logout", summary: "Flex logout", answer: "Object", status: "200"},
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/registrations", summary: "Live SIP registrations (phones.manage or reports.read)", answer: "ItemPage", status: "200"},
-	{method: "GET", path: "/api/v1/tenants/{slug}/audit", summary: "Audit log, newest first (reports.read)", answer: "AuditPage", status: "200", query: []string{"limit", "cursor", "subject"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/audit", summary: "Audit log, newest first (reports.read); filters: subject (a user id: events about, by or as them), action (a prefix, e.g. user.), since and until (RFC 3339, inclusive)", answer: "AuditPage", status: "200", query: []string{"limit", "cursor", "subject", "action", "since", "until"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/calls", summary: "Call history, newest first, kept call_history_days: every call for reports.read (department scope: calls whose caller or callee is in your departments), else only your own (a user filter naming someone else is 403); from and to take a time (RFC 3339) or a date in the tenant's time zone (to includes that day)", answer: "CallPage", status: "200", query: []string{"limit", "cursor", "user", "from", "to", "result"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/outbox", summary: "Mail not yet handed to an SMTP server", answer: "ItemPage", status: "200", query: []string{"limit", "cursor"}},
 
@@ -103,12 +107,15 @@ var operations = []opDoc{
 	{method: "GET", path: "/api/v1/tenants/{slug}/templates/{name}", summary: "The template text in use; X-Template-Source says override or embedded (phones.manage)", answer: "text", status: "200"},
 	{method: "PUT", path: "/api/v1/tenants/{slug}/templates/{name}", summary: "Override a template for the whole installation; parsed and tried first, a fault is a 400 with its line (phones.manage + system_owner/system_admin of tenant default)", body: "text", status: "204"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/templates/{name}", summary: "Remove an override: back to the embedded template (phones.manage + system_owner/system_admin of tenant default)", status: "204"},
-	{method: "GET", path: "/api/v1/tenants/{slug}/provisioning-log", summary: "Files served to (or refused) phones, newest first (reports.read)", answer: "ProvisionLogPage", status: "200", query: []string{"limit", "cursor"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/provisioning-log", summary: "Files served to (or refused) phones, newest first (reports.read); mac= only one phone's", answer: "ProvisionLogPage", status: "200", query: []string{"limit", "cursor", "mac"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/discovered-phones", summary: "Unknown phones that asked for their files; POST …/phones with the MAC assigns one (phones.manage)", answer: "DiscoveredPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/discovered-phones/{mac}", summary: "Dismiss a discovered phone (phones.manage)", status: "204"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/trust/device-cas", summary: "Trust vendor CA certificates for phones' device certificates (device_auth): one or more PEM CERTIFICATE blocks as the body, each a CA (basic constraints CA:TRUE) in force now; all stored or none, 409 for one trusted already (tenant.settings)", body: "pem", answer: "DeviceCAPage", status: "201"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/trust/device-cas", summary: "The tenant's trusted vendor CAs (tenant.settings or phones.manage)", answer: "DeviceCAPage", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/trust/device-cas/{id}", summary: "Stop trusting a vendor CA; 409 for the last one while device_auth is prefer or require (tenant.settings)", status: "204"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/upstream", summary: "The tenant's upstream (provider trunk or PBX for outside and emergency calls) and, in register mode, its registration's state; never the password; 404 without one (tenant.settings)", answer: "Upstream", status: "200"},
+	{method: "PUT", path: "/api/v1/tenants/{slug}/upstream", summary: "Set the tenant's upstream, replaced whole; a password left out keeps the stored one; 409 when trusted overlaps another tenant's upstream (tenant.settings)", body: "UpstreamPut", answer: "Upstream", status: "200"},
+	{method: "DELETE", path: "/api/v1/tenants/{slug}/upstream", summary: "Remove the tenant's upstream: outside and emergency calls have nowhere to go (tenant.settings)", status: "204"},
 }
 
 func obj(props map[string]any, required ...string) map[string]any {
@@ -183,6 +190,9 @@ func schemas() map[string]any {
 	for k, v := range tenantFields {
 		tpatch[k] = v
 	}
+	for k, v := range callRoutingDoc() {
+		tpatch[k] = v
+	}
 	tpatch["ldap_require_tls"] = map[string]any{"type": "boolean", "default": true,
 		"description": "people's LDAP binds with their login password need TLS (LDAPS or StartTLS); in clear they get confidentialityRequired"}
 	tpatch["ldap_phonebook_cleartext"] = map[string]any{"type": "boolean", "default": true,
@@ -198,7 +208,8 @@ func schemas() map[string]any {
 	for k, v := range tenantFields {
 		tcreate[k] = v
 	}
-	dept := map[string]any{"name": str, "language": str, "timezone": str}
+	ecid := map[string]any{"type": "string", "description": "E.164 caller ID of emergency calls (where the phone stands)"}
+	dept := map[string]any{"name": str, "language": str, "timezone": str, "emergency_caller_id": ecid}
 	settings := map[string]any{"type": "object", "additionalProperties": str}
 	roles, perms := roleNames(), permissionNames()
 	return map[string]any{
@@ -235,7 +246,7 @@ func schemas() map[string]any {
 			"source":    map[string]any{"type": "string", "enum": []string{"private-ca", "files", "acme"}},
 			"ca_sha256": str, "ca_pem": str, "not_after": stamp, "ca_url": str}},
 		"Department": map[string]any{"type": "object", "properties": map[string]any{"id": str, "tenant": str,
-			"name": str, "language": str, "timezone": str, "created": stamp}},
+			"name": str, "language": str, "timezone": str, "emergency_caller_id": ecid, "created": stamp}},
 		"DepartmentCreate": obj(dept, "name"),
 		"DepartmentPatch":  obj(dept),
 		"DepartmentPage":   pageOf("Department"),
@@ -247,10 +258,10 @@ func schemas() map[string]any {
 			"admin_password": map[string]any{"type": "string", "description": "the phone's own web admin password (phones.manage)"},
 			"provisioning_credentials": map[string]any{"type": "object", "description": "HTTP Digest credentials for the phone's own files, shown once (create, rotate, move)",
 				"properties": map[string]any{"username": str, "password": str}},
-			"last_seen": stamp, "last_addr": str, "user_agent": str, "firmware": str, "created": stamp,
+			"last_seen": stamp, "last_addr": str, "user_agent": str, "firmware": str, "created": stamp, "emergency_caller_id": ecid,
 			"logged_in": obj(map[string]any{"user_id": str, "extension": str, "since": stamp, "until": stamp, "how": str, "by": str})}},
 		"PhoneCreate": obj(map[string]any{"mac": str, "model": str, "user_id": str, "flex": boolean, "settings": settings}, "mac"),
-		"PhonePatch":  obj(map[string]any{"model": str, "user_id": str, "flex": boolean, "settings": settings}),
+		"PhonePatch":  obj(map[string]any{"model": str, "user_id": str, "flex": boolean, "settings": settings, "emergency_caller_id": ecid}),
 		"PhonePage":   pageOf("Phone"),
 		"PhoneMove":   obj(map[string]any{"tenant": str}, "tenant"),
 		"PhoneKeys": map[string]any{"type": "array", "maxItems": store.MaxUserKeys, "items": obj(map[string]any{
@@ -284,6 +295,8 @@ func schemas() map[string]any {
 			"sha256": str, "make": str, "model": str, "version": str, "uploaded": stamp, "target_of": strs,
 			"offer": map[string]any{"type": "string", "description": "on an upload for a model: how to make it the target (none yet) or stage it"}}},
 		"FirmwarePage": pageOf("Firmware"),
+		"Upstream":     upstreamDoc(false),
+		"UpstreamPut":  upstreamDoc(true),
 		"ModelProfile": obj(map[string]any{"make": str, "model": str, "firmware": str, "settings": settings, "sip_digest": modelDigest,
 			"stage": obj(map[string]any{"firmware": str, "macs": strs, "percent": integer}), "previous_firmware": str}),
 		"FirmwareStage":    obj(map[string]any{"firmware": str, "macs": strs, "percent": map[string]any{"type": "integer", "minimum": 1, "maximum": 100}}, "firmware"),
@@ -302,6 +315,16 @@ func schemas() map[string]any {
 		"Discovered": map[string]any{"type": "object", "properties": map[string]any{"tenant": str, "mac": str, "make": str,
 			"model": str, "firmware": str, "addr": str, "user_agent": str, "first_seen": stamp, "last_seen": stamp}},
 		"DiscoveredPage": pageOf("Discovered"),
+		"MyPhone": obj(map[string]any{"mac": str, "make": str, "model": str, "flex": boolean, "assigned": boolean, "last_seen": stamp,
+			"logged_in": obj(map[string]any{"user_id": str, "extension": str, "since": stamp, "until": stamp, "how": str, "by": str})}, "mac"),
+		"MyPhonePage":  pageOf("MyPhone"),
+		"MyFlexLogout": obj(map[string]any{"logged_out": strs}, "logged_out"),
+		"ImportJob": obj(map[string]any{"id": str,
+			"state":   map[string]any{"type": "string", "enum": []string{"queued", "checking", "importing", "done", "failed"}},
+			"dry_run": boolean, "done": integer, "total": integer, "started": stamp, "finished": stamp,
+			"result":  map[string]any{"type": "object", "description": "when done: the import's report, as the synchronous import answers it"},
+			"error":   obj(map[string]any{"status": integer, "code": str, "message": str, "field": str}),
+			"details": map[string]any{"type": "object", "description": "when failed on a rejected file: every error by line and column"}}, "id", "state", "done", "total"),
 	}
 }
 

@@ -57,6 +57,8 @@ func (a *API) routeTable() []*route {
 	add("GET", "/api/v1/me", a.me)
 	add("PATCH", "/api/v1/me", a.patchMe)
 	add("GET", "/api/v1/me/audit", a.myAudit)
+	add("GET", "/api/v1/me/phones", a.myPhones)           // mephones.go
+	add("POST", "/api/v1/me/flex-logout", a.myFlexLogout) // mephones.go
 	add("GET", "/api/v1/me/calls", a.myCalls)
 	add("GET", "/api/v1/tls", a.getTLS) // tls.go
 
@@ -75,6 +77,7 @@ func (a *API) routeTable() []*route {
 	add("GET", t+"/users", a.listUsers)
 	add("POST", t+"/users", a.createUser)
 	add("POST", t+"/users/import", a.importUsers).limit = MaxCSVBody
+	add("GET", t+"/users/import/jobs/{id}", a.importJob) // importjobs.go
 	add("GET", t+"/users/{id}", a.getUser)
 	add("PATCH", t+"/users/{id}", a.patchUser)
 	add("DELETE", t+"/users/{id}", a.deleteUser)
@@ -127,6 +130,9 @@ func (a *API) routeTable() []*route {
 	add("POST", t+"/trust/device-cas", a.addDeviceCAs).limit = MaxDeviceCABody // devicecas.go
 	add("GET", t+"/trust/device-cas", a.listDeviceCAs)
 	add("DELETE", t+"/trust/device-cas/{id}", a.deleteDeviceCA)
+	add("GET", t+"/upstream", a.getUpstream) // upstream.go
+	add("PUT", t+"/upstream", a.putUpstream)
+	add("DELETE", t+"/upstream", a.deleteUpstream)
 	return rs
 }
 

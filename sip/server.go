@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"hash/maphash"
@@ -53,6 +54,11 @@ type Config struct {
 	// (0: none, the request was dropped) and the time from its arrival to the answer.
 	OnRegister func(code int, d time.Duration)
 	Calls      CallObserver // told of every call's steps (call history); nil: nobody
+	// UpstreamRetry is the first wait after a failed registration to a tenant's
+	// upstream, doubled after each further failure up to 5 minutes (default 5 s).
+	// UpstreamTLS is the client side of TLS to upstreams (nil: the system's roots).
+	UpstreamRetry time.Duration
+	UpstreamTLS   *tls.Config
 }
 
 // DefaultTCPConnsPerSource is Config.TCPConnsPerSource's default.
@@ -90,6 +96,8 @@ type Server struct {
 	flexSem     chan struct{}
 	blf         *dialogEvents // BLF subscriptions (dialogevent.go)
 	unsubscr    func()
+	trunks      *trunks // tenants' upstreams (trunk.go)
+	trunkUnsub  func()
 	bg          sync.WaitGroup
 	bgCancel    context.CancelFunc
 }
@@ -163,6 +171,14 @@ func New(cfg Config) (*Server, error) {
 		crash.Restart(log, "sip", "bindings flush", func() { s.bindings.flushLoop(ctx) })
 	}()
 	go func() { defer s.bg.Done(); crash.Restart(log, "sip", "check-sync queue", func() { s.resync.run(ctx) }) }()
+	s.trunks = newTrunks(s)
+	s.trunkUnsub = cfg.Store.Subscribe(s.trunks.onChange, store.KindUpstream)
+	if err := s.trunks.load(); err != nil {
+		s.trunkUnsub()
+		cancel()
+		s.bg.Wait()
+		return nil, err
+	}
 	s.unsubscr = cfg.Store.Subscribe(s.onChange,
 		store.KindTenant, store.KindUser, store.KindExtension, store.KindPhone, store.KindFlex, store.KindSetting)
 	return s, nil
@@ -180,6 +196,8 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.unsubscr()
+	s.trunkUnsub()
+	s.trunks.close()
 	s.bgCancel()
 	s.bg.Wait()
 	return nil

@@ -72,6 +72,8 @@ type Tenant struct {
 	// ActionRate is how many phones per second a remote resync or reboot tells
 	// (0: DefaultActionRate).
 	ActionRate int `json:"action_rate,omitempty"`
+	// CallRouting: main number, caller IDs and toll-fraud guard (callrouting.go).
+	CallRouting
 }
 
 // DefaultActionRate and MaxActionRate bound Tenant.ActionRate (phones per second).
@@ -91,12 +93,14 @@ func (t Tenant) ActionPace() int {
 // Department groups users; its language and time zone are taken over by members that set
 // none of their own.
 type Department struct {
-	ID       string    `json:"id"`
-	Tenant   string    `json:"tenant"`
-	Name     string    `json:"name"`
-	Language string    `json:"language,omitempty"`
-	Timezone string    `json:"timezone,omitempty"`
-	Created  time.Time `json:"created"`
+	ID       string `json:"id"`
+	Tenant   string `json:"tenant"`
+	Name     string `json:"name"`
+	Language string `json:"language,omitempty"`
+	Timezone string `json:"timezone,omitempty"`
+	// EmergencyCallerID (E.164) is the caller ID of its members' emergency calls.
+	EmergencyCallerID string    `json:"emergency_caller_id,omitempty"`
+	Created           time.Time `json:"created"`
 }
 
 // User is a person: their login, role, department, PIN and the numbers and phones
@@ -183,6 +187,9 @@ type Phone struct {
 	ProvisioningAuthenticated time.Time `json:"provisioning_authenticated,omitzero"`
 	// Settings are raw settings for this phone only, in its make's own terms.
 	Settings map[string]string `json:"settings,omitempty"`
+	// EmergencyCallerID (E.164) is the caller ID of emergency calls from this phone
+	// (its location), before the department's and the tenant's.
+	EmergencyCallerID string `json:"emergency_caller_id,omitempty"`
 	// What the phone last told us when it fetched its files.
 	LastSeen  time.Time `json:"last_seen,omitzero"`
 	LastAddr  string    `json:"last_addr,omitempty"`

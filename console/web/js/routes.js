@@ -7,6 +7,16 @@ import setPassword from './views/setpassword.js';
 import users from './views/users.js';
 import userNew from './views/usernew.js';
 import user from './views/user.js';
+import departments from './views/departments.js';
+import phones from './views/phones.js';
+import models from './views/models.js';
+import numbers from './views/numbers.js';
+import importer from './views/import.js';
+import settings from './views/settings.js';
+import audit from './views/audit.js';
+import outbox from './views/outbox.js';
+import tenants from './views/tenants.js';
+import me from './views/me.js';
 
 export default [
   login,
@@ -15,4 +25,14 @@ export default [
   users,
   userNew,
   user,
+  importer,
+  departments,
+  phones,
+  models,
+  numbers,
+  settings,
+  audit,
+  outbox,
+  tenants,
+  me,
 ];
