@@ -65,7 +65,11 @@
 // offers to make it the target, or with target=true does; a model's firmware can be
 // staged for listed MACs or a percentage, rolled out or rolled back. Keys (userkeys.go):
 // PUT …/users/{id}/keys sets a user's BLF and speed-dial keys (store.SetUserKeys checks
-// them), by the user (self.manage) or users.manage.
+// them), by the user (self.manage) or users.manage. For the web console's users screens:
+// GET …/users searches (q) and sorts (sort) the whole tenant with a cursor that carries the
+// sort key (usersearch.go); GET …/users/{id}/delete-preview lists what a delete would take
+// (userdelete.go); extensions?free=true and phones?user_id= / ?unassigned=true feed the
+// assignment pickers (phonefilter.go).
 //
 // It owns the HTTP edge of these records: decoding and bounding requests, mapping store
 // errors to statuses in one table (errors.go), deciding who may do what (rbac.go), and

@@ -81,7 +81,8 @@ func (a *API) routeTable() []*route {
 	add("GET", t+"/users/{id}", a.getUser)
 	add("PATCH", t+"/users/{id}", a.patchUser)
 	add("DELETE", t+"/users/{id}", a.deleteUser)
-	add("GET", t+"/users/{id}/keys", a.getUserKeys) // userkeys.go
+	add("GET", t+"/users/{id}/delete-preview", a.deletePreview) // userdelete.go
+	add("GET", t+"/users/{id}/keys", a.getUserKeys)             // userkeys.go
 	add("PUT", t+"/users/{id}/keys", a.putUserKeys)
 	add("PUT", t+"/users/{id}/photo", a.putPhoto).limit = MaxPhotoBody
 	add("GET", t+"/users/{id}/photo", a.getPhoto)

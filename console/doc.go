@@ -28,8 +28,11 @@
 // js/i18n.js (t, fmtDate, fmtNumber, setLanguage) and js/ui.js (h, field, showErrors,
 // confirmDialog, toast, menu); js/screens.js holds what the admin screens share (paged
 // tables, progress bars, the "key = value" editor of raw phone settings), and
-// screens.css their styles. A view renders into a node of its own inside main, so a
-// render that a newer one overtook (a tenant switch while a list loads) writes into a
-// detached node, never beside the newer one. Sessions are the API's cookie sessions
-// (admin/cookiesession.go).
+// screens.css their styles; js/picker.js is the two-column chooser (assigned on the
+// left, available on the right) of a user's Assignments tab. The users views
+// (views/users.js, usernew.js, user.js) search and sort on the server (GET …/users?q=&sort=)
+// and read the permission names from the API's own OpenAPI document. A view renders into
+// a node of its own inside main, so a render that a newer one overtook (a tenant switch
+// while a list loads) writes into a detached node, never beside the newer one. Sessions
+// are the API's cookie sessions (admin/cookiesession.go).
 package console

@@ -5,6 +5,8 @@ import login from './views/login.js';
 import forgot from './views/forgot.js';
 import setPassword from './views/setpassword.js';
 import users from './views/users.js';
+import userNew from './views/usernew.js';
+import user from './views/user.js';
 import departments from './views/departments.js';
 import phones from './views/phones.js';
 import models from './views/models.js';
@@ -21,6 +23,8 @@ export default [
   forgot,
   setPassword,
   users,
+  userNew,
+  user,
   importer,
   departments,
   phones,
