@@ -320,3 +320,19 @@ func TestOwnNumbersStayInside(t *testing.T) {
 		t.Fatalf("outside call after own numbers: %+v", r)
 	}
 }
+
+// A local number (dialled without the national prefix) is checked against the premium
+// and blocked prefixes as the tenant's national number: in the NANP a premium number is
+// commonly dialled as ten digits, 900 first.
+func TestLocalNumberIsGuarded(t *testing.T) {
+	f := newFixture(t, store.CallRouting{MainNumber: "+12125550100", InternationalPrefix: "011", NationalPrefix: "1",
+		BlockedPrefixes: []string{"+1212555099"}})
+	bob := f.line(t, f.bob, "203")
+	wantRefuse(t, f.out(t, bob, "19005551234"), 403, "destination not allowed: premium rate")
+	wantRefuse(t, f.out(t, bob, "9005551234"), 403, "destination not allowed: premium rate")
+	wantRefuse(t, f.out(t, bob, "9765551234"), 403, "destination not allowed: premium rate")
+	wantRefuse(t, f.out(t, bob, "2125550991"), 403, "destination not allowed: premium rate")
+	if r := f.out(t, bob, "2125550123"); r.Kind != sip.RouteUpstream || r.Number != "2125550123" {
+		t.Fatalf("a local number: %+v", r)
+	}
+}

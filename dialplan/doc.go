@@ -31,7 +31,9 @@
 // "destination not allowed" (a tenant whose country is unknown reaches local numbers
 // only); premium-rate and shared-cost prefixes (+979, +808, +870, +881–+883 and some
 // countries' national ranges, e.g. +31900/906/909, +1900) are refused unless
-// allow_premium, and the tenant's blocked_prefixes always. Country code 1 is the whole
+// allow_premium, and the tenant's blocked_prefixes always; a local number (neither
+// prefix) is checked against these as "+" country_code "…", so the NANP's ten-digit
+// 900… is premium too. Country code 1 is the whole
 // North American Numbering Plan. Each user may place daily_outside_calls outside calls a
 // day (default 200), counted in memory when the call is routed, per user (all their
 // lines together), reset at midnight in the tenant's time zone and on restart; over it,

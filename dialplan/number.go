@@ -77,22 +77,33 @@ var premiumPrefixes = []string{
 
 // guard is the toll-fraud guard for an outside number: E.164 destinations outside the
 // tenant's country and allowed_country_codes are refused, and so are premium-rate and
-// blocked prefixes. A number that is not E.164 is local: in the tenant's country.
+// blocked prefixes. A number that is not E.164 is local: in the tenant's country, so
+// its country is not checked, but its prefixes are, read as that country's national
+// number ("9005551234" in the NANP is +1900…, a premium number dialled without the
+// national prefix).
 func guard(cr store.CallRouting, number string) (refusal sip.Route, refused bool) {
-	if !strings.HasPrefix(number, "+") {
-		return sip.Route{}, false
+	local := !strings.HasPrefix(number, "+")
+	e164 := number
+	if local {
+		if cr.Country() == "" {
+			return sip.Route{}, false
+		}
+		e164 = "+" + cr.Country() + number
 	}
 	for _, p := range cr.BlockedPrefixes {
-		if strings.HasPrefix(number, p) {
+		if strings.HasPrefix(e164, p) {
 			return refusePremium, true
 		}
 	}
 	if !cr.AllowPremium {
 		for _, p := range premiumPrefixes {
-			if strings.HasPrefix(number, p) {
+			if strings.HasPrefix(e164, p) {
 				return refusePremium, true
 			}
 		}
+	}
+	if local {
+		return sip.Route{}, false
 	}
 	cc := store.CountryCodeOf(number)
 	if cc == "" || cc != cr.Country() && !slices.Contains(cr.AllowedCountryCodes, cc) {
