@@ -85,6 +85,30 @@ func TestUpstreamAPI(t *testing.T) {
 	e.must(404, tok, "DELETE", path, nil)
 }
 
+// TestUpstreamTrustByHostOverlaps: an ip-mode upstream without trusted prefixes is
+// trusted by its host address, so that address may not be another tenant's either way
+// (else calls from it would be claimed by two tenants and reach neither).
+func TestUpstreamTrustByHostOverlaps(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tok := e.adminToken()
+	path := "/api/v1/tenants/default/upstream"
+	e.tenant("other")
+	other := e.session(e.user("other", store.RoleSystemAdmin, ""))
+	e.must(200, other, "PUT", "/api/v1/tenants/other/upstream", map[string]any{"mode": "ip", "host": "192.0.2.10", "trusted": []string{"192.0.2.0/28"}})
+	if a := e.do(tok, "PUT", path, map[string]any{"mode": "ip", "host": "192.0.2.5"}); a.status != 409 || a.errField() != "host" {
+		t.Fatalf("host inside another tenant's trusted prefix: %d %s", a.status, a.body)
+	}
+	e.must(200, other, "PUT", "/api/v1/tenants/other/upstream", map[string]any{"mode": "ip", "host": "198.51.100.7"})
+	if a := e.do(tok, "PUT", path, map[string]any{"mode": "ip", "host": "sip.example", "trusted": []string{"198.51.100.0/24"}}); a.status != 409 || a.errField() != "trusted" {
+		t.Fatalf("trusted prefix over another tenant's host: %d %s", a.status, a.body)
+	}
+	if a := e.do(tok, "PUT", path, map[string]any{"mode": "ip", "host": "::ffff:198.51.100.7"}); a.status != 409 {
+		t.Fatalf("the same host, IPv4-mapped: %d %s", a.status, a.body)
+	}
+	e.must(200, tok, "PUT", path, map[string]any{"mode": "ip", "host": "198.51.100.8"})
+}
+
 // TestCallRoutingSettings: the tenant's call routing settings are patched, normalised
 // and checked.
 func TestCallRoutingSettings(t *testing.T) {

@@ -41,7 +41,8 @@ type Upstream struct {
 	// Domain is the From/To host the upstream expects ("": Host).
 	Domain string `json:"domain,omitempty"`
 	// Trusted are the addresses or prefixes (CIDR) inbound calls are accepted from in
-	// ip mode ("": the addresses Host resolves to). No two tenants' overlap.
+	// ip mode ("": the addresses Host resolves to). No two tenants' overlap, counting an
+	// ip-mode Host address that stands in for an empty Trusted.
 	Trusted []string `json:"trusted,omitempty"`
 	// Expiry is the registration time asked for, in seconds (0: DefaultUpstreamExpiry).
 	Expiry  int       `json:"expiry,omitempty"`
@@ -85,6 +86,23 @@ func (u Upstream) TrustedPrefixes() []netip.Prefix {
 		}
 	}
 	return out
+}
+
+// trustedBy is what an upstream's inbound calls are told by: an ip-mode upstream's
+// trusted prefixes or, when it lists none, its host when that is an address (the SIP
+// server trusts that address; a host name's addresses are only known once resolved).
+func (u Upstream) trustedBy() []netip.Prefix {
+	if u.Mode != UpstreamIP {
+		return nil
+	}
+	if ps := u.TrustedPrefixes(); len(ps) > 0 {
+		return ps
+	}
+	if a, err := netip.ParseAddr(u.Host); err == nil && a.Zone() == "" {
+		a = a.Unmap()
+		return []netip.Prefix{netip.PrefixFrom(a, a.BitLen())}
+	}
+	return nil
 }
 
 func parseTrusted(s string) (netip.Prefix, error) {
@@ -172,6 +190,10 @@ func (tx *Tx) checkUpstream(u *Upstream, hasPassword bool) error {
 		u.Trusted[i] = p.String()
 		mine = append(mine, p)
 	}
+	field := "trusted"
+	if len(mine) == 0 {
+		mine, field = u.trustedBy(), "host" // an ip-mode upstream trusted by its host address
+	}
 	others, err := tx.Upstreams()
 	if err != nil {
 		return err
@@ -180,10 +202,10 @@ func (tx *Tx) checkUpstream(u *Upstream, hasPassword bool) error {
 		if o.Tenant == u.Tenant {
 			continue
 		}
-		for _, theirs := range o.TrustedPrefixes() {
+		for _, theirs := range o.trustedBy() {
 			for _, p := range mine {
 				if p.Overlaps(theirs) {
-					return conflict("trusted", "%s overlaps the upstream of another tenant", p)
+					return conflict(field, "%s overlaps the upstream of another tenant", p)
 				}
 			}
 		}
