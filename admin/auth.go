@@ -105,14 +105,12 @@ func (a *API) login(r *request) (any, error) {
 func (a *API) checkLogin(r *request, in loginBody, cands []store.User) (*store.User, error) {
 	ctx := r.ctx
 	sec := a.st.Secrets()
-	if len(cands) == 0 {
-		// Spend the same time as a real check, so timing does not tell which emails exist.
-		return nil, sec.SpendPasswordCheck(ctx, "login/"+strings.ToLower(in.Email), in.Password)
-	}
+	checked := false
 	for i := range cands {
 		if in.Tenant != "" && cands[i].Tenant != in.Tenant {
 			continue
 		}
+		checked = true
 		ok, err := sec.CheckPassword(ctx, passwordAccount(cands[i]), in.Password, cands[i].PasswordHash)
 		if err != nil {
 			return nil, err
@@ -120,6 +118,11 @@ func (a *API) checkLogin(r *request, in loginBody, cands []store.User) (*store.U
 		if ok {
 			return &cands[i], nil
 		}
+	}
+	if !checked {
+		// No account to check (no such email, or none in the tenant asked for): spend the
+		// same time as a real check, so timing does not tell which emails exist where.
+		return nil, sec.SpendPasswordCheck(ctx, "login/"+strings.ToLower(in.Email), in.Password)
 	}
 	return nil, nil
 }
