@@ -14,7 +14,13 @@ import (
 // and their own); without it, only the caller's own calls (as caller or callee).
 // GET /api/v1/me/calls: one's own. Both newest first, with ?limit=&cursor= and the
 // filters user (a user id), from and to (RFC 3339, or a date in the tenant's time
-// zone: from its first instant, to through its last) and result.
+// zone: from its first instant, to through its last) and result. A page may hold fewer
+// than limit calls and still have a next_cursor (callScan).
+
+// callScan bounds the call records one page reads, whatever its filters and scope leave
+// out: a page that reads that many without filling up ends early, with a next_cursor to
+// go on from, so a narrow filter over a long history costs each request the same.
+const callScan = 2000
 
 // callFilters reads the query's filters into q.
 func (r *request) callFilters(tenant store.Tenant, q *store.CallQuery) error {
@@ -97,12 +103,13 @@ func (a *API) calls(r *request, sc *scope, reports bool) (any, error) {
 		return nil, err
 	}
 	var out []store.CallRecord
+	var resume string
 	err = a.view(func(tx *store.Tx) error {
 		t, err := tx.Tenant(sc.tenant)
 		if err != nil {
 			return err
 		}
-		q := store.CallQuery{Cursor: cursor, Limit: limit + 1}
+		q := store.CallQuery{Cursor: cursor, Limit: limit + 1, MaxScan: callScan}
 		if err := r.callFilters(t, &q); err != nil {
 			return err
 		}
@@ -136,11 +143,15 @@ func (a *API) calls(r *request, sc *scope, reports bool) (any, error) {
 			}
 			q.Match = func(c store.CallRecord) bool { return inScope(c.Caller.UserID) || inScope(c.Callee.UserID) }
 		}
-		out, err = tx.Calls(sc.tenant, q)
+		out, resume, err = tx.CallsResume(sc.tenant, q)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return paginate(out, limit, func(c store.CallRecord) string { return c.ID }), nil
+	p := paginate(out, limit, func(c store.CallRecord) string { return c.ID })
+	if resume != "" {
+		p.NextCursor = resume
+	}
+	return p, nil
 }

@@ -145,3 +145,47 @@ func TestCallHistoryDaysSetting(t *testing.T) {
 		t.Errorf("stored: %d", tn.CallHistoryDays)
 	}
 }
+
+// TestCallHistoryScanIsBounded: a department-scoped reader's page over a long history
+// of calls outside their scope reads at most callScan records, then ends early with a
+// next_cursor, which leads on to the older call in scope.
+func TestCallHistoryScanIsBounded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sales, support := e.dept("default", "Sales"), e.dept("default", "Support")
+	alice := e.user("default", store.RoleUser, sales)
+	bob, carol := e.user("default", store.RoleUser, support), e.user("default", store.RoleUser, support)
+	mgr := e.session(e.user("default", store.RoleManager, sales))
+	base := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	rec := func(n int, caller, callee store.User) store.CallRecord {
+		at := base.Add(time.Duration(n) * time.Second)
+		return store.CallRecord{Tenant: "default", CallID: fmt.Sprintf("c%d", n),
+			Caller: store.CallParty{UserID: caller.ID, Number: "201"}, Callee: store.CallParty{UserID: callee.ID, Number: "202"},
+			Route: "internal", Start: at, End: at.Add(time.Minute), Result: store.CallAnswered, Code: 200}
+	}
+	const others = callScan + 10 // Support among themselves, all newer than alice's call
+	for from := 1; from <= others; from += 500 {
+		err := e.st.Update(func(tx *store.Tx) error {
+			for n := from; n < from+500 && n <= others; n++ {
+				if err := tx.PutCallRecord(rec(n, bob, carol)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.st.Update(func(tx *store.Tx) error { return tx.PutCallRecord(rec(0, alice, bob)) }); err != nil {
+		t.Fatal(err)
+	}
+	p := e.calls(mgr, "/api/v1/tenants/default/calls?limit=10")
+	if len(p.Items) != 0 || p.NextCursor == "" {
+		t.Fatalf("first page: %v, next %q; want none read past %d records, and a cursor", callIDs(p), p.NextCursor, callScan)
+	}
+	p = e.calls(mgr, "/api/v1/tenants/default/calls?limit=10&cursor="+p.NextCursor)
+	if fmt.Sprint(callIDs(p)) != "[c0]" || p.NextCursor != "" {
+		t.Fatalf("second page: %v, next %q; want [c0] and the end", callIDs(p), p.NextCursor)
+	}
+}

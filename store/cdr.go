@@ -162,10 +162,21 @@ type CallQuery struct {
 	Result string    // only calls with this result
 	// Match, when set, keeps only the records it accepts (a caller's scope).
 	Match func(CallRecord) bool
+	// MaxScan, when set, bounds the records read for one answer, whatever the filters
+	// leave out: past it, Calls stops and says where to resume (CallsResume).
+	MaxScan int
 }
 
 // Calls lists a tenant's calls, newest first, at most q.Limit (0: all that match).
 func (tx *Tx) Calls(slug string, q CallQuery) ([]CallRecord, error) {
+	out, _, err := tx.CallsResume(slug, q)
+	return out, err
+}
+
+// CallsResume is Calls that also tells, when q.MaxScan records were read before q.Limit
+// matched, the id of the last one read: a cursor to go on from ("" when the list ended
+// or filled up).
+func (tx *Tx) CallsResume(slug string, q CallQuery) (out []CallRecord, resume string, err error) {
 	prefix := "t/" + slug + "/call/"
 	if q.User != "" {
 		prefix = "t/" + slug + "/usercall/" + q.User + "/"
@@ -187,7 +198,7 @@ func (tx *Tx) Calls(slug string, q CallQuery) ([]CallRecord, error) {
 	if !q.From.IsZero() {
 		from = callTimeKey(q.From)
 	}
-	var out []CallRecord
+	scanned := 0
 	for it.Seek([]byte(seek)); it.ValidForPrefix([]byte(prefix)); it.Next() {
 		id := strings.TrimPrefix(string(it.Item().Key()), prefix)
 		if upper != "" && id >= upper {
@@ -196,16 +207,21 @@ func (tx *Tx) Calls(slug string, q CallQuery) ([]CallRecord, error) {
 		if id < from {
 			break
 		}
+		if q.MaxScan > 0 && scanned >= q.MaxScan {
+			return out, resume, nil
+		}
+		scanned++
+		resume = id
 		var c CallRecord
 		if q.User != "" {
 			if err := tx.get(callKey(slug, id), &c); err != nil {
 				if errors.Is(err, ErrNotFound) {
 					continue // swept between the index and the record
 				}
-				return nil, err
+				return nil, "", err
 			}
 		} else if err := it.Item().Value(func(b []byte) error { return decode(b, &c) }); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if q.Result != "" && c.Result != q.Result || q.Match != nil && !q.Match(c) {
 			continue
@@ -215,7 +231,7 @@ func (tx *Tx) Calls(slug string, q CallQuery) ([]CallRecord, error) {
 			break
 		}
 	}
-	return out, nil
+	return out, "", nil
 }
 
 // CallHistory is how long the tenant keeps call records.
