@@ -335,4 +335,14 @@ func TestLocalNumberIsGuarded(t *testing.T) {
 	if r := f.out(t, bob, "2125550123"); r.Kind != sip.RouteUpstream || r.Number != "2125550123" {
 		t.Fatalf("a local number: %+v", r)
 	}
+	// A NANP tenant that left the prefixes at their defaults ("00", "0"): 1900… is no
+	// national number to it, but the upstream reads it as +1900….
+	g := newFixture(t, store.CallRouting{MainNumber: "+12125550100"})
+	wantRefuse(t, g.out(t, g.line(t, g.bob, "203"), "19005551234"), 403, "destination not allowed: premium rate")
+	// Any tenant: a number that is an international premium one without its "+".
+	h := newFixture(t, nl)
+	wantRefuse(t, h.out(t, h.line(t, h.bob, "203"), "9791234567"), 403, "destination not allowed: premium rate")
+	if r := h.out(t, h.line(t, h.bob, "203"), "14020"); r.Kind != sip.RouteUpstream {
+		t.Fatalf("a local short number: %+v", r)
+	}
 }

@@ -32,8 +32,9 @@
 // only); premium-rate and shared-cost prefixes (+979, +808, +870, +881–+883 and some
 // countries' national ranges, e.g. +31900/906/909, +1900) are refused unless
 // allow_premium, and the tenant's blocked_prefixes always; a local number (neither
-// prefix) is checked against these as "+" country_code "…", so the NANP's ten-digit
-// 900… is premium too. Country code 1 is the whole
+// prefix) is checked against these both as "+" country_code "…" and as "+…" (the
+// upstream may read it as E.164 without its "+"), so the NANP's 900… and 1900… are
+// premium however dialled. Country code 1 is the whole
 // North American Numbering Plan. Each user may place daily_outside_calls outside calls a
 // day (default 200), counted in memory when the call is routed, per user (all their
 // lines together), reset at midnight in the tenant's time zone and on restart; over it,

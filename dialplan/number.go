@@ -78,36 +78,47 @@ var premiumPrefixes = []string{
 // guard is the toll-fraud guard for an outside number: E.164 destinations outside the
 // tenant's country and allowed_country_codes are refused, and so are premium-rate and
 // blocked prefixes. A number that is not E.164 is local: in the tenant's country, so
-// its country is not checked, but its prefixes are, read as that country's national
-// number ("9005551234" in the NANP is +1900…, a premium number dialled without the
-// national prefix).
+// its country is not checked, but its prefixes are, read both as that country's
+// national number and as an E.164 number without its "+" (the upstream may take it
+// either way): "9005551234" and "19005551234" in the NANP are +1900…, a premium number
+// dialled without the national prefix, or with one the tenant did not set.
 func guard(cr store.CallRouting, number string) (refusal sip.Route, refused bool) {
-	local := !strings.HasPrefix(number, "+")
-	e164 := number
-	if local {
-		if cr.Country() == "" {
-			return sip.Route{}, false
+	if !strings.HasPrefix(number, "+") {
+		readings := []string{"+" + number}
+		if cc := cr.Country(); cc != "" {
+			readings = append(readings, "+"+cc+number)
 		}
-		e164 = "+" + cr.Country() + number
-	}
-	for _, p := range cr.BlockedPrefixes {
-		if strings.HasPrefix(e164, p) {
-			return refusePremium, true
-		}
-	}
-	if !cr.AllowPremium {
-		for _, p := range premiumPrefixes {
-			if strings.HasPrefix(e164, p) {
+		for _, n := range readings {
+			if premium(cr, n) {
 				return refusePremium, true
 			}
 		}
-	}
-	if local {
 		return sip.Route{}, false
+	}
+	if premium(cr, number) {
+		return refusePremium, true
 	}
 	cc := store.CountryCodeOf(number)
 	if cc == "" || cc != cr.Country() && !slices.Contains(cr.AllowedCountryCodes, cc) {
 		return refuseNotAllowed, true
 	}
 	return sip.Route{}, false
+}
+
+// premium says whether an E.164 number starts with one of the tenant's blocked prefixes
+// or, unless allow_premium, a premium-rate one.
+func premium(cr store.CallRouting, e164 string) bool {
+	for _, p := range cr.BlockedPrefixes {
+		if strings.HasPrefix(e164, p) {
+			return true
+		}
+	}
+	if !cr.AllowPremium {
+		for _, p := range premiumPrefixes {
+			if strings.HasPrefix(e164, p) {
+				return true
+			}
+		}
+	}
+	return false
 }
