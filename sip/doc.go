@@ -54,7 +54,9 @@
 // upstream's registrar address (over TCP and TLS its registration's connection). A
 // source two tenants claim (both registered to one provider) is nobody's by source
 // alone; UpstreamFor tells them apart by the Request-URI user (the Contact user each
-// registered).
+// registered). Addresses trusted only because a host name resolved to them (whoever
+// runs that DNS chose them; the store cannot check them against other tenants') yield
+// to a configured trust or a registration claiming the same source.
 //
 // In register mode (trunkreg.go) the server registers to the upstream (RFC 3261
 // §10.2): over UDP from the listening socket, so the upstream's calls come back to the

@@ -43,13 +43,17 @@ type trunks struct {
 	// trusted are the ip-mode upstreams' addresses (their trusted prefixes, or the
 	// addresses their host resolved to).
 	trusted map[string][]netip.Prefix
-	gen     map[string]int // bumps on each change of a tenant's upstream
+	// resolved marks the tenants whose trusted addresses came from resolving their
+	// host's name: set by whoever runs that name's DNS, so never checked against the
+	// other tenants' when saved. They yield to a configured trust or a registration.
+	resolved map[string]bool
+	gen      map[string]int // bumps on each change of a tenant's upstream
 	wg      sync.WaitGroup
 }
 
 func newTrunks(s *Server) *trunks {
 	return &trunks{s: s, up: map[string]store.Upstream{}, regs: map[string]*trunkReg{},
-		trusted: map[string][]netip.Prefix{}, gen: map[string]int{}}
+		trusted: map[string][]netip.Prefix{}, resolved: map[string]bool{}, gen: map[string]int{}}
 }
 
 // load starts from every upstream in the store.
@@ -106,6 +110,7 @@ func (t *trunks) set(tenant string, u *store.Upstream) {
 	old := t.regs[tenant]
 	delete(t.regs, tenant)
 	delete(t.trusted, tenant)
+	delete(t.resolved, tenant)
 	t.gen[tenant]++
 	gen := t.gen[tenant]
 	if u == nil {
@@ -164,7 +169,7 @@ func (t *trunks) resolveTrusted(tenant string, gen int, host string) {
 		}
 		t.mu.Lock()
 		if t.gen[tenant] == gen {
-			t.trusted[tenant] = ps
+			t.trusted[tenant], t.resolved[tenant] = ps, true
 		}
 		t.mu.Unlock()
 	}()
@@ -235,7 +240,9 @@ func (s *Server) Target(tenant string) (UpstreamTarget, bool) {
 // upstream's trusted addresses, or a registered upstream's registrar (its resolved
 // address; over TCP and TLS, the registration's connection). A source claimed by more
 // than one tenant (two tenants registered to one provider) is nobody's here; UpstreamFor
-// tells them apart by the Request-URI user.
+// tells them apart by the Request-URI user. An address trusted only because an ip-mode
+// upstream's host name resolved to it is claimed only when no configured trust or
+// registration claims it: a tenant cannot take or spoil another's upstream through DNS.
 func (s *Server) FromUpstream(src netip.AddrPort) (string, bool) {
 	return s.UpstreamFor(src, "")
 }
@@ -248,11 +255,15 @@ func (s *Server) UpstreamFor(src netip.AddrPort, user string) (string, bool) {
 	t := s.trunks
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var claim []string
+	var claim, byName []string
 	for tenant, ps := range t.trusted {
 		for _, p := range ps {
 			if p.Contains(src.Addr()) {
-				claim = append(claim, tenant)
+				if t.resolved[tenant] {
+					byName = append(byName, tenant)
+				} else {
+					claim = append(claim, tenant)
+				}
 				break
 			}
 		}
@@ -261,6 +272,9 @@ func (s *Server) UpstreamFor(src netip.AddrPort, user string) (string, bool) {
 		if r.from(src) {
 			claim = append(claim, tenant)
 		}
+	}
+	if len(claim) == 0 {
+		claim = byName
 	}
 	switch {
 	case len(claim) == 1:

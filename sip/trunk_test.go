@@ -461,3 +461,26 @@ func TestUpstreamSharedProvider(t *testing.T) {
 		t.Fatal("an unknown Request-URI user picked a tenant")
 	}
 }
+
+// TestUpstreamResolvedTrustYields: an ip-mode upstream trusted by what its host name
+// resolves to (another tenant's provider's address, here localhost's) does not take or
+// spoil requests from an address another tenant trusts by configuration.
+func TestUpstreamResolvedTrustYields(t *testing.T) {
+	e := newEnv(t)
+	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamIP, Host: "127.0.0.1", Trusted: []string{"127.0.0.1"}}, "")
+	err := e.st.Update(func(tx *store.Tx) error {
+		_, err := tx.SaveUpstream("other", store.Upstream{Mode: store.UpstreamIP, Host: "localhost"}, store.UpstreamSecret{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "localhost resolved", func() bool {
+		e.srv.trunks.mu.Lock()
+		defer e.srv.trunks.mu.Unlock()
+		return len(e.srv.trunks.trusted["other"]) > 0
+	})
+	if tn, ok := e.srv.FromUpstream(netip.MustParseAddrPort("127.0.0.1:5060")); !ok || tn != "acme" {
+		t.Fatalf("FromUpstream(127.0.0.1) = %q %v, want acme (configured) over other (resolved)", tn, ok)
+	}
+}
