@@ -48,7 +48,7 @@ type trunks struct {
 	// other tenants' when saved. They yield to a configured trust or a registration.
 	resolved map[string]bool
 	gen      map[string]int // bumps on each change of a tenant's upstream
-	wg      sync.WaitGroup
+	wg       sync.WaitGroup
 }
 
 func newTrunks(s *Server) *trunks {
