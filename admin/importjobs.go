@@ -119,8 +119,8 @@ func (js *importJobs) start(tenant string, actor store.User, body []byte, dry bo
 	js.mu.Lock()
 	defer js.mu.Unlock()
 	now := js.now()
-	waiting := 0
-	kept := js.order[:0]
+	waiting, busyTenant := 0, false
+	kept := js.order[:0] // compacts in place: the loop runs to its end before js.order is set
 	for _, j := range js.order {
 		if j.finishedBy(now) {
 			continue
@@ -128,12 +128,14 @@ func (js *importJobs) start(tenant string, actor store.User, body []byte, dry bo
 		kept = append(kept, j)
 		if j.running() {
 			waiting++
-			if j.tenant == tenant {
-				return nil, busyImport("an import of this tenant is already running; wait for it to finish")
-			}
+			busyTenant = busyTenant || j.tenant == tenant
 		}
 	}
+	clear(js.order[len(kept):])
 	js.order = kept
+	if busyTenant {
+		return nil, busyImport("an import of this tenant is already running; wait for it to finish")
+	}
 	if waiting >= maxImportJobsWaiting {
 		return nil, busyImport("too many imports are running; try again shortly")
 	}
