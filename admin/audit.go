@@ -104,52 +104,42 @@ func (a *API) auditLog(r *request) (any, error) {
 		return nil, err
 	}
 	var out []store.AuditEvent
+	var resume string
 	err = a.view(func(tx *store.Tx) error {
-		if sc.wide {
-			q.Cursor, q.Limit = cursor, limit+1
-			out, err = tx.AuditLog(sc.tenant, q)
-			return err
-		}
-		// Department scope: walk the log in batches, keeping events about users in scope.
-		known := map[string]bool{}
-		inScope := func(id string) bool {
-			if id == "" {
-				return false
-			}
-			v, ok := known[id]
-			if !ok {
-				u, err := tx.User(sc.tenant, id)
-				v = err == nil && sc.inScope(u)
-				known[id] = v
-			}
-			return v
-		}
-		for len(out) <= limit {
-			q.Cursor, q.Limit = cursor, 500
-			batch, err := tx.AuditLog(sc.tenant, q)
-			if err != nil {
-				return err
-			}
-			for _, ev := range batch {
-				if inScope(ev.Subject) {
-					out = append(out, ev)
-					if len(out) > limit {
-						break
-					}
+		q.Cursor, q.Limit, q.MaxScan = cursor, limit+1, auditScan
+		if !sc.wide {
+			// Department scope: the events about users in scope.
+			known := map[string]bool{}
+			q.Match = func(ev store.AuditEvent) bool {
+				if ev.Subject == "" {
+					return false
 				}
+				v, ok := known[ev.Subject]
+				if !ok {
+					u, err := tx.User(sc.tenant, ev.Subject)
+					v = err == nil && sc.inScope(u)
+					known[ev.Subject] = v
+				}
+				return v
 			}
-			if len(batch) < 500 {
-				break
-			}
-			cursor = batch[len(batch)-1].ID
 		}
-		return nil
+		out, resume, err = tx.AuditLogResume(sc.tenant, q)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return paginate(out, limit, func(e store.AuditEvent) string { return e.ID }), nil
+	p := paginate(out, limit, func(e store.AuditEvent) string { return e.ID })
+	if resume != "" {
+		p.NextCursor = resume
+	}
+	return p, nil
 }
+
+// auditScan bounds the events one page of the audit log reads, whatever its filters
+// and scope leave out: a page that reads that many without filling up ends early, with
+// a next_cursor to go on from.
+const auditScan = 5000
 
 // auditFilter reads the audit log's filters: subject (a user id: the events about,
 // by or as that user), action (a prefix: "user." or "user.update"), since and until

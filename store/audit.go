@@ -42,11 +42,24 @@ type AuditQuery struct {
 	Action  string // only actions starting with this ("user." or "user.update")
 	Since   time.Time
 	Until   time.Time // only events in [Since, Until] (zero: open)
+	// Match, when set, keeps only the events it accepts (a caller's scope).
+	Match func(AuditEvent) bool
+	// MaxScan, when set, bounds the events read for one answer, whatever the filters
+	// leave out: past it, the walk stops and says where to resume (AuditLogResume).
+	MaxScan int
 }
 
-// AuditLog lists a tenant's events, newest first. With a Subject it walks the log until
-// it has Limit matches (an admin view, not a hot path).
+// AuditLog lists a tenant's events, newest first. With filters it walks the log until
+// it has Limit matches, or MaxScan events were read.
 func (tx *Tx) AuditLog(slug string, q AuditQuery) ([]AuditEvent, error) {
+	out, _, err := tx.AuditLogResume(slug, q)
+	return out, err
+}
+
+// AuditLogResume is AuditLog that also tells, when q.MaxScan events were read before
+// q.Limit matched, the id of the last one read: a cursor to go on from ("" when the log
+// ended or the page filled up).
+func (tx *Tx) AuditLogResume(slug string, q AuditQuery) (out []AuditEvent, resume string, err error) {
 	prefix := "t/" + slug + "/audit/"
 	o := badgerReverse(prefix)
 	it := tx.txn.NewIterator(o)
@@ -55,15 +68,21 @@ func (tx *Tx) AuditLog(slug string, q AuditQuery) ([]AuditEvent, error) {
 	if q.Cursor != "" {
 		seek = prefix + q.Cursor
 	}
-	var out []AuditEvent
+	scanned := 0
 	for it.Seek([]byte(seek)); it.ValidForPrefix([]byte(prefix)); it.Next() {
 		key := string(it.Item().Key())
-		if q.Cursor != "" && strings.TrimPrefix(key, prefix) >= q.Cursor {
+		id := strings.TrimPrefix(key, prefix)
+		if q.Cursor != "" && id >= q.Cursor {
 			continue
 		}
+		if q.MaxScan > 0 && scanned >= q.MaxScan {
+			return out, resume, nil
+		}
+		scanned++
+		resume = id
 		var ev AuditEvent
 		if err := it.Item().Value(func(b []byte) error { return decode(b, &ev) }); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if !q.Since.IsZero() && ev.Time.Before(q.Since) {
 			break // newest first: the rest is older still
@@ -74,12 +93,15 @@ func (tx *Tx) AuditLog(slug string, q AuditQuery) ([]AuditEvent, error) {
 		if (q.Action != "" && !strings.HasPrefix(ev.Action, q.Action)) || (!q.Until.IsZero() && ev.Time.After(q.Until)) {
 			continue
 		}
+		if q.Match != nil && !q.Match(ev) {
+			continue
+		}
 		out = append(out, ev)
 		if q.Limit > 0 && len(out) >= q.Limit {
 			break
 		}
 	}
-	return out, nil
+	return out, "", nil
 }
 
 // auditSweepBatch bounds one sweep transaction (Badger's transaction size limit).
