@@ -81,7 +81,8 @@
 // over TLS) and answers a CSRF token, which every state-changing request made with the
 // cookie must send in X-CSRF-Token (else 403 csrf). POST /api/v1/auth/forgot-password
 // (forgotpassword.go) mails a known login a set-password link, answers 202 whatever the
-// address, and is bounded per source and per address.
+// address before looking it up (the mail and its audit follow from a queue, so the
+// answer's time says nothing either), and is bounded per source and per address.
 //
 // Failed logins are struck per source before the password hash is spent (throttle.go,
 // on internal/ratelimit.Strikes); a password check or hash refused by the store's

@@ -3,8 +3,10 @@ package admin
 import (
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/internal/ratelimit"
 	"github.com/dialtone/dialtone/store"
 )
@@ -19,17 +21,29 @@ import (
 // forgotWindow (then 429 for forgotBlock), and each address is mailed at most
 // forgotPerAddress times in forgotWindow (further asks are answered 202 and mail
 // nothing), so nobody can flood a mailbox through the appliance.
+//
+// The answer never waits for the accounts to be looked up, mailed and audited (two
+// durable store writes for an address that has an account, none for one that has not:
+// milliseconds a stopwatch would tell apart). An accepted ask goes to a queue of
+// forgotQueue that one worker empties; when it is full the ask is answered the same
+// and dropped, logged.
 const (
 	forgotPerSource  = 5
 	forgotPerAddress = 3
 	forgotWindow     = time.Hour
 	forgotBlock      = time.Hour
+	forgotQueue      = 256
 )
 
 type forgotLimits struct {
 	bySource  *ratelimit.Strikes[netip.Addr]
 	byAddress *ratelimit.Strikes[string]
+	asks      chan forgotAsk // for the worker, started with the first ask
+	worker    *sync.Once
 }
+
+// forgotAsk is an accepted ask, waiting for the worker.
+type forgotAsk struct{ email, source string }
 
 func newForgotLimits(now func() time.Time) forgotLimits {
 	return forgotLimits{
@@ -37,6 +51,8 @@ func newForgotLimits(now func() time.Time) forgotLimits {
 			Block: forgotBlock, MaxKeys: 100_000, Name: "admin-forgot-password"}, now),
 		byAddress: ratelimit.NewStrikes[string](ratelimit.Policy{Limit: forgotPerAddress, Window: forgotWindow,
 			Block: forgotBlock, MaxKeys: 100_000}, now),
+		asks:   make(chan forgotAsk, forgotQueue),
+		worker: &sync.Once{},
 	}
 }
 
@@ -72,10 +88,30 @@ func (a *API) forgotPassword(r *request) (any, error) {
 		return forgotAnswer, nil
 	}
 	a.forgot.byAddress.Strike(email)
-	var cands []store.User
-	if err := a.view(func(tx *store.Tx) (err error) { cands, err = tx.UsersByLogin(email); return err }); err != nil {
-		return nil, err
+	a.forgot.worker.Do(func() {
+		go crash.Restart(a.log, "http", "forgot-password mails", func() {
+			for ask := range a.forgot.asks {
+				a.mailResets(ask)
+			}
+		})
+	})
+	select {
+	case a.forgot.asks <- forgotAsk{email: email, source: r.source}:
+	default:
+		a.log.Warn("password reset requests: queue full, an ask dropped", "queue", forgotQueue, "source", r.source)
 	}
+	return forgotAnswer, nil
+}
+
+// mailResets queues the reset mail of every account that logs in with the address of
+// an ask, and audits each.
+func (a *API) mailResets(ask forgotAsk) {
+	var cands []store.User
+	if err := a.view(func(tx *store.Tx) (err error) { cands, err = tx.UsersByLogin(ask.email); return err }); err != nil {
+		a.log.Error("password reset request: looking up the address", "err", err)
+		return
+	}
+	r := &request{api: a, source: ask.source}
 	for _, u := range cands {
 		if u.Role == store.RoleNone || u.Email == "" {
 			continue
@@ -88,8 +124,7 @@ func (a *API) forgotPassword(r *request) (any, error) {
 			return r.audit(tx, u.Tenant, "auth.forgot_password", "user/"+u.ID, u.ID, nil, map[string]any{"delivery": "mail"})
 		})
 		if err != nil {
-			return nil, err
+			a.log.Error("auditing a reset mail", "tenant", u.Tenant, "user", u.ID, "err", err)
 		}
 	}
-	return forgotAnswer, nil
 }
