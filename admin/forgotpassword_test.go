@@ -30,7 +30,9 @@ func TestForgotPasswordAnswersBeforeMailing(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Welcome = hm })
 	u := e.user("default", store.RoleUser, "", func(n *store.NewUser) { n.Email = "fay@example.com" })
 	answered := make(chan int, 1)
-	go func() { answered <- e.do("", "POST", "/api/v1/auth/forgot-password", map[string]string{"email": "fay@example.com"}).status }()
+	go func() {
+		answered <- e.do("", "POST", "/api/v1/auth/forgot-password", map[string]string{"email": "fay@example.com"}).status
+	}()
 	deadline := time.NewTimer(10 * time.Second)
 	defer deadline.Stop()
 	select {
