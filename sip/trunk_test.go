@@ -484,3 +484,44 @@ func TestUpstreamResolvedTrustYields(t *testing.T) {
 		t.Fatalf("FromUpstream(127.0.0.1) = %q %v, want acme (configured) over other (resolved)", tn, ok)
 	}
 }
+
+// TestUpstreamHostileReason: an upstream's reason phrase is its own text; a refusal
+// with a 10 KB one is kept short in the registration's state (shown by the API) and
+// the log. (A phrase with control characters does not parse: the answer is dropped.)
+func TestUpstreamHostileReason(t *testing.T) {
+	e := newEnv(t)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	reason := "Forbidden " + strings.Repeat("spam ", 2000)
+	go func() {
+		buf := make([]byte, 65535)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			var res strings.Builder
+			res.WriteString("SIP/2.0 403 " + reason + "\r\n")
+			for _, line := range strings.Split(string(buf[:n]), "\r\n") {
+				name, _, _ := strings.Cut(line, ":")
+				switch strings.ToLower(strings.TrimSpace(name)) {
+				case "via", "from", "to", "call-id", "cseq":
+					res.WriteString(line + "\r\n")
+				}
+			}
+			res.WriteString("Content-Length: 0\r\n\r\n")
+			pc.WriteTo([]byte(res.String()), from)
+		}
+	}()
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: port,
+		Transport: "udp", Username: "31201110000"}, "pw")
+	var st TrunkState
+	waitFor(t, 5*time.Second, "refused", func() bool { st, _ = e.srv.UpstreamState("acme"); return st.State == TrunkFailed })
+	if len(st.Reason) > 200 || strings.ContainsAny(st.Reason, "\x1b\x00") || !strings.Contains(st.Reason, "403 Forbidden") {
+		t.Fatalf("state reason (%d bytes): %q", len(st.Reason), st.Reason[:min(len(st.Reason), 300)])
+	}
+}

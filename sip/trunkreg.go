@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
@@ -243,7 +244,7 @@ func (r *trunkReg) register(ctx context.Context, expires int) (time.Duration, er
 				return 0, err
 			}
 			if answered > 0 && !stale {
-				return 0, fmt.Errorf("the upstream refused the credentials (%d %s)", code, res.Reason)
+				return 0, fmt.Errorf("the upstream refused the credentials (%d %s)", code, reasonPhrase(res.Reason))
 			}
 			auth, answered = h, answered+1
 		case code == 423 && expires > 0:
@@ -257,10 +258,31 @@ func (r *trunkReg) register(ctx context.Context, expires int) (time.Duration, er
 			}
 			expires = n
 		default:
-			return 0, fmt.Errorf("the upstream answered %d %s", code, res.Reason)
+			return 0, fmt.Errorf("the upstream answered %d %s", code, reasonPhrase(res.Reason))
 		}
 	}
 	return 0, errors.New("the upstream kept challenging")
+}
+
+// maxReasonPhrase bounds the part of an upstream's reason phrase kept in the
+// registration's state and the log.
+const maxReasonPhrase = 128
+
+// reasonPhrase is an upstream's reason phrase (RFC 3261 §25.1: text, which the upstream
+// chooses) as the state and the log keep it: printable, at most maxReasonPhrase bytes.
+func reasonPhrase(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() >= maxReasonPhrase {
+			b.WriteString("…")
+			break
+		}
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			r = '?'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func hdrValue(h sip.Header) string {
