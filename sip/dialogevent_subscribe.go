@@ -125,6 +125,23 @@ func (s *Server) onDialogSubscribe(req *sip.Request, in *inbound, w *replyWriter
 	d.mu.Lock()
 	if cur := d.subs[key]; cur != nil {
 		sub = cur // a refresh (or a new SUBSCRIBE sent again)
+		if sub.held && nw.source != sub.source {
+			// It moves to another source: it counts there now, within that one's cap.
+			if d.perSource[nw.source] >= d.maxPerSource {
+				d.mu.Unlock()
+				s.log.Warn("BLF: subscription refused, too many", "tenant", nw.tenant, "source", nw.source.String(),
+					"per_source", d.maxPerSource)
+				w.status(503, "Service Unavailable (too many subscriptions)")
+				w.header("Retry-After", "300")
+				in.send(w.finish())
+				return
+			}
+			if d.perSource[sub.source]--; d.perSource[sub.source] <= 0 {
+				delete(d.perSource, sub.source)
+			}
+			d.perSource[nw.source]++
+			sub.source = nw.source
+		}
 		sub.target, sub.transport, sub.src, sub.local, sub.write = nw.target, nw.transport, nw.src, nw.local, nw.write
 		sub.expires = nw.expires
 	} else if expires > 0 {

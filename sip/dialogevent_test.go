@@ -505,3 +505,45 @@ func BenchmarkBLFCallSteps(b *testing.B) {
 		}
 	}
 }
+
+// TestBLFCapFollowsAMove: a subscription refreshed from another source counts against
+// that source's cap from then on, so moving subscriptions does not get round it.
+func TestBLFCapFollowsAMove(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.srv.blf.mu.Lock()
+	e.srv.blf.maxPerSource = 1
+	e.srv.blf.mu.Unlock()
+	w := blfLine(t, e)
+	uri := "sip:201@" + e.domain
+	w.subCallID = "move-a@blf"
+	res := w.subscribe(uri, "dialog", 600)
+	if res == nil || res.StatusCode != 200 {
+		t.Fatalf("first subscription: %v", res)
+	}
+	w.notify()
+	toTag, _ := res.To().Params.Get("tag")
+	// The same subscription refreshed from 127.0.0.2.
+	c2, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c2.Close() })
+	first := w.c
+	w.c, w.toTag = c2, toTag
+	if res := w.subscribe(uri, "dialog", 600); res == nil || res.StatusCode != 200 {
+		t.Fatalf("refresh from 127.0.0.2: %v", res)
+	}
+	w.notify()
+	// 127.0.0.2 now holds its one subscription: a second is over its cap ...
+	w.subCallID, w.toTag, w.fromTag = "move-b@blf", "", randHex(4)
+	if res := w.subscribe(uri, "dialog", 600); res == nil || res.StatusCode != 503 {
+		t.Fatalf("a second subscription from 127.0.0.2: %v, want 503", res)
+	}
+	// ... and 127.0.0.1 has its place back.
+	w.c, w.subCallID, w.fromTag = first, "move-c@blf", randHex(4)
+	if res := w.subscribe(uri, "dialog", 600); res == nil || res.StatusCode != 200 {
+		t.Fatalf("a new subscription from 127.0.0.1: %v, want 200", res)
+	}
+	w.notify()
+}

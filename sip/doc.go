@@ -136,8 +136,9 @@
 // subscriber's flow (the UDP socket and address its SUBSCRIBE came from, or its
 // TCP or TLS connection only), with changes coalesced into the next; a NOTIFY that fails
 // or times out (Timer F) ends the subscription. Subscriptions are capped per tenant
-// (MaxDialogSubsPerTenant), per source (MaxDialogSubsPerSource) and in all
-// (MaxDialogSubs), 503 over any; at most 1,024 goroutines send NOTIFYs at once, the
+// (MaxDialogSubsPerTenant), per source (MaxDialogSubsPerSource; a refresh from another
+// source moves it there, within that source's cap) and in all (MaxDialogSubs), 503 over
+// any; at most 1,024 goroutines send NOTIFYs at once, the
 // other subscriptions with one due wait their turn in order. Calls followed for BLF
 // are capped per extension (16) and in all (50,000). presence, message-summary and
 // other packages are 489 with Allow-Events.
