@@ -51,7 +51,8 @@
 // and *Server implements Upstreams: Target is where the tenant's calls go (the password
 // opened), FromUpstream tells whose upstream a request's source is — an ip-mode
 // upstream's trusted prefixes (or the addresses its host resolved to), a registered
-// upstream's registrar address (over TCP and TLS its registration's connection). A
+// upstream's registrar address (over TCP and TLS its registration's connection) while
+// the binding the upstream accepted lasts: a refused registration claims nothing. A
 // source two tenants claim (both registered to one provider) is nobody's by source
 // alone; UpstreamFor tells them apart by the Request-URI user (the Contact user each
 // registered). Addresses trusted only because a host name resolved to them (whoever

@@ -28,6 +28,8 @@ type provider struct {
 	realm string
 	mu    sync.Mutex
 	pass  string
+	// more are further accounts (user → password) it accepts besides user's.
+	more  map[string]string
 	grant int
 	regs  []providerReg
 	// nat, when set, is the received;rport its answers' Via say it saw (a NAT's).
@@ -102,6 +104,10 @@ func (p *provider) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	p.mu.Lock()
 	pass, grant, nat := p.pass, p.grant, p.nat
+	accounts := map[string]string{p.user: p.pass}
+	for u, pw := range p.more {
+		accounts[u] = pw
+	}
 	p.mu.Unlock()
 	respond := func(res *sip.Response) {
 		if nat.IsValid() {
@@ -113,9 +119,10 @@ func (p *provider) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	nonce := "n" + strconv.FormatUint(uint64(reg.cseq), 10)
 	if h := req.GetHeader("Authorization"); h != nil {
-		if cred, err := digest.ParseCredentials(h.Value()); err == nil && cred.Username == p.user {
+		if cred, err := digest.ParseCredentials(h.Value()); err == nil && accounts[cred.Username] != "" {
+			pass = accounts[cred.Username]
 			want, err := digest.Digest(&digest.Challenge{Realm: p.realm, Nonce: cred.Nonce, QOP: []string{"auth"}, Algorithm: "MD5"},
-				digest.Options{Method: "REGISTER", URI: cred.URI, Username: p.user, Password: pass, Cnonce: cred.Cnonce, Count: cred.Nc})
+				digest.Options{Method: "REGISTER", URI: cred.URI, Username: cred.Username, Password: pass, Cnonce: cred.Cnonce, Count: cred.Nc})
 			reg.authed = err == nil && want.Response == cred.Response
 		}
 	}
@@ -433,6 +440,7 @@ func TestUpstreamOverTLS(t *testing.T) {
 func TestUpstreamSharedProvider(t *testing.T) {
 	e := newEnv(t)
 	prov := newProvider(t, "acme-trunk", "pw-a", 600)
+	prov.more = map[string]string{"other-trunk": "pw-o"}
 	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
 		Transport: "udp", Username: "acme-trunk"}, "pw-a")
 	err := e.st.Update(func(tx *store.Tx) error {
@@ -443,10 +451,10 @@ func TestUpstreamSharedProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "both registrations resolved", func() bool {
+	waitFor(t, 5*time.Second, "both registered", func() bool {
 		a, _ := e.srv.UpstreamState("acme")
 		o, _ := e.srv.UpstreamState("other")
-		return a.Registrar != "" && o.Registrar != ""
+		return a.State == TrunkRegistered && o.State == TrunkRegistered
 	})
 	if tn, ok := e.srv.FromUpstream(prov.addr); ok {
 		t.Fatalf("a shared provider's request given to %q by source alone", tn)
@@ -523,5 +531,35 @@ func TestUpstreamHostileReason(t *testing.T) {
 	waitFor(t, 5*time.Second, "refused", func() bool { st, _ = e.srv.UpstreamState("acme"); return st.State == TrunkFailed })
 	if len(st.Reason) > 200 || strings.ContainsAny(st.Reason, "\x1b\x00") || !strings.Contains(st.Reason, "403 Forbidden") {
 		t.Fatalf("state reason (%d bytes): %q", len(st.Reason), st.Reason[:min(len(st.Reason), 300)])
+	}
+}
+
+// TestUpstreamRefusedRegistrationClaimsNothing: another tenant pointing its upstream at
+// a tenant's provider with that tenant's account name (its number, say) but not its
+// password is refused by the provider, and claims none of the provider's requests: the
+// tenant's calls still reach it.
+func TestUpstreamRefusedRegistrationClaimsNothing(t *testing.T) {
+	e := newEnv(t)
+	prov := newProvider(t, "31201110000", "pw-a", 600)
+	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+		Transport: "udp", Username: "31201110000"}, "pw-a")
+	err := e.st.Update(func(tx *store.Tx) error {
+		_, err := tx.SaveUpstream("other", store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+			Transport: "udp", Username: "31201110000"}, store.UpstreamSecret{Set: "a guess"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "acme registered and other refused", func() bool {
+		a, _ := e.srv.UpstreamState("acme")
+		o, _ := e.srv.UpstreamState("other")
+		return a.State == TrunkRegistered && o.State == TrunkFailed
+	})
+	if tn, ok := e.srv.UpstreamFor(prov.addr, "31201110000"); !ok || tn != "acme" {
+		t.Fatalf("UpstreamFor(provider, 31201110000) = %q %v, want acme", tn, ok)
+	}
+	if tn, ok := e.srv.FromUpstream(prov.addr); !ok || tn != "acme" {
+		t.Fatalf("FromUpstream(provider) = %q %v, want acme", tn, ok)
 	}
 }

@@ -43,6 +43,9 @@ type trunkReg struct {
 	mu    sync.Mutex
 	state TrunkState
 	dst   netip.AddrPort // the registrar, resolved
+	// bound is when the binding the upstream last accepted runs out: until then its
+	// requests from dst are the tenant's (a registration it refused claims nothing).
+	bound time.Time
 	// public is where the upstream sees local (its answers' Via received and rport,
 	// RFC 3581 §4): behind NAT, the Contact names it.
 	public, local netip.AddrPort
@@ -64,11 +67,15 @@ func (r *trunkReg) snapshot() TrunkState {
 }
 
 // from says whether src is this registration's upstream: its registrar's address, or
-// over TCP and TLS its connection's.
+// over TCP and TLS its connection's, while the binding the upstream accepted lasts. A
+// registration the upstream never accepted (a wrong password, or another tenant's
+// account name) claims nothing, so it cannot take or spoil another tenant's calls from
+// a shared provider.
 func (r *trunkReg) from(src netip.AddrPort) bool {
+	now := r.s.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.dst.IsValid() {
+	if !r.dst.IsValid() || !now.Before(r.bound) {
 		return false
 	}
 	if r.up.Transport == "udp" {
@@ -118,6 +125,7 @@ func (r *trunkReg) run(prev *trunkReg) {
 			failures = 0
 			wait = max(granted/2, time.Second) // refresh at half the time (RFC 3261 §10.2.4 leaves when to the UA)
 			r.state.State, r.state.Reason, r.state.Expires = TrunkRegistered, "", start.Add(granted)
+			r.bound = start.Add(granted)
 		}
 		r.state.NextAttempt = r.s.now().Add(wait)
 		r.mu.Unlock()
