@@ -28,7 +28,9 @@ done
 grep -qF "$secret" <<<"$out" && fail "the password is in the GET answer"
 expect_contains "$out" "\"registrar\":\"127.0.0.1:$pport\""
 expect_contains "$(cat "$WORK/provider.log")" "REGISTER expires=3600 auth=true"
-curl -sf "http://$METRICS/metrics" | grep -q '^dialtone_sip_upstream_registered{tenant="default"} 1' || fail "metrics: upstream not registered"
+# (read whole first: grep -q leaving a pipe early would fail curl under pipefail)
+metrics=$(curl -sf "http://$METRICS/metrics")
+grep -q '^dialtone_sip_upstream_registered{tenant="default"} 1' <<<"$metrics" || fail "metrics: upstream not registered"
 # Sent from Dialtone's SIP socket: inbound calls come back to it.
 grep -q "Via: SIP/2.0/UDP 127.0.0.1:$(port "$SIP");" "$WORK/provider.msg" || fail "REGISTER not from the SIP port $(port "$SIP")"
 
