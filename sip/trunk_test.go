@@ -103,7 +103,7 @@ func (p *provider) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		reg.contact = c.Address.String()
 	}
 	p.mu.Lock()
-	pass, grant, nat := p.pass, p.grant, p.nat
+	grant, nat := p.grant, p.nat
 	accounts := map[string]string{p.user: p.pass}
 	for u, pw := range p.more {
 		accounts[u] = pw
@@ -120,7 +120,7 @@ func (p *provider) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	nonce := "n" + strconv.FormatUint(uint64(reg.cseq), 10)
 	if h := req.GetHeader("Authorization"); h != nil {
 		if cred, err := digest.ParseCredentials(h.Value()); err == nil && accounts[cred.Username] != "" {
-			pass = accounts[cred.Username]
+			pass := accounts[cred.Username]
 			want, err := digest.Digest(&digest.Challenge{Realm: p.realm, Nonce: cred.Nonce, QOP: []string{"auth"}, Algorithm: "MD5"},
 				digest.Options{Method: "REGISTER", URI: cred.URI, Username: cred.Username, Password: pass, Cnonce: cred.Cnonce, Count: cred.Nc})
 			reg.authed = err == nil && want.Response == cred.Response
