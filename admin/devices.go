@@ -13,6 +13,7 @@ import (
 type extensionView struct {
 	Number      string `json:"number"`
 	UserID      string `json:"user_id,omitempty"`
+	UserName    string `json:"user_name,omitempty"` // the holder's display name (usernames.go)
 	SIPUsername string `json:"sip_username,omitempty"`
 	SIPPassword string `json:"sip_password,omitempty"`
 }
@@ -38,8 +39,12 @@ func (a *API) listExtensions(r *request) (any, error) {
 			return err
 		}
 		owners := map[string]bool{}
+		names := newUserNames(tx, sc)
 		for _, e := range exts {
 			v := extensionView{Number: e.Number, UserID: e.UserID}
+			if v.UserName, err = names.of(e.UserID); err != nil {
+				return err
+			}
 			show := sc.can(store.PermPhonesManage)
 			if !show && e.UserID != "" && sc.can(store.PermUsersManage) {
 				ok, seen := owners[e.UserID]

@@ -209,6 +209,7 @@ func schemas() map[string]any {
 		tcreate[k] = v
 	}
 	ecid := map[string]any{"type": "string", "description": "E.164 caller ID of emergency calls (where the phone stands)"}
+	userName := map[string]any{"type": "string", "description": "the display name of the user (with directory.read)"}
 	dept := map[string]any{"name": str, "language": str, "timezone": str, "emergency_caller_id": ecid}
 	settings := map[string]any{"type": "object", "additionalProperties": str}
 	roles, perms := roleNames(), permissionNames()
@@ -250,16 +251,16 @@ func schemas() map[string]any {
 		"DepartmentCreate": obj(dept, "name"),
 		"DepartmentPatch":  obj(dept),
 		"DepartmentPage":   pageOf("Department"),
-		"Extension":        obj(map[string]any{"number": str, "user_id": str, "sip_username": str, "sip_password": str}, "number"),
+		"Extension":        obj(map[string]any{"number": str, "user_id": str, "user_name": userName, "sip_username": str, "sip_password": str}, "number"),
 		"ExtensionPage":    pageOf("Extension"),
 		"Phone": map[string]any{"type": "object", "properties": map[string]any{"mac": map[string]any{"type": "string", "pattern": "^[0-9a-f]{12}$"},
-			"tenant": str, "make": str, "model": str, "user_id": str, "flex": boolean,
+			"tenant": str, "make": str, "model": str, "user_id": str, "user_name": userName, "flex": boolean,
 			"guest": obj(map[string]any{"sip_username": str, "sip_password": str}), "settings": settings,
 			"admin_password": map[string]any{"type": "string", "description": "the phone's own web admin password (phones.manage)"},
 			"provisioning_credentials": map[string]any{"type": "object", "description": "HTTP Digest credentials for the phone's own files, shown once (create, rotate, move)",
 				"properties": map[string]any{"username": str, "password": str}},
 			"last_seen": stamp, "last_addr": str, "user_agent": str, "firmware": str, "created": stamp, "emergency_caller_id": ecid,
-			"logged_in": obj(map[string]any{"user_id": str, "extension": str, "since": stamp, "until": stamp, "how": str, "by": str})}},
+			"logged_in": obj(map[string]any{"user_id": str, "user_name": userName, "extension": str, "since": stamp, "until": stamp, "how": str, "by": str})}},
 		"PhoneCreate": obj(map[string]any{"mac": str, "model": str, "user_id": str, "flex": boolean, "settings": settings}, "mac"),
 		"PhonePatch":  obj(map[string]any{"model": str, "user_id": str, "flex": boolean, "settings": settings, "emergency_caller_id": ecid}),
 		"PhonePage":   pageOf("Phone"),

@@ -3,7 +3,7 @@
 import { api } from '../api.js';
 import { t, fmtNumber } from '../i18n.js';
 import { h, clear, field, formError, showErrors, toast } from '../ui.js';
-import { tpath, pagedTable, table, nameCell, section } from '../screens.js';
+import { tpath, pagedTable, table, userCell, section } from '../screens.js';
 
 export default {
   route: '#/numbers',
@@ -33,7 +33,7 @@ export default {
     el.append(section('numbers.extensions', exts));
     await pagedTable(exts, 'extensions-table', tpath(ctx, '/extensions'), [
       { key: 'numbers.number', cell: (x) => x.number },
-      { key: 'numbers.user', cell: (x) => nameCell(ctx, x.user_id) },
+      { key: 'numbers.user', cell: (x) => userCell(x.user_id, x.user_name) },
       { key: 'numbers.sip_username', cell: (x) => x.sip_username || '—' },
     ], 'numbers.no_extensions');
 
