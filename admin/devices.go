@@ -72,6 +72,47 @@ func (a *API) listExtensions(r *request) (any, error) {
 	return paginate(out, limit, func(v extensionView) string { return v.Number }), nil
 }
 
+// externalNumberView is a DID and who holds it.
+type externalNumberView struct {
+	Number         string   `json:"number"`
+	UserID         string   `json:"user_id"`
+	UserName       string   `json:"user_name,omitempty"`       // usernames.go
+	UserExtensions []string `json:"user_extensions,omitempty"` // the holder's extensions
+}
+
+// listExternalNumbers: GET …/external-numbers (directory.read): the tenant's external
+// numbers in number order, a page at a time, each with its user's name and extensions.
+func (a *API) listExternalNumbers(r *request) (any, error) {
+	sc, err := r.tenantNeeding(store.PermDirectoryRead)
+	if err != nil {
+		return nil, err
+	}
+	limit, cursor, err := r.paging()
+	if err != nil {
+		return nil, err
+	}
+	var out []externalNumberView
+	err = a.view(func(tx *store.Tx) error {
+		nums, err := tx.ExternalNumbers(sc.tenant, cursor, limit+1)
+		if err != nil {
+			return err
+		}
+		names := newUserNames(tx, sc)
+		for _, n := range nums {
+			v := externalNumberView{Number: n.Number, UserID: n.UserID}
+			if v.UserName, v.UserExtensions, err = names.withExtensions(n.UserID); err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return paginate(out, limit, func(v externalNumberView) string { return v.Number }), nil
+}
+
 // regenerateSIP: POST …/users/{id}/sip-credentials gives every extension of the user a
 // new SIP user name and password (users.manage over the user); the phones re-provision
 // through the store's change events.

@@ -75,6 +75,7 @@ var operations = []opDoc{
 	{method: "POST", path: "/api/v1/tenants/{slug}/users/{id}/sip-credentials", summary: "New SIP user names and passwords for the user's extensions", answer: "ExtensionPage", status: "200"},
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/extensions", summary: "Extensions; SIP credentials for users.manage (in scope) or phones.manage; with free=true the numbers of the tenant's range no one holds (users.manage)", answer: "ExtensionPage", status: "200", query: []string{"limit", "cursor", "free"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/external-numbers", summary: "External numbers (DIDs) in number order, each with its user's name and extensions (directory.read)", answer: "ExternalNumberPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/phones", summary: "List phones; user_id gives one user's, unassigned=true those without a user", answer: "PhonePage", status: "200", query: []string{"limit", "cursor", "user_id", "unassigned"}},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones", summary: "Add a phone (phones.manage); MAC in any notation. A MAC another tenant holds is refused like a malformed one (400, field mac). The model must be one GET …/models lists (any case), else 422 unknown_model naming the closest; a discovered phone takes the make and model it told", body: "PhoneCreate", answer: "Phone", status: "201"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/actions", summary: "Resync or reboot one phone, a department's, a model's or all phones with each make's NOTIFY, paced at the tenant's action_rate (phones per second); audited once with the count (phones.manage); 429 when the tenant's queue is full", body: "PhoneAction", answer: "ActionReport", status: "202"},
@@ -253,6 +254,9 @@ func schemas() map[string]any {
 		"DepartmentPage":   pageOf("Department"),
 		"Extension":        obj(map[string]any{"number": str, "user_id": str, "user_name": userName, "sip_username": str, "sip_password": str}, "number"),
 		"ExtensionPage":    pageOf("Extension"),
+		"ExternalNumber": obj(map[string]any{"number": str, "user_id": str, "user_name": userName,
+			"user_extensions": map[string]any{"type": "array", "items": str}}, "number", "user_id"),
+		"ExternalNumberPage": pageOf("ExternalNumber"),
 		"Phone": map[string]any{"type": "object", "properties": map[string]any{"mac": map[string]any{"type": "string", "pattern": "^[0-9a-f]{12}$"},
 			"tenant": str, "make": str, "model": str, "user_id": str, "user_name": userName, "flex": boolean,
 			"guest": obj(map[string]any{"sip_username": str, "sip_password": str}), "settings": settings,

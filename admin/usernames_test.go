@@ -2,6 +2,8 @@ package admin
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/url"
 	"testing"
 	"time"
 
@@ -78,4 +80,48 @@ func TestListsCarryUserNames(t *testing.T) {
 		t.Errorf("extensions' user_name: %v", x)
 	}
 
+}
+
+// TestExternalNumbersList: GET …/external-numbers lists the tenant's DIDs in number order,
+// a page at a time, each with its user's name and extensions, and no other tenant's.
+func TestExternalNumbersList(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tok := e.adminToken()
+	e.tenant("beta")
+	e.user("default", store.RoleUser, "", func(u *store.NewUser) {
+		u.FirstName, u.LastName, u.Extensions = "Anna", "de Vries", []string{"201"}
+		u.ExternalNumbers = []string{"+31201234569", "+31201234567"}
+	})
+	e.user("default", store.RoleUser, "", func(u *store.NewUser) {
+		u.FirstName, u.LastName, u.ExternalNumbers = "Bram", "Jansen", []string{"+31201234568"}
+	})
+	e.user("beta", store.RoleUser, "", func(u *store.NewUser) { u.ExternalNumbers = []string{"+31301234567"} })
+
+	type did struct {
+		Number         string   `json:"number"`
+		UserName       string   `json:"user_name"`
+		UserExtensions []string `json:"user_extensions"`
+	}
+	var all []did
+	cursor := ""
+	pages := 0
+	for {
+		var page struct {
+			Items      []did  `json:"items"`
+			NextCursor string `json:"next_cursor"`
+		}
+		json.Unmarshal(e.must(200, tok, "GET", "/api/v1/tenants/default/external-numbers?limit=2&cursor="+url.QueryEscape(cursor), nil).body, &page)
+		all = append(all, page.Items...)
+		pages++
+		if page.NextCursor == "" || pages > 3 {
+			break
+		}
+		cursor = page.NextCursor
+	}
+	want := []did{{"+31201234567", "Anna de Vries", []string{"201"}}, {"+31201234568", "Bram Jansen", nil}, {"+31201234569", "Anna de Vries", []string{"201"}}}
+	if fmt.Sprint(all) != fmt.Sprint(want) || pages != 2 {
+		t.Errorf("external numbers in %d pages: %v, want %v in 2", pages, all, want)
+	}
+	e.must(400, tok, "GET", "/api/v1/tenants/default/external-numbers?limit=0", nil)
 }

@@ -220,7 +220,7 @@ func TestConsoleAt10000Users(t *testing.T) {
 		{name: "models", route: "#/models", ready: `!!document.getElementById('models-table')`},
 		{name: "numbers", route: "#/numbers",
 			ready: rows("#extensions-table tbody tr") + ` === 100 && document.getElementById('extensions-table').textContent.includes('Anna de Vries 00000') && ` +
-				rows("#dids-table tbody tr") + ` > 10`},
+				rows("#dids-table tbody tr") + ` === 100 && document.getElementById('dids-table').textContent.includes('Cees de Vries 00002')`},
 		{name: "settings", route: "#/settings", ready: `!!document.getElementById('settings-save')`},
 		{name: "audit", route: "#/audit", ready: `!!document.getElementById('audit-table') && document.getElementById('audit-table').textContent.includes('user.update')`},
 		{name: "outbox", route: "#/outbox", ready: `!!document.getElementById('outbox-table')`},
