@@ -13,6 +13,7 @@ import (
 type extensionView struct {
 	Number      string `json:"number"`
 	UserID      string `json:"user_id,omitempty"`
+	UserName    string `json:"user_name,omitempty"` // the holder's display name (usernames.go)
 	SIPUsername string `json:"sip_username,omitempty"`
 	SIPPassword string `json:"sip_password,omitempty"`
 }
@@ -38,8 +39,12 @@ func (a *API) listExtensions(r *request) (any, error) {
 			return err
 		}
 		owners := map[string]bool{}
+		names := newUserNames(tx, sc)
 		for _, e := range exts {
 			v := extensionView{Number: e.Number, UserID: e.UserID}
+			if v.UserName, err = names.of(e.UserID); err != nil {
+				return err
+			}
 			show := sc.can(store.PermPhonesManage)
 			if !show && e.UserID != "" && sc.can(store.PermUsersManage) {
 				ok, seen := owners[e.UserID]
@@ -65,6 +70,47 @@ func (a *API) listExtensions(r *request) (any, error) {
 		return nil, err
 	}
 	return paginate(out, limit, func(v extensionView) string { return v.Number }), nil
+}
+
+// externalNumberView is a DID and who holds it.
+type externalNumberView struct {
+	Number         string   `json:"number"`
+	UserID         string   `json:"user_id"`
+	UserName       string   `json:"user_name,omitempty"`       // usernames.go
+	UserExtensions []string `json:"user_extensions,omitempty"` // the holder's extensions
+}
+
+// listExternalNumbers: GET …/external-numbers (directory.read): the tenant's external
+// numbers in number order, a page at a time, each with its user's name and extensions.
+func (a *API) listExternalNumbers(r *request) (any, error) {
+	sc, err := r.tenantNeeding(store.PermDirectoryRead)
+	if err != nil {
+		return nil, err
+	}
+	limit, cursor, err := r.paging()
+	if err != nil {
+		return nil, err
+	}
+	var out []externalNumberView
+	err = a.view(func(tx *store.Tx) error {
+		nums, err := tx.ExternalNumbers(sc.tenant, cursor, limit+1)
+		if err != nil {
+			return err
+		}
+		names := newUserNames(tx, sc)
+		for _, n := range nums {
+			v := externalNumberView{Number: n.Number, UserID: n.UserID}
+			if v.UserName, v.UserExtensions, err = names.withExtensions(n.UserID); err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return paginate(out, limit, func(v externalNumberView) string { return v.Number }), nil
 }
 
 // regenerateSIP: POST …/users/{id}/sip-credentials gives every extension of the user a

@@ -75,6 +75,7 @@ var operations = []opDoc{
 	{method: "POST", path: "/api/v1/tenants/{slug}/users/{id}/sip-credentials", summary: "New SIP user names and passwords for the user's extensions", answer: "ExtensionPage", status: "200"},
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/extensions", summary: "Extensions; SIP credentials for users.manage (in scope) or phones.manage; with free=true the numbers of the tenant's range no one holds (users.manage)", answer: "ExtensionPage", status: "200", query: []string{"limit", "cursor", "free"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/external-numbers", summary: "External numbers (DIDs) in number order, each with its user's name and extensions (directory.read)", answer: "ExternalNumberPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/phones", summary: "List phones; user_id gives one user's, unassigned=true those without a user", answer: "PhonePage", status: "200", query: []string{"limit", "cursor", "user_id", "unassigned"}},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones", summary: "Add a phone (phones.manage); MAC in any notation. A MAC another tenant holds is refused like a malformed one (400, field mac). The model must be one GET …/models lists (any case), else 422 unknown_model naming the closest; a discovered phone takes the make and model it told", body: "PhoneCreate", answer: "Phone", status: "201"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/actions", summary: "Resync or reboot one phone, a department's, a model's or all phones with each make's NOTIFY, paced at the tenant's action_rate (phones per second); audited once with the count (phones.manage); 429 when the tenant's queue is full", body: "PhoneAction", answer: "ActionReport", status: "202"},
@@ -209,6 +210,7 @@ func schemas() map[string]any {
 		tcreate[k] = v
 	}
 	ecid := map[string]any{"type": "string", "description": "E.164 caller ID of emergency calls (where the phone stands)"}
+	userName := map[string]any{"type": "string", "description": "the display name of the user (with directory.read)"}
 	dept := map[string]any{"name": str, "language": str, "timezone": str, "emergency_caller_id": ecid}
 	settings := map[string]any{"type": "object", "additionalProperties": str}
 	roles, perms := roleNames(), permissionNames()
@@ -250,16 +252,19 @@ func schemas() map[string]any {
 		"DepartmentCreate": obj(dept, "name"),
 		"DepartmentPatch":  obj(dept),
 		"DepartmentPage":   pageOf("Department"),
-		"Extension":        obj(map[string]any{"number": str, "user_id": str, "sip_username": str, "sip_password": str}, "number"),
+		"Extension":        obj(map[string]any{"number": str, "user_id": str, "user_name": userName, "sip_username": str, "sip_password": str}, "number"),
 		"ExtensionPage":    pageOf("Extension"),
+		"ExternalNumber": obj(map[string]any{"number": str, "user_id": str, "user_name": userName,
+			"user_extensions": map[string]any{"type": "array", "items": str}}, "number", "user_id"),
+		"ExternalNumberPage": pageOf("ExternalNumber"),
 		"Phone": map[string]any{"type": "object", "properties": map[string]any{"mac": map[string]any{"type": "string", "pattern": "^[0-9a-f]{12}$"},
-			"tenant": str, "make": str, "model": str, "user_id": str, "flex": boolean,
+			"tenant": str, "make": str, "model": str, "user_id": str, "user_name": userName, "flex": boolean,
 			"guest": obj(map[string]any{"sip_username": str, "sip_password": str}), "settings": settings,
 			"admin_password": map[string]any{"type": "string", "description": "the phone's own web admin password (phones.manage)"},
 			"provisioning_credentials": map[string]any{"type": "object", "description": "HTTP Digest credentials for the phone's own files, shown once (create, rotate, move)",
 				"properties": map[string]any{"username": str, "password": str}},
 			"last_seen": stamp, "last_addr": str, "user_agent": str, "firmware": str, "created": stamp, "emergency_caller_id": ecid,
-			"logged_in": obj(map[string]any{"user_id": str, "extension": str, "since": stamp, "until": stamp, "how": str, "by": str})}},
+			"logged_in": obj(map[string]any{"user_id": str, "user_name": userName, "extension": str, "since": stamp, "until": stamp, "how": str, "by": str})}},
 		"PhoneCreate": obj(map[string]any{"mac": str, "model": str, "user_id": str, "flex": boolean, "settings": settings}, "mac"),
 		"PhonePatch":  obj(map[string]any{"model": str, "user_id": str, "flex": boolean, "settings": settings, "emergency_caller_id": ecid}),
 		"PhonePage":   pageOf("Phone"),

@@ -17,13 +17,16 @@ type guestView struct {
 // phoneView is a phone as the API shows it: the MAC as 12 lower-case hex digits; the
 // guest account of a flex phone only to phones.manage holders.
 type phoneView struct {
-	MAC    string     `json:"mac"`
-	Tenant string     `json:"tenant"`
-	Make   string     `json:"make,omitempty"`
-	Model  string     `json:"model,omitempty"`
-	UserID string     `json:"user_id,omitempty"`
-	Flex   bool       `json:"flex"`
-	Guest  *guestView `json:"guest,omitempty"`
+	MAC    string `json:"mac"`
+	Tenant string `json:"tenant"`
+	Make   string `json:"make,omitempty"`
+	Model  string `json:"model,omitempty"`
+	UserID string `json:"user_id,omitempty"`
+	// UserName is the display name of the phone's user, in lists and single reads (with
+	// directory.read; usernames.go).
+	UserName string     `json:"user_name,omitempty"`
+	Flex     bool       `json:"flex"`
+	Guest    *guestView `json:"guest,omitempty"`
 	// AdminPassword is the phone's own web admin password (phones.manage).
 	AdminPassword string `json:"admin_password,omitempty"`
 	// ProvisioningCredentials are shown once: when the phone is added and when they are
@@ -49,6 +52,7 @@ type provisioningCredentials struct {
 
 type flexLoginView struct {
 	UserID    string     `json:"user_id"`
+	UserName  string     `json:"user_name,omitempty"` // as phoneView's
 	Extension string     `json:"extension"`
 	Since     time.Time  `json:"since"`
 	Until     *time.Time `json:"until,omitempty"`
@@ -157,6 +161,7 @@ func (a *API) listPhones(r *request) (any, error) {
 	keep, batchOf := phoneFilter(r)
 	var out []phoneView
 	err = a.view(func(tx *store.Tx) error {
+		names := newUserNames(tx, sc)
 		for len(out) <= limit {
 			batch, err := batchOf(tx, sc.tenant, cursor, 500)
 			if err != nil {
@@ -169,6 +174,9 @@ func (a *API) listPhones(r *request) (any, error) {
 				v, err := a.phoneView(p, sc.can(store.PermPhonesManage))
 				if err == nil {
 					err = withFlexLogin(tx, p, &v)
+				}
+				if err == nil {
+					err = names.phone(&v)
 				}
 				if err != nil {
 					return err
@@ -208,7 +216,10 @@ func (a *API) getPhone(r *request) (any, error) {
 		if v, err = a.phoneView(p, sc.can(store.PermPhonesManage)); err != nil {
 			return err
 		}
-		return withFlexLogin(tx, p, &v)
+		if err := withFlexLogin(tx, p, &v); err != nil {
+			return err
+		}
+		return newUserNames(tx, sc).phone(&v)
 	})
 	return v, err
 }

@@ -90,6 +90,7 @@ func (a *API) routeTable() []*route {
 	add("POST", t+"/users/{id}/sip-credentials", a.regenerateSIP)
 
 	add("GET", t+"/extensions", a.listExtensions)
+	add("GET", t+"/external-numbers", a.listExternalNumbers) // devices.go
 	add("GET", t+"/phones", a.listPhones)
 	add("POST", t+"/phones", a.createPhone)
 	add("POST", t+"/phones/actions", a.startPhoneAction) // phoneactions.go

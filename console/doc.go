@@ -35,4 +35,16 @@
 // a node of its own inside main, so a render that a newer one overtook (a tenant switch
 // while a list loads) writes into a detached node, never beside the newer one. Sessions
 // are the API's cookie sessions (admin/cookiesession.go).
+//
+// At scale: a table shows what its list answer carries (the phones and extensions lists
+// and GET …/external-numbers name each user beside the id), never one request per row;
+// the audit log's person filter asks the users search (GET …/users?q=) as one types,
+// ten people at a time. TestConsoleAt10000Users visits every screen over a tenant of
+// 10,000 users and 300 phones: each screen makes at most 4 API requests, and each list or
+// search answer, the quickest of five visits on the shared 2-core test machine (median
+// beside it), took: the users list sorted by name 59–130 ms (73–147), the users search
+// 40–84 ms (48–96), phones 4–9 ms, extensions and external numbers 2–5 ms, the
+// assignments tab's free numbers and unassigned phones 1–5 ms, every other answer
+// under 15 ms. The users list is the one that reads the whole tenant per request
+// (admin/usersearch.go).
 package console

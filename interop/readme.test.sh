@@ -41,6 +41,8 @@ if [ "$status" -ne 0 ]; then
   fail "README tour"
 fi
 out=$(tr -d "\000" < "$tour/tour.out")
+expect_contains "$out" 'the CA is the one the first start made' # /ca.pem is the logged CA
+expect_contains "$out" '<title>Dialtone</title>'        # the console, over HTTPS with that CA
 expect_contains "$out" 'account.1.user_name'            # the phone's config, over HTTP and TFTP
 expect_contains "$out" 'cn: Anna de Jong'               # the phonebook
 expect_contains "$out" 'matches existing user Bram Jansen' # the second import skipped Bram

@@ -210,6 +210,13 @@ func (tx *Tx) deleteNumber(slug, e164 string) error {
 	return nil
 }
 
+// ExternalNumbers lists a tenant's DIDs in number order after cursor, at most limit.
+func (tx *Tx) ExternalNumbers(slug, cursor string, limit int) ([]ExternalNumber, error) {
+	var out []ExternalNumber
+	err := scanValues(tx, "t/"+slug+"/did/", cursor, limit, func(n ExternalNumber) bool { out = append(out, n); return true })
+	return out, err
+}
+
 // ExternalNumber reads one DID.
 func (tx *Tx) ExternalNumber(slug, e164 string) (ExternalNumber, error) {
 	var n ExternalNumber

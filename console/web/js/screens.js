@@ -99,23 +99,10 @@ export function parseSections(text) {
   return out;
 }
 
-// userNames resolves user ids to display names, one GET per id not seen before.
-const names = new Map();
-export async function userName(ctx, id) {
-  if (!id) return '';
-  const key = ctx.tenant + '/' + id;
-  if (!names.has(key)) {
-    names.set(key, api('GET', tpath(ctx, `/users/${encodeURIComponent(id)}`))
-      .then((u) => `${u.first_name} ${u.last_name}`.trim() || u.email || id, () => id));
-  }
-  return names.get(key);
-}
-
-// nameCell is a table cell's text filled in once the user's name is known.
-export function nameCell(ctx, id) {
-  const span = h('span', {}, id ? '…' : '—');
-  if (id) userName(ctx, id).then((n) => { span.textContent = n; });
-  return span;
+// userCell is a table cell naming a user: the user_name the list answer carries beside
+// the id (no request per row), the id when the caller may not see names, — for nobody.
+export function userCell(id, name) {
+  return name || id || '—';
 }
 
 // section is a titled part of a screen.

@@ -48,18 +48,32 @@ export default {
   async render(main, params, ctx) {
     const el = main.appendChild(document.createElement('div')); // detached by a newer render's clear(main)
     el.append(h('h1', {}, t('audit.title')));
-    // People for the person filter: the first thousand users, by name.
-    let people = [];
-    try {
-      const ans = await api('GET', tpath(ctx, '/users?limit=1000'));
-      people = (ans.items || []).map((u) => ({ id: u.id, label: `${u.first_name} ${u.last_name}${u.email ? ' <' + u.email + '>' : ''}` }));
-    } catch { people = []; }
+    // The person filter is a typeahead over the users search (GET …/users?q=): ten
+    // people at a time as the admin types, never the whole tenant; the label picked is
+    // sent as that person's id.
+    const people = new Map(); // label → user id
     const person = h('input', { name: 'subject', id: 'audit-person', list: 'audit-people', autocomplete: 'off' });
+    const options = h('datalist', { id: 'audit-people' });
+    let asked = 0, timer = 0;
+    async function suggest() {
+      const q = person.value.trim();
+      if (q.length < 2 || people.has(q)) return;
+      const mine = ++asked;
+      let ans;
+      try {
+        ans = await api('GET', tpath(ctx, '/users?' + new URLSearchParams({ q, sort: 'name', limit: '10' })));
+      } catch { return; }
+      if (mine !== asked) return;
+      const found = (ans.items || []).map((u) => ({ id: u.id, label: `${u.first_name} ${u.last_name}${u.email ? ' <' + u.email + '>' : ''}` }));
+      for (const p of found) people.set(p.label, p.id);
+      options.replaceChildren(...found.map((p) => h('option', { value: p.label })));
+    }
+    person.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(suggest, 200); });
     const action = h('input', { name: 'action', id: 'audit-action', autocomplete: 'off', placeholder: 'user.' });
     const since = h('input', { type: 'date', name: 'since', id: 'audit-since' });
     const until = h('input', { type: 'date', name: 'until', id: 'audit-until' });
     const form = h('form', { id: 'audit-filter', class: 'filters', novalidate: true },
-      h('datalist', { id: 'audit-people' }, people.map((p) => h('option', { value: p.label }))),
+      options,
       field('audit.person', person, 'audit.person_hint'), field('audit.action', action, 'audit.action_hint'),
       field('audit.since', since), field('audit.until', until), formError(),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('audit.apply'))));
@@ -84,9 +98,8 @@ export default {
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const who = person.value.trim();
-      const match = people.find((p) => p.label === who);
       const q = new URLSearchParams();
-      if (who) q.set('subject', match ? match.id : who);
+      if (who) q.set('subject', people.get(who) || who);
       if (action.value.trim()) q.set('action', action.value.trim());
       if (since.value) q.set('since', dayBound(since.value, false));
       if (until.value) q.set('until', dayBound(until.value, true));

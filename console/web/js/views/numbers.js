@@ -2,8 +2,8 @@
 // the external numbers (DIDs) with the users they ring.
 import { api } from '../api.js';
 import { t, fmtNumber } from '../i18n.js';
-import { h, clear, field, formError, showErrors, toast } from '../ui.js';
-import { tpath, pagedTable, table, nameCell, section } from '../screens.js';
+import { h, field, formError, showErrors, toast } from '../ui.js';
+import { tpath, pagedTable, userCell, section } from '../screens.js';
 
 export default {
   route: '#/numbers',
@@ -33,31 +33,17 @@ export default {
     el.append(section('numbers.extensions', exts));
     await pagedTable(exts, 'extensions-table', tpath(ctx, '/extensions'), [
       { key: 'numbers.number', cell: (x) => x.number },
-      { key: 'numbers.user', cell: (x) => nameCell(ctx, x.user_id) },
+      { key: 'numbers.user', cell: (x) => userCell(x.user_id, x.user_name) },
       { key: 'numbers.sip_username', cell: (x) => x.sip_username || '—' },
     ], 'numbers.no_extensions');
 
-    // External numbers are held by users: walk the user list a page at a time.
+    // External numbers, a page at a time (GET …/external-numbers), each with its user.
     const dids = h('div', {});
-    const more = h('button', { type: 'button', class: 'more', hidden: true }, t('screens.more'));
-    el.append(section('numbers.external', h('p', { class: 'hint' }, t('numbers.external_hint')), dids, more));
-    let cursor = '';
-    const rows = [];
-    async function load() {
-      const ans = await api('GET', tpath(ctx, `/users?limit=1000${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`));
-      for (const u of ans.items || []) {
-        for (const n of u.external_numbers || []) rows.push({ number: n, user: u });
-      }
-      rows.sort((a, b) => a.number.localeCompare(b.number));
-      clear(dids).append(table('dids-table', [
-        { key: 'numbers.number', cell: (r) => r.number },
-        { key: 'numbers.user', cell: (r) => `${r.user.first_name} ${r.user.last_name}`.trim() },
-        { key: 'numbers.extension', cell: (r) => (r.user.extensions || []).join(', ') || '—' },
-      ], rows, 'numbers.no_external'));
-      cursor = ans.next_cursor || '';
-      more.hidden = !cursor;
-    }
-    more.addEventListener('click', () => load().catch((err) => toast(err.message, 'error')));
-    await load();
+    el.append(section('numbers.external', h('p', { class: 'hint' }, t('numbers.external_hint')), dids));
+    await pagedTable(dids, 'dids-table', tpath(ctx, '/external-numbers'), [
+      { key: 'numbers.number', cell: (x) => x.number },
+      { key: 'numbers.user', cell: (x) => userCell(x.user_id, x.user_name) },
+      { key: 'numbers.extension', cell: (x) => (x.user_extensions || []).join(', ') || '—' },
+    ], 'numbers.no_external');
   },
 };

@@ -4,7 +4,7 @@
 import { api } from '../api.js';
 import { t, fmtDate } from '../i18n.js';
 import { h, clear, field, formError, select, showErrors, toast, confirmDialog } from '../ui.js';
-import { tpath, pagedTable, table, when, nameCell, section, errorLine, settingsText, parseSettings } from '../screens.js';
+import { tpath, pagedTable, table, when, userCell, section, errorLine, settingsText, parseSettings } from '../screens.js';
 
 async function models(ctx) {
   try {
@@ -96,7 +96,7 @@ export default {
     const loggedIn = (p) => {
       if (!p.flex) return t('phones.not_flex');
       if (!p.logged_in) return t('phones.nobody');
-      return h('span', {}, nameCell(ctx, p.logged_in.user_id), ` (${p.logged_in.extension}) `,
+      return h('span', {}, userCell(p.logged_in.user_id, p.logged_in.user_name), ` (${p.logged_in.extension}) `,
         t('phones.since', { when: fmtDate(p.logged_in.since) }), ' ',
         h('button', { type: 'button', class: 'link', onclick: () => flexLogout(p), 'aria-label': t('phones.logout_of', { mac: p.mac }) }, t('phones.logout')));
     };
@@ -106,7 +106,7 @@ export default {
     list = await pagedTable(listBox, 'phones-table', tpath(ctx, '/phones'), [
       { key: 'phones.mac', cell: (p) => h('button', { type: 'button', class: 'link', dataset: { mac: p.mac }, onclick: () => phoneDialog(ctx, p, refresh) }, p.mac) },
       { key: 'phones.model', cell: (p) => `${p.make || ''} ${p.model || ''}`.trim() },
-      { key: 'phones.user', cell: (p) => nameCell(ctx, p.user_id) },
+      { key: 'phones.user', cell: (p) => userCell(p.user_id, p.user_name) },
       { key: 'phones.last_fetch', cell: (p) => when(p.last_seen) },
       { key: 'phones.firmware', cell: (p) => p.firmware || '—' },
       { key: 'phones.flex_col', cell: (p) => h('input', { type: 'checkbox', checked: p.flex, dataset: { flex: p.mac },
