@@ -52,6 +52,18 @@ type Config struct {
 	// OnRegister, when set, is called once per REGISTER with the status code answered
 	// (0: none, the request was dropped) and the time from its arrival to the answer.
 	OnRegister func(code int, d time.Duration)
+
+	// Dialplan routes calls through the proxy (proxy*.go); nil leaves the registrar
+	// alone, answering every INVITE that is not a flex code 404.
+	Dialplan Dialplan
+	// Upstreams gives each tenant's upstream (outside calls, calls from it); nil: none.
+	Upstreams Upstreams
+	// Calls is told of every call's steps, inline; nil: nobody.
+	Calls CallObserver
+	// MaxCalls bounds the calls in progress at once, all tenants (default
+	// DefaultMaxCalls); InvitesPerSource the new INVITEs one source may send a second
+	// (default DefaultInvitesPerSource; < 0 no limit).
+	MaxCalls, InvitesPerSource int
 }
 
 // DefaultTCPConnsPerSource is Config.TCPConnsPerSource's default.
@@ -87,6 +99,7 @@ type Server struct {
 	resync      *resyncQueue
 	actions     *actionQueues // remote actions, paced per tenant (actions.go)
 	flexSem     chan struct{}
+	proxy       *proxy // the call proxy; nil without a Dialplan
 	unsubscr    func()
 	bg          sync.WaitGroup
 	bgCancel    context.CancelFunc
@@ -141,6 +154,9 @@ func New(cfg Config) (*Server, error) {
 		pnpSem:     make(chan struct{}, pnpInFlight),
 	}
 	s.date.now = cfg.Now
+	if cfg.Dialplan != nil {
+		s.proxy = newProxy(s)
+	}
 	s.aorLocks.seed = maphash.MakeSeed()
 	n, err := s.bindings.load()
 	if err != nil {
@@ -266,13 +282,30 @@ func (s *Server) handleRequest(req *sip.Request, in *inbound, w *replyWriter) {
 		w.header("Accept", "application/sdp")
 		in.send(w.finish())
 	case sip.INVITE:
-		s.onInvite(req, in, w)
+		if !s.proxyInvite(req, in, w) {
+			s.onInvite(req, in, w)
+		}
 	case sip.SUBSCRIBE:
 		s.onSubscribe(req, in, w)
 	case sip.ACK:
-		// ACK of our non-2xx final answer: nothing to do (RFC 3261 §17.2.1).
+		if s.proxy != nil {
+			s.proxyAck(req, in, w)
+		}
+		// Else the ACK of our non-2xx final answer: nothing to do (RFC 3261 §17.2.1).
 	case sip.CANCEL:
+		if s.proxy != nil {
+			s.proxyCancel(req, in, w)
+			return
+		}
 		in.send(w.simple(481, "Call/Transaction Does Not Exist"))
+	case sip.BYE, sip.UPDATE, sip.PRACK, sip.INFO, sip.MESSAGE, sip.REFER, sip.NOTIFY:
+		if s.proxy != nil {
+			s.proxyInDialog(req, in, w)
+			return
+		}
+		w.status(405, "Method Not Allowed")
+		w.header("Allow", allowed)
+		in.send(w.finish())
 	default:
 		w.status(405, "Method Not Allowed")
 		w.header("Allow", allowed)
