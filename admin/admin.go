@@ -55,6 +55,8 @@ type Config struct {
 	Flex          FlexDesk
 	Outbox        Outbox
 	Welcome       Welcomer
+	// Upstreams tells how tenants' registrations to their upstream stand.
+	Upstreams UpstreamStates
 	// Provisioning (firmware, model profiles, templates; provisioning.go) and the
 	// directory of template overrides, {data}/templates.
 	Provisioning Provisioning

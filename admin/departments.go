@@ -5,15 +5,17 @@ import (
 )
 
 type deptBody struct {
-	Name     string `json:"name"`
-	Language string `json:"language"`
-	Timezone string `json:"timezone"`
+	Name              string `json:"name"`
+	Language          string `json:"language"`
+	Timezone          string `json:"timezone"`
+	EmergencyCallerID string `json:"emergency_caller_id"`
 }
 
 type deptPatch struct {
-	Name     *string `json:"name"`
-	Language *string `json:"language"`
-	Timezone *string `json:"timezone"`
+	Name              *string `json:"name"`
+	Language          *string `json:"language"`
+	Timezone          *string `json:"timezone"`
+	EmergencyCallerID *string `json:"emergency_caller_id"`
 }
 
 // listDepartments: GET …/departments (directory.read).
@@ -56,7 +58,7 @@ func (a *API) createDepartment(r *request) (any, error) {
 	}
 	var d store.Department
 	err = a.update(func(tx *store.Tx) error {
-		if d, err = tx.CreateDepartment(sc.tenant, store.Department{Name: in.Name, Language: in.Language, Timezone: in.Timezone}); err != nil {
+		if d, err = tx.CreateDepartment(sc.tenant, store.Department{Name: in.Name, Language: in.Language, Timezone: in.Timezone, EmergencyCallerID: in.EmergencyCallerID}); err != nil {
 			return err
 		}
 		return r.audit(tx, sc.tenant, "department.create", "department/"+d.ID, "", nil, d)
@@ -90,7 +92,7 @@ func (a *API) patchDepartment(r *request) (any, error) {
 				return err
 			}
 		}
-		if (in.Language != nil || in.Timezone != nil) && !sc.can(store.PermDepartmentsManage) {
+		if (in.Language != nil || in.Timezone != nil || in.EmergencyCallerID != nil) && !sc.can(store.PermDepartmentsManage) {
 			if err := sc.need(store.PermDepartmentSetting); err != nil {
 				return err
 			}
@@ -102,6 +104,7 @@ func (a *API) patchDepartment(r *request) (any, error) {
 		setString(&next.Name, in.Name)
 		setString(&next.Language, in.Language)
 		setString(&next.Timezone, in.Timezone)
+		setString(&next.EmergencyCallerID, in.EmergencyCallerID)
 		if err := tx.SaveDepartment(prev, next); err != nil {
 			return err
 		}

@@ -105,6 +105,9 @@ var operations = []opDoc{
 	{method: "POST", path: "/api/v1/tenants/{slug}/trust/device-cas", summary: "Trust vendor CA certificates for phones' device certificates (device_auth): one or more PEM CERTIFICATE blocks as the body, each a CA (basic constraints CA:TRUE) in force now; all stored or none, 409 for one trusted already (tenant.settings)", body: "pem", answer: "DeviceCAPage", status: "201"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/trust/device-cas", summary: "The tenant's trusted vendor CAs (tenant.settings or phones.manage)", answer: "DeviceCAPage", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/trust/device-cas/{id}", summary: "Stop trusting a vendor CA; 409 for the last one while device_auth is prefer or require (tenant.settings)", status: "204"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/upstream", summary: "The tenant's upstream (provider trunk or PBX for outside and emergency calls) and, in register mode, its registration's state; never the password; 404 without one (tenant.settings)", answer: "Upstream", status: "200"},
+	{method: "PUT", path: "/api/v1/tenants/{slug}/upstream", summary: "Set the tenant's upstream, replaced whole; a password left out keeps the stored one; 409 when trusted overlaps another tenant's upstream (tenant.settings)", body: "UpstreamPut", answer: "Upstream", status: "200"},
+	{method: "DELETE", path: "/api/v1/tenants/{slug}/upstream", summary: "Remove the tenant's upstream: outside and emergency calls have nowhere to go (tenant.settings)", status: "204"},
 }
 
 func obj(props map[string]any, required ...string) map[string]any {
@@ -173,6 +176,9 @@ func schemas() map[string]any {
 	for k, v := range tenantFields {
 		tpatch[k] = v
 	}
+	for k, v := range callRoutingDoc() {
+		tpatch[k] = v
+	}
 	tpatch["ldap_require_tls"] = map[string]any{"type": "boolean", "default": true,
 		"description": "people's LDAP binds with their login password need TLS (LDAPS or StartTLS); in clear they get confidentialityRequired"}
 	tpatch["ldap_phonebook_cleartext"] = map[string]any{"type": "boolean", "default": true,
@@ -188,7 +194,8 @@ func schemas() map[string]any {
 	for k, v := range tenantFields {
 		tcreate[k] = v
 	}
-	dept := map[string]any{"name": str, "language": str, "timezone": str}
+	ecid := map[string]any{"type": "string", "description": "E.164 caller ID of emergency calls (where the phone stands)"}
+	dept := map[string]any{"name": str, "language": str, "timezone": str, "emergency_caller_id": ecid}
 	settings := map[string]any{"type": "object", "additionalProperties": str}
 	roles, perms := roleNames(), permissionNames()
 	return map[string]any{
@@ -219,7 +226,7 @@ func schemas() map[string]any {
 			"source":    map[string]any{"type": "string", "enum": []string{"private-ca", "files", "acme"}},
 			"ca_sha256": str, "ca_pem": str, "not_after": stamp, "ca_url": str}},
 		"Department": map[string]any{"type": "object", "properties": map[string]any{"id": str, "tenant": str,
-			"name": str, "language": str, "timezone": str, "created": stamp}},
+			"name": str, "language": str, "timezone": str, "emergency_caller_id": ecid, "created": stamp}},
 		"DepartmentCreate": obj(dept, "name"),
 		"DepartmentPatch":  obj(dept),
 		"DepartmentPage":   pageOf("Department"),
@@ -231,10 +238,10 @@ func schemas() map[string]any {
 			"admin_password": map[string]any{"type": "string", "description": "the phone's own web admin password (phones.manage)"},
 			"provisioning_credentials": map[string]any{"type": "object", "description": "HTTP Digest credentials for the phone's own files, shown once (create, rotate, move)",
 				"properties": map[string]any{"username": str, "password": str}},
-			"last_seen": stamp, "last_addr": str, "user_agent": str, "firmware": str, "created": stamp,
+			"last_seen": stamp, "last_addr": str, "user_agent": str, "firmware": str, "created": stamp, "emergency_caller_id": ecid,
 			"logged_in": obj(map[string]any{"user_id": str, "extension": str, "since": stamp, "until": stamp, "how": str, "by": str})}},
 		"PhoneCreate": obj(map[string]any{"mac": str, "model": str, "user_id": str, "flex": boolean, "settings": settings}, "mac"),
-		"PhonePatch":  obj(map[string]any{"model": str, "user_id": str, "flex": boolean, "settings": settings}),
+		"PhonePatch":  obj(map[string]any{"model": str, "user_id": str, "flex": boolean, "settings": settings, "emergency_caller_id": ecid}),
 		"PhonePage":   pageOf("Phone"),
 		"PhoneMove":   obj(map[string]any{"tenant": str}, "tenant"),
 		"PhoneKeys": map[string]any{"type": "array", "maxItems": store.MaxUserKeys, "items": obj(map[string]any{
@@ -258,6 +265,8 @@ func schemas() map[string]any {
 			"sha256": str, "make": str, "model": str, "version": str, "uploaded": stamp, "target_of": strs,
 			"offer": map[string]any{"type": "string", "description": "on an upload for a model: how to make it the target (none yet) or stage it"}}},
 		"FirmwarePage": pageOf("Firmware"),
+		"Upstream":     upstreamDoc(false),
+		"UpstreamPut":  upstreamDoc(true),
 		"ModelProfile": obj(map[string]any{"make": str, "model": str, "firmware": str, "settings": settings, "sip_digest": modelDigest,
 			"stage": obj(map[string]any{"firmware": str, "macs": strs, "percent": integer}), "previous_firmware": str}),
 		"FirmwareStage":    obj(map[string]any{"firmware": str, "macs": strs, "percent": map[string]any{"type": "integer", "minimum": 1, "maximum": 100}}, "firmware"),

@@ -30,6 +30,7 @@ type phoneView struct {
 	// rotated.
 	ProvisioningCredentials *provisioningCredentials `json:"provisioning_credentials,omitempty"`
 	Settings                map[string]string        `json:"settings,omitempty"`
+	EmergencyCallerID       string                   `json:"emergency_caller_id,omitempty"`
 	LastSeen                *time.Time               `json:"last_seen,omitempty"`
 	LastAddr                string                   `json:"last_addr,omitempty"`
 	UserAgent               string                   `json:"user_agent,omitempty"`
@@ -78,7 +79,7 @@ func withFlexLogin(tx *store.Tx, p store.Phone, v *phoneView) error {
 func (a *API) phoneView(p store.Phone, secrets bool) (phoneView, error) {
 	v := phoneView{MAC: p.MAC, Tenant: p.Tenant, Make: p.Make, Model: p.Model, UserID: p.UserID,
 		Flex: p.Flex, Settings: p.Settings, LastAddr: p.LastAddr, UserAgent: p.UserAgent,
-		Firmware: p.Firmware, Created: p.Created}
+		Firmware: p.Firmware, Created: p.Created, EmergencyCallerID: p.EmergencyCallerID}
 	if !p.LastSeen.IsZero() {
 		t := p.LastSeen
 		v.LastSeen = &t
@@ -280,6 +281,8 @@ type phonePatch struct {
 	UserID   *string            `json:"user_id"` // "" unassigns
 	Flex     *bool              `json:"flex"`
 	Settings *map[string]string `json:"settings"`
+	// EmergencyCallerID is where the phone stands, for emergency calls (E.164, "" none).
+	EmergencyCallerID *string `json:"emergency_caller_id"`
 }
 
 // patchPhone: PATCH …/phones/{mac}. phones.manage changes anything; users.manage may
@@ -308,8 +311,8 @@ func (a *API) patchPhone(r *request) (any, error) {
 			return err
 		}
 		if !sc.can(store.PermPhonesManage) {
-			if in.Model != nil || in.Flex != nil || in.Settings != nil {
-				return forbidden("changing a phone's model, flex mode or settings needs phones.manage")
+			if in.Model != nil || in.Flex != nil || in.Settings != nil || in.EmergencyCallerID != nil {
+				return forbidden("changing a phone's model, flex mode, settings or emergency caller ID needs phones.manage")
 			}
 			if !sc.can(store.PermUsersManage) {
 				return forbidden("assigning phones needs phones.manage or users.manage")
@@ -333,6 +336,7 @@ func (a *API) patchPhone(r *request) (any, error) {
 			next.Model, next.Make = *in.Model, patchMake
 		}
 		setString(&next.UserID, in.UserID)
+		setString(&next.EmergencyCallerID, in.EmergencyCallerID) // checked by tx.SavePhone
 		if in.Flex != nil {
 			next.Flex = *in.Flex
 		}

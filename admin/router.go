@@ -123,6 +123,9 @@ func (a *API) routeTable() []*route {
 	add("POST", t+"/trust/device-cas", a.addDeviceCAs).limit = MaxDeviceCABody // devicecas.go
 	add("GET", t+"/trust/device-cas", a.listDeviceCAs)
 	add("DELETE", t+"/trust/device-cas/{id}", a.deleteDeviceCA)
+	add("GET", t+"/upstream", a.getUpstream) // upstream.go
+	add("PUT", t+"/upstream", a.putUpstream)
+	add("DELETE", t+"/upstream", a.deleteUpstream)
 	return rs
 }
 

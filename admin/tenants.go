@@ -39,6 +39,7 @@ type tenantView struct {
 	Created          time.Time                    `json:"created"`
 	LDAPBaseDN       string                       `json:"ldap_base_dn"`
 	ldapTLSView
+	store.CallRouting
 	*tenantSecrets
 }
 
@@ -58,6 +59,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		EmergencyNumbers: t.EmergencyNumbers, AutoLogout: t.AutoLogout, FlexMultiLogin: t.FlexMultiLogin,
 		SIPDigest: t.SIPDigestOffer(), SIPTransport: t.Transport(), SRTP: t.SRTPMode(), Settings: t.Settings, Created: t.Created, LDAPBaseDN: "o=" + t.Slug + ",dc=dialtone",
 		ldapTLSView: ldapTLSView{LDAPRequireTLS: t.LDAPRequireTLS(), LDAPPhonebookCleartext: t.LDAPPhonebookCleartext(), PhonebookLDAPS: t.PhonebookLDAPS},
+		CallRouting: t.CallRouting,
 		HTTPSOnly:   t.ProvisioningHTTPSOnly, PnPSubnets: t.PnPSubnets, ActionRate: t.ActionPace(),
 		DeviceAuth:       t.DeviceAuthMode(),
 		ProvisioningAuth: cmp.Or(t.ProvisioningAuth, "token"), TFTPBareNames: t.TFTPBareNames, PhonebookMobile: t.PhonebookMobile,
@@ -223,6 +225,7 @@ type tenantPatch struct {
 	PnPSubnets       *[]string                     `json:"pnp_subnets"`
 	Settings         *map[string]map[string]string `json:"settings"`
 	ldapTLSPatch
+	callRoutingPatch
 }
 
 // patchTenant: PATCH /api/v1/tenants/{slug} (tenant.settings).
@@ -275,6 +278,7 @@ func (a *API) patchTenant(r *request) (any, error) {
 			next.PhonebookMobile = *in.PhonebookMobile
 		}
 		in.ldapTLSPatch.apply(&next) // the combination is checked by tx.SaveTenant
+		in.callRoutingPatch.apply(&next.CallRouting)
 		if in.HTTPSOnly != nil {
 			if *in.HTTPSOnly && a.cfg.SecureBaseURL == "" {
 				// Phones would be refused their files with nowhere else to fetch them.

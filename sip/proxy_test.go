@@ -59,7 +59,7 @@ func testAnswerBye(t *testing.T, ce *callEnv, a, b *ua) {
 	if ack.Route() != nil {
 		t.Errorf("ACK reached the callee with our Route: %s", ack.Route())
 	}
-	waitFor(t, "answered event", func() bool { return slices.Contains(ce.obs.kinds(c.callID), CallAnswered) })
+	waitUntil(t, "answered event", func() bool { return slices.Contains(ce.obs.kinds(c.callID), CallAnswered) })
 	if ce.srv.CallsInProgress() != 1 {
 		t.Errorf("calls in progress: %d, want 1", ce.srv.CallsInProgress())
 	}
@@ -72,7 +72,7 @@ func testAnswerBye(t *testing.T, ce *callEnv, a, b *ua) {
 	if r := b.final(sip.BYE); r.StatusCode != 200 {
 		t.Fatalf("BYE answered %d", r.StatusCode)
 	}
-	waitFor(t, "ended event", func() bool { return slices.Contains(ce.obs.kinds(c.callID), CallEnded) })
+	waitUntil(t, "ended event", func() bool { return slices.Contains(ce.obs.kinds(c.callID), CallEnded) })
 	want := []CallEventKind{CallStarted, CallRinging, CallAnswered, CallEnded}
 	if got := ce.obs.kinds(c.callID); !slices.Equal(got, want) {
 		t.Errorf("events %v, want %v", got, want)
@@ -106,7 +106,7 @@ func TestCallCancel(t *testing.T) {
 	b.answer(cancel, 200, "OK", "t1")
 	b.answer(inv, 487, "Request Terminated", "t1")
 	b.expectRequest(sip.ACK) // the proxy acknowledges the 487 hop by hop
-	waitFor(t, "ended event", func() bool { return slices.Contains(ce.obs.kinds(c.callID), CallEnded) })
+	waitUntil(t, "ended event", func() bool { return slices.Contains(ce.obs.kinds(c.callID), CallEnded) })
 }
 
 // Busy callee: 486 goes back; no binding at all: 480.

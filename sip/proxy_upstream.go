@@ -2,8 +2,6 @@ package sip
 
 import (
 	"context"
-	"net"
-	"net/netip"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
@@ -32,7 +30,16 @@ func (s *Server) toUpstream(f *fwd, in *inbound, t *tenantInfo, c *call, loop st
 		s.refuseCall(f, c, 503, "No upstream for outside calls")
 		return
 	}
-	dst, err := resolveUpstream(target)
+	port := target.Port
+	if port == 0 {
+		port = 5060
+		if target.Transport == "TLS" {
+			port = 5061
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), routeTimeout)
+	dst, err := resolveUpstream(ctx, target.Host, port)
+	cancel()
 	if err != nil {
 		s.log.Warn("upstream not reachable", "tenant", t.slug, "host", target.Host, "err", err, "emergency", emergency)
 		s.refuseCall(f, c, 503, "Upstream not reachable")
@@ -106,27 +113,6 @@ func (s *Server) upstreamAuth(sent *sip.Request, res *sip.Response, target Upstr
 		return next
 	}
 	return nil
-}
-
-// resolveUpstream gives the upstream's address (A/AAAA; no SRV or NAPTR).
-func resolveUpstream(t UpstreamTarget) (netip.AddrPort, error) {
-	port := t.Port
-	if port == 0 {
-		port = 5060
-		if t.Transport == "TLS" {
-			port = 5061
-		}
-	}
-	if a, err := netip.ParseAddr(t.Host); err == nil {
-		return netip.AddrPortFrom(a.Unmap(), uint16(port)), nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), routeTimeout)
-	defer cancel()
-	as, err := net.DefaultResolver.LookupNetIP(ctx, "ip", t.Host)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	return netip.AddrPortFrom(as[0].Unmap(), uint16(port)), nil
 }
 
 // validDisplayName: printable, no quote or backslash (it goes inside a quoted string).

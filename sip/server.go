@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"hash/maphash"
@@ -56,7 +57,8 @@ type Config struct {
 	// Dialplan routes calls through the proxy (proxy*.go); nil leaves the registrar
 	// alone, answering every INVITE that is not a flex code 404.
 	Dialplan Dialplan
-	// Upstreams gives each tenant's upstream (outside calls, calls from it); nil: none.
+	// Upstreams gives each tenant's upstream (outside calls, calls from it); nil: the
+	// server's own, the upstreams in the store it registers to (trunk.go).
 	Upstreams Upstreams
 	// Calls is told of every call's steps, inline; nil: nobody.
 	Calls CallObserver
@@ -64,6 +66,11 @@ type Config struct {
 	// DefaultMaxCalls); InvitesPerSource the new INVITEs one source may send a second
 	// (default DefaultInvitesPerSource; < 0 no limit).
 	MaxCalls, InvitesPerSource int
+	// UpstreamRetry is the first wait after a failed registration to a tenant's
+	// upstream, doubled after each further failure up to 5 minutes (default 5 s).
+	// UpstreamTLS is the client side of TLS to upstreams (nil: the system's roots).
+	UpstreamRetry time.Duration
+	UpstreamTLS   *tls.Config
 }
 
 // DefaultTCPConnsPerSource is Config.TCPConnsPerSource's default.
@@ -101,6 +108,8 @@ type Server struct {
 	flexSem     chan struct{}
 	proxy       *proxy // the call proxy; nil without a Dialplan
 	unsubscr    func()
+	trunks      *trunks // tenants' upstreams (trunk.go)
+	trunkUnsub  func()
 	bg          sync.WaitGroup
 	bgCancel    context.CancelFunc
 }
@@ -175,6 +184,17 @@ func New(cfg Config) (*Server, error) {
 		crash.Restart(log, "sip", "bindings flush", func() { s.bindings.flushLoop(ctx) })
 	}()
 	go func() { defer s.bg.Done(); crash.Restart(log, "sip", "check-sync queue", func() { s.resync.run(ctx) }) }()
+	s.trunks = newTrunks(s)
+	if s.cfg.Upstreams == nil {
+		s.cfg.Upstreams = s
+	}
+	s.trunkUnsub = cfg.Store.Subscribe(s.trunks.onChange, store.KindUpstream)
+	if err := s.trunks.load(); err != nil {
+		s.trunkUnsub()
+		cancel()
+		s.bg.Wait()
+		return nil, err
+	}
 	s.unsubscr = cfg.Store.Subscribe(s.onChange,
 		store.KindTenant, store.KindUser, store.KindExtension, store.KindPhone, store.KindFlex, store.KindSetting)
 	return s, nil
@@ -192,6 +212,8 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.unsubscr()
+	s.trunkUnsub()
+	s.trunks.close()
 	s.bgCancel()
 	s.bg.Wait()
 	return nil

@@ -25,7 +25,7 @@ func checkDepartment(d *Department) error {
 	if d.Timezone != "" && !ValidTimezone(d.Timezone) {
 		return invalid("timezone", "not an IANA time zone name")
 	}
-	return nil
+	return checkEmergencyCallerID(&d.EmergencyCallerID)
 }
 
 // CreateDepartment creates a department; its name is unique (case-insensitively) in the

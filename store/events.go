@@ -23,6 +23,7 @@ const (
 	KindFirmware   Kind = "firmware"
 	KindSetting    Kind = "setting"
 	KindDeviceCA   Kind = "device_ca"
+	KindUpstream   Kind = "upstream"
 )
 
 // Op says what happened to a record.

@@ -61,6 +61,9 @@ func (tx *Tx) SavePhone(prev, next Phone) error {
 	if len(next.Model) > 64 || strings.ContainsAny(next.Model, "\r\n\x00/") {
 		return invalid("model", "not a model name")
 	}
+	if err := checkEmergencyCallerID(&next.EmergencyCallerID); err != nil {
+		return err
+	}
 	if next.UserID != "" && next.UserID != prev.UserID {
 		if _, err := tx.User(next.Tenant, next.UserID); err != nil {
 			return invalid("user_id", "no such user")

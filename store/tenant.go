@@ -161,6 +161,9 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 	if next.LDAPPhonebookTLSOnly && !next.PhonebookLDAPS {
 		return invalid("ldap_phonebook_cleartext", "the phonebook account can bind over TLS only when phones are pointed at LDAPS: turn on phonebook_ldaps first")
 	}
+	if err := checkCallRouting(&next.CallRouting); err != nil {
+		return err
+	}
 	if err := checkSIPDigest("sip_digest", &next.SIPDigest); err != nil {
 		return err
 	}

@@ -75,6 +75,8 @@ type Tenant struct {
 	// DefaultMaxCallsPerUser). Emergency calls are never refused by them.
 	MaxCalls        int `json:"max_calls,omitempty"`
 	MaxCallsPerUser int `json:"max_calls_per_user,omitempty"`
+	// CallRouting: main number, caller IDs and toll-fraud guard (callrouting.go).
+	CallRouting
 }
 
 // Defaults and ceilings of Tenant.MaxCalls and Tenant.MaxCallsPerUser.
@@ -113,12 +115,14 @@ func (t Tenant) ActionPace() int {
 // Department groups users; its language and time zone are taken over by members that set
 // none of their own.
 type Department struct {
-	ID       string    `json:"id"`
-	Tenant   string    `json:"tenant"`
-	Name     string    `json:"name"`
-	Language string    `json:"language,omitempty"`
-	Timezone string    `json:"timezone,omitempty"`
-	Created  time.Time `json:"created"`
+	ID       string `json:"id"`
+	Tenant   string `json:"tenant"`
+	Name     string `json:"name"`
+	Language string `json:"language,omitempty"`
+	Timezone string `json:"timezone,omitempty"`
+	// EmergencyCallerID (E.164) is the caller ID of its members' emergency calls.
+	EmergencyCallerID string    `json:"emergency_caller_id,omitempty"`
+	Created           time.Time `json:"created"`
 }
 
 // User is a person: their login, role, department, PIN and the numbers and phones
@@ -205,6 +209,9 @@ type Phone struct {
 	ProvisioningAuthenticated time.Time `json:"provisioning_authenticated,omitzero"`
 	// Settings are raw settings for this phone only, in its make's own terms.
 	Settings map[string]string `json:"settings,omitempty"`
+	// EmergencyCallerID (E.164) is the caller ID of emergency calls from this phone
+	// (its location), before the department's and the tenant's.
+	EmergencyCallerID string `json:"emergency_caller_id,omitempty"`
 	// What the phone last told us when it fetched its files.
 	LastSeen  time.Time `json:"last_seen,omitzero"`
 	LastAddr  string    `json:"last_addr,omitempty"`

@@ -39,6 +39,15 @@ func (r registrarForAdmin) PhoneAction(tenant, id string) (any, bool) {
 	return r.srv.Action(tenant, id)
 }
 
+// UpstreamState shows how the tenant's registration to its upstream stands; nil when
+// it is not registering.
+func (r registrarForAdmin) UpstreamState(tenant string) any {
+	if st, ok := r.srv.UpstreamState(tenant); ok {
+		return st
+	}
+	return nil
+}
+
 // flexForAdmin gives the admin API (and the phones' XML apps through it) the flex desk.
 type flexForAdmin struct{ desk *flex.Desk }
 
@@ -74,6 +83,7 @@ func (m *Main) wireAdmin(reg *sip.Server, desk *flex.Desk, prov *provision.Provi
 	}
 	if reg != nil {
 		cfg.Registrations, cfg.Resyncer, cfg.Actions = registrarForAdmin{reg}, registrarForAdmin{reg}, registrarForAdmin{reg}
+		cfg.Upstreams = registrarForAdmin{reg}
 	}
 	return admin.New(cfg)
 }

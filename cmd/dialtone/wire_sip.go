@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/dialtone/dialtone/dialplan"
 	"github.com/dialtone/dialtone/flex"
 	"github.com/dialtone/dialtone/sip"
 )
@@ -43,7 +44,7 @@ func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
 	cfg := sip.Config{Store: m.store, Logger: m.log.With("svc", "sip"),
 		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}, Directory: hook(m.hooks().sipDirectory, sip.Directory(sip.StoreDirectory{S: m.store})),
 		TCPConnsPerSource: capOrNone(m.cfg.SIPConnsPerSource, sip.DefaultTCPConnsPerSource), TCPRefused: m.refusedCounter("sip"),
-		OnRegister: m.registerObserver()}
+		OnRegister: m.registerObserver(), Dialplan: dialplan.New(m.store)}
 	if pnp != nil {
 		cfg.PnP, m.pnp = pnp, pnp
 	}

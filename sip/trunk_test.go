@@ -1,0 +1,273 @@
+package sip
+
+import (
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/store"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
+)
+
+// provider is a SIP registrar on loopback (sipgo's server) playing a tenant's
+// upstream: it challenges every REGISTER without valid credentials (401, MD5, qop=auth),
+// then grants `grant` seconds.
+type provider struct {
+	addr  netip.AddrPort
+	user  string
+	realm string
+	mu    sync.Mutex
+	pass  string
+	grant int
+	regs  []providerReg
+}
+
+type providerReg struct {
+	src      netip.AddrPort
+	authed   bool
+	expires  string
+	callID   string
+	cseq     uint32
+	contact  string
+	received time.Time
+}
+
+func newProvider(t *testing.T, user, pass string, grant int) *provider {
+	t.Helper()
+	p := &provider{user: user, pass: pass, realm: "provider.example", grant: grant}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("provider"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sipgo.NewServer(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.OnRegister(p.onRegister)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.addr = pc.LocalAddr().(*net.UDPAddr).AddrPort()
+	go srv.ServeUDP(pc)
+	t.Cleanup(func() { pc.Close(); ua.Close() })
+	return p
+}
+
+func (p *provider) onRegister(req *sip.Request, tx sip.ServerTransaction) {
+	src, _ := netip.ParseAddrPort(req.Source())
+	reg := providerReg{src: src, callID: req.CallID().Value(), cseq: req.CSeq().SeqNo, received: time.Now()}
+	if h := req.GetHeader("Expires"); h != nil {
+		reg.expires = h.Value()
+	}
+	if c := req.Contact(); c != nil {
+		reg.contact = c.Address.String()
+	}
+	p.mu.Lock()
+	pass, grant := p.pass, p.grant
+	p.mu.Unlock()
+	nonce := "n" + strconv.FormatUint(uint64(reg.cseq), 10)
+	if h := req.GetHeader("Authorization"); h != nil {
+		if cred, err := digest.ParseCredentials(h.Value()); err == nil && cred.Username == p.user {
+			want, err := digest.Digest(&digest.Challenge{Realm: p.realm, Nonce: cred.Nonce, QOP: []string{"auth"}, Algorithm: "MD5"},
+				digest.Options{Method: "REGISTER", URI: cred.URI, Username: p.user, Password: pass, Cnonce: cred.Cnonce, Count: cred.Nc})
+			reg.authed = err == nil && want.Response == cred.Response
+		}
+	}
+	p.mu.Lock()
+	p.regs = append(p.regs, reg)
+	p.mu.Unlock()
+	if !reg.authed {
+		res := sip.NewResponseFromRequest(req, 401, "Unauthorized", nil)
+		chal := digest.Challenge{Realm: p.realm, Nonce: nonce, QOP: []string{"auth"}, Algorithm: "MD5"}
+		res.AppendHeader(sip.NewHeader("WWW-Authenticate", chal.String()))
+		tx.Respond(res)
+		return
+	}
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	if c := req.Contact(); c != nil && reg.expires != "0" {
+		cc := c.Clone()
+		cc.Params = sip.NewParams()
+		cc.Params.Add("expires", strconv.Itoa(grant))
+		res.AppendHeader(cc)
+	}
+	tx.Respond(res)
+}
+
+func (p *provider) registers() []providerReg {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]providerReg(nil), p.regs...)
+}
+
+func (p *provider) setPassword(pw string) { p.mu.Lock(); p.pass = pw; p.mu.Unlock() }
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func saveUpstream(t *testing.T, st *store.Store, u store.Upstream, pw string) {
+	t.Helper()
+	err := st.Update(func(tx *store.Tx) error {
+		_, err := tx.SaveUpstream("acme", u, store.UpstreamSecret{Set: pw})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUpstreamRegistration: Dialtone registers to a tenant's upstream from its listening
+// socket, answering the digest challenge; refreshes at half the time granted within one
+// Call-ID; shows a refusal as failed and retries; follows a changed password; and
+// un-registers when the upstream is removed.
+func TestUpstreamRegistration(t *testing.T) {
+	e := newEnv(t, func(e *env) { e.cfgHook = func(c *Config) { c.UpstreamRetry = 100 * time.Millisecond } })
+	prov := newProvider(t, "31201110000", "right-password", 2)
+	up := store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+		Transport: "udp", Username: "31201110000", Domain: "provider.example", Expiry: 120}
+	saveUpstream(t, e.st, up, "right-password")
+
+	state := func() TrunkState { s, _ := e.srv.UpstreamState("acme"); return s }
+	waitFor(t, 5*time.Second, "registered", func() bool { return state().State == TrunkRegistered })
+	regs := prov.registers()
+	if len(regs) < 2 || regs[0].authed || !regs[1].authed {
+		t.Fatalf("want a challenge then credentials: %+v", regs)
+	}
+	if regs[1].src.Port() != uint16(e.udpAddr().Port) || regs[1].expires != "120" {
+		t.Fatalf("REGISTER from %v asking %s, want from the listening port %d asking 120", regs[1].src, regs[1].expires, e.udpAddr().Port)
+	}
+	if st := state(); st.Registrar != prov.addr.String() || st.Expires.Sub(st.LastAttempt) != 2*time.Second {
+		t.Fatalf("state %+v", st)
+	}
+
+	// Refreshed at half the 2 s granted, same Call-ID, higher CSeq.
+	waitFor(t, 5*time.Second, "a refresh", func() bool {
+		n := 0
+		for _, r := range prov.registers() {
+			if r.authed {
+				n++
+			}
+		}
+		return n >= 2
+	})
+	var authed []providerReg
+	for _, r := range prov.registers() {
+		if r.authed {
+			authed = append(authed, r)
+		}
+	}
+	if authed[1].callID != authed[0].callID || authed[1].cseq <= authed[0].cseq {
+		t.Fatalf("refresh %+v after %+v", authed[1], authed[0])
+	}
+	if gap := authed[1].received.Sub(authed[0].received); gap < 700*time.Millisecond || gap > 1800*time.Millisecond {
+		t.Fatalf("refreshed %v after registering, want about 1 s (half of 2 s)", gap)
+	}
+
+	// The upstream and only it is known as the tenant's.
+	if tn, ok := e.srv.FromUpstream(prov.addr); !ok || tn != "acme" {
+		t.Fatalf("FromUpstream(provider) = %q %v", tn, ok)
+	}
+	if _, ok := e.srv.FromUpstream(netip.MustParseAddrPort("127.0.0.2:5060")); ok {
+		t.Fatal("another address is taken for the upstream")
+	}
+	if tg, ok := e.srv.Target("acme"); !ok || tg.Password != "right-password" || tg.Transport != "UDP" || tg.Domain != "provider.example" {
+		t.Fatalf("Target = %+v %v", tg, ok)
+	}
+
+	// The provider changes the password: failed, with the reason, retried.
+	prov.setPassword("new-password")
+	waitFor(t, 5*time.Second, "failed", func() bool { return state().State == TrunkFailed })
+	if st := state(); !strings.Contains(st.Reason, "credentials") || st.NextAttempt.IsZero() {
+		t.Fatalf("failed state %+v", st)
+	}
+	// The admin saves the new one: registered again.
+	saveUpstream(t, e.st, up, "new-password")
+	waitFor(t, 5*time.Second, "registered with the new password", func() bool { return state().State == TrunkRegistered })
+
+	// Removed: un-registered (Expires: 0) and no longer trusted.
+	before := len(prov.registers())
+	if err := e.st.Update(func(tx *store.Tx) error { _, err := tx.DeleteUpstream("acme"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "un-registration", func() bool {
+		for _, r := range prov.registers()[before:] {
+			if r.authed && r.expires == "0" {
+				return true
+			}
+		}
+		return false
+	})
+	if _, ok := e.srv.UpstreamState("acme"); ok {
+		t.Fatal("still registering after removal")
+	}
+	if _, ok := e.srv.FromUpstream(prov.addr); ok {
+		t.Fatal("a removed upstream is still trusted")
+	}
+}
+
+// TestUpstreamBackoff: a failing registration is retried with a doubling wait.
+func TestUpstreamBackoff(t *testing.T) {
+	e := newEnv(t, func(e *env) { e.cfgHook = func(c *Config) { c.UpstreamRetry = 50 * time.Millisecond } })
+	// A provider refusing the credentials (an unanswered REGISTER fails the same way,
+	// only after Timer F's 32 s).
+	prov := newProvider(t, "31201110000", "right-password", 60)
+	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+		Transport: "udp", Username: "31201110000"}, "wrong-password")
+	waitFor(t, 5*time.Second, "three failures", func() bool {
+		n := 0
+		for _, r := range prov.registers() {
+			if !r.authed {
+				n++
+			}
+		}
+		return n >= 6 // two challenges per attempt
+	})
+	regs := prov.registers()
+	// Attempts start at the challenge-less REGISTER of each round: waits grow.
+	var starts []time.Time
+	for i, r := range regs {
+		if i%2 == 0 {
+			starts = append(starts, r.received)
+		}
+	}
+	if len(starts) < 3 {
+		t.Fatalf("attempts %d", len(starts))
+	}
+	if g1, g2 := starts[1].Sub(starts[0]), starts[2].Sub(starts[1]); g2 < g1+30*time.Millisecond {
+		t.Fatalf("waits %v then %v: not backing off", g1, g2)
+	}
+	if st, _ := e.srv.UpstreamState("acme"); st.State != TrunkFailed {
+		t.Fatalf("state %+v", st)
+	}
+}
+
+// TestUpstreamIPMode: an ip-mode upstream is trusted by its prefixes, and nobody else.
+func TestUpstreamIPMode(t *testing.T) {
+	e := newEnv(t)
+	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamIP, Host: "192.0.2.10", Trusted: []string{"192.0.2.0/29"}}, "")
+	waitFor(t, time.Second, "trust", func() bool { _, ok := e.srv.FromUpstream(netip.MustParseAddrPort("192.0.2.7:5060")); return ok })
+	if _, ok := e.srv.FromUpstream(netip.MustParseAddrPort("192.0.2.8:5060")); ok {
+		t.Fatal("an address outside the prefix is trusted")
+	}
+	if _, ok := e.srv.UpstreamState("acme"); ok {
+		t.Fatal("an ip-mode upstream registers")
+	}
+	if tg, ok := e.srv.Target("acme"); !ok || tg.Host != "192.0.2.10" || tg.Port != 5060 {
+		t.Fatalf("Target = %+v", tg)
+	}
+}
