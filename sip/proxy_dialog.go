@@ -2,6 +2,9 @@ package sip
 
 import (
 	"errors"
+	"strings"
+
+	"github.com/dialtone/dialtone/internal/digest"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -118,6 +121,7 @@ func (s *Server) proxyInDialog(req *sip.Request, in *inbound, w *replyWriter) {
 	}
 	removeHeaders(out, "Max-Forwards")
 	out.AppendHeader(&mf)
+	s.dropOurCredentials(out)
 	out.PrependHeader(s.viaFor(h, newBranchID(loopHash(req))))
 	out.SetTransport(h.transport)
 	if isAck {
@@ -136,4 +140,47 @@ func (s *Server) proxyInDialog(req *sip.Request, in *inbound, w *replyWriter) {
 		return
 	}
 	f.fork([]*branch{{req: out, hop: h}})
+}
+
+// dropOurCredentials removes Proxy-Authorization headers for a realm we serve: some
+// phones send them in every request of a dialog, and credentials for our realm go no
+// further than us (RFC 3261 §22.3). Those for another realm (an upstream's) stay.
+func (s *Server) dropOurCredentials(req *sip.Request) {
+	for {
+		var ours sip.Header
+		for _, h := range req.Headers() {
+			if !strings.EqualFold(h.Name(), "Proxy-Authorization") {
+				continue
+			}
+			var c digest.Credentials
+			if !digest.ParseCredentials(h.Value(), &c) {
+				ours = h
+				break
+			}
+			if _, err := s.accounts.tenantFor(c.Realm); err == nil {
+				ours = h
+				break
+			}
+		}
+		if ours == nil {
+			return
+		}
+		removeHeader(req, ours)
+	}
+}
+
+// removeHeader drops the one header h.
+func removeHeader(req *sip.Request, h sip.Header) {
+	kept := make([]sip.Header, 0, len(req.Headers()))
+	for _, x := range req.Headers() {
+		if x != h {
+			kept = append(kept, x)
+		}
+	}
+	removeHeaders(req, h.Name())
+	for _, x := range kept {
+		if strings.EqualFold(x.Name(), h.Name()) {
+			req.AppendHeader(x)
+		}
+	}
 }

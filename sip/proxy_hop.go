@@ -146,3 +146,28 @@ func markReceived(req *sip.Request, src netip.AddrPort) {
 	}
 	req.SetSource(src.String())
 }
+
+// reachAt is where a phone is sent requests (RFC 3261 §8.1.2 and RFC 5626 §5.3): over
+// TCP or TLS its connection; over UDP the Contact it gave, when that names the very
+// address its messages come from (it listens where it says: a phone that registers
+// from one port and listens on another, as SIPp's register-to does), else the source
+// address and port, since a Contact naming another address is a private one behind a
+// NAT (as Kamailio's nat_uac_test 1 and 2 tell) and only the NAT's binding reaches it.
+func reachAt(transport string, src netip.AddrPort, contact string) netip.AddrPort {
+	if transport != "UDP" {
+		return src
+	}
+	var u sip.Uri
+	if sip.ParseUri(contactURI(contact), &u) != nil {
+		return src
+	}
+	a, err := netip.ParseAddr(strings.Trim(u.Host, "[]"))
+	if err != nil || a.Unmap() != src.Addr() {
+		return src
+	}
+	port := u.Port
+	if port <= 0 || port > 65535 {
+		port = 5060
+	}
+	return netip.AddrPortFrom(src.Addr(), uint16(port))
+}

@@ -115,7 +115,7 @@ func (s *Server) routeInvite(f *fwd, in *inbound) {
 		return
 	}
 	c := &call{id: req.CallID().Value(), tenant: t.slug, caller: caller, from: callerShown(cred), route: route, at: s.now()}
-	c.key = callKey(c.id, flow{in.transport, in.src})
+	c.key = callKey(c.id, callerFlow(f.req, in))
 	switch route.Kind {
 	case RouteInternal:
 		s.forkInternal(f, in, t, c, loop)
@@ -234,10 +234,11 @@ func (s *Server) forkInternal(f *fwd, in *inbound, t *tenantInfo, c *call, loop 
 	}
 	f.call = c
 	s.callStarted(c)
-	caller := flow{in.transport, in.src}
+	caller := callerFlow(f.req, in)
 	var bs []*branch
 	for _, b := range targets {
-		dst, _ := netip.ParseAddrPort(b.Source)
+		src, _ := netip.ParseAddrPort(b.Source)
+		dst := reachAt(b.Transport, src, b.Contact)
 		h, err := s.hopTo(b.Transport, dst)
 		if err != nil {
 			s.flowsLost.Add(1)
@@ -260,6 +261,15 @@ func (s *Server) forkInternal(f *fwd, in *inbound, t *tenantInfo, c *call, loop 
 		return
 	}
 	f.fork(bs)
+}
+
+// callerFlow is where the caller is reached within the call (reachAt by its Contact).
+func callerFlow(req *sip.Request, in *inbound) flow {
+	contact := ""
+	if c := req.Contact(); c != nil {
+		contact = "<" + c.Address.String() + ">"
+	}
+	return flow{in.transport, reachAt(in.transport, in.src, contact)}
 }
 
 // refuseCall answers a routed call that cannot ring, telling the observer it started

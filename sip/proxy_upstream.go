@@ -66,7 +66,7 @@ func (s *Server) toUpstream(f *fwd, in *inbound, t *tenantInfo, c *call, loop st
 	}
 	f.call = c
 	s.callStarted(c)
-	out := s.branchRequest(f.req, h, f.back, flow{in.transport, in.src}, flow{transport, dst}, loop)
+	out := s.branchRequest(f.req, h, f.back, callerFlow(f.req, in), flow{transport, dst}, loop)
 	domain := target.Domain
 	if domain == "" {
 		domain = target.Host
@@ -170,7 +170,7 @@ func (s *Server) inboundCall(f *fwd, in *inbound, tenant, loop string) {
 		}
 	}
 	c := &call{id: f.req.CallID().Value(), tenant: tenant, caller: Caller{Source: in.src}, from: from, route: route, at: s.now()}
-	c.key = callKey(c.id, flow{in.transport, in.src})
+	c.key = callKey(c.id, callerFlow(f.req, in))
 	s.forkInternal(f, in, t, c, loop)
 }
 
