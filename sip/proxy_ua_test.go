@@ -28,7 +28,7 @@ func (d storeDialplan) Outbound(ctx context.Context, c Caller, dialled string) (
 	if err != nil {
 		return Route{}, err
 	}
-	for _, n := range t.EmergencyNumbers {
+	for _, n := range append([]string{"112"}, t.EmergencyNumbers...) {
 		if n == dialled {
 			return Route{Kind: RouteEmergency, Number: dialled, CallerID: "4930123"}, nil
 		}
@@ -166,6 +166,19 @@ func (ce *callEnv) line(t *testing.T, n int, transport string) *ua {
 
 func newUA(t *testing.T, e *env, user, pass, transport string) *ua {
 	t.Helper()
+	u := newPeer(t, e, user, pass, transport)
+	res := u.request("REGISTER", "sip:"+u.domain, u.user, "", func(b *strings.Builder) {
+		fmt.Fprintf(b, "Contact: <sip:%s@%s>;+sip.instance=\"<urn:uuid:%s>\"\r\n", u.user, u.addr(), u.instance)
+	})
+	if res.StatusCode != 200 {
+		t.Fatalf("register %s: %d %s", user, res.StatusCode, res.Reason)
+	}
+	return u
+}
+
+// newPeer is a SIP endpoint on a socket that does not register (an upstream).
+func newPeer(t *testing.T, e *env, user, pass, transport string) *ua {
+	t.Helper()
 	u := &ua{t: t, transport: transport, srv: e.udpAddr(), user: user, pass: pass, domain: e.domain,
 		instance: randHex(6), inbox: make(chan sip.Message, 64)}
 	if transport == "TCP" {
@@ -184,12 +197,6 @@ func newUA(t *testing.T, e *env, user, pass, transport string) *ua {
 		u.udp = c
 		t.Cleanup(func() { c.Close() })
 		go u.readUDP()
-	}
-	res := u.request("REGISTER", "sip:"+u.domain, u.user, "", func(b *strings.Builder) {
-		fmt.Fprintf(b, "Contact: <sip:%s@%s>;+sip.instance=\"<urn:uuid:%s>\"\r\n", u.user, u.addr(), u.instance)
-	})
-	if res.StatusCode != 200 {
-		t.Fatalf("register %s: %d %s", user, res.StatusCode, res.Reason)
 	}
 	return u
 }
