@@ -47,12 +47,22 @@ func (s *Server) proxyAck(req *sip.Request, in *inbound, w *replyWriter) {
 // Route naming us whose token does not open, 403: nothing makes us relay elsewhere.
 func (s *Server) proxyInDialog(req *sip.Request, in *inbound, w *replyWriter) {
 	isAck := req.Method == sip.ACK
+	// Our entry is the first with a route token. A phone with Dialtone as its outbound
+	// proxy may put that proxy's Route before the dialog's route set (RFC 3261 §8.1.2):
+	// entries before ours name us by another name and go. Nothing here can send the
+	// request elsewhere: only a token we sealed names where it goes.
 	routes := req.GetHeaders("Route")
 	var token, ftag string
-	ours := false
-	if len(routes) > 0 {
-		if r, ok := routes[0].(*sip.RouteHeader); ok {
-			token, ftag, ours = ourRoute(r)
+	ours, skip := false, 0
+	for i, h := range routes {
+		if i >= 4 {
+			break
+		}
+		if r, ok := h.(*sip.RouteHeader); ok {
+			if token, ftag, ours = ourRoute(r); ours {
+				skip = i
+				break
+			}
 		}
 	}
 	if !ours {
@@ -72,6 +82,9 @@ func (s *Server) proxyInDialog(req *sip.Request, in *inbound, w *replyWriter) {
 			in.send(w.simple(403, "Not a route of this server"))
 		}
 		return
+	}
+	for range skip {
+		req.RemoveHeader("Route")
 	}
 	key := serverKey(req, req.Method)
 	if !isAck {

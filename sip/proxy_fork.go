@@ -103,7 +103,7 @@ func (f *fwd) send(b *branch) {
 	branchID, _ := b.req.Via().Params.Get("branch")
 	b.key = clientKey(branchID, b.req.Method)
 	b.req.SetTransport(b.hop.transport)
-	b.tx = sip.NewClientTx(b.key, b.req, b.hop, f.s.proxy.txLog)
+	b.tx = sip.NewClientTx(b.key, b.req, branchHop{b.hop}, f.s.proxy.txLog)
 	if !f.s.proxy.addClient(b.key, b.tx) {
 		f.onResponse(b, f.synth(b, 503, "Too many transactions"))
 		return
@@ -145,6 +145,20 @@ func (f *fwd) read(b *branch, tx *sip.ClientTx) {
 }
 
 func clientKeyOf(tx *sip.ClientTx) string { return tx.Key() }
+
+// branchHop is the hop of an INVITE branch's client transaction. The only ACK written
+// through it is the one sipgo builds for a non-2xx answer, with every Via of the
+// INVITE copied: RFC 3261 §17.1.1.3 wants the top one alone, which it keeps.
+type branchHop struct{ *hop }
+
+func (h branchHop) WriteMsg(m sip.Message) error {
+	if req, ok := m.(*sip.Request); ok && req.Method == sip.ACK && len(req.GetHeaders("Via")) > 1 {
+		top := req.Via()
+		removeHeaders(req, "Via")
+		req.PrependHeader(top)
+	}
+	return h.hop.WriteMsg(m)
+}
 
 // synth is a response of our own standing for a branch's (timeout, transport error).
 func (f *fwd) synth(b *branch, code int, reason string) *sip.Response {

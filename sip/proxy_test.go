@@ -66,7 +66,9 @@ func testAnswerBye(t *testing.T, ce *callEnv, a, b *ua) {
 
 	// The callee hangs up: its BYE follows the Record-Route in order.
 	calleeContact := contactURI(inv.GetHeader("Contact").Value())
-	b.inDialog("BYE", 1, calleeContact, routeSet(inv, false), to, inv.From().Value(), c.callID)
+	// It has Dialtone as its outbound proxy too, and puts that Route first.
+	outbound := "<sip:" + ce.udpAddr().String() + ";lr>"
+	b.inDialog("BYE", 1, calleeContact, append([]string{outbound}, routeSet(inv, false)...), to, inv.From().Value(), c.callID)
 	bye := a.expectRequest(sip.BYE)
 	a.answer(bye, 200, "OK", "")
 	if r := b.final(sip.BYE); r.StatusCode != 200 {
@@ -127,7 +129,10 @@ func TestCallBusyAndUnavailable(t *testing.T) {
 	if r := a.final(sip.INVITE); r.StatusCode != 486 {
 		t.Fatalf("busy callee: %d %s, want 486", r.StatusCode, r.Reason)
 	}
-	b.expectRequest(sip.ACK)
+	// The proxy's ACK of the 486 carries its own Via only (RFC 3261 §17.1.1.3).
+	if ack := b.expectRequest(sip.ACK); len(ack.GetHeaders("Via")) != 1 {
+		t.Errorf("ACK of the 486 with %d Via", len(ack.GetHeaders("Via")))
+	}
 }
 
 // Two phones on 202: both ring; the first 200 wins and the other is cancelled.

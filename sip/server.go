@@ -300,7 +300,7 @@ func (s *Server) handleRequest(req *sip.Request, in *inbound, w *replyWriter) {
 	case sip.OPTIONS:
 		// Keep-alive and capability query (RFC 3261 §11).
 		w.status(200, "OK")
-		w.header("Allow", allowed)
+		w.header("Allow", s.allow())
 		w.header("Accept", "application/sdp")
 		in.send(w.finish())
 	case sip.INVITE:
@@ -326,16 +326,26 @@ func (s *Server) handleRequest(req *sip.Request, in *inbound, w *replyWriter) {
 			return
 		}
 		w.status(405, "Method Not Allowed")
-		w.header("Allow", allowed)
+		w.header("Allow", s.allow())
 		in.send(w.finish())
 	default:
 		w.status(405, "Method Not Allowed")
-		w.header("Allow", allowed)
+		w.header("Allow", s.allow())
 		in.send(w.finish())
 	}
 }
 
 const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, SUBSCRIBE"
+
+// allowedProxy adds what the call proxy forwards within calls.
+const allowedProxy = allowed + ", BYE, UPDATE, PRACK, INFO, MESSAGE, REFER, NOTIFY"
+
+func (s *Server) allow() string {
+	if s.proxy != nil {
+		return allowedProxy
+	}
+	return allowed
+}
 
 // saneVia: the top Via names SIP/2.0, a transport and a plain host (RFC 3261 §20.42).
 func saneVia(via *sip.ViaHeader) bool {
