@@ -41,6 +41,7 @@ var operations = []opDoc{
 	{method: "PATCH", path: "/api/v1/me", summary: "Self-service: own PIN, language, password (old_password required; wrong ones count as failed logins of your address, 429 when locked out)", body: "UserPatch", answer: "User", status: "200"},
 	{method: "GET", path: "/api/v1/tls", summary: "The certificate phones and browsers trust: source, CA PEM, its SHA-256 fingerprint and expiry (tenant admins)", answer: "TLS", status: "200"},
 	{method: "GET", path: "/api/v1/me/audit", summary: "Audit events about me, including view-as requests made as me", answer: "AuditPage", status: "200", query: []string{"limit", "cursor"}},
+	{method: "GET", path: "/api/v1/me/calls", summary: "My calls (as caller or callee), newest first; from and to take a time (RFC 3339) or a date in the tenant's time zone (to includes that day)", answer: "CallPage", status: "200", query: []string{"limit", "cursor", "from", "to", "result"}},
 
 	{method: "GET", path: "/api/v1/tenants", summary: "Tenants the caller reaches (home and managed)", answer: "TenantPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "POST", path: "/api/v1/tenants", summary: "Create a tenant (tenant.settings in tenant default)", body: "TenantCreate", answer: "Tenant", status: "201"},
@@ -83,6 +84,7 @@ var operations = []opDoc{
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/registrations", summary: "Live SIP registrations (phones.manage or reports.read)", answer: "ItemPage", status: "200"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/audit", summary: "Audit log, newest first (reports.read)", answer: "AuditPage", status: "200", query: []string{"limit", "cursor", "subject"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/calls", summary: "Call history, newest first, kept call_history_days: every call for reports.read (department scope: calls whose caller or callee is in your departments), else only your own (a user filter naming someone else is 403); from and to take a time (RFC 3339) or a date in the tenant's time zone (to includes that day)", answer: "CallPage", status: "200", query: []string{"limit", "cursor", "user", "from", "to", "result"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/outbox", summary: "Mail not yet handed to an SMTP server", answer: "ItemPage", status: "200", query: []string{"limit", "cursor"}},
 
 	{method: "POST", path: "/api/v1/tenants/{slug}/firmware", summary: "Upload a firmware file as the body, at most 1 GiB (phones.manage); 409 if the name exists. With model, the answer offers to make it the target (none yet) or to stage it; target=true makes it the model's target at once", body: "binary", answer: "Firmware", status: "201", query: []string{"name", "model", "version", "target"}},
@@ -160,6 +162,8 @@ func schemas() map[string]any {
 		"ext_min": integer, "ext_max": integer}
 	tpatch := map[string]any{"anonymous_ldap": boolean, "emergency_numbers": strs, "auto_logout": str,
 		"flex_multi_login": boolean, "pin_min_length": integer, "audit_retention_days": integer, "sip_digest": sipDigest,
+		"call_history_days": map[string]any{"type": "integer", "minimum": 1, "maximum": store.MaxCallHistoryDays, "default": store.DefaultCallHistoryDays,
+			"description": "days the call history keeps a call"},
 		"sip_transport": sipTransport, "srtp": srtp,
 		"provisioning_auth": map[string]any{"type": "string", "enum": []string{"token", "digest"},
 			"description": "digest: a phone's own files need its HTTP Digest credentials after its first fetch"},
@@ -264,7 +268,17 @@ func schemas() map[string]any {
 			"actor_tenant": str, "actor_id": str, "actor_email": str, "view_as": str, "source": str,
 			"action": str, "object": str, "subject": str, "before": anyObj, "after": anyObj}},
 		"AuditPage": pageOf("AuditEvent"),
-		"ItemPage":  obj(map[string]any{"items": map[string]any{"type": "array", "items": anyObj}, "next_cursor": str}),
+		"CallRecord": map[string]any{"type": "object", "properties": map[string]any{"id": str, "tenant": str, "call_id": str,
+			"caller": obj(map[string]any{"user_id": str, "extension": str, "number": map[string]any{"type": "string", "description": "the number shown: extension or caller ID"}}),
+			"callee": obj(map[string]any{"user_id": str, "extension": str, "number": map[string]any{"type": "string", "description": "the number dialled"}}),
+			"route":  map[string]any{"type": "string", "enum": []string{"internal", "upstream", "emergency", "refused"}},
+			"start":  stamp, "answer": stamp, "end": stamp,
+			"result":      map[string]any{"type": "string", "enum": store.CallResults},
+			"code":        map[string]any{"type": "integer", "description": "the final SIP status"},
+			"rang":        map[string]any{"type": "array", "items": str, "description": "the phones that rang (MACs, or contacts)"},
+			"answered_by": strs}},
+		"CallPage": pageOf("CallRecord"),
+		"ItemPage": obj(map[string]any{"items": map[string]any{"type": "array", "items": anyObj}, "next_cursor": str}),
 		"Firmware": map[string]any{"type": "object", "properties": map[string]any{"tenant": str, "name": str, "size": integer,
 			"sha256": str, "make": str, "model": str, "version": str, "uploaded": stamp, "target_of": strs,
 			"offer": map[string]any{"type": "string", "description": "on an upload for a model: how to make it the target (none yet) or stage it"}}},

@@ -56,6 +56,7 @@ func (a *API) routeTable() []*route {
 	add("GET", "/api/v1/me", a.me)
 	add("PATCH", "/api/v1/me", a.patchMe)
 	add("GET", "/api/v1/me/audit", a.myAudit)
+	add("GET", "/api/v1/me/calls", a.myCalls)
 	add("GET", "/api/v1/tls", a.getTLS) // tls.go
 
 	add("GET", "/api/v1/tenants", a.listTenants)
@@ -99,6 +100,7 @@ func (a *API) routeTable() []*route {
 
 	add("GET", t+"/registrations", a.registrations)
 	add("GET", t+"/audit", a.auditLog)
+	add("GET", t+"/calls", a.listCalls) // calls.go
 	add("GET", t+"/outbox", a.outbox)
 
 	// Provisioning admin (issue 3): provisioning.go, firmware.go, templates.go.

@@ -28,6 +28,7 @@ type tenantView struct {
 	PhonebookMobile  bool                         `json:"phonebook_mobile"`
 	PINMinLength     int                          `json:"pin_min_length"`
 	AuditRetention   int                          `json:"audit_retention_days"`
+	CallHistoryDays  int                          `json:"call_history_days"`
 	DeviceAuth       string                       `json:"device_auth"`
 	HTTPSOnly        bool                         `json:"provisioning_https_only"`
 	SIPDigest        string                       `json:"sip_digest"`
@@ -71,6 +72,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
 	v.MaxCalls, v.MaxCallsPerUser = t.CallLimits()
+	v.CallHistoryDays = int(t.CallHistory().Hours() / 24)
 	if v.EmergencyNumbers == nil {
 		v.EmergencyNumbers = []string{}
 	}
@@ -219,6 +221,7 @@ type tenantPatch struct {
 	PhonebookMobile  *bool                         `json:"phonebook_mobile"`
 	PINMinLength     *int                          `json:"pin_min_length"`
 	AuditRetention   *int                          `json:"audit_retention_days"`
+	CallHistoryDays  *int                          `json:"call_history_days"`
 	DeviceAuth       *string                       `json:"device_auth"`
 	HTTPSOnly        *bool                         `json:"provisioning_https_only"`
 	SIPDigest        *string                       `json:"sip_digest"`
@@ -308,6 +311,12 @@ func (a *API) patchTenant(r *request) (any, error) {
 		}
 		if err := patchPINPolicy(&next, in.PINMinLength, in.AuditRetention); err != nil {
 			return err
+		}
+		if in.CallHistoryDays != nil {
+			if *in.CallHistoryDays <= 0 { // 0 is how the store says "default"
+				return badRequest("call_history_days", fmt.Sprintf("1 to %d days", store.MaxCallHistoryDays))
+			}
+			next.CallHistoryDays = *in.CallHistoryDays // the maximum is checked by tx.SaveTenant
 		}
 		setString(&next.SIPDigest, in.SIPDigest) // checked by tx.SaveTenant
 		setString(&next.SIPTransport, in.SIPTransport)

@@ -61,7 +61,7 @@ func TestUserKeysInEveryMakesConfig(t *testing.T) {
 		"VVX450":  {`attendant.resourceList.1.address="203@`, `attendant.resourceList.1.label="Bea"`},
 		"D785":    {`<fkey idx="0" context="1" perm="">line</fkey>`, `<fkey idx="1" context="1" perm="">blf &lt;sip:203@`, `<fkey idx="2" context="1" perm="">speed +31201234567</fkey>`},
 		"8841":    {"<Extended_Function_2_>fnc=blf+sd;sub=203@", ";nme=Bea</Extended_Function_2_>", "<Extended_Function_3_>fnc=sd;ext=+31201234567@"},
-		"GRP2614": {"<P323>1</P323>", "<P303>203</P303>", "<P324>0</P324>", "<P306>+31201234567</P306>"},
+		"GRP2614": {"<P1363>31</P1363>", "<P1365>1</P1365>", "<P1468>203</P1468>", "<P1367>0</P1367>", "<P1470>+31201234567</P1470>"},
 		"X4U":     {"<Value>SIP1</Value>", "<Value>203@1/ba</Value>", "<Title>Bea</Title>", "<Value>+31201234567@1/f</Value>"},
 	}
 	fetch := func(ua, file string) string {
@@ -87,6 +87,10 @@ func TestUserKeysInEveryMakesConfig(t *testing.T) {
 				t.Errorf("%s config lacks %q:\n%s", ph.model, w, cfg)
 			}
 		}
+	}
+	// Poly's speed dial is a contact with a speed-dial index in its directory.
+	if dir := fetch(phones[1].ua, "0004f2000201-directory.xml"); !strings.Contains(dir, "<ct>+31201234567</ct><sd>1</sd><lb>Desk</lb>") {
+		t.Errorf("Poly directory lacks the speed dial:\n%s", dir)
 	}
 	// Keys removed: gone from the config at once (the Yealink key is cleared).
 	pe.must(200, tok, "PUT", path, []any{})

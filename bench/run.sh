@@ -3,13 +3,13 @@
 # in one run on this machine, with the same data and the same load tool, printing both
 # figures and the ratio. Needs the peers and load tools of ../shared/bench:
 #   apt-get install -y kamailio slapd ldap-utils tftpd-hpa tftp-hpa nginx wrk sip-tester time
-#   bench/run.sh ./bin/dialtone [http] [https] [tftp] [sip] [ldap] [flex]
+#   bench/run.sh ./bin/dialtone [http] [https] [tftp] [sip] [ldap] [flex] [calls]
 #   bench/run.sh ./bin/dialtone scaling    (not run by default: one node at 1k/10k/100k phones)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); shift
 shared=${SHARED:-$(cd "$here/../../shared/bench" && pwd)}
-what=("$@"); [ ${#what[@]} -gt 0 ] || what=(http https tftp sip ldap flex)
+what=("$@"); [ ${#what[@]} -gt 0 ] || what=(http https tftp sip ldap flex calls)
 work=$(mktemp -d /tmp/dialtone-bench.XXXXXX)
 chmod 755 "$work" # nginx and tftpd workers run as another user and must reach the peer files
 export PEER_DIR=$work/peers

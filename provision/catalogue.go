@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"strconv"
 	"strings"
 )
 
@@ -49,6 +50,12 @@ type Model struct {
 	Name       string // canonical model name, e.g. T46U, VVX450, D785, 8841, GRP2614, X4U
 	CommonFile string // the model's common file name as asked, or ""
 	Family     string
+	// Where the model's programmable keys are (columns 5 to 8; 0 when the row leaves
+	// them out): Keys beside the screen with their pages, line keys first; FixedKeys
+	// of them the make treats as line keys; SideKeys on a second screen; ExtKeys on
+	// the extension modules the model takes. Grandstream's virtual, fixed, physical
+	// and extension-board multi-purpose keys (keys.go).
+	Keys, FixedKeys, SideKeys, ExtKeys int
 }
 
 // Catalogue is the model table: which models exist and which common file names
@@ -69,8 +76,9 @@ func LoadCatalogue(fsys fs.FS) (*Catalogue, error) {
 	return ParseCatalogue(b)
 }
 
-// ParseCatalogue parses the model table: make,model,common_file,family; lines
-// starting with # are comments.
+// ParseCatalogue parses the model table:
+// make,model,common_file,family[,keys,fixed_keys,side_keys,ext_keys]; lines starting
+// with # are comments.
 func ParseCatalogue(b []byte) (*Catalogue, error) {
 	c := &Catalogue{models: map[string]Model{}, byFile: map[string]Model{}}
 	sc := bufio.NewScanner(bytes.NewReader(b))
@@ -99,6 +107,19 @@ func ParseCatalogue(b []byte) (*Catalogue, error) {
 		if len(f) > 3 {
 			m.Family = strings.TrimSpace(f[3])
 		}
+		for i, n := range []*int{&m.Keys, &m.FixedKeys, &m.SideKeys, &m.ExtKeys} {
+			if len(f) <= 4+i || strings.TrimSpace(f[4+i]) == "" {
+				continue
+			}
+			v, err := strconv.Atoi(strings.TrimSpace(f[4+i]))
+			if err != nil || v < 0 || v > maxModelKeys {
+				return nil, fmt.Errorf("models.csv line %d: %s %q: want a count from 0 to %d", line, keyColumns[i], f[4+i], maxModelKeys)
+			}
+			*n = v
+		}
+		if m.FixedKeys > m.Keys {
+			return nil, fmt.Errorf("models.csv line %d: fixed_keys %d is more than keys %d", line, m.FixedKeys, m.Keys)
+		}
 		key := string(mk) + "/" + strings.ToUpper(m.Name)
 		if _, dup := c.models[key]; dup {
 			return nil, fmt.Errorf("models.csv line %d: model %s %s listed twice", line, mk, m.Name)
@@ -117,6 +138,13 @@ func ParseCatalogue(b []byte) (*Catalogue, error) {
 	}
 	return c, sc.Err()
 }
+
+// keyColumns names the key-count columns of models.csv, in order.
+var keyColumns = []string{"keys", "fixed_keys", "side_keys", "ext_keys"}
+
+// maxModelKeys bounds a key count in the model table (a phone with four 40-key
+// modules has 160 on them).
+const maxModelKeys = 256
 
 // Lookup finds a model by make and name (case-insensitive).
 func (c *Catalogue) Lookup(mk Make, name string) (Model, bool) {

@@ -85,7 +85,13 @@
 // Keys (keys.go): each line of a phone gets a line key, then the user's BLF and
 // speed-dial keys (store.PhoneKey; for a flex phone those of the user logged in) follow
 // in the make's key syntax; keys left from an earlier config are cleared where the make
-// allows (Yealink, Snom, Cisco).
+// allows (Yealink, Snom, Cisco, Grandstream). Grandstream keys fill the model's virtual,
+// then physical multi-purpose keys, then its extension boards' keys, as many as its row
+// of the model table counts (Model.Keys, FixedKeys, SideKeys, ExtKeys; Profile.Layout).
+// Poly speed dials are contacts with a speed-dial index in the phone's contact
+// directory {mac}-directory.xml (polydir.go): served to a known phone with the checks of
+// its config, the user's speed dials first, then the tenant's phonebook without the
+// numbers a speed dial has.
 //
 // Device certificates (deviceauth.go): under the tenant's device_auth a phone's own
 // file (a per-MAC file of a known phone, fresh or from the cache) is checked at every

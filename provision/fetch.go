@@ -161,7 +161,10 @@ func (p *Provisioner) fetchConfig(t store.Tenant, r fetchRequest) fetchResult {
 		if res, ok := p.authorizePhone(&t, ph.MAC, r, false); !ok {
 			return res
 		}
-		return p.fetchDirectory(t, string(mk)+".xml")
+		if fromUA {
+			model = "" // free text from a User-Agent names no model's settings
+		}
+		return p.fetchPolyDirectory(t, ph, r, model) // polydir.go
 	}
 	firmware := ""
 	if ua.Make == mk {

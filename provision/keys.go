@@ -11,14 +11,16 @@ import "strings"
 //   - Snom: fkey idx (0-based) "line", "blf <sip:201@domain>", "speed 201", with
 //     fkey_label (Snom wiki, "fkey" and "Function keys").
 //   - Poly: attendant.resourceList.N.address/.label/.type=normal for BLF (UC Software
-//     administrator guide, "Busy Lamp Field"); Poly speed dials live in the contact
-//     directory's sd index, which Dialtone does not write, so Poly gets BLF keys only.
+//     administrator guide, "Busy Lamp Field"); speed dials are contacts with a
+//     speed-dial index (sd) in the phone's contact directory {mac}-directory.xml
+//     (polydir.go), which the phone puts on the line keys left free.
 //   - Cisco SPA/MPP: Extended_Function_N_ "fnc=blf+sd;sub=201@domain;nme=…" on a line
 //     key whose Extension_N_ is Disabled, "fnc=sd;ext=201@domain;nme=…" for a speed
 //     dial (Cisco SPA500 administration guide, "Line Key Extended Function").
-//   - Grandstream: multi-purpose keys P323+k-1 (mode: 0 speed dial, 1 BLF), P301+3k-3
-//     (account), P302+3k-3 (name), P303+3k-3 (value) for MPK k = 1..7 (GXP21xx
-//     administration guide, "Multi-Purpose Keys"); keys past the seventh are left out.
+//   - Grandstream: the model's virtual multi-purpose keys (line keys and their
+//     pages), then its physical multi-purpose keys, then its extension boards' keys,
+//     each with a mode, account, name and value P-value (GSKeys; Grandstream's
+//     configuration templates, see GSKeys).
 //   - Fanvil: DSS keys fkey index N with Type 2 (line, value SIPn) or 1 (memory key,
 //     value "201@1/ba" BLF, "201@1/f" speed dial) and Title (Fanvil auto-provisioning
 //     standard, "DSS Key").
@@ -60,34 +62,107 @@ func (k Key) FanvilValue() string {
 	return k.Value + "@1/f"
 }
 
-// GSKey is the Grandstream P-value of field ("mode", "account", "name", "value") of the
-// key's multi-purpose key (the n-th programmable key, 1-based), 0 past the seventh.
-func (v *view) GSKey(n int, field string) int {
-	if n < 1 || n > 7 {
+// GSKey is one programmable key of a Grandstream phone as its template writes it: the
+// P-values of its mode, account, name and value, and what goes in them.
+type GSKey struct {
+	ModeP, AccountP, NameP, ValueP int
+	Mode                           int
+	Account                        int // 0 for the phone's first account
+	Name, Value                    string
+	None                           bool // an empty key: only its mode (-1, none) is written
+}
+
+// Grandstream key limits of the configuration templates: VPK 49 on would collide with
+// the VPKs' "locked" P-values, and there are 24 physical MPKs and 4 boards of 40 keys.
+const (
+	gsMaxVPK = 48
+	gsMaxMPK = 24
+	gsMaxEXT = 160
+)
+
+// GSKeys lays the phone's lines, then the user's keys, over the model's keys in
+// order: its virtual multi-purpose keys (VPK, the line keys and their pages; fixed
+// ones first), its physical multi-purpose keys (MPK) and its extension boards' keys
+// (EXT), each up to the counts of the model's row in models.csv. A line goes on a
+// fixed VPK in line mode ("Default") with its account; a fixed VPK left over stays a
+// line key of the first account; every other key left over is cleared (mode -1), in
+// sequence, since a dynamic VPK skipped removes the ones after it. Keys past the
+// model's count are left out; a model without counts gets none.
+//
+// Modes (Grandstream configuration templates for GXP2130/2135/2140/2160/2170 firmware
+// 1.0.11.16 and GRP261x 1.0.5.15): on the GXP line's fixed VPKs 0 line, 10 speed dial,
+// 11 BLF; on GRP fixed VPKs 31 line; everywhere else 0 speed dial, 1 BLF; -1 none.
+func (v *view) GSKeys() []GSKey {
+	l := v.Layout
+	vpk, mpk, ext := min(l.Keys, gsMaxVPK), min(l.SideKeys, gsMaxMPK), min(l.ExtKeys, gsMaxEXT)
+	gxp := strings.EqualFold(l.Family, "GXP")
+	out := make([]GSKey, 0, vpk+mpk+ext)
+	for n := 1; n <= vpk+mpk+ext; n++ {
+		k := gsSlot(n, vpk, mpk)
+		fixed := n <= l.FixedKeys
+		switch {
+		case n <= len(v.Lines) && fixed:
+			k.Mode, k.Account, k.Name = gsLineMode(gxp), v.Lines[n-1].Index-1, v.Lines[n-1].Label
+		case n > len(v.Lines) && n <= len(v.Lines)+len(v.Keys):
+			key := v.Keys[n-len(v.Lines)-1]
+			k.Mode, k.Name, k.Value = gsKeyMode(key, fixed && gxp), key.Label, key.Value
+		case fixed:
+			k.Mode = gsLineMode(gxp)
+		default:
+			k.Mode, k.None = -1, true
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// gsSlot is the P-values of the n-th key (1-based) of a phone with vpk VPKs and mpk
+// MPKs, the rest on extension boards.
+func gsSlot(n, vpk, mpk int) GSKey {
+	base := func(b int) GSKey { return GSKey{ModeP: b, AccountP: b + 1, NameP: b + 2, ValueP: b + 3} }
+	switch {
+	case n <= 6 && n <= vpk: // VPK 1-6: P1363/P1364 mode and account, P1465/P1466 name and value
+		return GSKey{ModeP: 1363 + 2*(n-1), AccountP: 1364 + 2*(n-1), NameP: 1465 + 2*(n-1), ValueP: 1466 + 2*(n-1)}
+	case n <= vpk: // VPK 7-48: P23800 on, four each
+		return base(23800 + 4*(n-7))
+	}
+	m := n - vpk
+	switch {
+	case m <= 7 && m <= mpk: // MPK 1-7: P323-P329 modes, P301 on account, name, value
+		return GSKey{ModeP: 322 + m, AccountP: 301 + 3*(m-1), NameP: 302 + 3*(m-1), ValueP: 303 + 3*(m-1)}
+	case m <= 18 && m <= mpk: // MPK 8-18: P353 on, four each
+		return base(353 + 4*(m-8))
+	case m <= mpk: // MPK 19-24: P1440 on, four each
+		return base(1440 + 4*(m-19))
+	}
+	e := m - mpk // EXT MPK 1-160: P23000 on, five each (the fifth is not written)
+	return base(23000 + 5*(e-1))
+}
+
+// gsLineMode is the line-key mode of a fixed VPK: 0 ("Default") on the GXP line, 31 on
+// GRP.
+func gsLineMode(gxp bool) int {
+	if gxp {
 		return 0
 	}
-	switch field {
-	case "mode":
-		return 322 + n
-	case "account":
-		return 301 + 3*(n-1)
-	case "name":
-		return 302 + 3*(n-1)
-	case "value":
-		return 303 + 3*(n-1)
-	}
-	return 0
+	return 31
 }
 
-// GSMode is the Grandstream MPK mode of the key: 1 BLF, 0 speed dial.
-func (k Key) GSMode() int {
+// gsKeyMode is a BLF or speed-dial key's mode: 11 and 10 on a GXP fixed VPK, else 1
+// and 0.
+func gsKeyMode(k Key, gxpFixed bool) int {
+	m := 0
 	if k.IsBLF() {
-		return 1
+		m = 1
 	}
-	return 0
+	if gxpFixed {
+		m += 10
+	}
+	return m
 }
 
-// PolyBLF lists the BLF keys (Poly takes no speed dials from Dialtone), numbered from 1.
+// PolyBLF lists the BLF keys (Poly's speed dials are in its contact directory,
+// polydir.go), numbered from 1.
 func (v *view) PolyBLF() []Key {
 	var out []Key
 	for _, k := range v.Keys {

@@ -23,6 +23,8 @@ type Profile struct {
 	// Keys are the user's BLF and speed-dial keys, placed after one line key per line
 	// (keys.go numbers them).
 	Keys []Key
+	// Layout is where the model's programmable keys are (templates/models.csv).
+	Layout KeyLayout
 
 	Language string // ISO 639-1 (user, else department, else tenant)
 	TimeZone string // IANA name (user, else department, else tenant)
@@ -80,6 +82,14 @@ type Key struct {
 	Value    string // the watched extension, or the number dialled
 	Label    string
 	Domain   string // the tenant's sip_domain: BLF keys watch sip:{value}@{domain}
+}
+
+// KeyLayout is where a model's programmable keys are, from its row in
+// templates/models.csv (Model's key columns); zero for a model the table does not
+// describe.
+type KeyLayout struct {
+	Family                             string
+	Keys, FixedKeys, SideKeys, ExtKeys int
 }
 
 // Phonebook is where phones look colleagues up (docs/ldap.md).

@@ -33,6 +33,9 @@ func (p *Provisioner) baseProfile(tx *store.Tx, t store.Tenant, mk Make, model, 
 	if t.PhonebookLDAPS && p.cfg.LDAPSPort > 0 {
 		pr.Phonebook.LDAPS, pr.Phonebook.LDAPPort = true, p.cfg.LDAPSPort
 	}
+	if m, ok := p.cat.Lookup(mk, model); ok {
+		pr.Layout = KeyLayout{Family: m.Family, Keys: m.Keys, FixedKeys: m.FixedKeys, SideKeys: m.SideKeys, ExtKeys: m.ExtKeys}
+	}
 	var mp store.ModelProfile
 	if model != "" {
 		mp, _ = tx.ModelProfile(t.Slug, string(mk), model)

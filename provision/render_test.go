@@ -157,8 +157,8 @@ func checkParsed(t *testing.T, mk Make, kind Kind, p *Profile, out []byte) {
 		want = map[string]string{"gs_provision/mac": "805ec0aabbcc", "gs_provision/config/P3": "Anna de Vries", "gs_provision/config/P34": "s3cret<&>",
 			"gs_provision/config/P406": "pw2", "gs_provision/config/P130": "0", "gs_provision/config/P183": "1", "gs_provision/config/P403": "pbx.example:5061", "gs_provision/config/P1362": "nl", "gs_provision/config/P64": "CET-1CEST,M3.5.0,M10.5.0/3",
 			"gs_provision/config/P8023": "cn=phonebook,o=acme,dc=dialtone", "gs_provision/config/key": "v",
-			"gs_provision/config/P323": "1", "gs_provision/config/P302": "Bea <&>", "gs_provision/config/P303": "203",
-			"gs_provision/config/P324": "0", "gs_provision/config/P305": "Desk", "gs_provision/config/P306": "+31201234567"}
+			"gs_provision/config/P1367": "1", "gs_provision/config/P1469": "Bea <&>", "gs_provision/config/P1470": "203",
+			"gs_provision/config/P1369": "0", "gs_provision/config/P1471": "Desk", "gs_provision/config/P1472": "+31201234567"}
 	case Fanvil:
 		want = map[string]string{"sysConf/sip/line[1]/DisplayName": "Anna de Vries", "sysConf/sip/line[1]/RegisterPswd": "s3cret<&>",
 			"sysConf/sip/line[2]/Transport": "3", "sysConf/sip/line[2]/RegisterPort": "5061", "sysConf/sip/line[1]/MediaCrypto": "1", "sysConf/phone/display/DefaultLanguage": "nl", "sysConf/phone/date/DSTStartMon": "3",

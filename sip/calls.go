@@ -101,6 +101,7 @@ type CallEvent struct {
 	CallID string // the caller's Call-ID
 	Caller Caller // Caller.Tenant empty for a call from the upstream
 	From   string // the caller's number as shown (extension, or the upstream's caller ID)
+	To     string // the number dialled (the INVITE's Request-URI user)
 	Route  Route
 	Phones []string // CallRinging/CallAnswered: MACs (or binding contacts) of the branch
 	Code   int      // CallEnded: the final status (200 for a call answered then hung up)

@@ -145,6 +145,31 @@
 // sent at most four times (Timer E from T1) and given up after 8 s, so what a forged
 // datagram can make us send is bounded.
 //
+// # BLF
+//
+// A SUBSCRIBE with Event: dialog (RFC 4235, RFC 6665) watches an extension of the
+// subscribing line's tenant (dialogevent*.go). The line is authenticated like a REGISTER
+// (401), in the tenant of its From domain; a Request-URI in another tenant is 403 after
+// that (no wrong password counted), an extension the tenant lacks 404, a subscription
+// in a dialog we do not hold 481.
+// Expires is granted between DialogMinExpires (60 s; under it 423 with Min-Expires) and
+// DialogMaxExpires (3600 s, the default). The 200 is followed at once by a NOTIFY with
+// the full dialog-info (version 0, then one up per NOTIFY), and so is every refresh;
+// Expires: 0 and expiry end the subscription with a last NOTIFY,
+// Subscription-State: terminated;reason=timeout. The state is the extension's, from the
+// CallEvents the proxy tells Config.Calls (New puts the notifier in front of the
+// configured observer): the caller's side trying, early, confirmed, terminated; the
+// callee's side of an internal call early, confirmed, terminated. So it follows the user
+// to a flex phone. Each subscription has one NOTIFY in flight at a time, sent over the
+// subscriber's flow (the UDP socket and address its SUBSCRIBE came from, or its
+// TCP or TLS connection only), with changes coalesced into the next; a NOTIFY that fails
+// or times out (Timer F) ends the subscription. Subscriptions are capped per tenant
+// (MaxDialogSubsPerTenant), per source (MaxDialogSubsPerSource) and in all
+// (MaxDialogSubs), 503 over any; at most 1,024 goroutines send NOTIFYs at once, the
+// other subscriptions with one due wait their turn in order. Calls followed for BLF
+// are capped per extension (16) and in all (50,000). presence, message-summary and
+// other packages are 489 with Allow-Events.
+//
 // # Digest algorithms
 //
 // A challenge carries one WWW-Authenticate (or Proxy-Authenticate) per algorithm, in

@@ -53,8 +53,9 @@ const (
 // PnPAnswered is how many plug-and-play NOTIFYs the phones answered 2xx.
 func (s *Server) PnPAnswered() uint64 { return s.pnpAnswered.Load() }
 
-// onSubscribe answers a SUBSCRIBE: Event ua-profile is plug-and-play; any other event
-// package is refused with 489 (RFC 6665 §8.2.1).
+// onSubscribe answers a SUBSCRIBE: Event dialog is BLF (dialogevent_subscribe.go), Event
+// ua-profile plug-and-play; any other event package is refused with 489 and the
+// packages we take in Allow-Events (RFC 6665 §8.2.1, §7.2.2).
 func (s *Server) onSubscribe(req *sip.Request, in *inbound, w *replyWriter) {
 	ev := req.GetHeader("Event")
 	name := ""
@@ -62,10 +63,17 @@ func (s *Server) onSubscribe(req *sip.Request, in *inbound, w *replyWriter) {
 		name, _, _ = strings.Cut(ev.Value(), ";")
 		name = strings.ToLower(strings.TrimSpace(name))
 	}
+	if name == "dialog" {
+		s.onDialogSubscribe(req, in, w, ev.Value()) // BLF: dialogevent_subscribe.go
+		return
+	}
 	if name != "ua-profile" || s.cfg.PnP == nil || in.transport != "UDP" {
+		// presence and message-summary too, until there is something to say.
 		w.status(489, "Bad Event")
 		if s.cfg.PnP != nil {
-			w.header("Allow-Events", "ua-profile")
+			w.header("Allow-Events", "dialog, ua-profile")
+		} else {
+			w.header("Allow-Events", "dialog")
 		}
 		in.send(w.finish())
 		return

@@ -105,7 +105,7 @@ func (t *callTable) byKey(key string) *call {
 	return t.byID[key]
 }
 
-func callKey(callID string, caller flow) string {
+func callKey(callID string, caller callEnd) string {
 	return callID + "|" + caller.transport + "|" + caller.addr.String()
 }
 

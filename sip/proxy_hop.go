@@ -48,9 +48,9 @@ func (h *hop) Ref(int) int            { return 1 }
 func (h *hop) TryClose() (int, error) { return 1, nil }
 func (h *hop) Close() error           { return nil }
 
-// errFlowGone: the TCP or TLS connection of a binding has closed; a phone behind NAT
+// errNoFlow: the TCP or TLS connection of a binding has closed; a phone behind NAT
 // can be reached over that connection only (RFC 5626 §5.3).
-var errFlowGone = errors.New("the connection of the binding is gone")
+var errNoFlow = errors.New("the connection of the binding is gone")
 
 // hopOf is the hop a request came in by: answers go back to its source (RFC 3581 §4).
 func hopOf(in *inbound) *hop {
@@ -66,7 +66,7 @@ func (s *Server) hopTo(transport string, dst netip.AddrPort) (*hop, error) {
 	case "TCP", "TLS":
 		tc := s.tcp[flowKey{transport, dst}]
 		if tc == nil {
-			return nil, errFlowGone
+			return nil, errNoFlow
 		}
 		local, _ := netip.ParseAddrPort(tc.c.LocalAddr().String())
 		return &hop{transport: transport, dst: dst, local: unmapped(local),

@@ -223,7 +223,7 @@ func looped(req *sip.Request, loop string) bool {
 // forkInternal rings every live binding of the callee's lines (RFC 3261 §16.6).
 func (s *Server) forkInternal(f *fwd, in *inbound, t *tenantInfo, c *call, loop string) {
 	c.users = callUsers(t.slug, c.caller.UserID, c.route.UserID)
-	targets := s.liveBindings(t.slug, c.route.AORs, flow{in.transport, in.src})
+	targets := s.liveBindings(t.slug, c.route.AORs, callEnd{in.transport, in.src})
 	if len(targets) == 0 {
 		s.refuseCall(f, c, 480, "Temporarily Unavailable")
 		return
@@ -244,7 +244,7 @@ func (s *Server) forkInternal(f *fwd, in *inbound, t *tenantInfo, c *call, loop 
 			s.flowsLost.Add(1)
 			continue
 		}
-		out := s.branchRequest(f.req, h, f.back, caller, flow{b.Transport, dst}, loop)
+		out := s.branchRequest(f.req, h, f.back, caller, callEnd{b.Transport, dst}, loop)
 		u, err := contactTarget(b.Contact)
 		if err != nil {
 			continue
@@ -264,12 +264,12 @@ func (s *Server) forkInternal(f *fwd, in *inbound, t *tenantInfo, c *call, loop 
 }
 
 // callerFlow is where the caller is reached within the call (reachAt by its Contact).
-func callerFlow(req *sip.Request, in *inbound) flow {
+func callerFlow(req *sip.Request, in *inbound) callEnd {
 	contact := ""
 	if c := req.Contact(); c != nil {
 		contact = "<" + c.Address.String() + ">"
 	}
-	return flow{in.transport, reachAt(in.transport, in.src, contact)}
+	return callEnd{in.transport, reachAt(in.transport, in.src, contact)}
 }
 
 // refuseCall answers a routed call that cannot ring, telling the observer it started
@@ -295,7 +295,7 @@ func callUsers(tenant string, ids ...string) []string {
 
 // liveBindings gives the live bindings of the AORs, but not the caller's own (the
 // phone the call comes from, by its flow).
-func (s *Server) liveBindings(tenant string, aors []string, caller flow) []Binding {
+func (s *Server) liveBindings(tenant string, aors []string, caller callEnd) []Binding {
 	now := s.now()
 	var out []Binding
 	for _, name := range aors {
@@ -328,7 +328,7 @@ func contactTarget(contact string) (sip.Uri, error) {
 // the phone dropped (RFC 3325 §5), our Record-Route with the call's route token (one,
 // or two when the two sides differ in transport: RFC 5658 double record-routing), and
 // our Via.
-func (s *Server) branchRequest(req *sip.Request, h, back *hop, caller, callee flow, loop string) *sip.Request {
+func (s *Server) branchRequest(req *sip.Request, h, back *hop, caller, callee callEnd, loop string) *sip.Request {
 	out := req.Clone()
 	mf := sip.MaxForwardsHeader(70)
 	if m := req.MaxForwards(); m != nil {

@@ -25,8 +25,8 @@ import (
 
 const routeParam = "dt"
 
-// flow is one end of a call.
-type flow struct {
+// callEnd is one end of a call: a flow (RFC 5626 §3.1), its transport and address.
+type callEnd struct {
 	transport string
 	addr      netip.AddrPort
 }
@@ -55,9 +55,9 @@ const tokenMAC = 10
 
 // sealRoute makes the token naming caller and callee for the dialog whose caller's From
 // tag is ftag.
-func (p *proxy) sealRoute(caller, callee flow, ftag string) string {
+func (p *proxy) sealRoute(caller, callee callEnd, ftag string) string {
 	b := make([]byte, 0, 2*19+tokenMAC)
-	for _, f := range [2]flow{caller, callee} {
+	for _, f := range [2]callEnd{caller, callee} {
 		a := f.addr.Addr().As16()
 		b = append(b, transportByte(f.transport))
 		b = append(b, a[:]...)
@@ -76,20 +76,20 @@ func (p *proxy) routeMAC(payload []byte, ftag string) []byte {
 }
 
 // openRoute checks a token against ftag and gives the two ends.
-func (p *proxy) openRoute(token, ftag string) (caller, callee flow, ok bool) {
+func (p *proxy) openRoute(token, ftag string) (caller, callee callEnd, ok bool) {
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || len(b) != 2*19+tokenMAC {
-		return flow{}, flow{}, false
+		return callEnd{}, callEnd{}, false
 	}
 	payload, mac := b[:2*19], b[2*19:]
 	if !hmac.Equal(mac, p.routeMAC(payload, ftag)) {
-		return flow{}, flow{}, false
+		return callEnd{}, callEnd{}, false
 	}
-	var fs [2]flow
+	var fs [2]callEnd
 	for i := range fs {
 		c := payload[i*19:]
 		a := netip.AddrFrom16([16]byte(c[1:17])).Unmap()
-		fs[i] = flow{transport: transportName(c[0]), addr: netip.AddrPortFrom(a, uint16(c[17])<<8|uint16(c[18]))}
+		fs[i] = callEnd{transport: transportName(c[0]), addr: netip.AddrPortFrom(a, uint16(c[17])<<8|uint16(c[18]))}
 	}
 	return fs[0], fs[1], true
 }

@@ -66,7 +66,7 @@ func (s *Server) toUpstream(f *fwd, in *inbound, t *tenantInfo, c *call, loop st
 	}
 	f.call = c
 	s.callStarted(c)
-	out := s.branchRequest(f.req, h, f.back, callerFlow(f.req, in), flow{transport, dst}, loop)
+	out := s.branchRequest(f.req, h, f.back, callerFlow(f.req, in), callEnd{transport, dst}, loop)
 	domain := target.Domain
 	if domain == "" {
 		domain = target.Host

@@ -60,8 +60,6 @@ type Config struct {
 	// Upstreams gives each tenant's upstream (outside calls, calls from it); nil: the
 	// server's own, the upstreams in the store it registers to (trunk.go).
 	Upstreams Upstreams
-	// Calls is told of every call's steps, inline; nil: nobody.
-	Calls CallObserver
 	// MaxCalls bounds the calls in progress at once, all tenants (default
 	// DefaultMaxCalls); InvitesPerSource the new INVITEs one source may send a second
 	// (default DefaultInvitesPerSource; < 0 no limit).
@@ -71,6 +69,7 @@ type Config struct {
 	// UpstreamTLS is the client side of TLS to upstreams (nil: the system's roots).
 	UpstreamRetry time.Duration
 	UpstreamTLS   *tls.Config
+	Calls         CallObserver // told of every call's steps (call history); nil: nobody
 }
 
 // DefaultTCPConnsPerSource is Config.TCPConnsPerSource's default.
@@ -106,7 +105,8 @@ type Server struct {
 	resync      *resyncQueue
 	actions     *actionQueues // remote actions, paced per tenant (actions.go)
 	flexSem     chan struct{}
-	proxy       *proxy // the call proxy; nil without a Dialplan
+	proxy       *proxy        // the call proxy; nil without a Dialplan
+	blf         *dialogEvents // BLF subscriptions (dialogevent.go)
 	unsubscr    func()
 	trunks      *trunks // tenants' upstreams (trunk.go)
 	trunkUnsub  func()
@@ -163,6 +163,8 @@ func New(cfg Config) (*Server, error) {
 		pnpSem:     make(chan struct{}, pnpInFlight),
 	}
 	s.date.now = cfg.Now
+	s.blf = newDialogEvents(s)
+	s.cfg.Calls = withBLF(s.blf, cfg.Calls) // the proxy tells the BLF notifier too
 	if cfg.Dialplan != nil {
 		s.proxy = newProxy(s)
 	}

@@ -64,6 +64,8 @@
 //	t/{slug}/provlog/{slot}              ProvisionLogEntry (a ring of ProvisionLogSize slots)
 //	t/{slug}/provlogseq                  next slot of the ring
 //	t/{slug}/deviceca/{id}               DeviceCA          (vendor CAs vouching for phones' device certificates)
+//	t/{slug}/call/{start-hex}{hash}      CallRecord        (cdr.go; swept after call_history_days)
+//	t/{slug}/usercall/{user}/{call-id}   -> ""             (the calls a user made or took; gone with the user)
 //
 // A User carries the BLF and speed-dial keys of their phones (keys.go, SetUserKeys); a
 // ModelProfile its firmware target, a staged firmware with its MACs or percentage
@@ -76,7 +78,8 @@
 // (CheckNewPIN: long enough, not a run such as counting up or down, not a repeat, not the
 // user's own extension) by an admin, the user or an import, and generated PINs have the
 // policy's length; PINs set before stay valid until changed. SweepAudit drops audit events
-// older than the tenant's audit_retention_days (default 400).
+// older than the tenant's audit_retention_days (default 400); SweepCalls drops call records
+// older than its call_history_days (default 90).
 //
 // Every write that touches an index does so in the same transaction as the record and
 // checks uniqueness there; transactions are retried on badger.ErrConflict. After a commit

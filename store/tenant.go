@@ -147,6 +147,9 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 	if err := checkPINAndAuditSettings(next); err != nil {
 		return err
 	}
+	if err := checkCallHistory(next); err != nil {
+		return err
+	}
 	if err := tx.checkDeviceAuth(next); err != nil {
 		return err
 	}

@@ -40,6 +40,8 @@ type Tenant struct {
 	// PIN policy and audit retention (store/pin.go); 0 means the default (6 digits, 400 days).
 	PINMinLength       int `json:"pin_min_length,omitempty"`
 	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
+	// CallHistoryDays is how long call records are kept (store/cdr.go; 0: 90 days).
+	CallHistoryDays int `json:"call_history_days,omitempty"`
 	// DeviceAuth: off (""), prefer or require, checked against the tenant's DeviceCAs.
 	DeviceAuth string `json:"device_auth,omitempty"`
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dialtone/dialtone/calllog"
 	"github.com/dialtone/dialtone/flex"
 	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/internal/ratelimit"
@@ -194,5 +195,23 @@ func (m *Main) registerFlexMetrics(desk *flex.Desk) {
 	}, "result")
 	m.metrics.CounterFunc("dialtone_flex_locks_total", "Flex login locks started by wrong PINs (of a source or an extension).", func() map[string]float64 {
 		return map[string]float64{"": float64(desk.Stats().LocksStarted)}
+	})
+}
+
+// registerCallLogMetrics: the call history's writer.
+func (m *Main) registerCallLogMetrics(l *calllog.Log) {
+	m.metrics.Gauge("dialtone_calls_in_flight", "Calls the call history follows now.", func() map[string]float64 {
+		return map[string]float64{"": float64(l.Stats().InFlight)}
+	})
+	m.metrics.CounterFunc("dialtone_call_records_total", "Call records by outcome: written, dropped (the write queue was full), failed (the store refused them), untracked (recorded from their end only: too many calls in flight).", func() map[string]float64 {
+		st := l.Stats()
+		return map[string]float64{"written": float64(st.Written), "dropped": float64(st.Dropped), "failed": float64(st.Failed), "untracked": float64(st.Untracked)}
+	}, "outcome")
+}
+
+// registerBLFMetrics: the registrar's BLF subscriptions.
+func (m *Main) registerBLFMetrics(srv *sip.Server) {
+	m.metrics.Gauge("dialtone_sip_dialog_subscriptions", "BLF subscriptions (Event: dialog) held now.", func() map[string]float64 {
+		return map[string]float64{"": float64(srv.DialogSubscriptions())}
 	})
 }

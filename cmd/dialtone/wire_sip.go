@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 
+	"github.com/dialtone/dialtone/calllog"
 	"github.com/dialtone/dialtone/dialplan"
 	"github.com/dialtone/dialtone/flex"
+	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/sip"
 )
 
@@ -34,6 +36,10 @@ func (f flexOverSIP) Logout(ctx context.Context, l sip.FlexLogout) error {
 // wireSIP starts the registrar on the bound UDP socket and TCP listener, and on the
 // SIP-over-TLS listener when --sips is set.
 func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
+	calls, err := m.wireCallLog() // its retention sweep runs without SIP too
+	if err != nil {
+		return nil, err
+	}
 	if m.sipPC == nil && m.sipsLn == nil {
 		return nil, nil
 	}
@@ -44,7 +50,7 @@ func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
 	cfg := sip.Config{Store: m.store, Logger: m.log.With("svc", "sip"),
 		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}, Directory: hook(m.hooks().sipDirectory, sip.Directory(sip.StoreDirectory{S: m.store})),
 		TCPConnsPerSource: capOrNone(m.cfg.SIPConnsPerSource, sip.DefaultTCPConnsPerSource), TCPRefused: m.refusedCounter("sip"),
-		OnRegister: m.registerObserver(), Dialplan: dialplan.New(m.store)}
+		OnRegister: m.registerObserver(), Calls: calls, Dialplan: dialplan.New(m.store)}
 	if pnp != nil {
 		cfg.PnP, m.pnp = pnp, pnp
 	}
@@ -68,5 +74,26 @@ func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
 			service{name: "sip-tls", serve: func(ctx context.Context) error { return srv.ServeTLS(ctx, m.sipsLn, conf) }})
 	}
 	m.registerSIPMetrics(srv)
+	m.registerBLFMetrics(srv)
 	return srv, nil
+}
+
+// wireCallLog starts the call history: the observer the proxy tells of every call, its
+// writer, and the retention sweep.
+func (m *Main) wireCallLog() (*calllog.Log, error) {
+	l, err := calllog.New(calllog.Config{Store: m.store, Logger: m.log})
+	if err != nil {
+		return nil, err
+	}
+	m.services = append(m.services,
+		service{name: "calllog", serve: func(ctx context.Context) (err error) {
+			crash.Restart(m.log, "calllog", "writer", func() { err = l.Run(ctx) })
+			return err
+		}},
+		service{name: "call-history-retention", serve: func(ctx context.Context) (err error) {
+			crash.Restart(m.log, "call-history-retention", "sweep", func() { err = m.store.RunCallSweep(ctx) })
+			return err
+		}})
+	m.registerCallLogMetrics(l)
+	return l, nil
 }
