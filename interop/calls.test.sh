@@ -5,19 +5,21 @@
 # INVITE came with our Record-Route. Then SIPp plays both phones: a uas registered (its
 # Contact at the uas, register-to.xml) answers a SIPp uac calling with digest
 # (call-auth.xml, the benchmark's scenarios), ACK and BYE through the Record-Route.
-# A From naming another line is refused. Sourced by interop/run.sh (lib.sh loaded).
+# A From naming another line is refused. All in a tenant of its own ("calls"), so no
+# other test sees these calls or its settings. Sourced by interop/run.sh (lib.sh loaded).
 benchsipp="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../shared/bench/sipp" 2>/dev/null && pwd)"
 [ -f "$benchsipp/answer.xml" ] || benchsipp=/work/shared/bench/sipp
 sipdir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/sipp"
 
-api PATCH /api/v1/tenants/default '{"sip_digest":"md5"}' | jq -e '.sip_digest == "md5"' >/dev/null || fail "sip_digest md5 not taken"
+api POST /api/v1/tenants '{"slug":"calls","sip_domain":"calls.interop"}' >/dev/null
+api PATCH /api/v1/tenants/calls '{"sip_digest":"md5"}' | jq -e '.sip_digest == "md5"' >/dev/null || fail "sip_digest md5 not taken"
 for e in 801 802 803; do
-  api POST /api/v1/tenants/default/users "{\"first_name\":\"Call$e\",\"last_name\":\"Interop\",\"extensions\":[\"$e\"]}" >/dev/null
+  api POST /api/v1/tenants/calls/users "{\"first_name\":\"Call$e\",\"last_name\":\"Interop\",\"extensions\":[\"$e\"]}" >/dev/null
 done
-domain=$(api GET /api/v1/tenants/default | jq -r .sip_domain)
-accounts=$(api GET '/api/v1/tenants/default/extensions?limit=500')
+domain=calls.interop
+accounts=$(api GET '/api/v1/tenants/calls/extensions?limit=500')
 acct() { jq -r ".items[] | select(.number==\"$1\") | .$2" <<<"$accounts"; }
-bindings() { api GET /api/v1/tenants/default/registrations | jq -c ".items[] | select(.sip_username==\"$1\")"; }
+bindings() { api GET /api/v1/tenants/calls/registrations | jq -c ".items[] | select(.sip_username==\"$1\")"; }
 
 free_port() { # a UDP port with the next few free too (baresip binds UDP and TCP there, TLS one up)
   local p
@@ -60,7 +62,6 @@ CONF
 cleanup_calls() {
   for p in "${bpids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${bpids[@]}"; do wait "$p" 2>/dev/null || true; done
-  api PATCH /api/v1/tenants/default '{"sip_digest":"md5,sha-256"}' >/dev/null || true
 }
 trap cleanup_calls EXIT
 # wait_for WHAT CMD...: polls CMD every 0.1 s for up to 10 s.
@@ -119,3 +120,8 @@ timeout 20 sipp -sf "$sipdir/call-refused.xml" -inf "$WORK/calls-from.csv" -m 1 
   { tail -20 "$WORK/calls-from.msg"; fail "From naming another line: no 403"; }
 grep -q '^SIP/2.0 403 From is not your line' "$WORK/calls-from.msg" || fail "From naming another line: $(grep '^SIP/2.0' "$WORK/calls-from.msg")"
 echo "ok a From naming another line: 403 From is not your line"
+
+# The proxy's call events reach the call history: both answered calls are listed.
+answered() { [ "$(api GET '/api/v1/tenants/calls/calls?result=answered' | jq '[.items[] | select(.route=="internal")] | length')" -ge 2 ]; }
+wait_for "both calls in the call history" answered
+echo "ok the call history lists both answered calls"
