@@ -5,7 +5,8 @@
 # INVITE came with our Record-Route. Then SIPp plays both phones: a uas registered (its
 # Contact at the uas, register-to.xml) answers a SIPp uac calling with digest
 # (call-auth.xml, the benchmark's scenarios), ACK and BYE through the Record-Route.
-# A From naming another line is refused. All in a tenant of its own ("calls"), so no
+# A From naming another line is refused. An IP-based upstream (a SIPp on 127.0.0.2) gets
+# an emergency call and calls a user's external number. All in a tenant of its own ("calls"), so no
 # other test sees these calls or its settings. Sourced by interop/run.sh (lib.sh loaded).
 benchsipp="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../shared/bench/sipp" 2>/dev/null && pwd)"
 [ -f "$benchsipp/answer.xml" ] || benchsipp=/work/shared/bench/sipp
@@ -16,6 +17,7 @@ api PATCH /api/v1/tenants/calls '{"sip_digest":"md5"}' | jq -e '.sip_digest == "
 for e in 801 802 803; do
   api POST /api/v1/tenants/calls/users "{\"first_name\":\"Call$e\",\"last_name\":\"Interop\",\"extensions\":[\"$e\"]}" >/dev/null
 done
+api POST /api/v1/tenants/calls/users '{"first_name":"Call804","last_name":"Interop","extensions":["804"],"external_numbers":["+4930555804"]}' >/dev/null
 domain=calls.interop
 accounts=$(api GET '/api/v1/tenants/calls/extensions?limit=500')
 acct() { jq -r ".items[] | select(.number==\"$1\") | .$2" <<<"$accounts"; }
@@ -120,6 +122,44 @@ timeout 20 sipp -sf "$sipdir/call-refused.xml" -inf "$WORK/calls-from.csv" -m 1 
   { tail -20 "$WORK/calls-from.msg"; fail "From naming another line: no 403"; }
 grep -q '^SIP/2.0 403 From is not your line' "$WORK/calls-from.msg" || fail "From naming another line: $(grep '^SIP/2.0' "$WORK/calls-from.msg")"
 echo "ok a From naming another line: 403 From is not your line"
+
+# The tenant's upstream, IP-based, is a SIPp on 127.0.0.2 (trusted by that address
+# alone: the phones stay on 127.0.0.1). A phone dials the emergency number: the upstream
+# gets it. The upstream calls 804's external number: 804's phone (a SIPp uas) answers,
+# with no challenge.
+api PATCH /api/v1/tenants/calls '{"emergency_numbers":["112"]}' >/dev/null
+up=$(free_port)
+api PUT /api/v1/tenants/calls/upstream "{\"mode\":\"ip\",\"host\":\"127.0.0.2\",\"port\":$up,\"transport\":\"udp\"}" >/dev/null
+timeout 30 sipp -sf "$benchsipp/answer.xml" -i 127.0.0.2 -p "$up" -m 1 -nostdin -timeout 25s -timeout_error \
+  -trace_msg -message_file "$WORK/calls-up.msg" >"$WORK/calls-up.out" 2>&1 &
+uppid=$!
+printf 'SEQUENTIAL\n%s;%s;[authentication username=%s password=%s];112\n' "$(acct 801 sip_username)" "$domain" \
+  "$(acct 801 sip_username)" "$(acct 801 sip_password)" >"$WORK/calls-112.csv"
+if ! timeout 25 sipp -sf "$benchsipp/call-auth.xml" -inf "$WORK/calls-112.csv" -m 1 -i 127.0.0.1 -p "$(free_port)" \
+  -nostdin -timeout 20s -timeout_error -trace_msg -message_file "$WORK/calls-112.msg" "$SIP" >"$WORK/calls-112.out" 2>&1; then
+  tail -30 "$WORK/calls-112.msg"; fail "the emergency call failed"
+fi
+wait "$uppid" || { tail -30 "$WORK/calls-up.msg"; fail "the upstream did not see the emergency call through"; }
+grep -q '^INVITE sip:112@' "$WORK/calls-up.msg" || fail "the upstream got no INVITE for 112: $(grep '^INVITE' "$WORK/calls-up.msg")"
+echo "ok 801 dialled 112: the upstream (SIPp at 127.0.0.2) answered, BYE through Dialtone"
+
+uas=$(free_port)
+timeout 30 sipp -sf "$benchsipp/answer.xml" -i 127.0.0.1 -p "$uas" -m 1 -nostdin -timeout 25s -timeout_error \
+  -trace_msg -message_file "$WORK/calls-804.msg" >"$WORK/calls-804.out" 2>&1 &
+uaspid=$!
+printf 'SEQUENTIAL\n%s;%s;[authentication username=%s password=%s]\n' "$(acct 804 sip_username)" "$domain" \
+  "$(acct 804 sip_username)" "$(acct 804 sip_password)" >"$WORK/calls-reg804.csv"
+timeout 20 sipp -sf "$benchsipp/register-to.xml" -key contact "127.0.0.1:$uas" -inf "$WORK/calls-reg804.csv" -m 1 \
+  -i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 15s -timeout_error "$SIP" >"$WORK/calls-reg804.out" 2>&1 ||
+  fail "SIPp did not register 804: $(tail -5 "$WORK/calls-reg804.out")"
+printf 'SEQUENTIAL\n%s;%s;%s\n' "+4915112345678" "$domain" "4930555804" >"$WORK/calls-in.csv"
+if ! timeout 25 sipp -sf "$sipdir/call-in.xml" -inf "$WORK/calls-in.csv" -m 1 -i 127.0.0.2 -p "$(free_port)" \
+  -nostdin -timeout 20s -timeout_error -trace_msg -message_file "$WORK/calls-in.msg" "$SIP" >"$WORK/calls-in.out" 2>&1; then
+  tail -30 "$WORK/calls-in.msg"; fail "the call from the upstream failed"
+fi
+wait "$uaspid" || { tail -30 "$WORK/calls-804.msg"; fail "804's phone did not see the call from the upstream through"; }
+! grep -q '^SIP/2.0 407' "$WORK/calls-in.msg" || fail "the upstream's INVITE was challenged"
+echo "ok the upstream called 804's external number: 804's phone answered, no challenge"
 
 # The proxy's call events reach the call history: both answered calls are listed.
 answered() { [ "$(api GET '/api/v1/tenants/calls/calls?result=answered' | jq '[.items[] | select(.route=="internal")] | length')" -ge 2 ]; }
