@@ -64,6 +64,19 @@ func testAnswerBye(t *testing.T, ce *callEnv, a, b *ua) {
 		t.Errorf("calls in progress: %d, want 1", ce.srv.CallsInProgress())
 	}
 
+	// A re-INVITE (hold) from the caller reaches the callee and its 200 comes back.
+	a.inDialog("INVITE", c.cseq+1, remote, routeSet(ok, true), from, to, c.callID)
+	reinv := b.expectRequest(sip.INVITE)
+	if reinv.CSeq().SeqNo != uint32(c.cseq+1) || reinv.Route() != nil {
+		t.Errorf("re-INVITE at the callee: CSeq %d, Route %v", reinv.CSeq().SeqNo, reinv.Route())
+	}
+	b.answer(reinv, 200, "OK", "")
+	if r := a.final(sip.INVITE); r.StatusCode != 200 || r.CSeq().SeqNo != uint32(c.cseq+1) {
+		t.Fatalf("re-INVITE answered %d (CSeq %d)", r.StatusCode, r.CSeq().SeqNo)
+	}
+	a.inDialog("ACK", c.cseq+1, remote, routeSet(ok, true), from, to, c.callID)
+	b.expectRequest(sip.ACK)
+
 	// The callee hangs up: its BYE follows the Record-Route in order.
 	calleeContact := contactURI(inv.GetHeader("Contact").Value())
 	// It has Dialtone as its outbound proxy too, and puts that Route first.
