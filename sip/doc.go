@@ -20,10 +20,12 @@
 // it forwards a client transaction (sip.NewClientTx): their state machines and timers
 // (A-M, RFC 3261 §17 and RFC 6026) run over our own sockets through hop, a
 // sip.Connection that writes to one of our UDP sockets or to a phone's TCP/TLS flow.
+// Completed transactions are kept 5 s (txWait, Kamailio's tm wait timer), not 64×T1,
+// and a 2xx retransmitted after its branch ended is forwarded statelessly by the Vias.
 // Responses reach their client transaction by Via branch and method (deliverResponse);
 // retransmitted requests, ACKs of non-2xx answers and CANCELs reach the server
 // transaction by the top Via's branch and sent-by (RFC 3261 §17.2.3). The tables are
-// bounded (16,384 server and 32,768 client transactions, Config.MaxCalls calls): over
+// bounded (65,536 server and 65,536 client transactions, Config.MaxCalls calls): over
 // them an INVITE is answered 503.
 //
 // An INVITE that is not a flex code gets 100 Trying at once (§16.2), then Max-Forwards

@@ -315,6 +315,9 @@ func (f *fwd) cancel() {
 	if !already {
 		f.final = 487
 	}
+	if f.timer != nil {
+		f.timer.Stop()
+	}
 	f.mu.Unlock()
 	f.cancelBranches(others)
 	if forked && !already {

@@ -235,3 +235,23 @@ func TestInDialogRouteChecked(t *testing.T) {
 		t.Fatalf("no route: %d", r.StatusCode)
 	}
 }
+
+// A 2xx retransmitted after its branch's transaction ended (the callee had no ACK yet)
+// is still forwarded to the caller, statelessly by the Vias.
+func TestStray2xxForwarded(t *testing.T) {
+	t.Parallel()
+	ce := newCallEnv(t)
+	a, b := ce.line(t, 201, "UDP"), ce.line(t, 202, "UDP")
+	a.call("202", "")
+	inv := b.expectRequest(sip.INVITE)
+	b.answer(inv, 200, "OK", "s1")
+	if r := a.final(sip.INVITE); r.StatusCode != 200 {
+		t.Fatalf("caller got %d", r.StatusCode)
+	}
+	late := inv.Clone()
+	late.Via().Params.Add("branch", sip.RFC3261BranchMagicCookie+"dtended.0000")
+	b.answer(late, 200, "OK", "s1")
+	if r := a.final(sip.INVITE); r.StatusCode != 200 || !strings.Contains(r.To().Value(), "s1") {
+		t.Fatalf("stray 200 at the caller: %d %s", r.StatusCode, r.To().Value())
+	}
+}
