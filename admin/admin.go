@@ -70,6 +70,8 @@ type API struct {
 	log     *slog.Logger
 	routes  []*route
 	strikes *ratelimit.Strikes[netip.Addr] // failed logins per source (throttle.go)
+	imports *importJobs                    // CSV imports run as jobs (importjobs.go)
+	forgot  forgotLimits                   // forgot-password asks (forgotpassword.go)
 }
 
 // New builds the API.
@@ -91,6 +93,8 @@ func New(cfg Config) (*API, error) {
 	}
 	a := &API{cfg: cfg, st: cfg.Store, log: cfg.Logger.With("svc", "admin")}
 	a.strikes = newLoginStrikes(cfg)
+	a.imports = newImportJobs(cfg.Store.Now)
+	a.forgot = newForgotLimits(cfg.Store.Now)
 	a.routes = a.routeTable()
 	return a, nil
 }

@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/dialtone/dialtone/store"
 )
@@ -98,11 +99,15 @@ func (a *API) auditLog(r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	subject := string(r.ctx.QueryArgs().Peek("subject"))
+	q, err := auditFilter(r)
+	if err != nil {
+		return nil, err
+	}
 	var out []store.AuditEvent
 	err = a.view(func(tx *store.Tx) error {
 		if sc.wide {
-			out, err = tx.AuditLog(sc.tenant, store.AuditQuery{Cursor: cursor, Limit: limit + 1, Subject: subject})
+			q.Cursor, q.Limit = cursor, limit+1
+			out, err = tx.AuditLog(sc.tenant, q)
 			return err
 		}
 		// Department scope: walk the log in batches, keeping events about users in scope.
@@ -120,7 +125,8 @@ func (a *API) auditLog(r *request) (any, error) {
 			return v
 		}
 		for len(out) <= limit {
-			batch, err := tx.AuditLog(sc.tenant, store.AuditQuery{Cursor: cursor, Limit: 500, Subject: subject})
+			q.Cursor, q.Limit = cursor, 500
+			batch, err := tx.AuditLog(sc.tenant, q)
 			if err != nil {
 				return err
 			}
@@ -143,6 +149,35 @@ func (a *API) auditLog(r *request) (any, error) {
 		return nil, err
 	}
 	return paginate(out, limit, func(e store.AuditEvent) string { return e.ID }), nil
+}
+
+// auditFilter reads the audit log's filters: subject (a user id: the events about,
+// by or as that user), action (a prefix: "user." or "user.update"), since and until
+// (RFC 3339 times, inclusive).
+func auditFilter(r *request) (store.AuditQuery, error) {
+	args := r.ctx.QueryArgs()
+	q := store.AuditQuery{Subject: string(args.Peek("subject")), Action: string(args.Peek("action"))}
+	if len(q.Action) > 64 || hasControl(q.Action) {
+		return q, badRequest("action", "action is at most 64 printable characters")
+	}
+	for _, f := range []struct {
+		name string
+		to   *time.Time
+	}{{"since", &q.Since}, {"until", &q.Until}} {
+		s := string(args.Peek(f.name))
+		if s == "" {
+			continue
+		}
+		tm, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return q, badRequest(f.name, f.name+" is a time like 2026-01-31T00:00:00Z (RFC 3339)")
+		}
+		*f.to = tm
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && q.Until.Before(q.Since) {
+		return q, badRequest("until", "until is before since")
+	}
+	return q, nil
 }
 
 // myAudit lists the events about the caller: changes to their account and every request

@@ -15,12 +15,16 @@ type loginBody struct {
 	Password string `json:"password"`
 	// Tenant picks the account when one email logs in to several tenants.
 	Tenant string `json:"tenant,omitempty"`
+	// Session "cookie" puts the session in the console's cookie (cookiesession.go).
+	Session string `json:"session,omitempty"`
 }
 
 type sessionAnswer struct {
-	Token   string    `json:"token"`
-	Expires time.Time `json:"expires"`
-	User    userView  `json:"user"`
+	Token string `json:"token,omitempty"` // bearer sessions only
+	// CSRFToken is a cookie session's token for the X-CSRF-Token header (cookiesession.go).
+	CSRFToken string    `json:"csrf_token,omitempty"`
+	Expires   time.Time `json:"expires"`
+	User      userView  `json:"user"`
 }
 
 // login: POST /api/v1/auth/login. Failures are struck against the source address before
@@ -42,8 +46,17 @@ func (a *API) login(r *request) (any, error) {
 	if in.Password == "" {
 		return nil, badRequest("password", "password is required")
 	}
+	cookie, err := cookieMode(in.Session)
+	if err != nil {
+		return nil, err
+	}
+	if cookie {
+		if err := cookieRequestOK(r.ctx); err != nil {
+			return nil, err
+		}
+	}
 	var cands []store.User
-	if err := a.view(func(tx *store.Tx) (err error) { cands, err = tx.UsersByLogin(in.Email); return err }); err != nil {
+	if err = a.view(func(tx *store.Tx) (err error) { cands, err = tx.UsersByLogin(in.Email); return err }); err != nil {
 		return nil, err
 	}
 	done, p := a.attempt(r, "failed logins")
@@ -56,7 +69,7 @@ func (a *API) login(r *request) (any, error) {
 		return nil, err
 	}
 	if who == nil {
-		return nil, problem(401, "unauthorized", "", "wrong email or password")
+		return nil, problem(401, "unauthorized", "password", "wrong email or password")
 	}
 	if who.Role == store.RoleNone {
 		return nil, forbidden("this account has no access to the API (role none)")
@@ -79,6 +92,11 @@ func (a *API) login(r *request) (any, error) {
 	}
 	ans.Expires = a.st.Now().Add(a.cfg.SessionTTL).UTC()
 	ans.User = fullUserView(*who, r.caller.home())
+	if cookie {
+		setCookie(r.ctx, SessionCookie, ans.Token, a.cfg.SessionTTL)
+		setCookie(r.ctx, HomeCookie, "", 0)
+		ans.Token, ans.CSRFToken = "", csrfToken(ans.Token)
+	}
 	r.caller = nil // a login request is not a view-as request
 	return ans, nil
 }
@@ -109,10 +127,20 @@ func (a *API) checkLogin(r *request, in loginBody, cands []store.User) (*store.U
 // passwordAccount is the key of a user's share of the password gate (one check at a time).
 func passwordAccount(u store.User) string { return "user/" + u.Tenant + "/" + u.ID }
 
-// logout: POST /api/v1/auth/logout ends the session of the token used.
+// logout: POST /api/v1/auth/logout ends the session of the token used. A console
+// (cookie) view-as session returns to the actor's own session when it is still live
+// (cookiesession.go).
 func (a *API) logout(r *request) (any, error) {
 	c := r.caller
+	var home *store.Session
+	homeTok := string(r.ctx.Request.Header.Cookie(HomeCookie))
 	err := a.update(func(tx *store.Tx) error {
+		if c.byCookie && c.viewAs && homeTok != "" {
+			if s, err := tx.Session(homeTok); err == nil && s.ActorID == "" &&
+				s.Tenant == c.actor.Tenant && s.UserID == c.actor.ID {
+				home = &s
+			}
+		}
 		if err := tx.DeleteSession(c.token); err != nil {
 			return err
 		}
@@ -120,6 +148,14 @@ func (a *API) logout(r *request) (any, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if c.byCookie {
+		setCookie(r.ctx, HomeCookie, "", 0)
+		if home != nil {
+			setCookie(r.ctx, SessionCookie, homeTok, home.Expires.Sub(a.st.Now()))
+			return map[string]any{"restored": true, "csrf_token": csrfToken(homeTok)}, nil
+		}
+		setCookie(r.ctx, SessionCookie, "", 0)
 	}
 	r.status = 204
 	return nil, nil
@@ -129,6 +165,8 @@ type meAnswer struct {
 	userView
 	// ViewAsBy is the person behind a view-as session.
 	ViewAsBy *actorRef `json:"view_as_by,omitempty"`
+	// CSRFToken is given to a cookie session (the console after a reload).
+	CSRFToken string `json:"csrf_token,omitempty"`
 }
 
 type actorRef struct {
@@ -144,6 +182,9 @@ func (a *API) me(r *request) (any, error) {
 	if c.viewAs {
 		ans.ViewAsBy = &actorRef{Tenant: c.actor.Tenant, ID: c.actor.ID, Email: c.actor.Email}
 	}
+	if c.byCookie {
+		ans.CSRFToken = csrfToken(c.token)
+	}
 	return ans, nil
 }
 
@@ -155,6 +196,9 @@ func (a *API) patchMe(r *request) (any, error) {
 type viewAsBody struct {
 	Tenant string `json:"tenant"`
 	UserID string `json:"user_id"`
+	// Session "cookie": the console's cookie now holds the view-as session, and the
+	// caller's own waits in a second cookie until logout (cookiesession.go).
+	Session string `json:"session,omitempty"`
 }
 
 // viewAs: POST /api/v1/auth/view-as gives a session acting as another user, with at most
@@ -168,6 +212,13 @@ func (a *API) viewAs(r *request) (any, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
+	cookie, err := cookieMode(in.Session)
+	if err != nil {
+		return nil, err
+	}
+	if cookie && !c.byCookie {
+		return nil, badRequest("session", "a cookie view-as is started from a cookie session")
+	}
 	if in.Tenant == "" {
 		in.Tenant = c.user.Tenant
 	}
@@ -180,7 +231,7 @@ func (a *API) viewAs(r *request) (any, error) {
 	}
 	ttl := min(viewAsTTL, c.sess.Expires.Sub(a.st.Now()))
 	var ans sessionAnswer
-	err := a.update(func(tx *store.Tx) error {
+	err = a.update(func(tx *store.Tx) error {
 		target, err := tx.User(in.Tenant, in.UserID)
 		if err != nil {
 			return &Problem{Status: 404, Code: "not_found", Field: "user_id", Message: "no such user"}
@@ -210,6 +261,11 @@ func (a *API) viewAs(r *request) (any, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if cookie {
+		setCookie(r.ctx, HomeCookie, c.token, c.sess.Expires.Sub(a.st.Now()))
+		setCookie(r.ctx, SessionCookie, ans.Token, ttl)
+		ans.Token, ans.CSRFToken = "", csrfToken(ans.Token)
 	}
 	r.status = 201
 	return ans, nil

@@ -17,7 +17,8 @@ type extensionView struct {
 	SIPPassword string `json:"sip_password,omitempty"`
 }
 
-// listExtensions: GET …/extensions (directory.read; credentials as above).
+// listExtensions: GET …/extensions (directory.read; credentials as above); with
+// ?free=true the numbers of the tenant's range no one holds (phonefilter.go).
 func (a *API) listExtensions(r *request) (any, error) {
 	sc, err := r.tenantNeeding(store.PermDirectoryRead)
 	if err != nil {
@@ -26,6 +27,9 @@ func (a *API) listExtensions(r *request) (any, error) {
 	limit, cursor, err := r.paging()
 	if err != nil {
 		return nil, err
+	}
+	if string(r.ctx.QueryArgs().Peek("free")) == "true" {
+		return a.freeExtensions(sc, limit, cursor)
 	}
 	var out []extensionView
 	err = a.view(func(tx *store.Tx) error {

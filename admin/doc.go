@@ -50,6 +50,13 @@
 // CSV import (import.go): ?on_duplicate=skip|update|create (default skip) says what a row
 // matching an existing person does (userimport.OnDuplicate); an update is checked by the
 // same role rules as PATCH (checkGrant) in the dry run before anything is written.
+// ?async=true runs the same work as a job (importjobs.go): 202 at once, and
+// GET …/users/import/jobs/{id} reports phase and rows done of total, then the report or
+// the error; one job per tenant, one writing at a time, read only by who started it.
+//
+// Self-service (mephones.go): GET /api/v1/me/phones (mine and the flex phones I am at)
+// and POST /api/v1/me/flex-logout. The audit log filters by subject, action prefix and
+// since/until on the server (audit.go).
 //
 // Phones in bulk (phoneactions.go): POST …/phones/actions resyncs or reboots one phone,
 // a department's, a model's or all, through the registrar's paced queue (PhoneActions;
@@ -58,12 +65,23 @@
 // offers to make it the target, or with target=true does; a model's firmware can be
 // staged for listed MACs or a percentage, rolled out or rolled back. Keys (userkeys.go):
 // PUT …/users/{id}/keys sets a user's BLF and speed-dial keys (store.SetUserKeys checks
-// them), by the user (self.manage) or users.manage.
+// them), by the user (self.manage) or users.manage. For the web console's users screens:
+// GET …/users searches (q) and sorts (sort) the whole tenant with a cursor that carries the
+// sort key (usersearch.go); GET …/users/{id}/delete-preview lists what a delete would take
+// (userdelete.go); extensions?free=true and phones?user_id= / ?unassigned=true feed the
+// assignment pickers (phonefilter.go).
 //
 // It owns the HTTP edge of these records: decoding and bounding requests, mapping store
 // errors to statuses in one table (errors.go), deciding who may do what (rbac.go), and
 // writing every change to the audit log in the transaction of the change, with secrets
 // redacted (audit.go).
+//
+// Sessions are bearer tokens, or for the web console a cookie (cookiesession.go): a login
+// or view-as with {"session": "cookie"} sets an HttpOnly, SameSite=Strict cookie (Secure
+// over TLS) and answers a CSRF token, which every state-changing request made with the
+// cookie must send in X-CSRF-Token (else 403 csrf). POST /api/v1/auth/forgot-password
+// (forgotpassword.go) mails a known login a set-password link, answers 202 whatever the
+// address, and is bounded per source and per address.
 //
 // Failed logins are struck per source before the password hash is spent (throttle.go,
 // on internal/ratelimit.Strikes); a password check or hash refused by the store's

@@ -13,7 +13,8 @@ import (
 // package userimport. It needs users.manage over the whole tenant (rows name any
 // department) and applies the escalation rules to the file's Role column: every row is
 // checked in a dry run first, and a row giving a role the caller may not give rejects the
-// file before anything is written.
+// file before anything is written. With async=true the same work runs as a job
+// (importjobs.go): 202 with the job, whose progress GET …/users/import/jobs/{id} reports.
 func (a *API) importUsers(r *request) (any, error) {
 	sc, err := r.tenantNeeding(store.PermUsersManage)
 	if err != nil {
@@ -22,13 +23,13 @@ func (a *API) importUsers(r *request) (any, error) {
 	if !sc.wide {
 		return nil, forbidden("CSV import needs users.manage over the whole tenant")
 	}
-	dry := false
-	switch s := string(r.ctx.QueryArgs().Peek("dry_run")); s {
-	case "", "false", "0":
-	case "true", "1":
-		dry = true
-	default:
-		return nil, badRequest("dry_run", "dry_run is true or false")
+	dry, err := boolQuery(r, "dry_run")
+	if err != nil {
+		return nil, err
+	}
+	async, err := boolQuery(r, "async")
+	if err != nil {
+		return nil, err
 	}
 	onDup, ok := userimport.ParseOnDuplicate(string(r.ctx.QueryArgs().Peek("on_duplicate")))
 	if !ok {
@@ -48,16 +49,56 @@ func (a *API) importUsers(r *request) (any, error) {
 		opts.Models = a.cfg.Provisioning.PhoneModels()
 	}
 	opts.OnDuplicate = onDup
+	if async {
+		// The request's buffers are reused once the handler returns: the job keeps a copy.
+		job, err := a.imports.start(sc.tenant, c.actor, bytes.Clone(body), dry)
+		if err != nil {
+			return nil, err
+		}
+		go a.runImportJob(job, sc, c, opts)
+		r.status = 202
+		return job.view(), nil
+	}
+	res, err := a.runImport(sc, c, body, dry, opts, nil)
+	if err == nil && !dry {
+		r.status = 201
+	}
+	return res, err
+}
+
+// boolQuery reads a true/false query parameter (absent is false).
+func boolQuery(r *request, name string) (bool, error) {
+	switch s := string(r.ctx.QueryArgs().Peek(name)); s {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, badRequest(name, name+" is true or false")
+}
+
+// runImport checks the file in a dry run, applies the escalation rules to its roles and,
+// unless dry, imports it. progress, when set, hears each phase ("checking", then
+// "importing") with its rows done of total.
+func (a *API) runImport(sc *scope, c *caller, body []byte, dry bool, opts userimport.Options,
+	progress func(phase string, done, total int)) (userimport.Result, error) {
+	phase := func(name string) func(done, total int) {
+		if progress == nil {
+			return nil
+		}
+		return func(done, total int) { progress(name, done, total) }
+	}
 	// The dry run validates the file and tells which roles it gives.
 	opts.DryRun = true
+	opts.Progress = phase("checking")
 	res, err := userimport.Import(a.st, sc.tenant, bytes.NewReader(body), opts)
 	if err != nil {
-		return nil, importProblem(res, err)
+		return res, importProblem(res, err)
 	}
 	for _, u := range res.Users {
 		if err := a.checkGrant(sc, nil, u.Role, nil, nil, nil, c); err != nil {
 			p, _ := toProblem(err)
-			return nil, &Problem{Status: 403, Code: "forbidden", Field: "Role",
+			return res, &Problem{Status: 403, Code: "forbidden", Field: "Role",
 				Message: fmt.Sprintf("line %d: %s", u.Line, p.Message)}
 		}
 	}
@@ -68,11 +109,11 @@ func (a *API) importUsers(r *request) (any, error) {
 		}
 		var prev store.User
 		if err := a.view(func(tx *store.Tx) (err error) { prev, err = tx.User(sc.tenant, d.ExistingID); return err }); err != nil {
-			return nil, err
+			return res, err
 		}
 		if err := a.checkGrant(sc, &prev, d.Role, prev.ExtraPermissions, prev.ManagedTenants, prev.ManagedTenants, c); err != nil {
 			p, _ := toProblem(err)
-			return nil, &Problem{Status: 403, Code: "forbidden", Field: "Role",
+			return res, &Problem{Status: 403, Code: "forbidden", Field: "Role",
 				Message: fmt.Sprintf("line %d: %s", d.Line, p.Message)}
 		}
 	}
@@ -80,12 +121,12 @@ func (a *API) importUsers(r *request) (any, error) {
 		return res, nil
 	}
 	opts.DryRun = false
+	opts.Progress = phase("importing")
 	res, err = userimport.Import(a.st, sc.tenant, bytes.NewReader(body), opts)
 	if err != nil {
-		return nil, importProblem(res, err)
+		return res, importProblem(res, err)
 	}
 	a.welcomeAll(sc.tenant, res.Users)
-	r.status = 201
 	return res, nil
 }
 

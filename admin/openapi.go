@@ -35,11 +35,14 @@ var operations = []opDoc{
 	{method: "POST", path: "/api/v1/tenants/{slug}/users/{id}/reset-password", summary: "Reset another user's password (users.manage; 403 when the user ranks above you or holds an extra permission, managed tenant or, at your rank, a department you lack): the old one stops working and their sessions end; the new one is shown once (200), or with {\"mail\":true} a reset mail with a one-time set-password link is queued and no password is answered (202; 409 without an email)", body: "ResetPassword", answer: "ResetAnswer", status: "200", optionalBody: true,
 		more: map[string]string{"202": "Reset; the reset mail is queued"}},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/users/{id}/pin-lock", summary: "Lift the flex lock of the user's extensions (after wrong PINs from several phones) before it runs out (users.manage); a password login by the user lifts it too", answer: "PINUnlock", status: "200"},
-	{method: "POST", path: "/api/v1/auth/logout", summary: "End this session", status: "204"},
+	{method: "POST", path: "/api/v1/auth/forgot-password", summary: "Ask for a mail with a link to set a new password; 202 whatever the address (only a known login is mailed, at most 3 times an hour); 429 after 5 asks an hour from one address", body: "ForgotPassword", answer: "Object", status: "202", public: true},
+	{method: "POST", path: "/api/v1/auth/logout", summary: "End this session; a console (cookie) view-as session returns to the actor's own (200 {restored, csrf_token})", status: "204"},
 	{method: "POST", path: "/api/v1/auth/view-as", summary: "Get a session acting as another user (users.view_as)", body: "ViewAs", answer: "Session", status: "201"},
 	{method: "GET", path: "/api/v1/me", summary: "The acting user and effective permissions", answer: "User", status: "200"},
 	{method: "PATCH", path: "/api/v1/me", summary: "Self-service: own PIN, language, password (old_password required; wrong ones count as failed logins of your address, 429 when locked out)", body: "UserPatch", answer: "User", status: "200"},
 	{method: "GET", path: "/api/v1/tls", summary: "The certificate phones and browsers trust: source, CA PEM, its SHA-256 fingerprint and expiry (tenant admins)", answer: "TLS", status: "200"},
+	{method: "GET", path: "/api/v1/me/phones", summary: "My phones (self.manage): those assigned to me and the flex phones I am logged in at, with who is logged in since when", answer: "MyPhonePage", status: "200"},
+	{method: "POST", path: "/api/v1/me/flex-logout", summary: "Log me out of every flex phone I am logged in at (self.manage); logged_out lists their MACs, empty when there were none", answer: "MyFlexLogout", status: "200"},
 	{method: "GET", path: "/api/v1/me/audit", summary: "Audit events about me, including view-as requests made as me", answer: "AuditPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "GET", path: "/api/v1/me/calls", summary: "My calls (as caller or callee), newest first; from and to take a time (RFC 3339) or a date in the tenant's time zone (to includes that day)", answer: "CallPage", status: "200", query: []string{"limit", "cursor", "from", "to", "result"}},
 
@@ -55,12 +58,15 @@ var operations = []opDoc{
 	{method: "PATCH", path: "/api/v1/tenants/{slug}/departments/{id}", summary: "Rename (departments.manage) or set language/time zone (department.settings)", body: "DepartmentPatch", answer: "Department", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/departments/{id}", summary: "Delete a department; 409 with members unless move_members_to=ID or -", status: "204", query: []string{"move_members_to"}},
 
-	{method: "GET", path: "/api/v1/tenants/{slug}/users", summary: "List users (colleagues)", answer: "UserPage", status: "200", query: []string{"limit", "cursor", "department_id"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/users", summary: "List users (colleagues), in id order; with q (every word found in the names, email, mobile, extensions or external numbers) or sort (name, last_name, email, extension, department, role; -name descending) the whole tenant is searched and sorted, and the cursor follows on from the last page", answer: "UserPage", status: "200", query: []string{"limit", "cursor", "department_id", "q", "sort"}},
 	{method: "POST", path: "/api/v1/tenants/{slug}/users", summary: "Create a user; generated PIN and password are returned once", body: "UserCreate", answer: "User", status: "201"},
-	{method: "POST", path: "/api/v1/tenants/{slug}/users/import", summary: "CSV import (docs/roles.md), all or nothing; a row matching an existing person (same email, or same first and last name without email) is a warning and, by on_duplicate, skipped (default), updated or created again", body: "csv", answer: "Object", status: "200", query: []string{"dry_run", "on_duplicate"}},
+	{method: "POST", path: "/api/v1/tenants/{slug}/users/import", summary: "CSV import (docs/roles.md), all or nothing; a row matching an existing person (same email, or same first and last name without email) is a warning and, by on_duplicate, skipped (default), updated or created again", body: "csv", answer: "Object", status: "200", query: []string{"dry_run", "on_duplicate", "async"},
+		more: map[string]string{"202": "async=true: the import runs as a job (ImportJob); follow it at …/users/import/jobs/{id}. One job per tenant at a time, else 429 busy"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/users/import/jobs/{id}", summary: "An import job started with async=true, for the person who started it (users.manage over the tenant): state queued, checking, importing, done (with result, the import's report) or failed (with error and details, as the synchronous import answers them); done of total rows in the current phase. Kept an hour after it ends", answer: "ImportJob", status: "200"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/users/{id}", summary: "A user", answer: "User", status: "200"},
 	{method: "PATCH", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Change a user (roles and permissions per docs/roles.md)", body: "UserPatch", answer: "User", status: "200"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/users/{id}", summary: "Delete a user and every reference to them", status: "204"},
+	{method: "GET", path: "/api/v1/tenants/{slug}/users/{id}/delete-preview", summary: "What deleting the user would take with them, changing nothing: extensions and external numbers freed, phones left without a user, photo, sessions, SIP registrations, flex logins, queued mails (users.manage; 403 and 409 as the delete)", answer: "DeletePreview", status: "200"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/users/{id}/keys", summary: "The user's BLF and speed-dial keys, placed after one line key per extension on their phones (self.manage for one's own, users.manage)", answer: "PhoneKeys", status: "200"},
 	{method: "PUT", path: "/api/v1/tenants/{slug}/users/{id}/keys", summary: "Replace the user's BLF and speed-dial keys (at most 60; a BLF key watches an extension of the tenant); their phones re-provision (self.manage for one's own, users.manage)", body: "PhoneKeys", answer: "PhoneKeys", status: "200"},
 	{method: "PUT", path: "/api/v1/tenants/{slug}/users/{id}/photo", summary: "Set the photo (JPEG or PNG, at most 2 MiB and 4096×4096 pixels, else 422; scaled to 256 px)", body: "image", status: "204"},
@@ -68,8 +74,8 @@ var operations = []opDoc{
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/users/{id}/photo", summary: "Remove the photo", status: "204"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/users/{id}/sip-credentials", summary: "New SIP user names and passwords for the user's extensions", answer: "ExtensionPage", status: "200"},
 
-	{method: "GET", path: "/api/v1/tenants/{slug}/extensions", summary: "Extensions; SIP credentials for users.manage (in scope) or phones.manage", answer: "ExtensionPage", status: "200", query: []string{"limit", "cursor"}},
-	{method: "GET", path: "/api/v1/tenants/{slug}/phones", summary: "List phones", answer: "PhonePage", status: "200", query: []string{"limit", "cursor"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/extensions", summary: "Extensions; SIP credentials for users.manage (in scope) or phones.manage; with free=true the numbers of the tenant's range no one holds (users.manage)", answer: "ExtensionPage", status: "200", query: []string{"limit", "cursor", "free"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/phones", summary: "List phones; user_id gives one user's, unassigned=true those without a user", answer: "PhonePage", status: "200", query: []string{"limit", "cursor", "user_id", "unassigned"}},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones", summary: "Add a phone (phones.manage); MAC in any notation. A MAC another tenant holds is refused like a malformed one (400, field mac). The model must be one GET …/models lists (any case), else 422 unknown_model naming the closest; a discovered phone takes the make and model it told", body: "PhoneCreate", answer: "Phone", status: "201"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/actions", summary: "Resync or reboot one phone, a department's, a model's or all phones with each make's NOTIFY, paced at the tenant's action_rate (phones per second); audited once with the count (phones.manage); 429 when the tenant's queue is full", body: "PhoneAction", answer: "ActionReport", status: "202"},
 	{method: "GET", path: "/api/v1/tenants/{slug}/phones/actions/{id}", summary: "An action's result per phone: queued, notified (NOTIFY answered 2xx), no_binding, failed, fetched (the phone fetched a file after the NOTIFY); the last 32 actions per tenant, until a restart (phones.manage)", answer: "ActionReport", status: "200"},
@@ -83,7 +89,7 @@ var operations = []opDoc{
 	{method: "POST", path: "/api/v1/tenants/{slug}/phones/{mac}/logout", summary: "Flex logout", answer: "Object", status: "200"},
 
 	{method: "GET", path: "/api/v1/tenants/{slug}/registrations", summary: "Live SIP registrations (phones.manage or reports.read)", answer: "ItemPage", status: "200"},
-	{method: "GET", path: "/api/v1/tenants/{slug}/audit", summary: "Audit log, newest first (reports.read)", answer: "AuditPage", status: "200", query: []string{"limit", "cursor", "subject"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/audit", summary: "Audit log, newest first (reports.read); filters: subject (a user id: events about, by or as them), action (a prefix, e.g. user.), since and until (RFC 3339, inclusive)", answer: "AuditPage", status: "200", query: []string{"limit", "cursor", "subject", "action", "since", "until"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/calls", summary: "Call history, newest first, kept call_history_days: every call for reports.read (department scope: calls whose caller or callee is in your departments), else only your own (a user filter naming someone else is 403); from and to take a time (RFC 3339) or a date in the tenant's time zone (to includes that day)", answer: "CallPage", status: "200", query: []string{"limit", "cursor", "user", "from", "to", "result"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/outbox", summary: "Mail not yet handed to an SMTP server", answer: "ItemPage", status: "200", query: []string{"limit", "cursor"}},
 
@@ -101,7 +107,7 @@ var operations = []opDoc{
 	{method: "GET", path: "/api/v1/tenants/{slug}/templates/{name}", summary: "The template text in use; X-Template-Source says override or embedded (phones.manage)", answer: "text", status: "200"},
 	{method: "PUT", path: "/api/v1/tenants/{slug}/templates/{name}", summary: "Override a template for the whole installation; parsed and tried first, a fault is a 400 with its line (phones.manage + system_owner/system_admin of tenant default)", body: "text", status: "204"},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/templates/{name}", summary: "Remove an override: back to the embedded template (phones.manage + system_owner/system_admin of tenant default)", status: "204"},
-	{method: "GET", path: "/api/v1/tenants/{slug}/provisioning-log", summary: "Files served to (or refused) phones, newest first (reports.read)", answer: "ProvisionLogPage", status: "200", query: []string{"limit", "cursor"}},
+	{method: "GET", path: "/api/v1/tenants/{slug}/provisioning-log", summary: "Files served to (or refused) phones, newest first (reports.read); mac= only one phone's", answer: "ProvisionLogPage", status: "200", query: []string{"limit", "cursor", "mac"}},
 	{method: "GET", path: "/api/v1/tenants/{slug}/discovered-phones", summary: "Unknown phones that asked for their files; POST …/phones with the MAC assigns one (phones.manage)", answer: "DiscoveredPage", status: "200", query: []string{"limit", "cursor"}},
 	{method: "DELETE", path: "/api/v1/tenants/{slug}/discovered-phones/{mac}", summary: "Dismiss a discovered phone (phones.manage)", status: "204"},
 	{method: "POST", path: "/api/v1/tenants/{slug}/trust/device-cas", summary: "Trust vendor CA certificates for phones' device certificates (device_auth): one or more PEM CERTIFICATE blocks as the body, each a CA (basic constraints CA:TRUE) in force now; all stored or none, 409 for one trusted already (tenant.settings)", body: "pem", answer: "DeviceCAPage", status: "201"},
@@ -133,6 +139,10 @@ func ref(name string) map[string]any { return map[string]any{"$ref": "#/componen
 func pageOf(name string) map[string]any {
 	return obj(map[string]any{"items": map[string]any{"type": "array", "items": ref(name)}, "next_cursor": str}, "items", "next_cursor")
 }
+
+// sessionMode is the "session" member of a login or view-as body (cookiesession.go).
+var sessionMode = map[string]any{"type": "string", "enum": []string{"bearer", "cookie"}, "default": "bearer",
+	"description": "cookie: the session goes into the HttpOnly dialtone_session cookie and the answer carries csrf_token instead of token"}
 
 func schemas() map[string]any {
 	userFields := map[string]any{
@@ -207,20 +217,26 @@ func schemas() map[string]any {
 	settings := map[string]any{"type": "object", "additionalProperties": str}
 	roles, perms := roleNames(), permissionNames()
 	return map[string]any{
-		"Error":       obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str, "field": str}, "code", "message")}, "error"),
-		"Role":        map[string]any{"type": "string", "enum": roles},
-		"Permission":  map[string]any{"type": "string", "enum": perms},
-		"Object":      anyObj,
-		"PINUnlock":   obj(map[string]any{"id": str, "unlocked": strs}, "id", "unlocked"),
-		"Login":       obj(map[string]any{"email": str, "password": str, "tenant": str}, "email", "password"),
-		"SetPassword": obj(map[string]any{"token": str, "password": str}, "token", "password"),
+		"Error":          obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str, "field": str}, "code", "message")}, "error"),
+		"Role":           map[string]any{"type": "string", "enum": roles},
+		"Permission":     map[string]any{"type": "string", "enum": perms},
+		"Object":         anyObj,
+		"PINUnlock":      obj(map[string]any{"id": str, "unlocked": strs}, "id", "unlocked"),
+		"Login":          obj(map[string]any{"email": str, "password": str, "tenant": str, "session": sessionMode}, "email", "password"),
+		"ForgotPassword": obj(map[string]any{"email": str}, "email"),
+		"SetPassword":    obj(map[string]any{"token": str, "password": str}, "token", "password"),
 		"ResetPassword": obj(map[string]any{"mail": map[string]any{"type": "boolean", "default": false,
 			"description": "mail the user a one-time link instead of answering a password"}}),
 		"ResetAnswer": map[string]any{"type": "object", "properties": map[string]any{"id": str,
 			"password": map[string]any{"type": "string", "description": "the new password, shown once (without mail)"},
 			"queued":   boolean, "to": map[string]any{"type": "string", "description": "where the reset mail goes (with mail)"}}},
-		"ViewAs":       obj(map[string]any{"tenant": str, "user_id": str}, "user_id"),
-		"Session":      obj(map[string]any{"token": str, "expires": stamp, "user": ref("User")}, "token", "user"),
+		"ViewAs": obj(map[string]any{"tenant": str, "user_id": str, "session": sessionMode}, "user_id"),
+		"DeletePreview": obj(map[string]any{"extensions": strs, "external_numbers": strs, "phones": strs, "photo": boolean,
+			"sessions": integer, "bindings": integer, "flex_logins": integer, "mails": integer},
+			"extensions", "external_numbers", "phones", "photo", "sessions", "bindings", "flex_logins", "mails"),
+		"Session": obj(map[string]any{"token": map[string]any{"type": "string", "description": "the bearer token (not with session cookie)"},
+			"csrf_token": map[string]any{"type": "string", "description": "with session cookie: send it as X-CSRF-Token on every change"},
+			"expires":    stamp, "user": ref("User")}, "user"),
 		"User":         map[string]any{"type": "object", "properties": user},
 		"UserCreate":   obj(userFields, "first_name", "last_name"),
 		"UserPatch":    obj(patch),
@@ -303,6 +319,16 @@ func schemas() map[string]any {
 		"Discovered": map[string]any{"type": "object", "properties": map[string]any{"tenant": str, "mac": str, "make": str,
 			"model": str, "firmware": str, "addr": str, "user_agent": str, "first_seen": stamp, "last_seen": stamp}},
 		"DiscoveredPage": pageOf("Discovered"),
+		"MyPhone": obj(map[string]any{"mac": str, "make": str, "model": str, "flex": boolean, "assigned": boolean, "last_seen": stamp,
+			"logged_in": obj(map[string]any{"user_id": str, "extension": str, "since": stamp, "until": stamp, "how": str, "by": str})}, "mac"),
+		"MyPhonePage":  pageOf("MyPhone"),
+		"MyFlexLogout": obj(map[string]any{"logged_out": strs}, "logged_out"),
+		"ImportJob": obj(map[string]any{"id": str,
+			"state":   map[string]any{"type": "string", "enum": []string{"queued", "checking", "importing", "done", "failed"}},
+			"dry_run": boolean, "done": integer, "total": integer, "started": stamp, "finished": stamp,
+			"result":  map[string]any{"type": "object", "description": "when done: the import's report, as the synchronous import answers it"},
+			"error":   obj(map[string]any{"status": integer, "code": str, "message": str, "field": str}),
+			"details": map[string]any{"type": "object", "description": "when failed on a rejected file: every error by line and column"}}, "id", "state", "done", "total"),
 	}
 }
 
@@ -385,10 +411,12 @@ func buildOpenAPI() map[string]any {
 		"info": map[string]any{"title": "Dialtone admin API", "version": "1",
 			"description": "Users, roles, departments, phones and numbers of Dialtone. Errors: {\"error\":{\"code\",\"message\",\"field\"}}. Lists take ?limit=&cursor= and answer {\"items\",\"next_cursor\"}."},
 		"paths":    paths,
-		"security": []any{map[string]any{"bearer": []any{}}},
+		"security": []any{map[string]any{"bearer": []any{}}, map[string]any{"cookie": []any{}}},
 		"components": map[string]any{
-			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
-			"schemas":         schemas(),
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"},
+				"cookie": map[string]any{"type": "apiKey", "in": "cookie", "name": SessionCookie,
+					"description": "the console's session; every change also needs the X-CSRF-Token header"}},
+			"schemas": schemas(),
 		},
 	}
 }

@@ -141,7 +141,7 @@ func (r *request) phoneRoute(need store.Permission) (*scope, string, error) {
 	return sc, mac, nil
 }
 
-// listPhones: GET …/phones.
+// listPhones: GET …/phones (?user_id=, ?unassigned=true: phonefilter.go).
 func (a *API) listPhones(r *request) (any, error) {
 	sc, err := r.tenantScope()
 	if err != nil {
@@ -154,15 +154,16 @@ func (a *API) listPhones(r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	keep, batchOf := phoneFilter(r)
 	var out []phoneView
 	err = a.view(func(tx *store.Tx) error {
 		for len(out) <= limit {
-			batch, err := tx.Phones(sc.tenant, cursor, 500)
+			batch, err := batchOf(tx, sc.tenant, cursor, 500)
 			if err != nil {
 				return err
 			}
 			for _, p := range batch {
-				if !phoneReach(tx, sc, p) {
+				if !keep(p) || !phoneReach(tx, sc, p) {
 					continue
 				}
 				v, err := a.phoneView(p, sc.can(store.PermPhonesManage))

@@ -297,9 +297,28 @@ func (a *API) provisioningLog(r *request) (any, error) {
 			return nil, badRequest("cursor", "not a cursor from a previous page")
 		}
 	}
+	mac := ""
+	if s := string(r.ctx.QueryArgs().Peek("mac")); s != "" {
+		var ok bool
+		if mac, ok = store.NormalizeMAC(s); !ok {
+			return nil, badRequest("mac", "not a MAC address")
+		}
+	}
 	var out []store.ProvisionLogEntry
 	err = a.view(func(tx *store.Tx) (err error) {
-		out, err = tx.ProvisionLog(sc.tenant, before, limit+1)
+		if mac == "" {
+			out, err = tx.ProvisionLog(sc.tenant, before, limit+1)
+			return err
+		}
+		// One phone's fetches: the log is bounded, so filter the whole of it.
+		all, err := tx.ProvisionLog(sc.tenant, before, 0)
+		for _, e := range all {
+			if e.MAC == mac {
+				if out = append(out, e); len(out) > limit {
+					break
+				}
+			}
+		}
 		return err
 	})
 	if err != nil {

@@ -442,6 +442,12 @@ func TestProvisioningLogAndDiscovered(t *testing.T) {
 		}
 	}
 	pe.must(400, tok, "GET", "/api/v1/tenants/default/provisioning-log?cursor=abc", nil)
+	// One phone's fetches (any MAC notation).
+	one := pe.must(200, tok, "GET", "/api/v1/tenants/default/provisioning-log?mac=00:15:65:00:0A:BC", nil).json(t)["items"].([]any)
+	if len(one) != 1 || one[0].(map[string]any)["mac"] != unknown {
+		t.Errorf("mac filter: %v", one)
+	}
+	pe.must(400, tok, "GET", "/api/v1/tenants/default/provisioning-log?mac=nope", nil)
 
 	// The unknown phone is discovered; adding it takes it off the list with its model.
 	var disc []any

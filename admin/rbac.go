@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bytes"
 	"errors"
 	"slices"
 
@@ -17,6 +16,8 @@ type caller struct {
 	user   store.User
 	actor  store.User
 	viewAs bool
+	// byCookie: the token came in the console's session cookie (cookiesession.go).
+	byCookie bool
 }
 
 // scope is what a caller may do in one tenant (docs/roles.md): the permissions, whether they
@@ -151,16 +152,15 @@ func (s *scope) needOn(p store.Permission, u store.User) error {
 	return nil
 }
 
-// authenticate resolves the bearer token of a request. A session whose user (or, for
+// authenticate resolves the bearer token (or the console's session cookie) of a request. A session whose user (or, for
 // view-as, whose actor) is gone, has role none, or lost users.view_as is no session.
 func (a *API) authenticate(r *request) (*caller, error) {
-	h := r.ctx.Request.Header.Peek("Authorization")
-	tok, ok := bytes.CutPrefix(h, []byte("Bearer "))
-	if !ok || len(tok) == 0 {
-		return nil, errUnauthorized
+	tok, byCookie, err := requestToken(r.ctx) // cookiesession.go
+	if err != nil {
+		return nil, err
 	}
-	c := &caller{token: string(tok)}
-	err := a.view(func(tx *store.Tx) error {
+	c := &caller{token: tok, byCookie: byCookie}
+	err = a.view(func(tx *store.Tx) error {
 		s, err := tx.Session(c.token)
 		if err != nil {
 			return err

@@ -47,7 +47,8 @@ func (a *API) routeTable() []*route {
 	t := "/api/v1/tenants/{slug}"
 	add("GET", "/api/v1/openapi.json", a.openAPI).public = true
 	add("POST", "/api/v1/auth/login", a.login).public = true
-	add("POST", "/api/v1/auth/set-password", a.setPassword).public = true // mail: setpassword.go
+	add("POST", "/api/v1/auth/set-password", a.setPassword).public = true       // mail: setpassword.go
+	add("POST", "/api/v1/auth/forgot-password", a.forgotPassword).public = true // forgotpassword.go
 	add("POST", t+"/users/{id}/welcome", a.resendWelcome)
 	add("POST", t+"/users/{id}/reset-password", a.resetPassword) // resetpassword.go
 	add("DELETE", t+"/users/{id}/pin-lock", a.clearPINLock)      // pinlock.go
@@ -56,6 +57,8 @@ func (a *API) routeTable() []*route {
 	add("GET", "/api/v1/me", a.me)
 	add("PATCH", "/api/v1/me", a.patchMe)
 	add("GET", "/api/v1/me/audit", a.myAudit)
+	add("GET", "/api/v1/me/phones", a.myPhones)           // mephones.go
+	add("POST", "/api/v1/me/flex-logout", a.myFlexLogout) // mephones.go
 	add("GET", "/api/v1/me/calls", a.myCalls)
 	add("GET", "/api/v1/tls", a.getTLS) // tls.go
 
@@ -74,10 +77,12 @@ func (a *API) routeTable() []*route {
 	add("GET", t+"/users", a.listUsers)
 	add("POST", t+"/users", a.createUser)
 	add("POST", t+"/users/import", a.importUsers).limit = MaxCSVBody
+	add("GET", t+"/users/import/jobs/{id}", a.importJob) // importjobs.go
 	add("GET", t+"/users/{id}", a.getUser)
 	add("PATCH", t+"/users/{id}", a.patchUser)
 	add("DELETE", t+"/users/{id}", a.deleteUser)
-	add("GET", t+"/users/{id}/keys", a.getUserKeys) // userkeys.go
+	add("GET", t+"/users/{id}/delete-preview", a.deletePreview) // userdelete.go
+	add("GET", t+"/users/{id}/keys", a.getUserKeys)             // userkeys.go
 	add("PUT", t+"/users/{id}/keys", a.putUserKeys)
 	add("PUT", t+"/users/{id}/photo", a.putPhoto).limit = MaxPhotoBody
 	add("GET", t+"/users/{id}/photo", a.getPhoto)

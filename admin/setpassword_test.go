@@ -2,15 +2,11 @@ package admin
 
 import (
 	"encoding/json"
-	"io"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dialtone/dialtone/store"
-	"github.com/valyala/fasthttp"
 )
 
 func (e *env) link(u store.User) string {
@@ -133,48 +129,5 @@ func TestResendWelcomeRules(t *testing.T) {
 	plain := e.session(e.user("default", store.RoleUser, ""))
 	if a := e.do(plain, "POST", "/api/v1/tenants/default/users/"+withMail.ID+"/welcome", nil); a.status != 403 {
 		t.Errorf("a plain user resends: %d", a.status)
-	}
-}
-
-func TestSetPasswordPage(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
-		if !e.api.SetPasswordPage(ctx) {
-			ctx.Error("not here", 404)
-		}
-	}}
-	go srv.Serve(ln)
-	defer srv.Shutdown()
-	base := "http://" + ln.Addr().String()
-	resp, err := http.Get(base + "/set-password?token=" + strings.Repeat("ab", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
-		resp.Header.Get("Referrer-Policy") != "no-referrer" || !strings.Contains(string(body), "/api/v1/auth/set-password") {
-		t.Errorf("page: %d %v", resp.StatusCode, resp.Header)
-	}
-	if strings.Contains(string(body), strings.Repeat("ab", 32)) {
-		t.Error("the page echoes the token")
-	}
-	resp, err = http.Post(base+"/set-password", "text/plain", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 405 {
-		t.Errorf("POST to the page: %d", resp.StatusCode)
-	}
-	resp, _ = http.Get(base + "/set-password/x")
-	resp.Body.Close()
-	if resp.StatusCode != 404 {
-		t.Errorf("other path handled: %d", resp.StatusCode)
 	}
 }

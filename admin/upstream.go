@@ -170,6 +170,7 @@ func upstreamDoc(put bool) map[string]any {
 			"state":        map[string]any{"type": "string", "enum": []string{"registered", "registering", "failed", "stopped"}},
 			"reason":       s("why it failed"),
 			"registrar":    s("the address registered to (resolved)"),
+			"transport":    s("UDP, TCP or TLS"),
 			"last_attempt": map[string]any{"type": "string", "format": "date-time"},
 			"expires":      map[string]any{"type": "string", "format": "date-time"},
 			"next_attempt": map[string]any{"type": "string", "format": "date-time"},

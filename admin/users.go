@@ -7,7 +7,7 @@ import (
 )
 
 // listUsers: GET …/users, the colleagues of the tenant (directory.read), optionally of
-// one department (?department_id=).
+// one department (?department_id=), searched (?q=) and sorted (?sort=): usersearch.go.
 func (a *API) listUsers(r *request) (any, error) {
 	sc, err := r.tenantNeeding(store.PermDirectoryRead)
 	if err != nil {
@@ -18,6 +18,9 @@ func (a *API) listUsers(r *request) (any, error) {
 		return nil, err
 	}
 	dept := string(r.ctx.QueryArgs().Peek("department_id"))
+	if r.ctx.QueryArgs().Has("q") || r.ctx.QueryArgs().Has("sort") {
+		return a.searchUsers(r, sc, limit, cursor, dept)
+	}
 	var users []store.User
 	err = a.view(func(tx *store.Tx) error {
 		if dept == "" {
@@ -152,13 +155,7 @@ func (a *API) deleteUser(r *request) (any, error) {
 		if err != nil {
 			return err
 		}
-		if u.ID == sc.self.ID && u.Tenant == sc.self.Tenant {
-			return forbidden("you cannot delete your own account")
-		}
-		if u.Role.Rank() > sc.rank {
-			return forbidden("you cannot delete a user whose role is above yours")
-		}
-		if err := lastOwnerGuard(tx, u, ""); err != nil {
+		if err := mayDelete(tx, sc, u); err != nil {
 			return err
 		}
 		if _, err := tx.DeleteUser(sc.tenant, u.ID); err != nil {

@@ -26,7 +26,12 @@
 # For each mode: both rates, the median of the rounds' ratios, each server's CPU per fetch
 # (utime+stime from /proc/PID/stat before and after; nginx: master and workers), and for
 # the handshake modes the handshake's CPU per fetch (that mode's minus keep-alive's, per
-# side). Then what each server negotiated with OpenSSL's client (protocol, suite, group).
+# side). Then the client's CPU per fetch against each side (wrk's or the s_time clients'
+# utime+stime, from /usr/bin/time) and, for wrk, how busy its one thread was and the rate
+# it alone would allow (one second of CPU over its CPU per fetch): at 100 % busy the
+# client, not the server, sets the rate, and a ratio cannot pass the ratio of those
+# limits, whatever the server does. Then what each server negotiated with OpenSSL's
+# client (protocol, suite, group).
 # Rounds as in http.sh (ROUNDS, default 3). Sourced by bench/run.sh.
 ROUNDS=${ROUNDS:-3}
 HTTPS_MODES=${HTTPS_MODES:-keepalive close close-tls12 close-tls13 full}
@@ -84,15 +89,18 @@ https_ticks() { # PID...: user+system CPU ticks of the processes and their child
 }
 hz=$(getconf CLK_TCK)
 secs=$(awk -v d="$DUR" 'BEGIN { n = d + 0; if (d ~ /m$/) n *= 60; if (d ~ /h$/) n *= 3600; print (n < 1 ? 1 : int(n)) }')
-# https_run MODE URL PREFIX SERVER-PID → "rate µs-of-server-CPU-per-fetch"
+# https_run MODE URL PREFIX SERVER-PID → "rate µs-of-server-CPU-per-fetch
+# µs-of-client-CPU-per-fetch client-busy-%" (busy: the client's CPU over the wall time;
+# wrk's one load thread is at most 100 %, the four s_time clients at most 400 %)
 https_run() {
-  local mode=$1 url=$2 prefix=$3 pid=$4 before after n r tls= hdr=() i clients=()
+  local mode=$1 url=$2 prefix=$3 pid=$4 before after n r tls= hdr=() i clients=() client
   [ "$mode" = close-tls12 ] && tls=$work/tls12.cnf
   [ "$mode" = keepalive ] || hdr=(-H 'Connection: close')
   before=$(https_ticks "$pid")
   if [ "$mode" = full ]; then
     for i in 1 2 3 4; do
-      openssl s_time -connect "${url#https://}" -new -time "$secs" -www "${prefix}001565000000.cfg" -CAfile "$ca" 2>&1 |
+      /usr/bin/time -f '%e %U %S' -o "$work/time.$i" openssl s_time -connect "${url#https://}" -new -time "$secs" \
+        -www "${prefix}001565000000.cfg" -CAfile "$ca" 2>&1 |
         awk '/connections in .* real seconds/ { print $1 }' >"$work/s_time.$i" &
       clients+=($!)
     done
@@ -100,16 +108,21 @@ https_run() {
     cat "$work"/s_time.? >"$work/s_time.out"
     n=$(awk '{ s += $1 } END { print s + 0 }' "$work/s_time.out")
     r=$(awk -v n="$n" -v s="$secs" 'BEGIN { print n / s }')
+    client=$(awk '{ e = ($1 > e ? $1 : e); c += $2 + $3 } END { print e, c }' "$work"/time.?)
   else
     # shellcheck disable=SC2086 # tls is one word or none
     MACS_LUA=$shared/wrk/macs.lua PREFIX=$prefix MACS=1000 UA=$ua ${tls:+env OPENSSL_CONF=$tls} \
+      /usr/bin/time -f '%e %U %S' -o "$work/time.wrk" \
       wrk -t1 -c64 -d"$DUR" "${hdr[@]}" -s "$here/headers.lua" "$url" >"$work/wrk.out" 2>&1
     if grep -q 'Non-2xx' "$work/wrk.out"; then echo "wrk: $(grep Non-2xx "$work/wrk.out")" >&2; fi
     n=$(awk '/requests in/ { print $1 }' "$work/wrk.out")
     r=$(awk '/Requests\/sec/ { print $2 }' "$work/wrk.out")
+    client=$(awk '{ print $1, $2 + $3 }' "$work/time.wrk")
   fi
   after=$(https_ticks "$pid")
-  awk -v r="$r" -v t=$((after - before)) -v hz="$hz" -v n="$n" 'BEGIN { printf "%s %.1f\n", r, (n > 0 ? t * 1e6 / hz / n : 0) }'
+  awk -v r="$r" -v t=$((after - before)) -v hz="$hz" -v n="$n" -v client="$client" 'BEGIN {
+    split(client, c, " ")
+    printf "%s %.1f %.1f %.0f\n", r, (n > 0 ? t * 1e6 / hz / n : 0), (n > 0 ? c[2] * 1e6 / n : 0), (c[1] > 0 ? c[2] * 100 / c[1] : 0) }'
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
@@ -118,30 +131,41 @@ nginx_url=https://127.0.0.1:$port ours_url=https://$HTTPS
 https_run keepalive "$nginx_url" / "$peer_pid" >/dev/null
 https_run keepalive "$ours_url" "/p/$PROV_TOKEN/" "$DIALTONE_PID" >/dev/null
 echo "    https: load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-declare -A rate cpu
+declare -A rate cpu client busy
 for mode in $HTTPS_MODES; do
   for ((round = 1; round <= ROUNDS; round++)); do
     if [ "$mode" = close-tls13 ]; then
-      read -r pr pc < <(https_run "$mode" "https://127.0.0.1:$port13" / "$peer13_pid")
+      read -r pr pc pk pb < <(https_run "$mode" "https://127.0.0.1:$port13" / "$peer13_pid")
     else
-      read -r pr pc < <(https_run "$mode" "$nginx_url" / "$peer_pid")
+      read -r pr pc pk pb < <(https_run "$mode" "$nginx_url" / "$peer_pid")
     fi
-    read -r or oc < <(https_run "$mode" "$ours_url" "/p/$PROV_TOKEN/" "$DIALTONE_PID")
-    printf '    %s round %d: nginx %.0f/s %s µs/fetch   dialtone %.0f/s %s µs/fetch   %s×\n' \
-      "$mode" "$round" "$pr" "$pc" "$or" "$oc" "$(ratio "$or" "$pr")" >&2
+    read -r or oc ok ob < <(https_run "$mode" "$ours_url" "/p/$PROV_TOKEN/" "$DIALTONE_PID")
+    printf '    %s round %d: nginx %.0f/s %s µs/fetch (client %s µs, %s %%)   dialtone %.0f/s %s µs/fetch (client %s µs, %s %%)   %s×\n' \
+      "$mode" "$round" "$pr" "$pc" "$pk" "$pb" "$or" "$oc" "$ok" "$ob" "$(ratio "$or" "$pr")" >&2
     rate[$mode,p]+="$pr " rate[$mode,o]+="$or " rate[$mode,r]+="$(ratio "$or" "$pr") "
-    cpu[$mode,p]+="$pc " cpu[$mode,o]+="$oc "
+    cpu[$mode,p]+="$pc " cpu[$mode,o]+="$oc " client[$mode,p]+="$pk " client[$mode,o]+="$ok "
+    busy[$mode,p]+="$pb " busy[$mode,o]+="$ob "
   done
   # shellcheck disable=SC2086 # the lists are space-separated on purpose
   for k in p o r; do rate[$mode,$k]=$(median ${rate[$mode,$k]}); done
   # shellcheck disable=SC2086
-  for k in p o; do cpu[$mode,$k]=$(median ${cpu[$mode,$k]}); done
+  for k in p o; do
+    cpu[$mode,$k]=$(median ${cpu[$mode,$k]}) client[$mode,$k]=$(median ${client[$mode,$k]})
+    busy[$mode,$k]=$(median ${busy[$mode,$k]})
+  done
   note="CPU/fetch nginx ${cpu[$mode,p]} µs, dialtone ${cpu[$mode,o]} µs"
   if [ "$mode" != keepalive ] && [ -n "${cpu[keepalive,p]:-}" ]; then
     hs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
     note+="; handshake nginx $(hs "${cpu[$mode,p]}" "${cpu[keepalive,p]}") µs, dialtone $(hs "${cpu[$mode,o]}" "${cpu[keepalive,o]}") µs"
   fi
   report https nginx "${rate[$mode,p]}" "${rate[$mode,o]}" "$mode: $note" "${rate[$mode,r]}"
+  # The client's side: its CPU per fetch against each server; wrk's limit is its one thread.
+  note="client CPU/fetch against nginx ${client[$mode,p]} µs (busy ${busy[$mode,p]} %), against dialtone ${client[$mode,o]} µs (busy ${busy[$mode,o]} %)"
+  if [ "$mode" != full ]; then
+    note+=$(awk -v p="${client[$mode,p]}" -v o="${client[$mode,o]}" 'BEGIN {
+      if (p > 0 && o > 0) printf "; wrk alone allows nginx %.0f/s, dialtone %.0f/s: %.2f×", 1e6 / p, 1e6 / o, p / o }')
+  fi
+  echo "      $note"
 done
 echo "      (medians of $ROUNDS rounds; $size B files on both sides; handshake = CPU per fetch minus keep-alive's;" \
   "load average after: $(cut -d' ' -f1-3 /proc/loadavg))"

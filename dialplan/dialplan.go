@@ -89,7 +89,12 @@ func (p *Plan) Outbound(ctx context.Context, c sip.Caller, dialled string) (sip.
 			route = r
 			return err
 		}
-		// 4. Everything else goes upstream, within the toll-fraud guard.
+		// 4. The tenant's own external numbers ring here, not through the upstream.
+		if r, ok, err := ownNumber(tx, who.t, Normalize(who.t.CallRouting, dialled)); err != nil || ok {
+			route = r
+			return err
+		}
+		// 5. Everything else goes upstream, within the toll-fraud guard.
 		route = p.outside(who, dialled)
 		return nil
 	})
@@ -120,6 +125,36 @@ func internal(tx *store.Tx, t store.Tenant, dialled string) (sip.Route, bool, er
 	}
 	r, err := ringUser(tx, t.Slug, e)
 	return r, true, err
+}
+
+// ownNumber routes a dialled E.164 number that is the tenant's own (a user's DID, or
+// the main number with its extension) like the same call from the upstream would be.
+func ownNumber(tx *store.Tx, t store.Tenant, number string) (sip.Route, bool, error) {
+	if len(number) < 2 || number[0] != '+' {
+		return sip.Route{}, false, nil
+	}
+	switch did, err := tx.ExternalNumber(t.Slug, number); {
+	case err == nil:
+		u, err := tx.User(t.Slug, did.UserID)
+		if err != nil || len(u.Extensions) == 0 {
+			return sip.Route{}, false, nil // nobody here to ring: the upstream decides
+		}
+		e, err := tx.Extension(t.Slug, u.Extensions[0])
+		if err != nil {
+			return sip.Route{}, false, nil
+		}
+		r, err := ringUser(tx, t.Slug, e)
+		return r, true, err
+	case !errors.Is(err, store.ErrNotFound):
+		return sip.Route{}, true, err
+	}
+	if number == t.MainNumber && t.MainNumberExtension != "" {
+		if e, err := tx.Extension(t.Slug, t.MainNumberExtension); err == nil {
+			r, err := ringUser(tx, t.Slug, e)
+			return r, true, err
+		}
+	}
+	return sip.Route{}, false, nil
 }
 
 // ringUser routes to every line of the user extension e belongs to: a flex phone the

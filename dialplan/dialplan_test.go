@@ -300,3 +300,23 @@ func TestSettingsValidated(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnNumbersStayInside: dialling a user's DID or the main number, in any form, rings
+// here like the call from the upstream would, never counted as an outside call.
+func TestOwnNumbersStayInside(t *testing.T) {
+	f := newFixture(t, store.CallRouting{MainNumber: "+31201110000", MainNumberExtension: "203", DailyOutsideCalls: 1})
+	bob := f.line(t, f.bob, "203")
+	for _, n := range []string{"+31201110201", "0031201110201", "0201110201"} {
+		r := f.out(t, bob, n)
+		if r.Kind != sip.RouteInternal || r.UserID != f.alice.ID || len(r.AORs) != 2 {
+			t.Fatalf("%s: %+v", n, r)
+		}
+	}
+	if r := f.out(t, f.line(t, f.alice, "201"), "0201110000"); r.Kind != sip.RouteInternal || r.UserID != f.bob.ID {
+		t.Fatalf("main number: %+v", r)
+	}
+	// The cap of one outside call is untouched.
+	if r := f.out(t, bob, "0201234567"); r.Kind != sip.RouteUpstream {
+		t.Fatalf("outside call after own numbers: %+v", r)
+	}
+}

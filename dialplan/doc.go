@@ -13,7 +13,10 @@
 //     the extension's user: a flex phone the user is logged in at registers with those
 //     same accounts, so it rings too. A free number inside the tenant's extension range
 //     is 404 "number not in use". Anything but digits (with one leading "+") is 404.
-//  4. Everything else → sip.RouteUpstream, with the caller's first external number (DID)
+//  4. The tenant's own external numbers, dialled in any form (a user's DID, the main
+//     number with its main_number_extension) → sip.RouteInternal, as Inbound would
+//     route them: no trip through the upstream, no outside call counted.
+//  5. Everything else → sip.RouteUpstream, with the caller's first external number (DID)
 //     as caller ID, else the tenant's main_number.
 //
 // Numbers sent upstream are normalized with the tenant's prefixes (international_prefix,

@@ -11,7 +11,8 @@
 // It does not own the flex login rules themselves (which user may log in where, PIN
 // locks, auto-logout): those sit behind the FlexDesk interface that cmd/dialtone wires,
 // nor where a call goes (the Dialplan, package dialplan) or who follows calls (the
-// CallObserver): calls.go is that contract.
+// CallObserver): calls.go is that contract. It registers to tenants' upstreams
+// (trunk.go) and tells their requests apart.
 //
 // # Calls
 //
@@ -106,6 +107,38 @@
 // §5.3: flow reuse); when it has closed the request is not sent at all — a phone that
 // registered over TLS never gets one in clear over UDP — and the loss is logged and
 // counted (FlowsLost, dialtone_sip_flow_lost_total) until the phone registers again.
+//
+// # Upstreams
+//
+// Each tenant may have an upstream (store.Upstream: a provider's trunk or a PBX) that
+// outside and emergency calls go to. trunk.go keeps them from the store (following its
+// change events: a saved upstream restarts its registration, a removed one stops it)
+// and *Server implements Upstreams: Target is where the tenant's calls go (the password
+// opened), FromUpstream tells whose upstream a request's source is — an ip-mode
+// upstream's trusted prefixes (or the addresses its host resolved to), a registered
+// upstream's registrar address (over TCP and TLS its registration's connection). A
+// source two tenants claim (both registered to one provider) is nobody's by source
+// alone; UpstreamFor tells them apart by the Request-URI user (the Contact user each
+// registered).
+//
+// In register mode (trunkreg.go) the server registers to the upstream (RFC 3261
+// §10.2): over UDP from the listening socket, so the upstream's calls come back to the
+// port phones use and through the NAT pinhole the registration opened; over TCP or TLS
+// over a connection it opens and reads like a phone's (TLS verified against the
+// system's roots, or Config.UpstreamTLS); when that connection closes it connects and
+// registers again after Config.UpstreamRetry, not at the next refresh. The host is resolved by A/AAAA (no SRV or
+// NAPTR), IPv4 first, at every attempt. One Call-ID and From tag for the registration's
+// life and CSeq rising; a 401 or 407 is answered once with the upstream's username and
+// password (a second challenge only when it says stale), a 423 by asking its
+// Min-Expires. When an answer's Via says the upstream saw us elsewhere (received and
+// rport, RFC 3581 §4: Dialtone is behind NAT), the Contact names that address from the
+// next REGISTER on (registering again at once if it was granted). The time granted (our Contact's expires, else Expires) is refreshed at
+// half its length; a failure is retried after Config.UpstreamRetry (default 5 s),
+// doubling up to 5 minutes. A changed or removed upstream is un-registered (Expires: 0,
+// within 3 s) before its successor registers; a shutdown leaves the registration to
+// run out (a restart registers the same Contact again). UpstreamState gives the state for the
+// API: registering, registered (with when it expires), failed (with the reason and the
+// next attempt), stopped.
 //
 // # Remote actions
 //

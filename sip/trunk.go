@@ -194,6 +194,21 @@ func (s *Server) UpstreamState(tenant string) (TrunkState, bool) {
 	return r.snapshot(), true
 }
 
+// UpstreamStates gives the state of every tenant's registration to its upstream.
+func (s *Server) UpstreamStates() map[string]TrunkState {
+	s.trunks.mu.Lock()
+	regs := make(map[string]*trunkReg, len(s.trunks.regs))
+	for tenant, r := range s.trunks.regs {
+		regs[tenant] = r
+	}
+	s.trunks.mu.Unlock()
+	out := make(map[string]TrunkState, len(regs))
+	for tenant, r := range regs {
+		out[tenant] = r.snapshot()
+	}
+	return out
+}
+
 // Target is where the tenant's upstream calls go (Upstreams).
 func (s *Server) Target(tenant string) (UpstreamTarget, bool) {
 	s.trunks.mu.Lock()
@@ -219,27 +234,44 @@ func (s *Server) Target(tenant string) (UpstreamTarget, bool) {
 // FromUpstream names the tenant whose upstream src is (Upstreams): an ip-mode
 // upstream's trusted addresses, or a registered upstream's registrar (its resolved
 // address; over TCP and TLS, the registration's connection). A source claimed by more
-// than one tenant (two tenants registered to one provider) is nobody's: the request
-// alone cannot tell whose call it is.
+// than one tenant (two tenants registered to one provider) is nobody's here; UpstreamFor
+// tells them apart by the Request-URI user.
 func (s *Server) FromUpstream(src netip.AddrPort) (string, bool) {
+	return s.UpstreamFor(src, "")
+}
+
+// UpstreamFor is FromUpstream for a request whose Request-URI user is user: when
+// several tenants registered to the source's provider, the one registered as user
+// (the Contact user of its registration, which the provider calls) is the one.
+func (s *Server) UpstreamFor(src netip.AddrPort, user string) (string, bool) {
 	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
 	t := s.trunks
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	found := ""
+	var claim []string
 	for tenant, ps := range t.trusted {
 		for _, p := range ps {
 			if p.Contains(src.Addr()) {
-				if found != "" && found != tenant {
-					return "", false
-				}
-				found = tenant
+				claim = append(claim, tenant)
+				break
 			}
 		}
 	}
 	for tenant, r := range t.regs {
 		if r.from(src) {
-			if found != "" && found != tenant {
+			claim = append(claim, tenant)
+		}
+	}
+	switch {
+	case len(claim) == 1:
+		return claim[0], true
+	case len(claim) == 0 || user == "":
+		return "", false
+	}
+	found := ""
+	for _, tenant := range claim {
+		if r := t.regs[tenant]; r != nil && r.up.Username == user {
+			if found != "" {
 				return "", false
 			}
 			found = tenant

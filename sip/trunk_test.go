@@ -1,6 +1,9 @@
 package sip
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"net/netip"
 	"strconv"
@@ -9,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/tlscert"
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -26,6 +30,9 @@ type provider struct {
 	pass  string
 	grant int
 	regs  []providerReg
+	// nat, when set, is the received;rport its answers' Via say it saw (a NAT's).
+	nat netip.AddrPort
+	ua  *sipgo.UserAgent
 }
 
 type providerReg struct {
@@ -39,6 +46,15 @@ type providerReg struct {
 }
 
 func newProvider(t *testing.T, user, pass string, grant int) *provider {
+	return newProviderOn(t, "udp", user, pass, grant)
+}
+
+func newProviderOn(t *testing.T, network, user, pass string, grant int) *provider {
+	return newProviderTLS(t, network, nil, user, pass, grant)
+}
+
+// newProviderTLS is a provider over TCP ("tcp") or UDP, or over TLS with conf.
+func newProviderTLS(t *testing.T, network string, conf *tls.Config, user, pass string, grant int) *provider {
 	t.Helper()
 	p := &provider{user: user, pass: pass, realm: "provider.example", grant: grant}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("provider"))
@@ -50,6 +66,21 @@ func newProvider(t *testing.T, user, pass string, grant int) *provider {
 		t.Fatal(err)
 	}
 	srv.OnRegister(p.onRegister)
+	p.ua = ua
+	if network == "tcp" {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.addr = l.Addr().(*net.TCPAddr).AddrPort()
+		if conf != nil {
+			go srv.ServeTLS(tls.NewListener(l, conf))
+		} else {
+			go srv.ServeTCP(l)
+		}
+		t.Cleanup(func() { l.Close(); ua.Close() })
+		return p
+	}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -70,8 +101,16 @@ func (p *provider) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		reg.contact = c.Address.String()
 	}
 	p.mu.Lock()
-	pass, grant := p.pass, p.grant
+	pass, grant, nat := p.pass, p.grant, p.nat
 	p.mu.Unlock()
+	respond := func(res *sip.Response) {
+		if nat.IsValid() {
+			via := res.Via()
+			via.Params.Add("received", nat.Addr().String())
+			via.Params.Add("rport", strconv.Itoa(int(nat.Port())))
+		}
+		tx.Respond(res)
+	}
 	nonce := "n" + strconv.FormatUint(uint64(reg.cseq), 10)
 	if h := req.GetHeader("Authorization"); h != nil {
 		if cred, err := digest.ParseCredentials(h.Value()); err == nil && cred.Username == p.user {
@@ -87,7 +126,7 @@ func (p *provider) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, 401, "Unauthorized", nil)
 		chal := digest.Challenge{Realm: p.realm, Nonce: nonce, QOP: []string{"auth"}, Algorithm: "MD5"}
 		res.AppendHeader(sip.NewHeader("WWW-Authenticate", chal.String()))
-		tx.Respond(res)
+		respond(res)
 		return
 	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
@@ -97,7 +136,7 @@ func (p *provider) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		cc.Params.Add("expires", strconv.Itoa(grant))
 		res.AppendHeader(cc)
 	}
-	tx.Respond(res)
+	respond(res)
 }
 
 func (p *provider) registers() []providerReg {
@@ -269,5 +308,156 @@ func TestUpstreamIPMode(t *testing.T) {
 	}
 	if tg, ok := e.srv.Target("acme"); !ok || tg.Host != "192.0.2.10" || tg.Port != 5060 {
 		t.Fatalf("Target = %+v", tg)
+	}
+}
+
+// TestUpstreamBehindNAT: when the upstream's answer says it saw us at another address
+// (Via received and rport, RFC 3581 §4: we are behind NAT), the registration's Contact
+// names that address, so the upstream's calls reach us through the NAT.
+func TestUpstreamBehindNAT(t *testing.T) {
+	e := newEnv(t)
+	prov := newProvider(t, "31201110000", "right-password", 600)
+	prov.mu.Lock()
+	prov.nat = netip.MustParseAddrPort("192.0.2.1:40000")
+	prov.mu.Unlock()
+	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+		Transport: "udp", Username: "31201110000"}, "right-password")
+	waitFor(t, 5*time.Second, "registered", func() bool { s, _ := e.srv.UpstreamState("acme"); return s.State == TrunkRegistered })
+	regs := prov.registers()
+	last := regs[len(regs)-1]
+	if !last.authed || !strings.Contains(last.contact, "@192.0.2.1:40000") {
+		t.Fatalf("registered Contact %q, want the address the upstream saw", last.contact)
+	}
+	if st, _ := e.srv.UpstreamState("acme"); st.Expires.Sub(st.LastAttempt) != 600*time.Second {
+		t.Fatalf("granted time not read for the public Contact: %+v", st)
+	}
+}
+
+// TestUpstreamOverTCP: over TCP the registration keeps its own connection, the
+// upstream's requests come back over it (answered by the server), and its source is
+// known as the tenant's upstream.
+func TestUpstreamOverTCP(t *testing.T) {
+	e := newEnv(t, func(e *env) { e.cfgHook = func(c *Config) { c.UpstreamRetry = 100 * time.Millisecond } })
+	prov := newProviderOn(t, "tcp", "31201110000", "right-password", 600)
+	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+		Transport: "tcp", Username: "31201110000"}, "right-password")
+	waitFor(t, 5*time.Second, "registered", func() bool { s, _ := e.srv.UpstreamState("acme"); return s.State == TrunkRegistered })
+	regs := prov.registers()
+	last := regs[len(regs)-1]
+	if tn, ok := e.srv.FromUpstream(prov.addr); !ok || tn != "acme" {
+		t.Fatalf("FromUpstream(provider) = %q %v", tn, ok)
+	}
+	if !strings.Contains(last.contact, "transport=tcp") {
+		t.Fatalf("Contact %q", last.contact)
+	}
+	// The provider sends an OPTIONS to the registered Contact: it goes over the
+	// registration's connection (sipgo reuses the one it accepted) and is answered.
+	c, err := sipgo.NewClient(prov.ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uri sip.Uri
+	if err := sip.ParseUri(strings.Trim(last.contact, "<>"), &uri); err != nil {
+		t.Fatal(err)
+	}
+	req := sip.NewRequest(sip.OPTIONS, uri)
+	req.SetTransport("TCP")
+	req.SetDestination(last.src.String())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := c.Do(ctx, req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("OPTIONS over the registration's connection: %v %v", res, err)
+	}
+
+	// The connection drops: Dialtone connects and registers again at once, not at the
+	// refresh 300 s away.
+	e.srv.trunks.mu.Lock()
+	r := e.srv.trunks.regs["acme"]
+	e.srv.trunks.mu.Unlock()
+	r.mu.Lock()
+	r.conn.c.Close()
+	r.mu.Unlock()
+	waitFor(t, 10*time.Second, "a registration over a new connection", func() bool {
+		for _, g := range prov.registers()[len(regs):] {
+			if g.authed && g.src != last.src {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, 5*time.Second, "registered again", func() bool { s, _ := e.srv.UpstreamState("acme"); return s.State == TrunkRegistered })
+}
+
+// TestUpstreamOverTLS: over TLS the upstream's certificate is verified (here against
+// Config.UpstreamTLS's roots) before the REGISTER goes out; one from an unknown CA
+// fails the registration with the reason.
+func TestUpstreamOverTLS(t *testing.T) {
+	m, err := tlscert.New(context.Background(), tlscert.Options{Dir: t.TempDir(), PublicHost: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(m.CAPEM()) {
+		t.Fatal("CA PEM")
+	}
+	roots := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	e := newEnv(t, func(e *env) { e.cfgHook = func(c *Config) { c.UpstreamTLS = roots; c.UpstreamRetry = time.Hour } })
+	prov := newProviderTLS(t, "tcp", m.ServerConfig(), "31201110000", "right-password", 600)
+	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+		Transport: "tls", Username: "31201110000"}, "right-password")
+	waitFor(t, 5*time.Second, "registered over TLS", func() bool { s, _ := e.srv.UpstreamState("acme"); return s.State == TrunkRegistered })
+	if st, _ := e.srv.UpstreamState("acme"); st.Transport != "TLS" {
+		t.Fatalf("state %+v", st)
+	}
+
+	// Another Dialtone trusting only the system's roots refuses the private CA.
+	f := newEnv(t, func(e *env) { e.cfgHook = func(c *Config) { c.UpstreamRetry = time.Hour } })
+	err = f.st.Update(func(tx *store.Tx) error {
+		_, err := tx.SaveUpstream("acme", store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+			Transport: "tls", Username: "31201110000"}, store.UpstreamSecret{Set: "right-password"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "failed", func() bool { s, _ := f.srv.UpstreamState("acme"); return s.State == TrunkFailed })
+	if st, _ := f.srv.UpstreamState("acme"); !strings.Contains(st.Reason, "TLS") {
+		t.Fatalf("failed state %+v", st)
+	}
+}
+
+// TestUpstreamSharedProvider: two tenants registered to one provider; its requests are
+// told apart by the Request-URI user (each tenant's registered Contact user), never
+// given to either by source alone.
+func TestUpstreamSharedProvider(t *testing.T) {
+	e := newEnv(t)
+	prov := newProvider(t, "acme-trunk", "pw-a", 600)
+	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+		Transport: "udp", Username: "acme-trunk"}, "pw-a")
+	err := e.st.Update(func(tx *store.Tx) error {
+		_, err := tx.SaveUpstream("other", store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
+			Transport: "udp", Username: "other-trunk"}, store.UpstreamSecret{Set: "pw-o"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "both registrations resolved", func() bool {
+		a, _ := e.srv.UpstreamState("acme")
+		o, _ := e.srv.UpstreamState("other")
+		return a.Registrar != "" && o.Registrar != ""
+	})
+	if tn, ok := e.srv.FromUpstream(prov.addr); ok {
+		t.Fatalf("a shared provider's request given to %q by source alone", tn)
+	}
+	if tn, ok := e.srv.UpstreamFor(prov.addr, "other-trunk"); !ok || tn != "other" {
+		t.Fatalf("UpstreamFor(other-trunk) = %q %v", tn, ok)
+	}
+	if tn, ok := e.srv.UpstreamFor(prov.addr, "acme-trunk"); !ok || tn != "acme" {
+		t.Fatalf("UpstreamFor(acme-trunk) = %q %v", tn, ok)
+	}
+	if _, ok := e.srv.UpstreamFor(prov.addr, "+31201110201"); ok {
+		t.Fatal("an unknown Request-URI user picked a tenant")
 	}
 }

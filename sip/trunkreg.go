@@ -34,6 +34,7 @@ type trunkReg struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
+	lost   chan struct{} // the registration's connection closed
 
 	callID, fromTag string
 	cseq            int // only touched by the registration's goroutine
@@ -41,13 +42,16 @@ type trunkReg struct {
 	mu    sync.Mutex
 	state TrunkState
 	dst   netip.AddrPort // the registrar, resolved
-	conn  *tcpConn       // TCP and TLS: the registration's flow
-	key   flowKey
+	// public is where the upstream sees local (its answers' Via received and rport,
+	// RFC 3581 §4): behind NAT, the Contact names it.
+	public, local netip.AddrPort
+	conn          *tcpConn // TCP and TLS: the registration's flow
+	key           flowKey
 }
 
 func newTrunkReg(s *Server, u store.Upstream) *trunkReg {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &trunkReg{s: s, up: u, ctx: ctx, cancel: cancel, done: make(chan struct{}),
+	return &trunkReg{s: s, up: u, ctx: ctx, cancel: cancel, done: make(chan struct{}), lost: make(chan struct{}, 1),
 		callID: randHex(12) + "@dialtone", fromTag: randHex(6),
 		state: TrunkState{State: TrunkRegistering, Transport: strings.ToUpper(u.Transport)}}
 }
@@ -123,12 +127,35 @@ func (r *trunkReg) run(prev *trunkReg) {
 		select {
 		case <-t.C:
 			continue
+		case <-r.lost:
+			// Over TCP or TLS the connection is the way the upstream's calls come in:
+			// when it closes, connect and register again without waiting for the refresh.
+			t.Stop()
+			r.mu.Lock()
+			r.state.State, r.state.Reason = TrunkFailed, "the upstream's connection closed"
+			r.state.NextAttempt = r.s.now().Add(retry)
+			r.mu.Unlock()
+			if r.pause(retry) {
+				continue
+			}
 		case <-r.ctx.Done():
 			t.Stop()
 		}
 		break
 	}
 	r.unregister()
+}
+
+// pause waits d; false when stopped first.
+func (r *trunkReg) pause(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
 }
 
 // waitSocket waits until the server listens on UDP (it is built before it serves);
@@ -188,20 +215,28 @@ func (r *trunkReg) register(ctx context.Context, expires int) (time.Duration, er
 	}
 	auth := ""
 	answered := 0
-	for range 4 {
+	for range 6 {
 		r.cseq++
 		branch := "z9hG4bK" + randHex(10)
-		msg := r.build(local, branch, expires, auth)
+		contact := r.contactAddr(local)
+		msg := r.build(local, contact, branch, expires, auth)
 		res, err := r.s.clientTransaction(ctx, send, msg, branch, r.up.Transport == "udp")
 		if err != nil {
 			return 0, err
 		}
+		moved := r.learn(res, local, contact)
 		switch code := res.StatusCode; {
 		case code >= 200 && code < 300:
 			if expires == 0 {
 				return 0, nil
 			}
-			return r.granted(res, local, expires)
+			if moved {
+				// Registered an address the upstream cannot reach (we are behind NAT):
+				// register again naming the one it saw, answering a fresh challenge.
+				auth, answered = "", 0
+				continue
+			}
+			return r.granted(res, contact, expires)
 		case code == 401 || code == 407:
 			h, stale, err := r.answer(res, password, expires)
 			if err != nil {
@@ -257,13 +292,48 @@ func (r *trunkReg) answer(res *sip.Response, password string, expires int) (stri
 	return "", false, fmt.Errorf("the upstream's %d carries no challenge we can answer", res.StatusCode)
 }
 
+// contactAddr is the address our Contact names: where the upstream saw local, or local.
+func (r *trunkReg) contactAddr(local netip.AddrPort) netip.AddrPort {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.public.IsValid() && r.local == local {
+		return r.public
+	}
+	return local
+}
+
+// learn reads where the upstream saw us from its answer's Via (received, rport) and
+// says whether that differs from the address our Contact named.
+func (r *trunkReg) learn(res *sip.Response, local, contact netip.AddrPort) bool {
+	via := res.Via()
+	if via == nil {
+		return false
+	}
+	addr, port := local.Addr(), local.Port()
+	if v, ok := via.Params.Get("received"); ok {
+		if a, err := netip.ParseAddr(v); err == nil && a.Zone() == "" && !a.IsUnspecified() && !a.IsMulticast() {
+			addr = a.Unmap()
+		}
+	}
+	if v, ok := via.Params.Get("rport"); ok {
+		if p, err := strconv.Atoi(v); err == nil && p > 0 && p < 65536 {
+			port = uint16(p)
+		}
+	}
+	seen := netip.AddrPortFrom(addr, port)
+	r.mu.Lock()
+	r.public, r.local = seen, local
+	r.mu.Unlock()
+	return seen != contact
+}
+
 // granted reads the time the upstream granted our contact: its Contact's expires, else
 // the Expires header, else what we asked (RFC 3261 §10.2.4).
-func (r *trunkReg) granted(res *sip.Response, local netip.AddrPort, asked int) (time.Duration, error) {
+func (r *trunkReg) granted(res *sip.Response, contact netip.AddrPort, asked int) (time.Duration, error) {
 	n := -1
 	for _, h := range res.GetHeaders("Contact") {
 		c, ok := h.(*sip.ContactHeader)
-		if !ok || c.Address.User != r.up.Username || c.Address.Port != int(local.Port()) {
+		if !ok || c.Address.User != r.up.Username || c.Address.Port != int(contact.Port()) {
 			continue
 		}
 		if v, ok := c.Params.Get("expires"); ok {
@@ -289,11 +359,11 @@ func (r *trunkReg) granted(res *sip.Response, local netip.AddrPort, asked int) (
 func (r *trunkReg) requestURI() string { return "sip:" + r.up.SIPDomain() }
 
 // build writes one REGISTER (RFC 3261 §10.2).
-func (r *trunkReg) build(local netip.AddrPort, branch string, expires int, auth string) []byte {
+func (r *trunkReg) build(local, public netip.AddrPort, branch string, expires int, auth string) []byte {
 	transport := strings.ToUpper(r.up.Transport)
 	host := addrHostPort(local)
 	domain := r.up.SIPDomain()
-	contact := "sip:" + r.up.Username + "@" + host
+	contact := "sip:" + r.up.Username + "@" + addrHostPort(public)
 	if transport != "UDP" {
 		contact += ";transport=" + r.up.Transport
 	}
@@ -378,8 +448,8 @@ func (r *trunkReg) dial(ctx context.Context, dst netip.AddrPort) (*tcpConn, erro
 		if r.s.cfg.UpstreamTLS != nil {
 			conf = r.s.cfg.UpstreamTLS.Clone()
 		}
-		if _, err := netip.ParseAddr(r.up.Host); err != nil {
-			conf.ServerName = r.up.Host
+		if conf.ServerName == "" {
+			conf.ServerName = r.up.Host // a name, or an address its certificate must name
 		}
 		tlc := tls.Client(nc, conf)
 		hctx, cancel := context.WithTimeout(ctx, tlsHandshakeTimeout)
@@ -402,6 +472,15 @@ func (r *trunkReg) dial(ctx context.Context, dst netip.AddrPort) (*tcpConn, erro
 	go func() {
 		defer r.s.trunks.wg.Done()
 		r.s.readTCP(tc, key)
+		r.mu.Lock()
+		mine := r.conn == tc
+		r.mu.Unlock()
+		if mine {
+			select {
+			case r.lost <- struct{}{}:
+			default:
+			}
+		}
 	}()
 	return tc, nil
 }

@@ -39,6 +39,9 @@ type AuditQuery struct {
 	Cursor  string // an event id: list events older than it
 	Limit   int
 	Subject string // only events about this user id (as subject, actor or view-as target)
+	Action  string // only actions starting with this ("user." or "user.update")
+	Since   time.Time
+	Until   time.Time // only events in [Since, Until] (zero: open)
 }
 
 // AuditLog lists a tenant's events, newest first. With a Subject it walks the log until
@@ -62,7 +65,13 @@ func (tx *Tx) AuditLog(slug string, q AuditQuery) ([]AuditEvent, error) {
 		if err := it.Item().Value(func(b []byte) error { return decode(b, &ev) }); err != nil {
 			return nil, err
 		}
+		if !q.Since.IsZero() && ev.Time.Before(q.Since) {
+			break // newest first: the rest is older still
+		}
 		if q.Subject != "" && ev.Subject != q.Subject && ev.ActorID != q.Subject && ev.ViewAs != q.Subject {
+			continue
+		}
+		if (q.Action != "" && !strings.HasPrefix(ev.Action, q.Action)) || (!q.Until.IsZero() && ev.Time.After(q.Until)) {
 			continue
 		}
 		out = append(out, ev)

@@ -216,3 +216,31 @@ func (tx *Tx) ExternalNumber(slug, e164 string) (ExternalNumber, error) {
 	err := tx.get(didKey(slug, e164), &n)
 	return n, err
 }
+
+// FreeExtensions lists the numbers of the tenant's range [ExtMin, ExtMax] that no one
+// holds, in numeric order after the number after ("" from the start), at most limit.
+func (tx *Tx) FreeExtensions(slug, after string, limit int) ([]string, error) {
+	t, err := tx.Tenant(slug)
+	if err != nil {
+		return nil, err
+	}
+	start := t.ExtMin
+	if n, err := strconv.Atoi(after); err == nil && n >= start {
+		start = n + 1
+	}
+	var out []string
+	for n := start; n <= t.ExtMax && len(out) < limit; n++ {
+		num := strconv.Itoa(n)
+		if !ValidExtension(num) {
+			continue
+		}
+		ok, err := tx.exists(extKey(slug, num))
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			out = append(out, num)
+		}
+	}
+	return out, nil
+}

@@ -416,3 +416,22 @@ func (s *Store) User(slug, id string) (u User, err error) {
 	err = s.View(func(tx *Tx) error { u, err = tx.User(slug, id); return err })
 	return u, err
 }
+
+// UserBrief is the part of a user record a list sorts and searches by.
+type UserBrief struct {
+	ID              string   `json:"id"`
+	FirstName       string   `json:"first_name"`
+	LastName        string   `json:"last_name"`
+	Email           string   `json:"email,omitempty"`
+	Role            Role     `json:"role"`
+	DepartmentID    string   `json:"department_id,omitempty"`
+	Mobile          string   `json:"mobile,omitempty"`
+	Extensions      []string `json:"extensions,omitempty"`
+	ExternalNumbers []string `json:"external_numbers,omitempty"`
+}
+
+// EachUserBrief calls fn with the brief of every user of a tenant (a search over all of
+// them decodes only these fields).
+func (tx *Tx) EachUserBrief(slug string, fn func(UserBrief) bool) error {
+	return scanValues(tx, "t/"+slug+"/user/", "", 0, fn)
+}

@@ -39,7 +39,9 @@
 // With HTTPS on, everything but /p/…, /ca.pem, /healthz and /readyz answers a plain-HTTP
 // client that is not on the box (loopback, or forwarded for by a --trusted-proxy) with
 // 308 to the same path on HTTPS, before the API sees a token or cookie; HTTPS answers
-// outside /p/ carry HSTS (RFC 6797). /ca.pem serves the CA to trust. publicURL is the
+// outside /p/ carry HSTS (RFC 6797). The mounts, in order: provisioning (/p/…), the admin
+// API (/api/v1/…), the web console (/, its files, /set-password; package console).
+// /ca.pem serves the CA to trust. publicURL is the
 // one place that builds the base URL of mails (https when on) and phone configs (https
 // for tenants with provisioning_https_only).
 //

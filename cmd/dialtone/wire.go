@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/dialtone/dialtone/console"
 	"github.com/dialtone/dialtone/flex"
 	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/ldapdir"
@@ -60,7 +61,13 @@ func (m *Main) wire() error {
 		return err
 	}
 	// Phones' fetches come first: the busiest path, told by its prefix alone.
-	mounts := []httpMount{provisionMount(prov), api.Mount, setPasswordMount(api)}
+	// The web console at / and /set-password, the page welcome and reset mails link to
+	// (console/doc.go).
+	web, err := console.New()
+	if err != nil {
+		return err
+	}
+	mounts := []httpMount{provisionMount(prov), api.Mount, web.Mount}
 	m.services = append(m.services, m.httpService(mounts), m.controlService())
 	if m.metricsLn != nil {
 		m.services = append(m.services, m.metricsService())

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"path/filepath"
 
-	"github.com/valyala/fasthttp"
-
 	"github.com/dialtone/dialtone/admin"
 	"github.com/dialtone/dialtone/flex"
 	"github.com/dialtone/dialtone/mail"
@@ -86,16 +84,6 @@ func (m *Main) wireAdmin(reg *sip.Server, desk *flex.Desk, prov *provision.Provi
 		cfg.Upstreams = registrarForAdmin{reg}
 	}
 	return admin.New(cfg)
-}
-
-// setPasswordMount serves GET /set-password, the page a welcome or reset mail links to.
-func setPasswordMount(api *admin.API) httpMount {
-	return func(ctx *fasthttp.RequestCtx) (string, bool) {
-		if !api.SetPasswordPage(ctx) {
-			return "", false
-		}
-		return "/set-password", true
-	}
 }
 
 // wireMail builds the mailer: welcome and reset mails wait in the store's outbox and are

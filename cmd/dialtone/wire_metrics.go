@@ -118,6 +118,17 @@ func (m *Main) registerSIPMetrics(srv *sip.Server) {
 		counts(func(c sip.Count) int { return c.AORs }), "tenant")
 	m.metrics.Gauge("dialtone_sip_bindings", "Live bindings (contacts), by tenant.",
 		counts(func(c sip.Count) int { return c.Bindings }), "tenant")
+	m.metrics.Gauge("dialtone_sip_upstream_registered", "1 while the tenant's registration to its upstream stands, 0 while it does not (register mode only).",
+		func() map[string]float64 {
+			out := map[string]float64{}
+			for tenant, st := range srv.UpstreamStates() {
+				out[tenant] = 0
+				if st.State == sip.TrunkRegistered {
+					out[tenant] = 1
+				}
+			}
+			return out
+		}, "tenant")
 }
 
 // ldapResults names the result codes (RFC 4511 §4.1.9) a bind or search answers most.
