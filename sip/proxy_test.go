@@ -255,3 +255,27 @@ func TestStray2xxForwarded(t *testing.T) {
 		t.Fatalf("stray 200 at the caller: %d %s", r.StatusCode, r.To().Value())
 	}
 }
+
+// A phone behind NAT registers a private Contact: its calls reach it at the address its
+// REGISTER came from (RFC 5626 §5.3, RFC 3581), the Contact kept as Request-URI.
+func TestCallReachesNATedPhone(t *testing.T) {
+	t.Parallel()
+	ce := newCallEnv(t)
+	a := ce.line(t, 201, "UDP")
+	b := newPeer(t, ce.env, ce.user2, ce.pass2, "UDP")
+	res := b.request("REGISTER", "sip:"+b.domain, b.user, "", func(w *strings.Builder) {
+		w.WriteString("Contact: <sip:" + b.user + "@192.168.7.20:5060>\r\n")
+	})
+	if res.StatusCode != 200 {
+		t.Fatalf("register: %d", res.StatusCode)
+	}
+	a.call("202", "")
+	inv := b.expectRequest(sip.INVITE) // at the socket the REGISTER came from
+	if inv.Recipient.Host != "192.168.7.20" {
+		t.Errorf("Request-URI %s, want the registered Contact", inv.Recipient.String())
+	}
+	b.answer(inv, 486, "Busy Here", "n1")
+	if r := a.final(sip.INVITE); r.StatusCode != 486 {
+		t.Fatalf("caller got %d", r.StatusCode)
+	}
+}
