@@ -29,7 +29,11 @@
 // bounded (65,536 server and 65,536 client transactions, Config.MaxCalls calls): over
 // them an INVITE is answered 503.
 //
-// An INVITE that is not a flex code gets 100 Trying at once (§16.2), then Max-Forwards
+// An INVITE without credentials (and not from an upstream) is answered its 407 at once
+// and statelessly, as a REGISTER's 401 (and as Kamailio's sl module does): no
+// transaction and no 100 for a final answer that goes now, the same nonce to its
+// retransmissions (retransmit.go), its ACK absorbed. Any other INVITE that is not a
+// flex code gets 100 Trying at once (§16.2), then Max-Forwards
 // (483 at 0, §16.3 step 3) and loop detection (482, §16.3 step 4: our branch carries a
 // hash of the request as received, RFC 3261 §16.6 step 8, and a request that comes back
 // with it unchanged is a loop; changed, a spiral) are checked. From the tenant's

@@ -35,8 +35,15 @@ func (s *Server) proxyInvite(req *sip.Request, in *inbound, w *replyWriter) bool
 		f.tx.Receive(req) // a retransmission: the last answer again (RFC 3261 §17.2.1)
 		return true
 	}
-	if s.inviteFlood(in.src) {
+	upstream := false
+	if s.cfg.Upstreams != nil {
+		_, upstream = s.cfg.Upstreams.FromUpstream(in.src)
+	}
+	if !upstream && s.inviteFlood(in.src) {
 		in.send(w.simple(503, "Too many calls from this address"))
+		return true
+	}
+	if !upstream && s.challengeAtOnce(req, in, w) {
 		return true
 	}
 	own := *in
@@ -54,6 +61,33 @@ func (s *Server) proxyInvite(req *sip.Request, in *inbound, w *replyWriter) bool
 		defer crash.RecoverWith(s.log, "sip", "proxied INVITE", func() { f.respond(500, "Server Internal Error") })
 		s.routeInvite(f, &own)
 	}()
+	return true
+}
+
+// challengeAtOnce answers an INVITE that carries no credentials with its 407 at once
+// and statelessly, as a REGISTER's 401 is answered (and as Kamailio's sl module does):
+// no transaction and no 100 Trying for a request whose final answer goes now; a
+// retransmission gets the same challenge (retransmit.go) and its ACK goes no further.
+// One over Max-Forwards, looped, or from a blocked source is left to the transaction.
+func (s *Server) challengeAtOnce(req *sip.Request, in *inbound, w *replyWriter) bool {
+	if firstHeader(req, "Proxy-Authorization") != nil {
+		return false
+	}
+	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
+		return false
+	}
+	if looped(req, loopHash(req)) || s.sourceBlocked(in.src) {
+		return false
+	}
+	t, err := s.accounts.tenantFor(req.Recipient.Host)
+	if err != nil {
+		t, err = s.accounts.tenantFor(req.To().Address.Host)
+	}
+	if err != nil {
+		return false
+	}
+	s.writeChallenge(w, true, t, false)
+	in.send(w.finish())
 	return true
 }
 

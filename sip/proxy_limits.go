@@ -27,16 +27,11 @@ func invitePolicy(n int) ratelimit.Policy {
 }
 
 // inviteFlood counts a new INVITE from src and reports whether src is over its rate.
-// An upstream's addresses are not counted: its calls are the tenant's, bounded by
-// max_calls.
+// The caller does not count an upstream's addresses: its calls are the tenant's,
+// bounded by max_calls.
 func (s *Server) inviteFlood(src netip.AddrPort) bool {
 	if s.cfg.InvitesPerSource < 0 {
 		return false
-	}
-	if s.cfg.Upstreams != nil {
-		if _, ok := s.cfg.Upstreams.FromUpstream(src); ok {
-			return false
-		}
 	}
 	key := ratelimit.Source(src.Addr())
 	if blocked, _ := s.proxy.invites.Blocked(key); blocked {

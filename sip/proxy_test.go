@@ -180,17 +180,27 @@ func TestCallFromAnotherLine(t *testing.T) {
 	}
 }
 
-// Unauthenticated INVITE: 100 Trying at once, then 407.
+// Unauthenticated INVITE: 407 at once, the same challenge to its retransmission; an
+// authenticated one gets 100 Trying at once.
 func TestCallUnauthenticated(t *testing.T) {
 	t.Parallel()
 	ce := newCallEnv(t)
 	a := ce.line(t, 201, "UDP")
 	c := &outCall{u: a, callID: randHex(8), fromTag: "f1", cseq: 1, ruri: "sip:202@" + a.domain}
-	a.send(c.inviteMsg(a.user, ""))
-	a.response(100)
-	if r := a.final(sip.INVITE); r.StatusCode != 407 || r.GetHeader("Proxy-Authenticate") == nil {
+	msg := c.inviteMsg(a.user, "")
+	a.send(msg)
+	r := a.final(sip.INVITE)
+	if r.StatusCode != 407 || r.GetHeader("Proxy-Authenticate") == nil {
 		t.Fatalf("unauthenticated: %d", r.StatusCode)
 	}
+	a.send(msg)
+	if r2 := a.final(sip.INVITE); r2.GetHeader("Proxy-Authenticate").Value() != r.GetHeader("Proxy-Authenticate").Value() {
+		t.Errorf("retransmission challenged anew: %s, then %s", r.GetHeader("Proxy-Authenticate").Value(), r2.GetHeader("Proxy-Authenticate").Value())
+	}
+	c.ackNon2xx(r)
+	c.cseq++
+	a.send(c.inviteMsg(a.user, a.authorization(r, "INVITE", c.ruri)))
+	a.response(100)
 }
 
 // Max-Forwards 0 is answered 483; an INVITE that comes back to us unchanged is a loop: 482.
