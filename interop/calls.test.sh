@@ -2,7 +2,8 @@
 # two users (the tenant's sip_digest set to md5: baresip before 3.11 fails SHA-256
 # challenges) and one calls the other: 407 answered, the callee answers at once, they
 # talk a second, the caller hangs up, and the BYE is seen on both sides; the callee's
-# INVITE came with our Record-Route. Then SIPp plays both phones: a uas registered (its
+# INVITE came with our Record-Route. A third baresip rings and the caller hangs up first
+# (CANCEL, 487); a SIPp phone answers busy (486). Then SIPp plays both phones: a uas registered (its
 # Contact at the uas, register-to.xml) answers a SIPp uac calling with digest
 # (call-auth.xml, the benchmark's scenarios), ACK and BYE through the Record-Route.
 # A From naming another line is refused. An IP-based upstream (a SIPp on 127.0.0.2) gets
@@ -14,7 +15,7 @@ sipdir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/sipp"
 
 api POST /api/v1/tenants '{"slug":"calls","sip_domain":"calls.interop"}' >/dev/null
 api PATCH /api/v1/tenants/calls '{"sip_digest":"md5"}' | jq -e '.sip_digest == "md5"' >/dev/null || fail "sip_digest md5 not taken"
-for e in 801 802 803; do
+for e in 801 802 803 805 806; do
   api POST /api/v1/tenants/calls/users "{\"first_name\":\"Call$e\",\"last_name\":\"Interop\",\"extensions\":[\"$e\"]}" >/dev/null
 done
 api POST /api/v1/tenants/calls/users '{"first_name":"Call804","last_name":"Interop","extensions":["804"],"external_numbers":["+4930555804"]}' >/dev/null
@@ -95,6 +96,21 @@ awk '/^SIP\/2.0 200/{ok=1} ok && /^CSeq: [0-9]+ BYE/{found=1} /^$/{ok=0} END{exi
   fail "the caller's BYE was not answered 200: $(grep -A3 '^BYE' "$WORK/baresip-caller.out" | head)"
 echo "ok 801 hung up: BYE through the Record-Route seen by 802, 200 back to 801"
 
+# CANCEL before the answer: a third baresip (805) rings and does not answer; the caller
+# hangs up: 805 gets the CANCEL, the caller 487.
+count() { grep -c -- "$2" "$WORK/baresip-$1.out" || true; }
+more() { [ "$(count "$1" "$2")" -gt "$3" ]; } # more NAME PATTERN N: seen more than N times
+start_baresip ringer 805 manual
+wait_for "baresip 805 registered" registered 805 "$ringer_sip"
+rang=$(count caller '^SIP/2.0 180'); terminated=$(count caller '^SIP/2.0 487')
+echo "/dial sip:805@$domain" >"/dev/udp/127.0.0.1/$caller_cons"
+wait_for "805 ringing" has ringer '^INVITE sip:'
+wait_for "the caller hearing it ring" more caller '^SIP/2.0 180' "$rang"
+echo "/hangup" >"/dev/udp/127.0.0.1/$caller_cons"
+wait_for "the CANCEL at 805" has ringer '^CANCEL sip:'
+wait_for "487 at the caller" more caller '^SIP/2.0 487' "$terminated"
+echo "ok 801 hung up while 805 rang: CANCEL at 805, 487 to 801"
+
 # SIPp as both phones, with the benchmark's scenarios.
 uas=$(free_port)
 timeout 30 sipp -sf "$benchsipp/answer.xml" -i 127.0.0.1 -p "$uas" -m 1 -nostdin -timeout 25s -timeout_error \
@@ -113,6 +129,24 @@ if ! timeout 25 sipp -sf "$benchsipp/call-auth.xml" -inf "$WORK/calls-uac.csv" -
 fi
 wait "$uaspid" || { tail -30 "$WORK/calls-uas.msg"; fail "the SIPp callee did not see its call through"; }
 echo "ok SIPp uac called a SIPp uas registered as 803: 407, 180, 200, ACK, BYE, 200"
+
+# A busy phone (SIPp answering 486, registered as 806): the caller gets 486.
+busy=$(free_port)
+timeout 30 sipp -sf "$sipdir/busy.xml" -i 127.0.0.1 -p "$busy" -m 1 -nostdin -timeout 25s -timeout_error \
+  >"$WORK/calls-busy-uas.out" 2>&1 &
+busypid=$!
+printf 'SEQUENTIAL\n%s;%s;[authentication username=%s password=%s]\n' "$(acct 806 sip_username)" "$domain" \
+  "$(acct 806 sip_username)" "$(acct 806 sip_password)" >"$WORK/calls-reg806.csv"
+timeout 20 sipp -sf "$benchsipp/register-to.xml" -key contact "127.0.0.1:$busy" -inf "$WORK/calls-reg806.csv" -m 1 \
+  -i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 15s -timeout_error "$SIP" >"$WORK/calls-reg806.out" 2>&1 ||
+  fail "SIPp did not register 806: $(tail -5 "$WORK/calls-reg806.out")"
+printf 'SEQUENTIAL\n%s;%s;[authentication username=%s password=%s];806\n' "$(acct 801 sip_username)" "$domain" \
+  "$(acct 801 sip_username)" "$(acct 801 sip_password)" >"$WORK/calls-busy.csv"
+timeout 20 sipp -sf "$sipdir/call-busy.xml" -inf "$WORK/calls-busy.csv" -m 1 -i 127.0.0.1 -p "$(free_port)" \
+  -nostdin -timeout 15s -timeout_error -trace_msg -message_file "$WORK/calls-busy.msg" "$SIP" >"$WORK/calls-busy.out" 2>&1 ||
+  { tail -20 "$WORK/calls-busy.msg"; fail "a busy callee: no 486"; }
+wait "$busypid" || fail "the busy phone did not get its ACK"
+echo "ok 801 called a busy phone (806): 486 back, the phone's 486 acknowledged"
 
 # The caller may call only as its own line.
 printf 'SEQUENTIAL\n%s;%s;[authentication username=%s password=%s];803\n' "$(acct 802 sip_username)" "$domain" \
