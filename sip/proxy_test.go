@@ -3,6 +3,7 @@ package sip
 import (
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -29,6 +30,18 @@ func TestCallOverTCP(t *testing.T) {
 func testAnswerBye(t *testing.T, ce *callEnv, a, b *ua) {
 	c := a.call("202", "")
 	inv := b.expectRequest(sip.INVITE)
+	// Each Record-Route names the socket its side reaches us at (RFC 5658).
+	for _, rr := range inv.GetHeaders("Record-Route") {
+		u := rr.(*sip.RecordRouteHeader).Address
+		tr, _ := u.UriParams.Get("transport")
+		want := ce.udpAddr().String()
+		if tr == "tcp" {
+			want = ce.tcp.Addr().String()
+		}
+		if got := u.Host + ":" + strconv.Itoa(u.Port); got != want {
+			t.Errorf("Record-Route %s names %s, want %s", rr.Value(), got, want)
+		}
+	}
 	if mf := inv.MaxForwards(); mf == nil || mf.Val() != 69 {
 		t.Errorf("Max-Forwards at the callee: %v, want 69", mf)
 	}
