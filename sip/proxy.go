@@ -1,7 +1,10 @@
 package sip
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
 	"net/netip"
 	"strconv"
@@ -153,13 +156,30 @@ func (s *Server) deliverProxyResponse(res *sip.Response) bool {
 
 // forwardStray2xx forwards a 2xx to an INVITE whose client transaction has ended (the
 // callee retransmits it until the ACK comes) statelessly, to where the next Via says:
-// its received and rport, which we wrote (RFC 3261 §16.7 step 10, §18.2.2).
+// its received and rport, which we wrote (RFC 3261 §16.7 step 10, §18.2.2). Only when
+// our branch's seal matches that destination and the Call-ID (sealBranch): a forged
+// response cannot make us send anything anywhere else.
 func (s *Server) forwardStray2xx(res *sip.Response) {
+	branch, _ := res.Via().Params.Get("branch")
 	out := forwardable(res)
 	via := out.Via()
-	if via == nil {
+	if via == nil || out.CallID() == nil {
 		return
 	}
+	dst, ok := viaDest(via)
+	if !ok || !s.proxy.branchSealed(branch, out.CallID().Value(), via.Transport, dst) {
+		return
+	}
+	h, err := s.hopTo(strings.ToUpper(via.Transport), dst)
+	if err != nil {
+		return
+	}
+	h.WriteMsg(out)
+}
+
+// viaDest is where answers to the hop that wrote via go (RFC 3581 §4, RFC 3261
+// §18.2.2): its received and rport, else its sent-by.
+func viaDest(via *sip.ViaHeader) (netip.AddrPort, bool) {
 	host, port := via.Host, via.Port
 	if r, ok := via.Params.Get("received"); ok && r != "" {
 		host = r
@@ -167,15 +187,41 @@ func (s *Server) forwardStray2xx(res *sip.Response) {
 	if r, ok := via.Params.Get("rport"); ok && r != "" {
 		port, _ = strconv.Atoi(r)
 	}
+	if port == 0 {
+		port = 5060
+	}
 	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
-	if err != nil || port <= 0 || port > 65535 {
-		return
+	if err != nil || port < 0 || port > 65535 {
+		return netip.AddrPort{}, false
 	}
-	h, err := s.hopTo(strings.ToUpper(via.Transport), netip.AddrPortFrom(a.Unmap(), uint16(port)))
-	if err != nil {
-		return
+	return netip.AddrPortFrom(a.Unmap(), uint16(port)), true
+}
+
+// sealBranch is our Via branch for a request forwarded for the hop whose Via is prev:
+// the magic cookie, the loop-detection hash of the request as received (RFC 3261 §16.6
+// step 8), a random part, and a MAC over it, the Call-ID and where prev's answers go.
+func (p *proxy) sealBranch(loop, callID string, prev *sip.ViaHeader) string {
+	r := randHex(4)
+	b := sip.RFC3261BranchMagicCookie + "dt" + loop + "." + r
+	if dst, ok := viaDest(prev); ok {
+		b += "." + p.branchMAC(r, callID, prev.Transport, dst)
 	}
-	h.WriteMsg(out)
+	return b
+}
+
+// branchSealed checks a branch of ours against the Call-ID and the destination.
+func (p *proxy) branchSealed(branch, callID, transport string, dst netip.AddrPort) bool {
+	parts := strings.Split(branch, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	return hmac.Equal([]byte(parts[2]), []byte(p.branchMAC(parts[1], callID, transport, dst)))
+}
+
+func (p *proxy) branchMAC(r, callID, transport string, dst netip.AddrPort) string {
+	m := hmac.New(sha256.New, p.key[:])
+	m.Write([]byte("branch\x00" + r + "\x00" + callID + "\x00" + strings.ToUpper(transport) + "\x00" + dst.String()))
+	return hex.EncodeToString(m.Sum(nil)[:8])
 }
 
 // Completed transactions are kept 5 s (Kamailio's tm wait timer), not RFC 3261's
@@ -189,12 +235,6 @@ const txWait = 5 * time.Second
 
 func init() {
 	sip.Timer_J, sip.Timer_L, sip.Timer_M, sip.Timer_D = txWait, txWait, txWait, txWait
-}
-
-// newBranchID is our Via branch: the magic cookie, the loop-detection hash of the
-// request as received (RFC 3261 §16.6 step 8) and a random part.
-func newBranchID(loop string) string {
-	return sip.RFC3261BranchMagicCookie + "dt" + loop + "." + randHex(6)
 }
 
 // timerC bounds how long an INVITE branch may ring (RFC 3261 §16.6 step 11: more

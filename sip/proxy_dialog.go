@@ -135,7 +135,7 @@ func (s *Server) proxyInDialog(req *sip.Request, in *inbound, w *replyWriter) {
 	removeHeaders(out, "Max-Forwards")
 	out.AppendHeader(&mf)
 	s.dropOurCredentials(out)
-	out.PrependHeader(s.viaFor(h, newBranchID(loopHash(req))))
+	out.PrependHeader(s.viaFor(h, s.proxy.sealBranch(loopHash(req), req.CallID().Value(), req.Via())))
 	out.SetTransport(h.transport)
 	if isAck {
 		h.WriteMsg(out) // an ACK for a 2xx is forwarded statelessly (RFC 3261 §16.11)

@@ -376,7 +376,7 @@ func (s *Server) branchRequest(req *sip.Request, h, back *hop, caller, callee ca
 		out.PrependHeader(s.recordRouteFor(back, token, ftag))
 	}
 	out.PrependHeader(s.recordRouteFor(h, token, ftag))
-	out.PrependHeader(s.viaFor(h, newBranchID(loop)))
+	out.PrependHeader(s.viaFor(h, s.proxy.sealBranch(loop, req.CallID().Value(), req.Via())))
 	return out
 }
 

@@ -108,7 +108,7 @@ func (s *Server) upstreamAuth(sent *sip.Request, res *sip.Response, target Upstr
 		}
 		next := sent.Clone()
 		removeHeaders(next, "Authorization", "Proxy-Authorization")
-		next.Via().Params.Add("branch", newBranchID(loop))
+		next.Via().Params.Add("branch", s.proxy.sealBranch(loop, sent.CallID().Value(), sent.GetHeaders("Via")[1].(*sip.ViaHeader)))
 		next.AppendHeader(sip.NewHeader(hname, cred.String()))
 		return next
 	}
