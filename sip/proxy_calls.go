@@ -14,6 +14,7 @@ type call struct {
 	users  []string // users the call counts against (tenant/user ID)
 	caller Caller
 	from   string
+	to     string // the number dialled
 	route  Route
 	at     time.Time
 
@@ -156,7 +157,7 @@ func (s *Server) event(c *call, kind CallEventKind, phones []string, code int) {
 		return
 	}
 	s.cfg.Calls.CallEvent(CallEvent{Kind: kind, At: s.now(), Tenant: c.tenant, CallID: c.id,
-		Caller: c.caller, From: c.from, Route: c.route, Phones: phones, Code: code})
+		Caller: c.caller, From: c.from, To: c.to, Route: c.route, Phones: phones, Code: code})
 }
 
 func (s *Server) callStarted(c *call) { s.event(c, CallStarted, nil, 0) }

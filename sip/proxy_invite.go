@@ -148,7 +148,8 @@ func (s *Server) routeInvite(f *fwd, in *inbound) {
 		f.respond(403, "Log in to call") // a guest line dials emergency numbers only
 		return
 	}
-	c := &call{id: req.CallID().Value(), tenant: t.slug, caller: caller, from: callerShown(cred), route: route, at: s.now()}
+	c := &call{id: req.CallID().Value(), tenant: t.slug, caller: caller, from: callerShown(cred), to: req.Recipient.User,
+		route: route, at: s.now()}
 	c.key = callKey(c.id, callerFlow(f.req, in))
 	switch route.Kind {
 	case RouteInternal:

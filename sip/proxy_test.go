@@ -101,6 +101,13 @@ func testAnswerBye(t *testing.T, ce *callEnv, a, b *ua) {
 		t.Fatalf("BYE answered %d", r.StatusCode)
 	}
 	waitUntil(t, "ended event", func() bool { return slices.Contains(ce.obs.kinds(c.callID), CallEnded) })
+	ce.obs.mu.Lock()
+	for _, e := range ce.obs.ev {
+		if e.CallID == c.callID && (e.To != "202" || e.From != "201" || e.Route.Extension != "202") {
+			t.Errorf("event %d: From %q To %q extension %q, want 201 to 202", e.Kind, e.From, e.To, e.Route.Extension)
+		}
+	}
+	ce.obs.mu.Unlock()
 	want := []CallEventKind{CallStarted, CallRinging, CallAnswered, CallEnded}
 	if got := ce.obs.kinds(c.callID); !slices.Equal(got, want) {
 		t.Errorf("events %v, want %v", got, want)

@@ -169,7 +169,8 @@ func (s *Server) inboundCall(f *fwd, in *inbound, tenant, loop string) {
 			from = u.User
 		}
 	}
-	c := &call{id: f.req.CallID().Value(), tenant: tenant, caller: Caller{Source: in.src}, from: from, route: route, at: s.now()}
+	c := &call{id: f.req.CallID().Value(), tenant: tenant, caller: Caller{Source: in.src}, from: from,
+		to: f.req.Recipient.User, route: route, at: s.now()}
 	c.key = callKey(c.id, callerFlow(f.req, in))
 	s.forkInternal(f, in, t, c, loop)
 }
