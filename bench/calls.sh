@@ -7,11 +7,15 @@
 # Kamailio's completed rate collapses as retransmissions pile up, which measures the load
 # tool, not the proxy. Sourced by bench/run.sh.
 #   CALLS_SECS (default 60), CALLS_CONC (default 32), CALLS_HOLD (default 1000 dialogs
-#   held open for the RSS figure; 0 skips it)
+#   held open for the RSS figure; 0 skips it), CALLS_PEER (default 1; 0 runs Dialtone
+#   alone, for A/B runs of a change)
 #
 # Printed for each side: completed calls per second, failed calls, server CPU per call
 # (utime+stime of the server and its children, /proc), p99 post-dial delay, and the
-# server's RSS with CALLS_HOLD dialogs up at once. The post-dial delay is SIPp's response
+# server's RSS just before CALLS_HOLD dialogs are set up and with them all up (and the
+# difference per dialog). The held dialogs come right after registration, before the
+# load: a Go heap keeps the peak the load reached for a while, so read after it the RSS
+# said more of the load than of the dialogs. The post-dial delay is SIPp's response
 # time of call-auth.xml: from the first INVITE to the 200 (the 407 round trip included, as
 # a phone's user waits through it); the answering SIPp sends 180 and 200 at once, so it
 # bounds INVITE-to-180 from above.
@@ -35,13 +39,13 @@ calls_port() { # a UDP port nothing listens on
   echo "$p"
 }
 
-calls_rss() { # PID: resident set of a process and its children, MB
+calls_rss_kb() { # PID: resident set of a process and its children, KB
   local t=0 p v
   for p in "$1" $(pgrep -P "$1" 2>/dev/null); do
     v=$(awk '/VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)
     t=$((t + v))
   done
-  echo $((t / 1024))
+  echo "$t"
 }
 
 # calls_screen FILE: sets OK and FAILED from a SIPp screen file.
@@ -51,8 +55,8 @@ calls_screen() {
 }
 
 # calls_side NAME TARGET DOMAIN REGFILE CALLFILE SERVER_PID: registers every extension at
-# a fresh answering SIPp, runs the callers, then the held dialogs. Sets RATE FAILED CPU_US
-# PDD99 RSS_HELD.
+# a fresh answering SIPp, holds CALLS_HOLD dialogs, then runs the callers. Sets RATE
+# FAILED CPU_US PDD99 RSS_IDLE RSS_HELD RSS_PER.
 calls_side() {
   local name=$1 target=$2 domain=$3 regs=$4 callfile=$5 spid=$6
   local aport cport hport apid t0 t1 secs
@@ -67,6 +71,28 @@ calls_side() {
     -screen_file "$work/calls-$name-reg.screen" -buff_size 4194304 "$target" >/dev/null 2>&1 || true
   calls_screen "$work/calls-$name-reg.screen"
   [ "$OK" -eq "$CALLS_USERS" ] || echo "    $name: $OK of $CALLS_USERS extensions registered" >&2
+
+  # The held dialogs first, on the server as registration left it: after the load its
+  # RSS holds the peak the load reached (a Go heap does not give it back at once).
+  # CALLS_HOLD calls up at once, each held 30 s: the RSS is read before they start and
+  # when all are up, and the difference divided among them.
+  RSS_HELD=- RSS_IDLE=- RSS_PER=-
+  if [ "$CALLS_HOLD" -gt 0 ]; then
+    hport=$(calls_port)
+    local idle held i
+    idle=$(calls_rss_kb "$spid")
+    ( cd "$work" && timeout 120 sipp -sf "$shared/sipp/call-auth.xml" -inf "$callfile" -r 200 \
+      -l "$CALLS_HOLD" -m "$CALLS_HOLD" -d 30000 -i 127.0.0.1 -p "$hport" -nostdin -trace_screen \
+      -screen_file "$work/calls-$name-hold.screen" -buff_size 4194304 "$target" >/dev/null 2>&1 ) &
+    local hold=$!
+    for i in $(seq 20); do sleep 1; done
+    held=$(calls_rss_kb "$spid")
+    wait "$hold" || true
+    calls_screen "$work/calls-$name-hold.screen"
+    [ "$OK" -eq "$CALLS_HOLD" ] || echo "    $name: $OK of $CALLS_HOLD held calls completed, $FAILED failed" >&2
+    RSS_IDLE="$((idle / 1024)) MB" RSS_HELD="$((held / 1024)) MB"
+    RSS_PER="$(awk -v d=$((held - idle)) -v n="$CALLS_HOLD" 'BEGIN { printf "%.1f", d / n }') KB"
+  fi
 
   cport=$(calls_port)
   t0=$(calls_ticks "$spid")
@@ -92,31 +118,21 @@ calls_side() {
     grep -o 'Aborting call.*' "$work/calls-$name.err" | sed -E "s/Call-I[dD] '[^']*'//; s/[0-9]{4}-[0-9]{2}-[0-9]{2}.*//" |
       sort | uniq -c | sort -rn | head -5 | sed "s/^/    $name /" >&2
   fi
-  local ok=$OK failed=$FAILED
-  RSS_HELD=-
-  if [ "$CALLS_HOLD" -gt 0 ]; then
-    # CALLS_HOLD calls up at once, each held 30 s: the RSS is read when all are up.
-    hport=$(calls_port)
-    ( cd "$work" && timeout 120 sipp -sf "$shared/sipp/call-auth.xml" -inf "$callfile" -r 200 \
-      -l "$CALLS_HOLD" -m "$CALLS_HOLD" -d 30000 -i 127.0.0.1 -p "$hport" -nostdin -trace_screen \
-      -screen_file "$work/calls-$name-hold.screen" -buff_size 4194304 "$target" >/dev/null 2>&1 ) &
-    local hold=$! i
-    for i in $(seq 25); do sleep 1; done
-    RSS_HELD="$(calls_rss "$spid") MB"
-    wait "$hold" || true
-  fi
   kill "$apid" 2>/dev/null || true
-  OK=$ok FAILED=$failed
 }
 
 # Kamailio: users 1000..10999, password "secret", domain 127.0.0.1.
-bash "$shared/sipp/users.sh" 127.0.0.1 "$CALLS_USERS" secret >"$work/calls-peer-regs.csv"
-bash "$shared/sipp/calls.sh" 127.0.0.1 "$CALLS_USERS" secret >"$work/calls-peer-calls.csv"
-calls_pport=$((30000 + RANDOM % 10000))
-calls_peer=$(PEER_DIR=$work/peers "$shared/peers/start.sh" kamailio-proxy "$calls_pport" | tail -1); pids+=("$calls_peer")
-calls_side kamailio "127.0.0.1:$calls_pport" 127.0.0.1 "$work/calls-peer-regs.csv" "$work/calls-peer-calls.csv" "$calls_peer"
-calls_peer_rate=$RATE calls_peer_failed=$FAILED calls_peer_cpu=$CPU_US calls_peer_pdd=$PDD99 calls_peer_rss=$RSS_HELD
-kill "$calls_peer" 2>/dev/null || true
+calls_peer_rate=0 calls_peer_failed=- calls_peer_cpu=- calls_peer_pdd=- calls_peer_rss="-"
+if [ "${CALLS_PEER:-1}" != 0 ]; then
+  bash "$shared/sipp/users.sh" 127.0.0.1 "$CALLS_USERS" secret >"$work/calls-peer-regs.csv"
+  bash "$shared/sipp/calls.sh" 127.0.0.1 "$CALLS_USERS" secret >"$work/calls-peer-calls.csv"
+  calls_pport=$((30000 + RANDOM % 10000))
+  calls_peer=$(PEER_DIR=$work/peers "$shared/peers/start.sh" kamailio-proxy "$calls_pport" | tail -1); pids+=("$calls_peer")
+  calls_side kamailio "127.0.0.1:$calls_pport" 127.0.0.1 "$work/calls-peer-regs.csv" "$work/calls-peer-calls.csv" "$calls_peer"
+  calls_peer_rate=$RATE calls_peer_failed=$FAILED calls_peer_cpu=$CPU_US calls_peer_pdd=$PDD99
+  calls_peer_rss="$RSS_IDLE before, $RSS_HELD with them ($RSS_PER a dialog)"
+  kill "$calls_peer" 2>/dev/null || true
+fi
 
 # Dialtone: the same 10,000 people imported; each extension's SIP account and number read
 # from the admin API, the tenant's digest MD5 first as Kamailio's. All callers are one
@@ -143,5 +159,5 @@ cut -d' ' -f1,2 "$work/calls-triples" | bash "$shared/sipp/users.sh" "$calls_dom
 bash "$shared/sipp/calls.sh" "$calls_domain" - <"$work/calls-triples" >"$work/calls-calls.csv"
 calls_side dialtone "$SIP" "$calls_domain" "$work/calls-regs.csv" "$work/calls-calls.csv" "$DIALTONE_PID"
 report calls kamailio "$calls_peer_rate" "$RATE" \
-  "closed loop, $CALLS_CONC calls in flight for ${CALLS_SECS}s; failed: kamailio $calls_peer_failed, dialtone $FAILED; server CPU per call: kamailio $calls_peer_cpu µs, dialtone $CPU_US µs; p99 post-dial delay: kamailio $calls_peer_pdd, dialtone $PDD99; RSS with $CALLS_HOLD dialogs up: kamailio $calls_peer_rss, dialtone $RSS_HELD"
+  "closed loop, $CALLS_CONC calls in flight for ${CALLS_SECS}s; failed: kamailio $calls_peer_failed, dialtone $FAILED; server CPU per call: kamailio $calls_peer_cpu µs, dialtone $CPU_US µs; p99 post-dial delay: kamailio $calls_peer_pdd, dialtone $PDD99; RSS with $CALLS_HOLD dialogs up: kamailio $calls_peer_rss, dialtone $RSS_IDLE before, $RSS_HELD with them ($RSS_PER a dialog)"
 kill "$DIALTONE_PID" 2>/dev/null || true
