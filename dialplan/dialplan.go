@@ -14,13 +14,14 @@ import (
 type Plan struct {
 	st    *store.Store
 	calls *dailyCount
+	cache *cache
 }
 
 var _ sip.Dialplan = (*Plan)(nil)
 
 // New gives the routing plan over st.
 func New(st *store.Store) *Plan {
-	return &Plan{st: st, calls: newDailyCount()}
+	return &Plan{st: st, calls: newDailyCount(), cache: newCache(st)}
 }
 
 // Refusals the phone shows (reason phrases, RFC 3261 §21).
@@ -51,60 +52,95 @@ func (p *Plan) Outbound(ctx context.Context, c sip.Caller, dialled string) (sip.
 	if !dialString(dialled) {
 		return refuseNoSuch, nil
 	}
-	var (
-		who   caller
-		route sip.Route
-	)
+	who, gen, err := p.caller(c)
+	if err != nil {
+		return sip.Route{}, err
+	}
+	// 1. Emergency numbers, from any line.
+	if slices.Contains(who.t.EmergencyNumbers, dialled) {
+		return sip.Route{Kind: sip.RouteEmergency, Number: dialled,
+			CallerID: emergencyCallerID(who), CallerName: who.user.DisplayName()}, nil
+	}
+	// 2. Feature codes were answered by the registrar; a guest line has nothing more.
+	if c.GuestMAC != "" || c.Extension == "" {
+		return refuseGuest, nil
+	}
+	// 3. and 4. The tenant's internal numbers and its own external numbers.
+	if r, ok, err := p.destination(who.t, gen, dialled); err != nil || ok {
+		return r, err
+	}
+	// 5. Everything else goes upstream, within the toll-fraud guard.
+	route := p.outside(who, dialled)
+	if route.Kind == sip.RouteUpstream && !p.calls.take(who.t, c, p.st.Now()) {
+		return refuseCap, nil
+	}
+	return route, nil
+}
+
+// caller reads the calling line's records (cached: cache.go), with the cache's
+// generation they are of.
+func (p *Plan) caller(c sip.Caller) (caller, uint64, error) {
+	k := callerKey{tenant: c.Tenant, mac: cmpOr(c.MAC, c.GuestMAC)}
+	if c.GuestMAC == "" {
+		k.userID = c.UserID
+	}
+	if who, gen, ok := p.cache.caller(k); ok {
+		return who, gen, nil
+	}
+	gen := p.cache.gen.Load()
+	var who caller
 	err := p.st.View(func(tx *store.Tx) error {
 		var err error
 		if who.t, err = tx.Tenant(c.Tenant); err != nil {
 			return err
 		}
-		if c.UserID != "" && c.GuestMAC == "" {
-			if who.user, err = tx.User(c.Tenant, c.UserID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if k.userID != "" {
+			if who.user, err = tx.User(c.Tenant, k.userID); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 			if who.user.DepartmentID != "" {
 				who.dept, _ = tx.Department(c.Tenant, who.user.DepartmentID)
 			}
 		}
-		if mac := cmpOr(c.MAC, c.GuestMAC); mac != "" {
-			if ph, err := tx.Phone(mac); err == nil && ph.Tenant == c.Tenant {
+		if k.mac != "" {
+			if ph, err := tx.Phone(k.mac); err == nil && ph.Tenant == c.Tenant {
 				who.ph = ph
 			}
 		}
-		// 1. Emergency numbers, from any line.
-		if slices.Contains(who.t.EmergencyNumbers, dialled) {
-			route = sip.Route{Kind: sip.RouteEmergency, Number: dialled,
-				CallerID: emergencyCallerID(who), CallerName: who.user.DisplayName()}
-			return nil
-		}
-		// 2. Feature codes were answered by the registrar; a guest line has nothing more.
-		if c.GuestMAC != "" || c.Extension == "" {
-			route = refuseGuest
-			return nil
-		}
-		// 3. The tenant's internal numbers.
-		if r, ok, err := internal(tx, who.t, dialled); err != nil || ok {
-			route = r
-			return err
-		}
-		// 4. The tenant's own external numbers ring here, not through the upstream.
-		if r, ok, err := ownNumber(tx, who.t, Normalize(who.t.CallRouting, dialled)); err != nil || ok {
-			route = r
-			return err
-		}
-		// 5. Everything else goes upstream, within the toll-fraud guard.
-		route = p.outside(who, dialled)
 		return nil
 	})
 	if err != nil {
-		return sip.Route{}, err
+		return caller{}, 0, err
 	}
-	if route.Kind == sip.RouteUpstream && !p.calls.take(who.t, c, p.st.Now()) {
-		return refuseCap, nil
+	p.cache.putCaller(k, gen, who)
+	return who, gen, nil
+}
+
+// destination is steps 3 and 4 for a dialled number (cached: cache.go); ok false when
+// the number is neither internal nor the tenant's own. gen is the cache generation t
+// is of: what is read with it is stale when t is.
+func (p *Plan) destination(t store.Tenant, gen uint64, dialled string) (sip.Route, bool, error) {
+	k := destKey{t.Slug, dialled}
+	if d, ok := p.cache.dest(k); ok {
+		return d.route, d.ok, nil
 	}
-	return route, nil
+	var (
+		route sip.Route
+		ok    bool
+	)
+	err := p.st.View(func(tx *store.Tx) error {
+		var err error
+		if route, ok, err = internal(tx, t, dialled); err != nil || ok {
+			return err
+		}
+		route, ok, err = ownNumber(tx, t, Normalize(t.CallRouting, dialled))
+		return err
+	})
+	if err != nil {
+		return sip.Route{}, true, err
+	}
+	p.cache.putDest(k, gen, route, ok)
+	return route, ok, nil
 }
 
 // internal routes a number of the tenant's own range: the lines of the extension's user,

@@ -346,3 +346,56 @@ func TestLocalNumberIsGuarded(t *testing.T) {
 		t.Fatalf("a local short number: %+v", r)
 	}
 }
+
+// Routing reads the store once per caller and number (cache.go); a change committed
+// between two calls reaches the second: the callee's user gone, the caller's
+// department's emergency caller ID changed, the tenant's emergency numbers changed.
+func TestStoreChangeReachesTheNextCall(t *testing.T) {
+	f := newFixture(t, nl)
+	bob, alice := f.line(t, f.bob, "203"), f.line(t, f.alice, "201")
+	for range 2 {
+		if r := f.out(t, bob, "202"); r.Kind != sip.RouteInternal || r.UserID != f.alice.ID {
+			t.Fatalf("before: %+v", r)
+		}
+		if r := f.out(t, alice, "112"); r.CallerID != "+31201110999" {
+			t.Fatalf("before: %+v", r)
+		}
+	}
+	err := f.st.Update(func(tx *store.Tx) error {
+		u, err := tx.User("acme", f.alice.ID)
+		if err != nil {
+			return err
+		}
+		next := u
+		next.Extensions = []string{"201"}
+		if err := tx.SaveUser(u, next); err != nil {
+			return err
+		}
+		d, err := tx.Department("acme", u.DepartmentID)
+		if err != nil {
+			return err
+		}
+		nd := d
+		nd.EmergencyCallerID = "+31 20 111 0888"
+		if err := tx.SaveDepartment(d, nd); err != nil {
+			return err
+		}
+		tn, err := tx.Tenant("acme")
+		if err != nil {
+			return err
+		}
+		nt := tn
+		nt.EmergencyNumbers = []string{"911"}
+		return tx.SaveTenant(tn, nt)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRefuse(t, f.out(t, bob, "202"), 404, "number not in use")
+	if r := f.out(t, alice, "911"); r.Kind != sip.RouteEmergency || r.CallerID != "+31201110888" {
+		t.Fatalf("after: %+v", r)
+	}
+	if r := f.out(t, alice, "112"); r.Kind == sip.RouteEmergency {
+		t.Fatalf("112 is no emergency number any more: %+v", r)
+	}
+}
