@@ -40,6 +40,13 @@
 // lines together), reset at midnight in the tenant's time zone and on restart; over it,
 // 403 "daily outside call limit reached".
 //
+// Outbound reads the store once per calling line and once per number dialled: what it
+// read (the caller's tenant, user, department and phone; where an internal or own
+// number goes) is kept in memory (cache.go, at most 20,000 of each) until any change
+// committed to the store but a binding's, so the next call after an admin's change
+// routes by it. Measured with bench/calls.sh (2026-12): the store reads and their
+// decoding were some 14% of the server's CPU per call.
+//
 // Inbound (an INVITE from the tenant's upstream): the number is read as E.164 with or
 // without "+", or in the tenant's international or national form. A DID of a user rings
 // all their lines; the tenant's main_number rings main_number_extension's user; anything
