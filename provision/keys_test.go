@@ -309,7 +309,7 @@ func TestFanvilKeysFollowTheModel(t *testing.T) {
 		"internal[1]/Fkey[1]/Type": "1", "internal[1]/Fkey[1]/Value": "+312000002@1/f", "internal[1]/Fkey[1]/Title": "k2",
 		"internal[1]/Fkey[6]/Value": "203@1/ba", "internal[2]/Fkey[1]/Value": "+312000008@1/f", "internal[2]/Fkey[1]/Title": "k8",
 		"internal[2]/Fkey[3]/Value": "+312000010@1/f",
-		"internal[2]/Fkey[4]/Type": "0", "internal[5]/Fkey[6]/Type": "0", // the rest of 5 pages of 6 cleared
+		"internal[2]/Fkey[4]/Type":  "0", "internal[5]/Fkey[6]/Type": "0", // the rest of 5 pages of 6 cleared
 		"FuncKeyPageNum": "2",
 	})
 	for _, p := range []string{"dssSide[1]/Fkey[4]/Type", "internal[6]/Fkey[1]/Type", "internal[1]/Fkey[7]/Type"} {
