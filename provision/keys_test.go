@@ -139,7 +139,7 @@ func TestGrandstreamKeysCleared(t *testing.T) {
 
 // TestCatalogueKeyCounts: the model table's key columns are read and checked.
 func TestCatalogueKeyCounts(t *testing.T) {
-	c, err := ParseCatalogue([]byte("grandstream,GXP2170,,GXP,48,12,0,160\nyealink,T46U,y000000000108.cfg,T4x\n"))
+	c, err := ParseCatalogue([]byte("grandstream,GXP2170,,GXP,48,12,0,160\nyealink,T46U,y000000000108.cfg,T4x\nfanvil,X4U,F0V00X4U0000.cfg,X series,33,3,0,0,6\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,10 @@ func TestCatalogueKeyCounts(t *testing.T) {
 	if m, _ := c.Lookup(Yealink, "T46U"); m.Keys != 0 {
 		t.Errorf("T46U without counts: %+v", m)
 	}
-	for _, bad := range []string{"grandstream,X,,GRP,many", "grandstream,X,,GRP,-1", "grandstream,X,,GRP,4,5", "grandstream,X,,GRP,1000"} {
+	if m, _ := c.Lookup(Fanvil, "X4U"); m.Keys != 33 || m.FixedKeys != 3 || m.PageKeys != 6 {
+		t.Errorf("X4U: %+v", m)
+	}
+	for _, bad := range []string{"fanvil,X,,X series,33,3,0,0,-6", "fanvil,X,,X series,33,3,0,0,six", "grandstream,X,,GRP,many", "grandstream,X,,GRP,-1", "grandstream,X,,GRP,4,5", "grandstream,X,,GRP,1000"} {
 		if _, err := ParseCatalogue([]byte(bad)); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
