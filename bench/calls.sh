@@ -83,13 +83,18 @@ calls_side() {
     idle=$(calls_rss_kb "$spid")
     ( cd "$work" && timeout 120 sipp -sf "$shared/sipp/call-auth.xml" -inf "$callfile" -r 200 \
       -l "$CALLS_HOLD" -m "$CALLS_HOLD" -d 30000 -i 127.0.0.1 -p "$hport" -nostdin -trace_screen \
-      -screen_file "$work/calls-$name-hold.screen" -buff_size 4194304 "$target" >/dev/null 2>&1 ) &
+      -screen_file "$work/calls-$name-hold.screen" -trace_err -error_file "$work/calls-$name-hold.err" \
+      -buff_size 4194304 "$target" >/dev/null 2>&1 ) &
     local hold=$!
     for i in $(seq 20); do sleep 1; done
     held=$(calls_rss_kb "$spid")
     wait "$hold" || true
     calls_screen "$work/calls-$name-hold.screen"
-    [ "$OK" -eq "$CALLS_HOLD" ] || echo "    $name: $OK of $CALLS_HOLD held calls completed, $FAILED failed" >&2
+    if ! grep -q 'Successful call' "$work/calls-$name-hold.screen" 2>/dev/null; then
+      echo "    $name: the held calls' SIPp did not end within 120 s (calls left hanging)" >&2
+    elif [ "$OK" -ne "$CALLS_HOLD" ]; then
+      echo "    $name: $OK of $CALLS_HOLD held calls completed, $FAILED failed" >&2
+    fi
     RSS_IDLE="$((idle / 1024)) MB" RSS_HELD="$((held / 1024)) MB"
     RSS_PER="$(awk -v d=$((held - idle)) -v n="$CALLS_HOLD" 'BEGIN { printf "%.1f", d / n }') KB"
   fi
