@@ -17,8 +17,9 @@ import (
 // writer returns: a call routed after a change sees it. An entry read from the store
 // while a change committed carries the generation from before it, so it is stale at
 // once too. Each table holds at most maxCached entries and starts again empty when
-// full. A call was some 70 µs of store reads and JSON decoding (of ~470 µs of server
-// CPU a call, bench/calls.sh, 2026-12).
+// full. The store reads and their decoding were 14% of the server's CPU a call under
+// bench/calls.sh (CPU profile, 2026-12); with the cache, four runs each on the quiet
+// machine: 420 µs a call before, 374 µs after (medians).
 type cache struct {
 	gen atomic.Uint64
 
