@@ -46,7 +46,7 @@
 // committed to the store but a binding's, so the next call after an admin's change
 // routes by it. Measured with bench/calls.sh (2026-12): the store reads and their
 // decoding were 14% of the server's CPU a call; server CPU a call 420 µs before the
-// cache, 374 µs with it (medians of four runs each).
+// cache, 374 µs with it and sip forwarding responses uncopied (medians of four runs).
 //
 // Inbound (an INVITE from the tenant's upstream): the number is read as E.164 with or
 // without "+", or in the tenant's international or national form. A DID of a user rings
