@@ -79,6 +79,11 @@ func (s *Server) onChange(c store.Change) {
 			s.accounts.forgetTenants() // its sip_digest may have changed
 		}
 	case store.KindFlex:
+		// A logout (or the next user's login): the phone no longer rings for the user
+		// who left, whether or not it re-provisions and drops their lines itself.
+		if old, ok := c.Old.(store.FlexSession); ok && c.Op == store.OpDelete && old.UserID != "" {
+			s.bindings.removeWhere(c.Tenant, func(b *Binding) bool { return b.MAC == c.ID && b.UserID == old.UserID })
+		}
 		// Someone is waiting at this phone for their lines: no need to wait for a burst
 		// to settle (a login's changes arrive together, from one transaction).
 		s.resync.addSoon("m:"+c.ID, flexResyncDelay)

@@ -6,7 +6,10 @@
 //
 // *56 logs a flex phone out only when dialled from the phone's guest line or from a line
 // of the user logged in there (the authenticated account of the INVITE, never the MAC
-// a User-Agent or +sip.instance names); other accounts get 403 with that reason.
+// a User-Agent or +sip.instance names); other accounts get 403 with that reason. When a
+// session ends (logout, auto-logout, the next user's login) the bindings of the user's
+// lines registered from that phone (by the MAC its User-Agent or +sip.instance gave)
+// are dropped, so it stops ringing for them even before it re-provisions.
 //
 // It does not own the flex login rules themselves (which user may log in where, PIN
 // locks, auto-logout): those sit behind the FlexDesk interface that cmd/dialtone wires,

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func (e *e2e) provisionedLine(mac, userID string) (aor, auth, pass, domain strin
 // sipDo sends req over a sipgo client, answering one challenge with the credentials.
 func sipDo(t *testing.T, req *sip.Request, user, pass string) *sip.Response {
 	t.Helper()
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(yealinkUA))
+	ua, err := sipgo.NewUA()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,5 +122,70 @@ func TestCallRingsTheLineAsProvisioned(t *testing.T) {
 	}
 	if res.StatusCode != 486 {
 		t.Fatalf("Bob's call: %d %s, want the phone's 486", res.StatusCode, res.Reason)
+	}
+}
+
+// TestFlexLogoutDropsTheUsersBindingsAtThePhone: after *56 the phone that was logged in
+// no longer rings for the user, even before it re-provisions (or if it never does):
+// the bindings of the user's lines registered from that phone (by its MAC) are removed
+// with the session. Before, they rang there until they expired.
+func TestFlexLogoutDropsTheUsersBindingsAtThePhone(t *testing.T) {
+	t.Parallel()
+	e := startMain(t)
+	e.call("POST", "/api/v1/tenants/default/users", map[string]any{"first_name": "Anna", "last_name": "Desk",
+		"email": "anna@desk.test", "extensions": []string{"301"}, "pin": "482916"}, 201, nil)
+	const mac = "805ec0000301"
+	p := e.newFlexPhone(mac)
+	if got := p.dial("*55*301*482916"); got != "603 Logged in 301" {
+		t.Fatalf("login: %q", got)
+	}
+	var tenant struct {
+		ProvisioningToken string `json:"provisioning_token"`
+	}
+	e.call("GET", "/api/v1/tenants/default", nil, 200, &tenant)
+	ua := "Yealink SIP-T46U 108.86.0.20 80:5e:c0:00:03:01"
+	keys := yealinkKeys(e.fetch("/p/"+tenant.ProvisioningToken+"/"+mac+".cfg", ua))
+	aor, auth, pass := keys["account.1.user_name"], keys["account.1.auth_name"], keys["account.1.password"]
+	if aor != "301" || auth == p.user {
+		t.Fatalf("after login line 1 is %q (%q)", aor, auth)
+	}
+	reg := sip.NewRequest(sip.REGISTER, sip.Uri{Host: p.domain})
+	reg.SetDestination(p.addr)
+	reg.AppendHeader(&sip.ToHeader{Address: sip.Uri{User: aor, Host: p.domain}})
+	reg.AppendHeader(&sip.FromHeader{Address: sip.Uri{User: aor, Host: p.domain}, Params: sip.HeaderParams{{K: "tag", V: "r1"}}})
+	reg.AppendHeader(&sip.ContactHeader{Address: sip.Uri{User: aor, Host: "127.0.0.1", Port: 5097}})
+	reg.AppendHeader(sip.NewHeader("Expires", "600"))
+	reg.AppendHeader(sip.NewHeader("User-Agent", ua))
+	if res := sipDo(t, reg, auth, pass); res.StatusCode != 200 {
+		t.Fatalf("REGISTER of 301 at the flex phone: %d %s", res.StatusCode, res.Reason)
+	}
+	macsOf := func() []string {
+		var regs struct {
+			Items []struct {
+				SIPUsername string `json:"sip_username"`
+				MAC         string `json:"mac"`
+			}
+		}
+		e.call("GET", "/api/v1/tenants/default/registrations", nil, 200, &regs)
+		var out []string
+		for _, b := range regs.Items {
+			if b.SIPUsername == auth {
+				out = append(out, b.MAC)
+			}
+		}
+		return out
+	}
+	if got := macsOf(); !slices.Equal(got, []string{mac}) {
+		t.Fatalf("301's bindings after the REGISTER: %v", got)
+	}
+	if got := p.dial("*56"); got != "603 Logged out" {
+		t.Fatalf("logout: %q", got)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for got := macsOf(); len(got) != 0; got = macsOf() {
+		if time.Now().After(deadline) {
+			t.Fatalf("301 still registered at the flex phone after *56: %v", got)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
