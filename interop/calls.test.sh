@@ -6,9 +6,13 @@
 # (CANCEL, 487); a SIPp phone answers busy (486). Then SIPp plays both phones: a uas registered (its
 # Contact at the uas, register-to.xml) answers a SIPp uac calling with digest
 # (call-auth.xml, the benchmark's scenarios), ACK and BYE through the Record-Route.
-# A From naming another line is refused. An IP-based upstream (a SIPp on 127.0.0.2) gets
-# an emergency call and calls a user's external number. All in a tenant of its own ("calls"), so no
-# other test sees these calls or its settings. Sourced by interop/run.sh (lib.sh loaded).
+# A BLF key (SIPp) watching the third baresip gets NOTIFYs idle, early, confirmed,
+# terminated as it is called, answers and hangs up. A From naming another line is
+# refused. An IP-based upstream (a SIPp on 127.0.0.2) gets an emergency call and calls a
+# user's external number. A flex phone (SIPp) logged in as 807 rings for 807, and no
+# longer after *56; its guest line reaches the upstream with 112. All in a tenant of its
+# own ("calls"), so no other test sees these calls or its settings. Sourced by
+# interop/run.sh (lib.sh loaded).
 benchsipp="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../shared/bench/sipp" 2>/dev/null && pwd)"
 [ -f "$benchsipp/answer.xml" ] || benchsipp=/work/shared/bench/sipp
 sipdir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/sipp"
@@ -115,6 +119,31 @@ echo "/hangup" >"/dev/udp/127.0.0.1/$caller_cons"
 wait_for "the CANCEL at 805" has ringer '^CANCEL sip:'
 wait_for "487 at the caller" more caller '^SIP/2.0 487' "$terminated"
 echo "ok 801 hung up while 805 rang: CANCEL at 805, 487 to 801"
+
+# BLF through a real call: SIPp as a busy-lamp key (line 806) subscribes to dialog for
+# 805 (the baresip that does not answer by itself). 801 calls 805: the NOTIFY says early;
+# then 805 accepts: confirmed; 801 hangs up: terminated. Each step waits for the NOTIFY
+# of the one before, so none is merged into the next; SIPp then unsubscribes.
+printf 'SEQUENTIAL\n%s;%s;[authentication username=%s password=%s];805\n' "$(acct 806 sip_username)" "$domain" \
+  "$(acct 806 sip_username)" "$(acct 806 sip_password)" >"$WORK/calls-blf.csv"
+timeout 30 sipp -sf "$sipdir/blf-call.xml" -inf "$WORK/calls-blf.csv" -m 1 -i 127.0.0.1 -p "$(free_port)" \
+  -nostdin -timeout 25s -timeout_error -trace_logs -log_file "$WORK/calls-blf.log" \
+  -trace_msg -message_file "$WORK/calls-blf.msg" "$SIP" >"$WORK/calls-blf.out" 2>&1 &
+blfpid=$!
+lamp() { grep -q "^notify version=[0-9]* state=$1\$" "$WORK/calls-blf.log" 2>/dev/null; }
+wait_for "the lamp's first NOTIFY (805 idle)" lamp idle
+echo "/dial sip:805@$domain" >"/dev/udp/127.0.0.1/$caller_cons"
+wait_for "the lamp showing 805 early" lamp early
+echo "/accept" >"/dev/udp/127.0.0.1/$ringer_cons"
+wait_for "the lamp showing 805 confirmed" lamp confirmed
+echo "/hangup" >"/dev/udp/127.0.0.1/$caller_cons"
+wait "$blfpid" || { tail -40 "$WORK/calls-blf.msg"; cat "$WORK/calls-blf.log"; fail "the lamp's subscription did not run through"; }
+states=$(sed -n 's/^notify version=\([0-9]*\) state=\([a-z]*\)$/\1 \2/p' "$WORK/calls-blf.log" | tr '\n' ' ')
+[ "$states" = "0 idle 1 early 2 confirmed 3 terminated " ] || fail "the lamp's NOTIFYs (version state): $states"
+grep -q '^unsubscribed' "$WORK/calls-blf.log" || fail "the lamp did not unsubscribe: $(cat "$WORK/calls-blf.log")"
+grep -q '<dialog id="[^"]*" direction="recipient">' "$WORK/calls-blf.msg" || fail "the lamp's NOTIFYs: 805 not the recipient"
+grep -q "<identity>sip:801@$domain</identity>" "$WORK/calls-blf.msg" || fail "the lamp's NOTIFYs do not name the caller 801"
+echo "ok a BLF subscription to 805 got NOTIFYs as 801 called: idle, early, confirmed, terminated (versions 0-3)"
 
 # SIPp as both phones, with the benchmark's scenarios.
 uas=$(free_port)
