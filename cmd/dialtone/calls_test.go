@@ -128,7 +128,8 @@ func TestCallRingsTheLineAsProvisioned(t *testing.T) {
 // TestFlexLogoutDropsTheUsersBindingsAtThePhone: after *56 the phone that was logged in
 // no longer rings for the user, even before it re-provisions (or if it never does):
 // the bindings of the user's lines registered from that phone (by its MAC) are removed
-// with the session. Before, they rang there until they expired.
+// with the session. Before, they rang there until they expired. The same user logging in
+// again at the phone keeps them.
 func TestFlexLogoutDropsTheUsersBindingsAtThePhone(t *testing.T) {
 	t.Parallel()
 	e := startMain(t)
@@ -177,6 +178,13 @@ func TestFlexLogoutDropsTheUsersBindingsAtThePhone(t *testing.T) {
 	}
 	if got := macsOf(); !slices.Equal(got, []string{mac}) {
 		t.Fatalf("301's bindings after the REGISTER: %v", got)
+	}
+	// Anna logs in again at the same phone (her session renewed): her line stays.
+	if got := p.dial("*55*301*482916"); got != "603 Logged in 301" {
+		t.Fatalf("login again: %q", got)
+	}
+	if got := macsOf(); !slices.Equal(got, []string{mac}) {
+		t.Fatalf("301's bindings after Anna logged in again at the same phone: %v", got)
 	}
 	if got := p.dial("*56"); got != "603 Logged out" {
 		t.Fatalf("logout: %q", got)
