@@ -9,7 +9,9 @@
 // a User-Agent or +sip.instance names); other accounts get 403 with that reason. When a
 // session ends (logout, auto-logout, the next user's login) the bindings of the user's
 // lines registered from that phone (by the MAC its User-Agent or +sip.instance gave)
-// are dropped, so it stops ringing for them even before it re-provisions.
+// are dropped as its check-sync NOTIFY is sent (to them too: they may be the phone's only
+// registration), so it stops ringing for them even if it never re-provisions. The same
+// user logging in there again (a renewed session) keeps them.
 //
 // It does not own the flex login rules themselves (which user may log in where, PIN
 // locks, auto-logout): those sit behind the FlexDesk interface that cmd/dialtone wires,

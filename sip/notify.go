@@ -43,11 +43,20 @@ func (s *Server) Reboot(ctx context.Context, mac string) error {
 }
 
 func (s *Server) notifyPhone(ctx context.Context, mac string, reboot bool) error {
+	return s.notifyPhoneThen(ctx, mac, reboot, nil)
+}
+
+// notifyPhoneThen is notifyPhone calling targeted (when not nil) once the bindings the
+// NOTIFYs go to are chosen, before they are sent.
+func (s *Server) notifyPhoneThen(ctx context.Context, mac string, reboot bool, targeted func()) error {
 	m, ok := store.NormalizeMAC(mac)
 	if !ok {
 		return fmt.Errorf("mac %q: %w", mac, store.ErrInvalid)
 	}
 	targets, mk, err := s.phoneBindings(m)
+	if targeted != nil {
+		targeted()
+	}
 	if err != nil {
 		return err
 	}
