@@ -128,8 +128,9 @@ func TestCallRingsTheLineAsProvisioned(t *testing.T) {
 // TestFlexLogoutDropsTheUsersBindingsAtThePhone: after *56 the phone that was logged in
 // no longer rings for the user, even before it re-provisions (or if it never does):
 // the bindings of the user's lines registered from that phone (by its MAC) are removed
-// with the session. Before, they rang there until they expired. The same user logging in
-// again at the phone keeps them.
+// with the session, after the check-sync NOTIFY has gone to them (the phone's only
+// registration here). Before, they rang there until they expired. The same user logging
+// in again at the phone keeps them.
 func TestFlexLogoutDropsTheUsersBindingsAtThePhone(t *testing.T) {
 	t.Parallel()
 	e := startMain(t)
@@ -154,11 +155,39 @@ func TestFlexLogoutDropsTheUsersBindingsAtThePhone(t *testing.T) {
 	reg.SetDestination(p.addr)
 	reg.AppendHeader(&sip.ToHeader{Address: sip.Uri{User: aor, Host: p.domain}})
 	reg.AppendHeader(&sip.FromHeader{Address: sip.Uri{User: aor, Host: p.domain}, Params: sip.HeaderParams{{K: "tag", V: "r1"}}})
-	reg.AppendHeader(&sip.ContactHeader{Address: sip.Uri{User: aor, Host: "127.0.0.1", Port: 5097}})
+	// The phone's line 301 (its only registration: the guest line dials, unregistered)
+	// answers the check-sync NOTIFY, which comes to the address it registered from.
+	notified := make(chan string, 8)
+	sua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sua.Close() })
+	srv, err := sipgo.NewServer(sua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		if ev := req.GetHeader("Event"); ev != nil {
+			notified <- ev.Value()
+		}
+	})
+	cli, err := sipgo.NewClient(sua, sipgo.WithClientHostname("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.AppendHeader(&sip.ContactHeader{Address: sip.Uri{User: aor, Host: "192.168.1.50", Port: 5060}}) // behind NAT
 	reg.AppendHeader(sip.NewHeader("Expires", "600"))
 	reg.AppendHeader(sip.NewHeader("User-Agent", ua))
-	if res := sipDo(t, reg, auth, pass); res.StatusCode != 200 {
-		t.Fatalf("REGISTER of 301 at the flex phone: %d %s", res.StatusCode, res.Reason)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := cli.Do(ctx, reg)
+	if err == nil && res.StatusCode == 401 {
+		res, err = cli.DoDigestAuth(ctx, reg, res, sipgo.DigestAuth{Username: auth, Password: pass})
+	}
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("REGISTER of 301 at the flex phone: %v %v", res, err)
 	}
 	macsOf := func() []string {
 		var regs struct {
@@ -186,8 +215,19 @@ func TestFlexLogoutDropsTheUsersBindingsAtThePhone(t *testing.T) {
 	if got := macsOf(); !slices.Equal(got, []string{mac}) {
 		t.Fatalf("301's bindings after Anna logged in again at the same phone: %v", got)
 	}
+	for len(notified) > 0 {
+		<-notified
+	}
 	if got := p.dial("*56"); got != "603 Logged out" {
 		t.Fatalf("logout: %q", got)
+	}
+	select {
+	case ev := <-notified:
+		if !strings.HasPrefix(ev, "check-sync") {
+			t.Fatalf("after *56 the phone got NOTIFY Event: %s", ev)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("after *56 no check-sync NOTIFY reached the phone's line 301")
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for got := macsOf(); len(got) != 0; got = macsOf() {
