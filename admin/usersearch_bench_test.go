@@ -1,0 +1,29 @@
+package admin
+
+import (
+	"net/url"
+	"testing"
+)
+
+// BenchmarkUserSearch… measure GET …/users over 10,000 users through the real listener
+// (one request per iteration): the figures in doc.go come from them.
+func benchUserSearch(b *testing.B, query string) {
+	e := newEnv(b)
+	tok := e.adminToken()
+	depts := []string{e.dept("default", "Sales"), e.dept("default", "Support"), e.dept("default", "Finance")}
+	fillUsers(b, e, 10000, depts)
+	e.userPage(tok, query) // the first request builds what later ones use
+	b.ResetTimer()
+	for b.Loop() {
+		e.userPage(tok, query)
+	}
+}
+
+func BenchmarkUserSearchName(b *testing.B) { benchUserSearch(b, "sort=name&limit=100") }
+func BenchmarkUserSearchDepartmentDesc(b *testing.B) {
+	benchUserSearch(b, "sort=-department&limit=100")
+}
+func BenchmarkUserSearchWords(b *testing.B) {
+	benchUserSearch(b, "q="+url.QueryEscape("anna vries")+"&limit=100")
+}
+func BenchmarkUserSearchOne(b *testing.B) { benchUserSearch(b, "q=user09999&sort=extension") }
