@@ -142,6 +142,8 @@ func TestUserSearchAt10000(t *testing.T) {
 		t.Errorf("walked %d users in %d pages, want 10001 (with the admin) in 11", len(seen), pages)
 	}
 
+	checkSearchSeesChanges(t, e, tok, depts)
+
 	// Bad values name their parameter.
 	for q, field := range map[string]string{"sort=age": "sort", "sort=name&cursor=bm90YWN1cnNvcg": "cursor",
 		"q=" + strings.Repeat("x", 101): "q"} {
