@@ -18,14 +18,16 @@ import (
 // department_id leaves out); a search reads no user from the store but the page's own.
 //
 // Memory: one entry per user holds its id, department id, names, the lower-case text a
-// search matches and the six folded sort keys (each at most maxSortKey bytes), about
-// 1.2 KB per user with the maps and orders around it (BenchmarkUserIndexLoad measures it),
-// so about 12 MB for a tenant of 10,000 users. Indexes of all tenants together hold at
-// most userIndexBudget users: loading one past that drops the least recently searched
-// other tenants' indexes (they load again when next asked for).
+// search matches and the six folded sort keys (each at most maxSortKey bytes; a key
+// equal to its source shares its bytes), plus its place in the map and the six orders:
+// about 0.5 KB a user (BenchmarkUserIndexLoad: 473 B), 5 MB for a tenant of 10,000.
+// Indexes of all tenants together hold at most userIndexBudget users (about 50 MB):
+// loading one past that drops the least recently searched other tenants' indexes, which
+// load again when next asked for. Loading 10,000 users takes some tens of milliseconds,
+// once, in the first search of the tenant.
 
 // userIndexBudget bounds the users held in the index over all tenants.
-const userIndexBudget = 200_000
+const userIndexBudget = 100_000
 
 // userSort is one of the sort orders of ?sort=.
 type userSort int

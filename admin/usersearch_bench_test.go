@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/url"
+	"runtime"
 	"testing"
 )
 
@@ -27,3 +28,30 @@ func BenchmarkUserSearchWords(b *testing.B) {
 	benchUserSearch(b, "q="+url.QueryEscape("anna vries")+"&limit=100")
 }
 func BenchmarkUserSearchOne(b *testing.B) { benchUserSearch(b, "q=user09999&sort=extension") }
+
+// BenchmarkUserIndexLoad loads the index of a tenant of 10,000 users from the store and
+// reports the heap it keeps per user (B/user).
+func BenchmarkUserIndexLoad(b *testing.B) {
+	e := newEnv(b)
+	depts := []string{e.dept("default", "Sales"), e.dept("default", "Support"), e.dept("default", "Finance")}
+	fillUsers(b, e, 10000, depts)
+	var kept *tenantUsers
+	var perUser float64
+	for b.Loop() {
+		kept = nil
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		x := newUserIndex(e.st)
+		t, err := x.tenant("default")
+		if err != nil {
+			b.Fatal(err)
+		}
+		kept = t
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perUser = float64(after.HeapAlloc-before.HeapAlloc) / float64(len(kept.users))
+	}
+	b.ReportMetric(perUser, "B/user")
+	runtime.KeepAlive(kept)
+}
