@@ -73,7 +73,10 @@ func newIndexedUser(u store.UserBrief, deptName string) *indexedUser {
 
 // compareAt orders entries by one sort key, then id.
 func compareAt(s userSort, x *indexedUser, key, id string) int {
-	return cmp.Or(cmp.Compare(x.keys[s], key), cmp.Compare(x.id, id))
+	if c := strings.Compare(x.keys[s], key); c != 0 {
+		return c
+	}
+	return strings.Compare(x.id, id)
 }
 
 // tenantUsers is one tenant's index. Until loaded is closed it is being loaded, and the
