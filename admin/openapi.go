@@ -185,6 +185,10 @@ func schemas() map[string]any {
 		"settings": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": str}}}
 	tpatch["action_rate"] = map[string]any{"type": "integer", "minimum": 1, "maximum": store.MaxActionRate, "default": store.DefaultActionRate,
 		"description": "phones per second told by a remote resync or reboot (POST …/phones/actions)"}
+	tpatch["max_calls"] = map[string]any{"type": "integer", "minimum": 0, "maximum": store.MaxMaxCalls, "default": store.DefaultMaxCalls,
+		"description": "calls in progress at once through the proxy for the tenant (0: the default); over it a call is answered 503; emergency calls never"}
+	tpatch["max_calls_per_user"] = map[string]any{"type": "integer", "minimum": 0, "maximum": store.MaxMaxCalls, "default": store.DefaultMaxCallsPerUser,
+		"description": "calls in progress at once for one user, placed or received (0: the default); over it the caller gets 503, a call to them 486"}
 	tpatch["provisioning_https_only"] = boolean // refuse phones' own files over plain HTTP and TFTP
 	tpatch["pnp_subnets"] = map[string]any{"type": "array", "maxItems": store.MaxPnPSubnets, "items": str,
 		"description": "subnets (CIDR) whose SIP plug-and-play SUBSCRIBEs this tenant answers; 409 when one overlaps a subnet another tenant claims"}

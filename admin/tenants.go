@@ -35,6 +35,8 @@ type tenantView struct {
 	SIPTransport     string                       `json:"sip_transport"`
 	SRTP             string                       `json:"srtp"`
 	ActionRate       int                          `json:"action_rate"`
+	MaxCalls         int                          `json:"max_calls"`
+	MaxCallsPerUser  int                          `json:"max_calls_per_user"`
 	PnPSubnets       []string                     `json:"pnp_subnets"`
 	Settings         map[string]map[string]string `json:"settings,omitempty"`
 	Created          time.Time                    `json:"created"`
@@ -69,6 +71,7 @@ func (a *API) tenantView(t store.Tenant, admin bool) (tenantView, error) {
 		v.PnPSubnets = []string{}
 	}
 	v.PINMinLength, v.AuditRetention = t.PINLength(), int(t.AuditRetention().Hours()/24)
+	v.MaxCalls, v.MaxCallsPerUser = t.CallLimits()
 	v.CallHistoryDays = int(t.CallHistory().Hours() / 24)
 	if v.EmergencyNumbers == nil {
 		v.EmergencyNumbers = []string{}
@@ -225,6 +228,8 @@ type tenantPatch struct {
 	SIPTransport     *string                       `json:"sip_transport"`
 	SRTP             *string                       `json:"srtp"`
 	ActionRate       *int                          `json:"action_rate"`
+	MaxCalls         *int                          `json:"max_calls"`
+	MaxCallsPerUser  *int                          `json:"max_calls_per_user"`
 	PnPSubnets       *[]string                     `json:"pnp_subnets"`
 	Settings         *map[string]map[string]string `json:"settings"`
 	ldapTLSPatch
@@ -321,6 +326,12 @@ func (a *API) patchTenant(r *request) (any, error) {
 				return badRequest("action_rate", fmt.Sprintf("phones per second for remote actions: 1 to %d", store.MaxActionRate))
 			}
 			next.ActionRate = *in.ActionRate
+		}
+		if in.MaxCalls != nil {
+			next.MaxCalls = *in.MaxCalls // checked by tx.SaveTenant
+		}
+		if in.MaxCallsPerUser != nil {
+			next.MaxCallsPerUser = *in.MaxCallsPerUser
 		}
 		if in.PnPSubnets != nil {
 			next.PnPSubnets = *in.PnPSubnets // checked by tx.SaveTenant (no overlap with another tenant)

@@ -59,6 +59,8 @@ type tenantInfo struct {
 	emergency   []string
 	digest      []string            // the tenant's sip_digest as challenges, in order
 	modelDigest map[string][]string // model profiles' sip_digest overrides by modelKey
+	callsMax    int                 // max_calls (store.Tenant.CallLimits)
+	callsUser   int                 // max_calls_per_user
 }
 
 // Accounts caches credentials and tenants in memory; store change events invalidate.
@@ -173,6 +175,7 @@ func (a *Accounts) info(t store.Tenant, g uint64) (*tenantInfo, error) {
 		realm = a.publicHost
 	}
 	ti := &tenantInfo{slug: t.Slug, realm: realm, emergency: t.EmergencyNumbers, digest: offerOf(t.SIPDigest)}
+	ti.callsMax, ti.callsUser = t.CallLimits()
 	mps, err := a.dir.ModelProfiles(t.Slug)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-// Package sip is Dialtone's registrar: it owns the SIP listeners (UDP, TCP and TLS), the
+// Package sip is Dialtone's registrar and call proxy: it owns the SIP listeners (UDP, TCP and TLS), the
 // server side of digest authentication (RFC 3261 §22, RFC 7616, RFC 8760), the binding
 // table (RFC 3261 §10.3) kept in memory and persisted with a TTL through the store, the
 // check-sync NOTIFY that makes a phone re-provision, and the flex-login feature codes
@@ -9,9 +9,78 @@
 // a User-Agent or +sip.instance names); other accounts get 403 with that reason.
 //
 // It does not own the flex login rules themselves (which user may log in where, PIN
-// locks, auto-logout): those sit behind the FlexDesk interface that cmd/dialtone wires.
-// It proxies no calls: an INVITE that is not a feature code is refused. It registers
-// to tenants' upstreams (trunk.go) and tells their requests apart.
+// locks, auto-logout): those sit behind the FlexDesk interface that cmd/dialtone wires,
+// nor where a call goes (the Dialplan, package dialplan) or who follows calls (the
+// CallObserver): calls.go is that contract. It registers to tenants' upstreams
+// (trunk.go) and tells their requests apart.
+//
+// # Calls
+//
+// With a Config.Dialplan the server is a stateful proxy (RFC 3261 §16; proxy*.go).
+// Every proxied request has a sipgo server transaction (sip.NewServerTx) and each copy
+// it forwards a client transaction (sip.NewClientTx): their state machines and timers
+// (A-M, RFC 3261 §17 and RFC 6026) run over our own sockets through hop, a
+// sip.Connection that writes to one of our UDP sockets or to a phone's TCP/TLS flow.
+// Completed transactions are kept 5 s (txWait, Kamailio's tm wait timer), not 64×T1,
+// and a 2xx retransmitted after its branch ended is forwarded statelessly by the Vias.
+// Responses reach their client transaction by Via branch and method (deliverResponse);
+// retransmitted requests, ACKs of non-2xx answers and CANCELs reach the server
+// transaction by the top Via's branch and sent-by (RFC 3261 §17.2.3). The tables are
+// bounded (65,536 server and 65,536 client transactions, Config.MaxCalls calls): over
+// them an INVITE is answered 503.
+//
+// An INVITE without credentials (and not from an upstream) is answered its 407 at once
+// and statelessly, as a REGISTER's 401 (and as Kamailio's sl module does): no
+// transaction and no 100 for a final answer that goes now, the same nonce to its
+// retransmissions (retransmit.go), its ACK absorbed. Any other INVITE that is not a
+// flex code gets 100 Trying at once (§16.2), then Max-Forwards
+// (483 at 0, §16.3 step 3) and loop detection (482, §16.3 step 4: our branch carries a
+// hash of the request as received, RFC 3261 §16.6 step 8, and a request that comes back
+// with it unchanged is a loop; changed, a spiral) are checked. From the tenant's
+// upstream (Upstreams.FromUpstream) it goes to Dialplan.Inbound without a challenge;
+// from anyone else it is authenticated with 407 by the line's credentials, as a REGISTER
+// is (§22.3). The From must name the caller's own line (its SIP user name or extension,
+// or anonymous, RFC 3323): otherwise 403 "From is not your line", refused rather than
+// rewritten so the phone shows why. Then Dialplan.Outbound routes it (a guest line only
+// to an emergency number): RouteRefuse is answered; RouteInternal forks in parallel to
+// every live binding of Route.AORs but the caller's own (§16.6); RouteUpstream and
+// RouteEmergency go to Upstreams.Target with Route.Number as the Request-URI user and
+// P-Asserted-Identity from Route.CallerID (RFC 3325 §9.1), an upstream's 401/407
+// answered once with its credentials (same CSeq, new branch, as Kamailio's uac_auth).
+// No upstream: 503 with the reason, an emergency call logged at warn.
+//
+// Each forwarded copy has Max-Forwards one less, our Via with rport (RFC 3581) on top,
+// the phone's Route, Proxy-Authorization, P-Asserted-Identity and P-Preferred-Identity
+// removed, and our Record-Route with lr (§16.6 step 4), twice when the caller's and the
+// callee's transports differ (RFC 5658). A UDP phone is sent to the address its
+// REGISTER came from unless its Contact names that same address (then the Contact's
+// port): a Contact naming another address is private, behind NAT (RFC 5626 §5.3); a
+// TCP or TLS phone is reached over its own connection only. Responses follow §16.7: 1xx
+// but 100 are forwarded; the first 2xx is forwarded and the other branches get CANCEL
+// (step 10; a branch with no provisional answer yet is cancelled when one comes, §9.1);
+// every later 2xx is forwarded too (RFC 6026); a 6xx cancels the rest; when every branch
+// ended without a 2xx the best answer goes back (a 6xx, else the lowest class, a timeout
+// and a busy branch ranked last, so 486 only when every phone was busy; 503 becomes
+// 500, step 6). No binding: 480. Timer C (3 min 5 s) cancels branches that keep ringing.
+//
+// Our Record-Route carries a route token (proxy_route.go): the call's two ends as flows,
+// HMAC-sealed under a per-process key, with the caller's From tag (ftag). Requests
+// within the dialog (ACK for 2xx, BYE, re-INVITE, UPDATE, PRACK, INFO, MESSAGE, REFER,
+// NOTIFY) are loose-routed (§16.4): our Route entries are removed and the request goes
+// to the end that did not send it (the ftag tells the direction), statefully but for
+// the ACK (§16.11), our realm's credentials removed. A Route naming us whose token does
+// not open is refused 403: no Route makes us an open relay. A dialog request without
+// our Route gets 481 (404 without a To tag). A CANCEL is answered 200, its INVITE 487
+// by the server transaction, and every pending branch cancelled (§16.10); the ACK of a
+// non-2xx answer is absorbed by the transaction (hop by hop).
+//
+// Limits: calls in progress per tenant (max_calls, 503) and per user (max_calls_per_user:
+// 503 for the caller, 486 when the callee is over), emergency calls exempt; new INVITEs
+// per source (Config.InvitesPerSource a second, internal/ratelimit.Strikes: over it 503
+// for ten seconds; the upstream's addresses exempt). A call whose BYE never passed is
+// forgotten after 12 hours. The CallObserver is told CallStarted, CallRinging (first
+// 180/183), CallAnswered (first 2xx) and CallEnded (the final status, or 200 at the
+// BYE), inline.
 //
 // # Transports
 //

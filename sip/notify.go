@@ -301,6 +301,9 @@ func (s *Server) deliverResponse(res *sip.Response) {
 	if via == nil {
 		return
 	}
+	if s.deliverProxyResponse(res) {
+		return
+	}
 	branch, _ := via.Params.Get("branch")
 	s.mu.Lock()
 	ch := s.txs[branch]

@@ -53,12 +53,23 @@ type Config struct {
 	// OnRegister, when set, is called once per REGISTER with the status code answered
 	// (0: none, the request was dropped) and the time from its arrival to the answer.
 	OnRegister func(code int, d time.Duration)
-	Calls      CallObserver // told of every call's steps (call history); nil: nobody
+
+	// Dialplan routes calls through the proxy (proxy*.go); nil leaves the registrar
+	// alone, answering every INVITE that is not a flex code 404.
+	Dialplan Dialplan
+	// Upstreams gives each tenant's upstream (outside calls, calls from it); nil: the
+	// server's own, the upstreams in the store it registers to (trunk.go).
+	Upstreams Upstreams
+	// MaxCalls bounds the calls in progress at once, all tenants (default
+	// DefaultMaxCalls); InvitesPerSource the new INVITEs one source may send a second
+	// (default DefaultInvitesPerSource; < 0 no limit).
+	MaxCalls, InvitesPerSource int
 	// UpstreamRetry is the first wait after a failed registration to a tenant's
 	// upstream, doubled after each further failure up to 5 minutes (default 5 s).
 	// UpstreamTLS is the client side of TLS to upstreams (nil: the system's roots).
 	UpstreamRetry time.Duration
 	UpstreamTLS   *tls.Config
+	Calls         CallObserver // told of every call's steps (call history); nil: nobody
 }
 
 // DefaultTCPConnsPerSource is Config.TCPConnsPerSource's default.
@@ -94,6 +105,7 @@ type Server struct {
 	resync      *resyncQueue
 	actions     *actionQueues // remote actions, paced per tenant (actions.go)
 	flexSem     chan struct{}
+	proxy       *proxy        // the call proxy; nil without a Dialplan
 	blf         *dialogEvents // BLF subscriptions (dialogevent.go)
 	unsubscr    func()
 	trunks      *trunks // tenants' upstreams (trunk.go)
@@ -153,6 +165,9 @@ func New(cfg Config) (*Server, error) {
 	s.date.now = cfg.Now
 	s.blf = newDialogEvents(s)
 	s.cfg.Calls = withBLF(s.blf, cfg.Calls) // the proxy tells the BLF notifier too
+	if cfg.Dialplan != nil {
+		s.proxy = newProxy(s)
+	}
 	s.aorLocks.seed = maphash.MakeSeed()
 	n, err := s.bindings.load()
 	if err != nil {
@@ -172,6 +187,9 @@ func New(cfg Config) (*Server, error) {
 	}()
 	go func() { defer s.bg.Done(); crash.Restart(log, "sip", "check-sync queue", func() { s.resync.run(ctx) }) }()
 	s.trunks = newTrunks(s)
+	if s.cfg.Upstreams == nil {
+		s.cfg.Upstreams = s
+	}
 	s.trunkUnsub = cfg.Store.Subscribe(s.trunks.onChange, store.KindUpstream)
 	if err := s.trunks.load(); err != nil {
 		s.trunkUnsub()
@@ -284,25 +302,52 @@ func (s *Server) handleRequest(req *sip.Request, in *inbound, w *replyWriter) {
 	case sip.OPTIONS:
 		// Keep-alive and capability query (RFC 3261 §11).
 		w.status(200, "OK")
-		w.header("Allow", allowed)
+		w.header("Allow", s.allow())
 		w.header("Accept", "application/sdp")
 		in.send(w.finish())
 	case sip.INVITE:
-		s.onInvite(req, in, w)
+		if !s.proxyInvite(req, in, w) {
+			s.onInvite(req, in, w)
+		}
 	case sip.SUBSCRIBE:
 		s.onSubscribe(req, in, w)
 	case sip.ACK:
-		// ACK of our non-2xx final answer: nothing to do (RFC 3261 §17.2.1).
+		if s.proxy != nil {
+			s.proxyAck(req, in, w)
+		}
+		// Else the ACK of our non-2xx final answer: nothing to do (RFC 3261 §17.2.1).
 	case sip.CANCEL:
+		if s.proxy != nil {
+			s.proxyCancel(req, in, w)
+			return
+		}
 		in.send(w.simple(481, "Call/Transaction Does Not Exist"))
+	case sip.BYE, sip.UPDATE, sip.PRACK, sip.INFO, sip.MESSAGE, sip.REFER, sip.NOTIFY:
+		if s.proxy != nil {
+			s.proxyInDialog(req, in, w)
+			return
+		}
+		w.status(405, "Method Not Allowed")
+		w.header("Allow", s.allow())
+		in.send(w.finish())
 	default:
 		w.status(405, "Method Not Allowed")
-		w.header("Allow", allowed)
+		w.header("Allow", s.allow())
 		in.send(w.finish())
 	}
 }
 
 const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, SUBSCRIBE"
+
+// allowedProxy adds what the call proxy forwards within calls.
+const allowedProxy = allowed + ", BYE, UPDATE, PRACK, INFO, MESSAGE, REFER, NOTIFY"
+
+func (s *Server) allow() string {
+	if s.proxy != nil {
+		return allowedProxy
+	}
+	return allowed
+}
 
 // saneVia: the top Via names SIP/2.0, a transport and a plain host (RFC 3261 §20.42).
 func saneVia(via *sip.ViaHeader) bool {

@@ -228,6 +228,9 @@ func (s *Server) readTCP(tc *tcpConn, key flowKey) {
 	r := bufio.NewReaderSize(tc.c, 4096)
 	w := &replyWriter{b: make([]byte, 0, 2048)}
 	in := &inbound{src: key.src, transport: tc.transport, write: func(b []byte, _ netip.AddrPort) error { return tc.write(b) }}
+	if la, ok := tc.c.LocalAddr().(*net.TCPAddr); ok {
+		in.local = netip.AddrPortFrom(la.AddrPort().Addr().Unmap(), la.AddrPort().Port()) // our side, for the proxy's Via and Record-Route
+	}
 	var msg []byte
 	for {
 		tc.c.SetReadDeadline(time.Now().Add(tcpIdle))

@@ -167,6 +167,12 @@ func (tx *Tx) SaveTenant(prev Tenant, next Tenant) error {
 	if err := checkCallRouting(&next.CallRouting); err != nil {
 		return err
 	}
+	if next.MaxCalls < 0 || next.MaxCalls > MaxMaxCalls {
+		return invalid("max_calls", "calls in progress at once for the tenant: 1 to %d (0: %d)", MaxMaxCalls, DefaultMaxCalls)
+	}
+	if next.MaxCallsPerUser < 0 || next.MaxCallsPerUser > MaxMaxCalls {
+		return invalid("max_calls_per_user", "calls in progress at once for one user: 1 to %d (0: %d)", MaxMaxCalls, DefaultMaxCallsPerUser)
+	}
 	if err := checkSIPDigest("sip_digest", &next.SIPDigest); err != nil {
 		return err
 	}

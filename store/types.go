@@ -72,8 +72,32 @@ type Tenant struct {
 	// ActionRate is how many phones per second a remote resync or reboot tells
 	// (0: DefaultActionRate).
 	ActionRate int `json:"action_rate,omitempty"`
+	// MaxCalls and MaxCallsPerUser bound the calls in progress at once through the
+	// proxy, for the whole tenant and for one user (0: DefaultMaxCalls,
+	// DefaultMaxCallsPerUser). Emergency calls are never refused by them.
+	MaxCalls        int `json:"max_calls,omitempty"`
+	MaxCallsPerUser int `json:"max_calls_per_user,omitempty"`
 	// CallRouting: main number, caller IDs and toll-fraud guard (callrouting.go).
 	CallRouting
+}
+
+// Defaults and ceilings of Tenant.MaxCalls and Tenant.MaxCallsPerUser.
+const (
+	DefaultMaxCalls        = 1000
+	DefaultMaxCallsPerUser = 10
+	MaxMaxCalls            = 100000
+)
+
+// CallLimits are the tenant's max_calls and max_calls_per_user, or the defaults.
+func (t Tenant) CallLimits() (tenant, perUser int) {
+	tenant, perUser = t.MaxCalls, t.MaxCallsPerUser
+	if tenant <= 0 {
+		tenant = DefaultMaxCalls
+	}
+	if perUser <= 0 {
+		perUser = DefaultMaxCallsPerUser
+	}
+	return tenant, perUser
 }
 
 // DefaultActionRate and MaxActionRate bound Tenant.ActionRate (phones per second).

@@ -56,6 +56,9 @@ type Config struct {
 	HTTPConnsPerSource string
 	LDAPConnsPerSource string
 	SIPConnsPerSource  string
+	// SIPInvitesPerSource is how many new INVITEs one address may send a second
+	// (sip.Config.InvitesPerSource); 0 no cap.
+	SIPInvitesPerSource string
 }
 
 type option struct {
@@ -98,6 +101,7 @@ func (c *Config) options() []option {
 		{"http-conns-per-source", "DIALTONE_HTTP_CONNS_PER_SOURCE", strconv.Itoa(defaultHTTPConnsPerSource), "HTTP connections one client address may hold open; 0: no cap", &c.HTTPConnsPerSource, false},
 		{"ldap-conns-per-source", "DIALTONE_LDAP_CONNS_PER_SOURCE", strconv.Itoa(ldapdir.DefaultConnsPerSource), "LDAP connections one client address may hold open; 0: no cap", &c.LDAPConnsPerSource, false},
 		{"sip-conns-per-source", "DIALTONE_SIP_CONNS_PER_SOURCE", strconv.Itoa(sip.DefaultTCPConnsPerSource), "SIP-over-TCP connections one client address may hold open; 0: no cap", &c.SIPConnsPerSource, false},
+		{"sip-invites-per-source", "DIALTONE_SIP_INVITES_PER_SOURCE", strconv.Itoa(sip.DefaultInvitesPerSource), "new SIP INVITEs one client address may send a second (over it: 503 for ten seconds); 0: no cap", &c.SIPInvitesPerSource, false},
 	}
 }
 
@@ -143,7 +147,8 @@ func parseServeConfig(args []string, lookupEnv func(string) (string, bool), stde
 		}
 	}
 	for _, v := range []struct{ name, value string }{{"http-conns-per-source", c.HTTPConnsPerSource},
-		{"ldap-conns-per-source", c.LDAPConnsPerSource}, {"sip-conns-per-source", c.SIPConnsPerSource}} {
+		{"ldap-conns-per-source", c.LDAPConnsPerSource}, {"sip-conns-per-source", c.SIPConnsPerSource},
+		{"sip-invites-per-source", c.SIPInvitesPerSource}} {
 		if _, err := connCap(v.value, 0); err != nil {
 			return c, fmt.Errorf("--%s: %w", v.name, err)
 		}

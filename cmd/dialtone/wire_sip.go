@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/dialtone/dialtone/calllog"
+	"github.com/dialtone/dialtone/dialplan"
 	"github.com/dialtone/dialtone/flex"
 	"github.com/dialtone/dialtone/internal/crash"
 	"github.com/dialtone/dialtone/sip"
@@ -49,7 +50,8 @@ func (m *Main) wireSIP(desk *flex.Desk) (*sip.Server, error) {
 	cfg := sip.Config{Store: m.store, Logger: m.log.With("svc", "sip"),
 		PublicHost: m.cfg.PublicHost, Flex: flexOverSIP{desk}, Directory: hook(m.hooks().sipDirectory, sip.Directory(sip.StoreDirectory{S: m.store})),
 		TCPConnsPerSource: capOrNone(m.cfg.SIPConnsPerSource, sip.DefaultTCPConnsPerSource), TCPRefused: m.refusedCounter("sip"),
-		OnRegister: m.registerObserver(), Calls: calls}
+		OnRegister: m.registerObserver(), Calls: calls, Dialplan: dialplan.New(m.store),
+		InvitesPerSource: capOrNone(m.cfg.SIPInvitesPerSource, sip.DefaultInvitesPerSource)}
 	if pnp != nil {
 		cfg.PnP, m.pnp = pnp, pnp
 	}
