@@ -16,6 +16,8 @@ import (
 // next search. Each sort order is kept sorted, so a page is a binary search for the
 // cursor and a walk of at most the page's length (further only past users a q or
 // department_id leaves out); a search reads no user from the store but the page's own.
+// A change costs a binary search and a move of pointers in each order; a department's
+// rename re-sorts the department order (a few milliseconds at 10,000 users).
 //
 // Memory: one entry per user holds its id, department id, names, the lower-case text a
 // search matches and the six folded sort keys (each at most maxSortKey bytes; a key
