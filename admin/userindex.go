@@ -20,8 +20,8 @@ import (
 // rename re-sorts the department order (a few milliseconds at 10,000 users).
 //
 // Memory: one entry per user holds its id, department id, names, the lower-case text a
-// search matches and the six folded sort keys (each at most maxSortKey bytes; a key
-// equal to its source shares its bytes), plus its place in the map and the six orders:
+// search matches and the six folded sort keys (and an empty one for the id order) (each at most maxSortKey bytes; a key
+// equal to its source shares its bytes), plus its place in the map and the seven orders:
 // about 0.5 KB a user (BenchmarkUserIndexLoad: 473 B), 5 MB for a tenant of 10,000.
 // Indexes of all tenants together hold at most userIndexBudget users (about 50 MB):
 // loading one past that drops the least recently searched other tenants' indexes, which
@@ -41,6 +41,7 @@ const (
 	sortExtension
 	sortDepartment
 	sortRole
+	sortID // id order, for GET …/users?department_id= without q or sort (key "")
 	numSorts
 )
 

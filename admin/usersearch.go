@@ -72,14 +72,22 @@ func (a *API) searchUsers(r *request, sc *scope, limit int, cursor, dept string)
 		return nil, err
 	}
 	hits := idx.page(sortBy, desc, afterKey, afterID, dept, terms, limit+1)
+	return a.pageOfHits(sc, hits, limit, func(h indexHit) string { return h.key + "\x00" + h.id }, true)
+}
+
+// pageOfHits reads the full records of the first limit hits from the store (skipping one
+// deleted since the index was read) and makes the page; when there are more hits than
+// limit, the next cursor is cursorOf the page's last hit, shown or not (encoded when
+// encode is set).
+func (a *API) pageOfHits(sc *scope, hits []indexHit, limit int, cursorOf func(indexHit) string, encode bool) (page[userView], error) {
 	more := len(hits) > limit
 	hits = hits[:min(len(hits), limit)]
 	out := make([]userView, 0, len(hits))
-	err = a.view(func(tx *store.Tx) error {
-		for _, h := range hits { // the page's full records
+	err := a.view(func(tx *store.Tx) error {
+		for _, h := range hits {
 			u, err := tx.User(sc.tenant, h.id)
 			if errors.Is(err, store.ErrNotFound) {
-				continue // deleted since the index was read
+				continue
 			}
 			if err != nil {
 				return err
@@ -89,12 +97,14 @@ func (a *API) searchUsers(r *request, sc *scope, limit int, cursor, dept string)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return page[userView]{}, err
 	}
 	p := paginate(out, limit, func(userView) string { return "" })
-	if more { // after the page's last hit, shown or not
-		last := hits[len(hits)-1]
-		p.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(last.key + "\x00" + last.id))
+	if more {
+		p.NextCursor = cursorOf(hits[len(hits)-1])
+		if encode {
+			p.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(p.NextCursor))
+		}
 	}
 	return p, nil
 }

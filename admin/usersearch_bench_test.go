@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"runtime"
 	"testing"
+
+	"github.com/dialtone/dialtone/store"
 )
 
 // BenchmarkUserSearch… measure GET …/users over 10,000 users through the real listener
@@ -54,4 +56,21 @@ func BenchmarkUserIndexLoad(b *testing.B) {
 	}
 	b.ReportMetric(perUser, "B/user")
 	runtime.KeepAlive(kept)
+}
+
+// BenchmarkUserListSmallDepartment lists a department of one user among 10,000 (id
+// order, no q or sort).
+func BenchmarkUserListSmallDepartment(b *testing.B) {
+	e := newEnv(b)
+	tok := e.adminToken()
+	depts := []string{e.dept("default", "Sales"), e.dept("default", "Support"), e.dept("default", "Finance")}
+	fillUsers(b, e, 10000, depts)
+	tiny := e.dept("default", "Tiny")
+	e.user("default", store.RoleUser, tiny)
+	query := "department_id=" + tiny + "&limit=100"
+	e.userPage(tok, query)
+	b.ResetTimer()
+	for b.Loop() {
+		e.userPage(tok, query)
+	}
 }
