@@ -22,7 +22,7 @@ import (
 // Memory: one entry per user holds its id, department id, names, the lower-case text a
 // search matches and the six folded sort keys (and an empty one for the id order) (each at most maxSortKey bytes; a key
 // equal to its source shares its bytes), plus its place in the map and the seven orders:
-// about 0.5 KB a user (BenchmarkUserIndexLoad: 473 B), 5 MB for a tenant of 10,000.
+// about 0.5 KB a user (BenchmarkUserIndexLoad: 497 B), 5 MB for a tenant of 10,000.
 // Indexes of all tenants together hold at most userIndexBudget users (about 50 MB):
 // loading one past that drops the least recently searched other tenants' indexes, which
 // load again when next asked for. Loading 10,000 users takes some tens of milliseconds,

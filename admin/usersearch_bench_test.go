@@ -44,9 +44,8 @@ func BenchmarkUserIndexLoad(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		x := newUserIndex(e.st)
-		t, err := x.tenant("default")
-		if err != nil {
+		t := &tenantUsers{}
+		if err := t.load(e.st, "default"); err != nil {
 			b.Fatal(err)
 		}
 		kept = t
