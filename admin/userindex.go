@@ -99,7 +99,8 @@ type tenantUsers struct {
 
 // userIndex holds the tenants' indexes and their subscription to the store.
 type userIndex struct {
-	st *store.Store
+	st     *store.Store
+	budget int // users held over all tenants: userIndexBudget
 
 	mu         sync.Mutex
 	subscribed bool
@@ -108,7 +109,7 @@ type userIndex struct {
 }
 
 func newUserIndex(st *store.Store) *userIndex {
-	return &userIndex{st: st, tenants: map[string]*tenantUsers{}}
+	return &userIndex{st: st, budget: userIndexBudget, tenants: map[string]*tenantUsers{}}
 }
 
 // tenant answers the tenant's index, loading it on first use.
@@ -192,7 +193,7 @@ func (t *tenantUsers) sortOrder(s userSort) {
 }
 
 // keepBudget drops the least recently used other tenants' indexes while all of them
-// together hold more than userIndexBudget users.
+// together hold more than the budget.
 func (x *userIndex) keepBudget(keep *tenantUsers) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -212,7 +213,7 @@ func (x *userIndex) keepBudget(keep *tenantUsers) {
 	}
 	slices.SortFunc(all, func(a, b held) int { return cmp.Compare(a.t.lastUsed, b.t.lastUsed) })
 	for _, h := range all {
-		if total <= userIndexBudget {
+		if total <= x.budget {
 			return
 		}
 		if h.t != keep {

@@ -160,3 +160,52 @@ func TestUserIndexFollowsWrites(t *testing.T) {
 		t.Errorf("q=renamed found %d users, want 100", len(got))
 	}
 }
+
+// TestUserIndexBudget: past its budget the index drops the least recently searched
+// tenant's users, and that tenant's next search loads them again, current.
+func TestUserIndexBudget(t *testing.T) {
+	e := newEnv(t)
+	tok := e.adminToken()
+	e.tenant("acme")
+	acmeTok := e.session(e.user("acme", store.RoleOwner, ""))
+	for range 3 {
+		e.user("default", store.RoleUser, "")
+	}
+	e.user("acme", store.RoleUser, "")
+	e.user("acme", store.RoleUser, "")
+	e.api.users.budget = 5 // each tenant alone fits, both do not
+	held := func() []string {
+		e.api.users.mu.Lock()
+		defer e.api.users.mu.Unlock()
+		var slugs []string
+		for s := range e.api.users.tenants {
+			slugs = append(slugs, s)
+		}
+		slices.Sort(slugs)
+		return slugs
+	}
+	count := func(slug string) int {
+		tk := tok
+		if slug == "acme" {
+			tk = acmeTok
+		}
+		a := e.must(200, tk, "GET", "/api/v1/tenants/"+slug+"/users?sort=name", nil)
+		return len(a.json(t)["items"].([]any))
+	}
+	if n := count("default"); n != 4 {
+		t.Fatalf("default lists %d users, want 4 (with the admin)", n)
+	}
+	if n := count("acme"); n != 3 {
+		t.Fatalf("acme lists %d users, want 3", n)
+	}
+	if got := held(); !slices.Equal(got, []string{"acme"}) {
+		t.Errorf("the index holds %v, want only acme (default searched less recently)", got)
+	}
+	e.user("default", store.RoleUser, "") // while default is not held
+	if n := count("default"); n != 5 {
+		t.Errorf("default lists %d users after its reload, want 5", n)
+	}
+	if got := held(); !slices.Equal(got, []string{"default"}) {
+		t.Errorf("the index holds %v, want only default", got)
+	}
+}
