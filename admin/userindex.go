@@ -25,8 +25,9 @@ import (
 // about 0.5 KB a user (BenchmarkUserIndexLoad: 497 B), 5 MB for a tenant of 10,000.
 // Indexes of all tenants together hold at most userIndexBudget users (about 50 MB):
 // loading one past that drops the least recently searched other tenants' indexes, which
-// load again when next asked for. Loading 10,000 users takes some tens of milliseconds,
-// once, in the first search of the tenant.
+// load again when next asked for (a tenant larger than the budget is then held alone).
+// Loading 10,000 users takes some tens of milliseconds, once, in the first search of the
+// tenant.
 
 // userIndexBudget bounds the users held in the index over all tenants.
 const userIndexBudget = 100_000
