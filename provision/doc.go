@@ -85,7 +85,11 @@
 // Keys (keys.go): each line of a phone gets a line key, then the user's BLF and
 // speed-dial keys (store.PhoneKey; for a flex phone those of the user logged in) follow
 // in the make's key syntax; keys left from an earlier config are cleared where the make
-// allows (Yealink, Snom, Cisco, Grandstream). Grandstream keys fill the model's virtual,
+// allows (Yealink, Snom, Cisco, Grandstream, Fanvil). Fanvil keys fill the model's line
+// keys beside the screen (<dssSide index="1">), then its function-key pages
+// (<internal index="page">), as its row counts (FixedKeys, Keys, PageKeys), the rest
+// cleared with type 0; a model without counts gets its lines beside the screen and the
+// user's keys on page 1. Grandstream keys fill the model's virtual,
 // then physical multi-purpose keys, then its extension boards' keys, as many as its row
 // of the model table counts (Model.Keys, FixedKeys, SideKeys, ExtKeys; Profile.Layout).
 // Poly speed dials are contacts with a speed-dial index in the phone's contact
