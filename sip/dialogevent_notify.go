@@ -102,7 +102,7 @@ func (d *dialogEvents) notifyWhileDue(sub *subscription) {
 				defer d.mu.Unlock()
 				msg, final = d.notifyMessage(sub, flow)
 			}()
-			res, err = d.s.transactNotify(msg, flow)
+			res, err = d.s.sendNotify(context.Background(), msg, flow.hop)
 		}
 		if err == nil && res.StatusCode >= 300 {
 			err = fmt.Errorf("NOTIFY answered %d %s", res.StatusCode, res.Reason)
@@ -195,19 +195,6 @@ func (d *dialogEvents) notifyMessage(sub *subscription, f flow) (msg []byte, fin
 	m.WriteString("Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n")
 	m.WriteString(body)
 	return []byte(m.String()), final
-}
-
-// transactNotify runs one NOTIFY client transaction (clienttx.go) over the
-// subscriber's flow.
-func (s *Server) transactNotify(msg []byte, f flow) (*sip.Response, error) {
-	res, err := s.request(context.Background(), msg, f.hop, txBound{})
-	switch {
-	case errors.Is(err, errNoAnswer):
-		return nil, errors.New("NOTIFY timed out (RFC 3261 Timer F)")
-	case errors.Is(err, errClosed):
-		return nil, errors.New("registrar closed")
-	}
-	return res, err
 }
 
 // dialogInfo is the application/dialog-info+xml document (RFC 4235 §4): always the

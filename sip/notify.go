@@ -195,7 +195,12 @@ func (s *Server) transact(ctx context.Context, b Binding, event, callID, fromTag
 		return nil, err
 	}
 	branch := "z9hG4bK" + randHex(10)
-	msg := s.buildNotify(b, event, transport, h.LocalAddr(), branch, callID, fromTag, cseq, auth)
+	return s.sendNotify(ctx, s.buildNotify(b, event, transport, h.LocalAddr(), branch, callID, fromTag, cseq, auth), h)
+}
+
+// sendNotify runs the client transaction of a NOTIFY (check-sync or BLF) and tells
+// its failures as a NOTIFY's.
+func (s *Server) sendNotify(ctx context.Context, msg []byte, h *hop) (*sip.Response, error) {
 	res, err := s.request(ctx, msg, h, txBound{})
 	switch {
 	case errors.Is(err, errNoAnswer):
