@@ -54,8 +54,10 @@ type Model struct {
 	// them out): Keys beside the screen with their pages, line keys first; FixedKeys
 	// of them the make treats as line keys; SideKeys on a second screen; ExtKeys on
 	// the extension modules the model takes. Grandstream's virtual, fixed, physical
-	// and extension-board multi-purpose keys (keys.go).
-	Keys, FixedKeys, SideKeys, ExtKeys int
+	// and extension-board multi-purpose keys (keys.go). PageKeys (column 9) is how many
+	// keys one page of a paged key screen holds: Fanvil's function-key pages, whose
+	// line keys beside the screen are FixedKeys (keys.go, FanvilKeys).
+	Keys, FixedKeys, SideKeys, ExtKeys, PageKeys int
 }
 
 // Catalogue is the model table: which models exist and which common file names
@@ -77,7 +79,7 @@ func LoadCatalogue(fsys fs.FS) (*Catalogue, error) {
 }
 
 // ParseCatalogue parses the model table:
-// make,model,common_file,family[,keys,fixed_keys,side_keys,ext_keys]; lines starting
+// make,model,common_file,family[,keys,fixed_keys,side_keys,ext_keys,page_keys]; lines starting
 // with # are comments.
 func ParseCatalogue(b []byte) (*Catalogue, error) {
 	c := &Catalogue{models: map[string]Model{}, byFile: map[string]Model{}}
@@ -107,7 +109,7 @@ func ParseCatalogue(b []byte) (*Catalogue, error) {
 		if len(f) > 3 {
 			m.Family = strings.TrimSpace(f[3])
 		}
-		for i, n := range []*int{&m.Keys, &m.FixedKeys, &m.SideKeys, &m.ExtKeys} {
+		for i, n := range []*int{&m.Keys, &m.FixedKeys, &m.SideKeys, &m.ExtKeys, &m.PageKeys} {
 			if len(f) <= 4+i || strings.TrimSpace(f[4+i]) == "" {
 				continue
 			}
@@ -140,7 +142,7 @@ func ParseCatalogue(b []byte) (*Catalogue, error) {
 }
 
 // keyColumns names the key-count columns of models.csv, in order.
-var keyColumns = []string{"keys", "fixed_keys", "side_keys", "ext_keys"}
+var keyColumns = []string{"keys", "fixed_keys", "side_keys", "ext_keys", "page_keys"}
 
 // maxModelKeys bounds a key count in the model table (a phone with four 40-key
 // modules has 160 on them).

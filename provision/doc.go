@@ -62,8 +62,7 @@
 // The provisioning-server credential keys written per make: Yealink
 // static.auto_provision.server.username/password, Poly device.prov.user/password,
 // Snom the userinfo of setting_server's URL, Cisco [--uid --pwd] in Profile_Rule,
-// Grandstream P1359/P1360. Fanvil's configs carry none (no key known for it): set it
-// on the phone or as a raw setting.
+// Grandstream P1359/P1360, Fanvil <ap><DefaultUsername>/<DefaultPassword>.
 //
 // HTTPS: a fetch over TLS is logged with protocol https. A tenant with
 // provisioning_https_only is refused a known phone's own file (the files with secrets)
@@ -85,7 +84,11 @@
 // Keys (keys.go): each line of a phone gets a line key, then the user's BLF and
 // speed-dial keys (store.PhoneKey; for a flex phone those of the user logged in) follow
 // in the make's key syntax; keys left from an earlier config are cleared where the make
-// allows (Yealink, Snom, Cisco, Grandstream). Grandstream keys fill the model's virtual,
+// allows (Yealink, Snom, Cisco, Grandstream, Fanvil). Fanvil keys fill the model's line
+// keys beside the screen (<dssSide index="1">), then its function-key pages
+// (<internal index="page">), as its row counts (FixedKeys, Keys, PageKeys), the rest
+// cleared with type 0; a model without counts gets its lines beside the screen and the
+// user's keys on page 1. Grandstream keys fill the model's virtual,
 // then physical multi-purpose keys, then its extension boards' keys, as many as its row
 // of the model table counts (Model.Keys, FixedKeys, SideKeys, ExtKeys; Profile.Layout).
 // Poly speed dials are contacts with a speed-dial index in the phone's contact

@@ -1,6 +1,9 @@
 package provision
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Programmable keys: each of the user's extensions on a line key first, then the user's
 // BLF and speed-dial keys (store.PhoneKey) in each make's key syntax. The templates
@@ -21,9 +24,14 @@ import "strings"
 //     pages), then its physical multi-purpose keys, then its extension boards' keys,
 //     each with a mode, account, name and value P-value (GSKeys; Grandstream's
 //     configuration templates, see GSKeys).
-//   - Fanvil: DSS keys fkey index N with Type 2 (line, value SIPn) or 1 (memory key,
-//     value "201@1/ba" BLF, "201@1/f" speed dial) and Title (Fanvil auto-provisioning
-//     standard, "DSS Key").
+//   - Fanvil (sysConf XML): DSS keys <Fkey index="n"> with Type 2 (line, value SIPn), 1
+//     (memory key: "201@1/ba" BLF, "201@1/f" speed dial, "{number}@{line}/{mode}") or 0
+//     (none), and Title; line keys beside the screen in <dssSide index="1">, the keys
+//     of the function-key pages in <internal index="page"> (FanvilKeys). Sources: the
+//     Fanvil plugin of wazo-provd (wazo-platform/wazo-provd-plugins,
+//     plugins/wazo_fanvil/common/common.py and templates/base-new.tpl) and FusionPBX's
+//     Fanvil templates (fusionpbx/fusionpbx, resources/templates/provision/fanvil/
+//     {x4u,x5u,x6u,x7}/{$mac}.cfg, app/devices/app_config.php).
 
 // IsBLF tells a BLF key from a speed dial.
 func (k Key) IsBLF() bool { return k.Type == "blf" }
@@ -54,13 +62,103 @@ func (k Key) CiscoFunction() string {
 	return "fnc=sd;ext=" + k.Value + "@" + k.Domain + ";nme=" + name
 }
 
-// FanvilValue is the fkey Value of the key (on line 1).
+// FanvilValue is the memory key's Value: the number, the account (the phone's first
+// line) and the mode, "ba" BLF (a press picks up or calls) or "f" speed dial.
 func (k Key) FanvilValue() string {
 	if k.IsBLF() {
 		return k.Value + "@1/ba"
 	}
 	return k.Value + "@1/f"
 }
+
+// FanvilKey is one DSS key of a Fanvil phone: its index on its page and what it is.
+type FanvilKey struct {
+	Index int
+	Type  int // 2 line, 1 memory key (BLF, speed dial), 0 none
+	Value string
+	Title string
+}
+
+// FanvilPage is one function-key page, <internal index="Index">.
+type FanvilPage struct {
+	Index int
+	Keys  []FanvilKey
+}
+
+// FanvilLayout is a Fanvil phone's keys as its template writes them: the line keys
+// beside the screen (<dssSide index="1">), then the function-key pages, and how many
+// pages the phone shows (FuncKeyPageNum; 0: not written).
+type FanvilLayout struct {
+	Side    []FanvilKey
+	Pages   []FanvilPage
+	PageNum int
+}
+
+// FanvilKeys lays the phone's lines, then the user's keys, over the model's DSS keys
+// in order: its line keys beside the screen (fixed_keys in models.csv), then its
+// function-key pages of page_keys keys each, up to keys in all. Keys past those are
+// left out; every key left over is cleared (type 0), so a key removed since the last
+// config does not stay. The phone shows as many pages as hold a line or a key (at
+// least one). A model without counts gets its lines beside the screen and the user's
+// keys on the first function-key page, nothing cleared.
+func (v *view) FanvilKeys() FanvilLayout {
+	type entry struct {
+		typ          int
+		value, title string
+	}
+	var all []entry
+	for _, l := range v.Lines {
+		all = append(all, entry{2, fmt.Sprintf("SIP%d", l.Index), l.Label})
+	}
+	for _, k := range v.Keys {
+		all = append(all, entry{1, k.FanvilValue(), k.Label})
+	}
+	l := v.Layout
+	var out FanvilLayout
+	if l.Keys == 0 || l.PageKeys == 0 {
+		page := FanvilPage{Index: 1}
+		for i, e := range all {
+			if i < len(v.Lines) {
+				out.Side = append(out.Side, FanvilKey{len(out.Side) + 1, e.typ, e.value, e.title})
+			} else {
+				page.Keys = append(page.Keys, FanvilKey{len(page.Keys) + 1, e.typ, e.value, e.title})
+			}
+		}
+		if len(page.Keys) > 0 {
+			out.Pages = []FanvilPage{page}
+		}
+		return out
+	}
+	total := min(l.Keys, fanvilMaxKeys)
+	for n := 1; n <= total; n++ {
+		k := FanvilKey{}
+		if n <= len(all) {
+			e := all[n-1]
+			k.Type, k.Value, k.Title = e.typ, e.value, e.title
+		}
+		if n <= l.FixedKeys {
+			k.Index = n
+			out.Side = append(out.Side, k)
+			continue
+		}
+		m := n - l.FixedKeys - 1
+		page := m/l.PageKeys + 1
+		k.Index = m%l.PageKeys + 1
+		if len(out.Pages) < page {
+			out.Pages = append(out.Pages, FanvilPage{Index: page})
+		}
+		out.Pages[page-1].Keys = append(out.Pages[page-1].Keys, k)
+	}
+	if len(out.Pages) > 0 {
+		used := max(len(all)-l.FixedKeys, 1)
+		out.PageNum = min((used+l.PageKeys-1)/l.PageKeys, len(out.Pages))
+	}
+	return out
+}
+
+// fanvilMaxKeys bounds the DSS keys written for a model (the X7's 11 beside the
+// screen and four pages of 29 are 127).
+const fanvilMaxKeys = 256
 
 // GSKey is one programmable key of a Grandstream phone as its template writes it: the
 // P-values of its mode, account, name and value, and what goes in them.

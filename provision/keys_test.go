@@ -139,7 +139,7 @@ func TestGrandstreamKeysCleared(t *testing.T) {
 
 // TestCatalogueKeyCounts: the model table's key columns are read and checked.
 func TestCatalogueKeyCounts(t *testing.T) {
-	c, err := ParseCatalogue([]byte("grandstream,GXP2170,,GXP,48,12,0,160\nyealink,T46U,y000000000108.cfg,T4x\n"))
+	c, err := ParseCatalogue([]byte("grandstream,GXP2170,,GXP,48,12,0,160\nyealink,T46U,y000000000108.cfg,T4x\nfanvil,X4U,F0V00X4U0000.cfg,X series,33,3,0,0,6\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,10 @@ func TestCatalogueKeyCounts(t *testing.T) {
 	if m, _ := c.Lookup(Yealink, "T46U"); m.Keys != 0 {
 		t.Errorf("T46U without counts: %+v", m)
 	}
-	for _, bad := range []string{"grandstream,X,,GRP,many", "grandstream,X,,GRP,-1", "grandstream,X,,GRP,4,5", "grandstream,X,,GRP,1000"} {
+	if m, _ := c.Lookup(Fanvil, "X4U"); m.Keys != 33 || m.FixedKeys != 3 || m.PageKeys != 6 {
+		t.Errorf("X4U: %+v", m)
+	}
+	for _, bad := range []string{"fanvil,X,,X series,33,3,0,0,-6", "fanvil,X,,X series,33,3,0,0,six", "grandstream,X,,GRP,many", "grandstream,X,,GRP,-1", "grandstream,X,,GRP,4,5", "grandstream,X,,GRP,1000"} {
 		if _, err := ParseCatalogue([]byte(bad)); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
@@ -259,5 +262,80 @@ func TestPolyDirectoryNamesFit(t *testing.T) {
 	want := "<fn>" + strings.Repeat("é", 20) + "</fn>"
 	if !strings.Contains(string(out), want) || !strings.Contains(string(out), "<lb>"+strings.Repeat("é", 20)+"</lb>") {
 		t.Errorf("label not cut to 40 bytes:\n%s", out)
+	}
+}
+
+// fanvilConfig fetches a Fanvil phone's config over HTTP and returns its dsskey section,
+// keyed by path under sysConf/dsskey ("dssSide[1]/Fkey[3]/Value").
+func fanvilConfig(t *testing.T, e *env, mac, model string) map[string]string {
+	t.Helper()
+	err := e.st.Update(func(tx *store.Tx) error {
+		_, err := tx.CreatePhone(store.Phone{MAC: mac, Tenant: "acme", Make: "fanvil", Model: model, UserID: e.user.ID})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body, _ := get(t, e.httpURL+"/p/"+e.tenant.ProvisioningToken+"/"+mac+".cfg", "Fanvil "+model+" 2.12.10 "+mac)
+	if code != 200 {
+		t.Fatalf("%s: %d %s", model, code, body)
+	}
+	doc, _, err := parseXML([]byte(body))
+	if err != nil {
+		t.Fatalf("%s: %v", model, err)
+	}
+	out := map[string]string{}
+	for k, v := range doc {
+		if p, ok := strings.CutPrefix(k, "sysConf/dsskey/"); ok {
+			out[p] = v
+		}
+	}
+	return out
+}
+
+// TestFanvilKeysFollowTheModel: a Fanvil phone's two lines and its user's ten keys fill
+// the model's line keys beside the screen (<dssSide index="1">), then its function-key
+// pages (<internal index="page">) of the model's size; the keys left are cleared (type
+// 0), the phone is told how many pages to show, and nothing lands past the model's
+// keys. A model without counts gets its lines beside the screen and the keys on the
+// first page.
+func TestFanvilKeysFollowTheModel(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	withKeys(t, e, 10)
+
+	x4u := fanvilConfig(t, e, "0c383e000401", "X4U")
+	wantP(t, "X4U", x4u, map[string]string{
+		"dssSide[1]/Fkey[1]/Type": "2", "dssSide[1]/Fkey[1]/Value": "SIP1", "dssSide[1]/Fkey[1]/Title": "201",
+		"dssSide[1]/Fkey[2]/Type": "2", "dssSide[1]/Fkey[2]/Value": "SIP2",
+		"dssSide[1]/Fkey[3]/Type": "1", "dssSide[1]/Fkey[3]/Value": "203@1/ba", "dssSide[1]/Fkey[3]/Title": "k1",
+		"internal[1]/Fkey[1]/Type": "1", "internal[1]/Fkey[1]/Value": "+312000002@1/f", "internal[1]/Fkey[1]/Title": "k2",
+		"internal[1]/Fkey[6]/Value": "203@1/ba", "internal[2]/Fkey[1]/Value": "+312000008@1/f", "internal[2]/Fkey[1]/Title": "k8",
+		"internal[2]/Fkey[3]/Value": "+312000010@1/f",
+		"internal[2]/Fkey[4]/Type":  "0", "internal[5]/Fkey[6]/Type": "0", // the rest of 5 pages of 6 cleared
+		"FuncKeyPageNum": "2",
+	})
+	for _, p := range []string{"dssSide[1]/Fkey[4]/Type", "internal[6]/Fkey[1]/Type", "internal[1]/Fkey[7]/Type"} {
+		if v, ok := x4u[p]; ok {
+			t.Errorf("X4U: %s = %q, a key the model does not have", p, v)
+		}
+	}
+
+	x6u := fanvilConfig(t, e, "0c383e000601", "X6U")
+	wantP(t, "X6U", x6u, map[string]string{
+		"dssSide[1]/Fkey[2]/Value": "SIP2", "dssSide[1]/Fkey[5]/Value": "203@1/ba", "dssSide[1]/Fkey[5]/Title": "k3",
+		"internal[1]/Fkey[1]/Value": "+312000004@1/f", "internal[1]/Fkey[7]/Value": "+312000010@1/f",
+		"internal[1]/Fkey[8]/Type": "0", "internal[5]/Fkey[12]/Type": "0", "FuncKeyPageNum": "1",
+	})
+
+	x3u := fanvilConfig(t, e, "0c383e000301", "X3U")
+	wantP(t, "X3U", x3u, map[string]string{
+		"dssSide[1]/Fkey[1]/Value": "SIP1", "dssSide[1]/Fkey[2]/Value": "SIP2",
+		"internal[1]/Fkey[1]/Value": "203@1/ba", "internal[1]/Fkey[10]/Value": "+312000010@1/f",
+	})
+	for _, p := range []string{"dssSide[1]/Fkey[3]/Type", "internal[1]/Fkey[11]/Type", "FuncKeyPageNum"} {
+		if v, ok := x3u[p]; ok {
+			t.Errorf("X3U (no counts): %s = %q, want nothing", p, v)
+		}
 	}
 }

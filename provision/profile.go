@@ -88,8 +88,8 @@ type Key struct {
 // templates/models.csv (Model's key columns); zero for a model the table does not
 // describe.
 type KeyLayout struct {
-	Family                             string
-	Keys, FixedKeys, SideKeys, ExtKeys int
+	Family                                       string
+	Keys, FixedKeys, SideKeys, ExtKeys, PageKeys int
 }
 
 // Phonebook is where phones look colleagues up (docs/ldap.md).

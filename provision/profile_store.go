@@ -34,7 +34,7 @@ func (p *Provisioner) baseProfile(tx *store.Tx, t store.Tenant, mk Make, model, 
 		pr.Phonebook.LDAPS, pr.Phonebook.LDAPPort = true, p.cfg.LDAPSPort
 	}
 	if m, ok := p.cat.Lookup(mk, model); ok {
-		pr.Layout = KeyLayout{Family: m.Family, Keys: m.Keys, FixedKeys: m.FixedKeys, SideKeys: m.SideKeys, ExtKeys: m.ExtKeys}
+		pr.Layout = KeyLayout{Family: m.Family, Keys: m.Keys, FixedKeys: m.FixedKeys, SideKeys: m.SideKeys, ExtKeys: m.ExtKeys, PageKeys: m.PageKeys}
 	}
 	var mp store.ModelProfile
 	if model != "" {

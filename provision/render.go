@@ -167,8 +167,9 @@ func SampleProfile(mk Make) *Profile {
 			{Type: "blf", Value: "203", Label: "Bea <&>", Domain: "acme.example"},
 			{Type: "speed_dial", Value: "+31201234567", Label: "Desk", Domain: "acme.example"},
 		},
-		// a few of each kind of key: fixed and dynamic line keys, a second screen's, a module's
-		Layout:   KeyLayout{Family: "GRP", Keys: 8, FixedKeys: 4, SideKeys: 2, ExtKeys: 2},
+		// a few of each kind of key: fixed and dynamic line keys, a second screen's, a
+		// module's, pages of three (Fanvil)
+		Layout:   KeyLayout{Family: "GRP", Keys: 8, FixedKeys: 4, SideKeys: 2, ExtKeys: 2, PageKeys: 3},
 		Language: "nl", TimeZone: "Europe/Amsterdam", NTP: "pool.ntp.org",
 		ProvisioningURL: "http://pbx.example:8080/p/TOKEN/", ResyncMinutes: 60,
 		Phonebook: Phonebook{LDAPHost: "pbx.example", LDAPPort: 389, BaseDN: "ou=people,o=acme,dc=dialtone",

@@ -163,8 +163,13 @@ func checkParsed(t *testing.T, mk Make, kind Kind, p *Profile, out []byte) {
 		want = map[string]string{"sysConf/sip/line[1]/DisplayName": "Anna de Vries", "sysConf/sip/line[1]/RegisterPswd": "s3cret<&>",
 			"sysConf/sip/line[2]/Transport": "3", "sysConf/sip/line[2]/RegisterPort": "5061", "sysConf/sip/line[1]/MediaCrypto": "1", "sysConf/phone/display/DefaultLanguage": "nl", "sysConf/phone/date/DSTStartMon": "3",
 			"sysConf/ldap/UserName": "cn=phonebook,o=acme,dc=dialtone", "sysConf/dialtone/key": "v",
-			"sysConf/dsskey/fkey[1]/Type": "2", "sysConf/dsskey/fkey[1]/Value": "SIP1", "sysConf/dsskey/fkey[3]/Type": "1",
-			"sysConf/dsskey/fkey[3]/Value": "203@1/ba", "sysConf/dsskey/fkey[3]/Title": "Bea <&>", "sysConf/dsskey/fkey[4]/Value": "+31201234567@1/f"}
+			// Lines, then the user's keys, on the 4 keys beside the screen; the 4 left
+			// on pages of 3 are cleared (type 0).
+			"sysConf/dsskey/dssSide[1]/Fkey[1]/Type": "2", "sysConf/dsskey/dssSide[1]/Fkey[1]/Value": "SIP1",
+			"sysConf/dsskey/dssSide[1]/Fkey[2]/Value": "SIP2", "sysConf/dsskey/dssSide[1]/Fkey[3]/Type": "1",
+			"sysConf/dsskey/dssSide[1]/Fkey[3]/Value": "203@1/ba", "sysConf/dsskey/dssSide[1]/Fkey[3]/Title": "Bea <&>",
+			"sysConf/dsskey/dssSide[1]/Fkey[4]/Value": "+31201234567@1/f", "sysConf/dsskey/FuncKeyPageNum": "1",
+			"sysConf/dsskey/internal[1]/Fkey[3]/Type": "0", "sysConf/dsskey/internal[2]/Fkey[1]/Type": "0"}
 	}
 	for k, v := range want {
 		if doc[k] != v {
