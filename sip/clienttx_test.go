@@ -16,14 +16,7 @@ import (
 // does not.
 func TestOwnRequestRetransmitted(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	addPhone(t, e, "001565aabbcc", false)
-	p := newPhone(t, e, e.user, e.pass, e.domain)
-	if res := p.register(e.user); res.StatusCode != 200 {
-		t.Fatal(res.StatusCode)
-	}
-	e.settleResyncs(t)
-	p.drain()
+	e, p := registeredPhone(t)
 	errc := make(chan error, 1)
 	go func() { errc <- e.srv.Resync(context.Background(), "001565aabbcc") }()
 	first, _ := p.readRequest(3 * time.Second)
