@@ -72,6 +72,7 @@ type API struct {
 	strikes *ratelimit.Strikes[netip.Addr] // failed logins per source (throttle.go)
 	imports *importJobs                    // CSV imports run as jobs (importjobs.go)
 	forgot  forgotLimits                   // forgot-password asks (forgotpassword.go)
+	users   *userIndex                     // what user search and sort read (userindex.go)
 }
 
 // New builds the API.
@@ -95,6 +96,7 @@ func New(cfg Config) (*API, error) {
 	a.strikes = newLoginStrikes(cfg)
 	a.imports = newImportJobs(cfg.Store.Now)
 	a.forgot = newForgotLimits(cfg.Store.Now)
+	a.users = newUserIndex(cfg.Store)
 	a.routes = a.routeTable()
 	return a, nil
 }

@@ -67,7 +67,14 @@
 // PUT …/users/{id}/keys sets a user's BLF and speed-dial keys (store.SetUserKeys checks
 // them), by the user (self.manage) or users.manage. For the web console's users screens:
 // GET …/users searches (q) and sorts (sort) the whole tenant with a cursor that carries the
-// sort key (usersearch.go); GET …/users/{id}/delete-preview lists what a delete would take
+// sort key (usersearch.go), from a per-tenant users index in memory (userindex.go) loaded
+// at the tenant's first search and kept current by the store's change events, so a change
+// is in the next search. Over 10,000 users (BenchmarkUserSearch…, one request through the
+// listener on a shared 2-core machine, before → after the index): sorted by name 60 →
+// 3.2 ms, by department descending 52 → 2.7 ms, two words 41 → 4.4 ms, one user 56 →
+// 0.8 ms, the request's allocations 16.6 MB → 0.7 MB; a department's list (no q or sort,
+// id order) of one user 93 → 0.2 ms. The index costs about 0.5 KB a user, bounded over
+// all tenants (userIndexBudget); GET …/users/{id}/delete-preview lists what a delete would take
 // (userdelete.go); extensions?free=true and phones?user_id= / ?unassigned=true feed the
 // assignment pickers (phonefilter.go).
 //

@@ -8,6 +8,7 @@ import (
 
 // listUsers: GET …/users, the colleagues of the tenant (directory.read), optionally of
 // one department (?department_id=), searched (?q=) and sorted (?sort=): usersearch.go.
+// A department's list and every search or sort come from the users index (userindex.go).
 func (a *API) listUsers(r *request) (any, error) {
 	sc, err := r.tenantNeeding(store.PermDirectoryRead)
 	if err != nil {
@@ -21,13 +22,17 @@ func (a *API) listUsers(r *request) (any, error) {
 	if r.ctx.QueryArgs().Has("q") || r.ctx.QueryArgs().Has("sort") {
 		return a.searchUsers(r, sc, limit, cursor, dept)
 	}
-	var users []store.User
-	err = a.view(func(tx *store.Tx) error {
-		if dept == "" {
-			users, err = tx.Users(sc.tenant, cursor, limit+1)
-			return err
+	if dept != "" { // a small department's few users among many: from the index (usersearch.go)
+		idx, err := a.users.tenant(sc.tenant)
+		if err != nil {
+			return nil, err
 		}
-		users, err = tx.UsersWhere(sc.tenant, cursor, limit+1, func(u store.User) bool { return u.DepartmentID == dept })
+		hits := idx.page(sortID, false, "", cursor, dept, nil, limit+1)
+		return a.pageOfHits(sc, hits, limit, func(h indexHit) string { return h.id }, false)
+	}
+	var users []store.User
+	err = a.view(func(tx *store.Tx) (err error) {
+		users, err = tx.Users(sc.tenant, cursor, limit+1)
 		return err
 	})
 	if err != nil {

@@ -3,7 +3,7 @@ package admin
 import (
 	"cmp"
 	"encoding/base64"
-	"slices"
+	"errors"
 	"strings"
 	"unicode/utf8"
 
@@ -11,25 +11,12 @@ import (
 )
 
 // User search and sort (GET …/users?q=…&sort=…), for the console's users list. Without
-// q and sort the list is in id order, read a page at a time. With either, the tenant's
-// users are read once, filtered and sorted, and the page is cut after the cursor: the
-// cursor carries the last item's sort key and id, so a page follows on from the last
-// one even when users were added or removed in between. At 10,000 users one such
-// request takes some tens of milliseconds (TestUserSearchAt10000).
-
-// userSorts are the ?sort= values; "-" before one reverses it.
-var userSorts = map[string]func(u store.UserBrief, depts map[string]string) string{
-	"name":      func(u store.UserBrief, _ map[string]string) string { return u.FirstName + " " + u.LastName },
-	"last_name": func(u store.UserBrief, _ map[string]string) string { return u.LastName + " " + u.FirstName },
-	"email":     func(u store.UserBrief, _ map[string]string) string { return cmp.Or(u.Email, "\uffff") },
-	"extension": func(u store.UserBrief, _ map[string]string) string { return extSortKey(u.Extensions) },
-	"department": func(u store.UserBrief, d map[string]string) string {
-		return d[u.DepartmentID] + "\x01" + u.FirstName + " " + u.LastName
-	},
-	"role": func(u store.UserBrief, _ map[string]string) string {
-		return string(rune('0'+u.Role.Rank())) + u.FirstName + " " + u.LastName
-	},
-}
+// q and sort the list is in id order, read a page at a time. With either, the page is cut
+// from the tenant's users index (userindex.go), kept sorted in every order, after the
+// cursor: the cursor carries the last item's sort key and id, so a page follows on from
+// the last one even when users were added or removed in between. Only the page's users
+// are read from the store. At 10,000 users one such request takes about a millisecond
+// of work once the index is loaded (TestUserSearchAt10000, BenchmarkUserSearch…).
 
 // maxSortKey bounds the part of a sort key that is compared (and carried in a cursor).
 const maxSortKey = 64
@@ -43,26 +30,8 @@ func extSortKey(exts []string) string {
 	return strings.Repeat("0", max(0, 16-len(e))) + e
 }
 
-type sortedUser struct {
-	key string
-	u   store.UserBrief
-}
-
 // searchTerms splits q into lower-case words; every word must match somewhere.
 func searchTerms(q string) []string { return strings.Fields(strings.ToLower(q)) }
-
-// matchUser says whether every term occurs in the user's names, email, mobile,
-// extensions or external numbers.
-func matchUser(u store.UserBrief, terms []string) bool {
-	hay := strings.ToLower(u.FirstName + " " + u.LastName + "\x00" + u.Email + "\x00" + u.Mobile +
-		"\x00" + strings.Join(u.Extensions, "\x00") + "\x00" + strings.Join(u.ExternalNumbers, "\x00"))
-	for _, t := range terms {
-		if !strings.Contains(hay, t) {
-			return false
-		}
-	}
-	return true
-}
 
 func foldKey(s string) string {
 	s = strings.ToLower(s)
@@ -83,9 +52,9 @@ func (a *API) searchUsers(r *request, sc *scope, limit int, cursor, dept string)
 		return nil, badRequest("q", "a search is at most 100 characters")
 	}
 	terms := searchTerms(q)
-	sortBy := cmp.Or(string(args.Peek("sort")), "name")
-	desc := strings.HasPrefix(sortBy, "-")
-	keyOf, ok := userSorts[strings.TrimPrefix(sortBy, "-")]
+	sortName := cmp.Or(string(args.Peek("sort")), "name")
+	desc := strings.HasPrefix(sortName, "-")
+	sortBy, ok := userSorts[strings.TrimPrefix(sortName, "-")]
 	if !ok {
 		return nil, badRequest("sort", "sort must be one of name, last_name, email, extension, department, role (with - before it for descending)")
 	}
@@ -98,62 +67,44 @@ func (a *API) searchUsers(r *request, sc *scope, limit int, cursor, dept string)
 		}
 		afterKey, afterID = k, id
 	}
-	order := func(x, y sortedUser) int {
-		c := cmp.Or(cmp.Compare(x.key, y.key), cmp.Compare(x.u.ID, y.u.ID))
-		if desc {
-			return -c
-		}
-		return c
+	idx, err := a.users.tenant(sc.tenant)
+	if err != nil {
+		return nil, err
 	}
-	var list []sortedUser
-	var out []userView
+	hits := idx.page(sortBy, desc, afterKey, afterID, dept, terms, limit+1)
+	return a.pageOfHits(sc, hits, limit, func(h indexHit) string { return h.key + "\x00" + h.id }, true)
+}
+
+// pageOfHits reads the full records of the first limit hits from the store (skipping one
+// deleted since the index was read) and makes the page; when there are more hits than
+// limit, the next cursor is cursorOf the page's last hit, shown or not (encoded when
+// encode is set).
+func (a *API) pageOfHits(sc *scope, hits []indexHit, limit int, cursorOf func(indexHit) string, encode bool) (page[userView], error) {
+	more := len(hits) > limit
+	hits = hits[:min(len(hits), limit)]
+	out := make([]userView, 0, len(hits))
 	err := a.view(func(tx *store.Tx) error {
-		depts := map[string]string{}
-		if strings.TrimPrefix(sortBy, "-") == "department" {
-			ds, err := tx.Departments(sc.tenant, "", 0)
+		for _, h := range hits {
+			u, err := tx.User(sc.tenant, h.id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
 			if err != nil {
 				return err
 			}
-			for _, d := range ds {
-				depts[d.ID] = d.Name
-			}
-		}
-		err := tx.EachUserBrief(sc.tenant, func(u store.UserBrief) bool {
-			if (dept == "" || u.DepartmentID == dept) && matchUser(u, terms) {
-				list = append(list, sortedUser{key: foldKey(keyOf(u, depts)), u: u})
-			}
-			return true
-		})
-		if err != nil {
-			return err
-		}
-		slices.SortFunc(list, order)
-		if cursor != "" {
-			mark := sortedUser{key: afterKey, u: store.UserBrief{ID: afterID}}
-			i, _ := slices.BinarySearchFunc(list, mark, order)
-			for i < len(list) && order(list[i], mark) <= 0 {
-				i++
-			}
-			list = list[i:]
-		}
-		list = list[:min(len(list), limit+1)]
-		out = make([]userView, len(list))
-		for i, s := range list { // the page's full records, from the same snapshot
-			u, err := tx.User(sc.tenant, s.u.ID)
-			if err != nil {
-				return err
-			}
-			out[i] = viewFor(sc, u)
+			out = append(out, viewFor(sc, u))
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return page[userView]{}, err
 	}
 	p := paginate(out, limit, func(userView) string { return "" })
-	if len(list) > limit {
-		last := list[limit-1]
-		p.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(last.key + "\x00" + last.u.ID))
+	if more {
+		p.NextCursor = cursorOf(hits[len(hits)-1])
+		if encode {
+			p.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(p.NextCursor))
+		}
 	}
 	return p, nil
 }

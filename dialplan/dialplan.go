@@ -194,16 +194,19 @@ func ownNumber(tx *store.Tx, t store.Tenant, number string) (sip.Route, bool, er
 }
 
 // ringUser routes to every line of the user extension e belongs to: a flex phone the
-// user is logged in at registers with those same accounts, so it rings too.
+// user is logged in at registers with those same accounts, so it rings too. A line's
+// bindings are kept under the AOR its phones register (the To user, RFC 3261 §10.3):
+// the extension number, as provisioned configs give it (user_name), or the SIP
+// username; both are listed.
 func ringUser(tx *store.Tx, slug string, e store.Extension) (sip.Route, error) {
 	r := sip.Route{Kind: sip.RouteInternal, UserID: e.UserID, Extension: e.Number}
 	if e.UserID == "" {
-		r.AORs = []string{e.SIPUsername}
+		r.AORs = lineAORs(nil, e)
 		return r, nil
 	}
 	u, err := tx.User(slug, e.UserID)
 	if errors.Is(err, store.ErrNotFound) {
-		r.UserID, r.AORs = "", []string{e.SIPUsername}
+		r.UserID, r.AORs = "", lineAORs(nil, e)
 		return r, nil
 	}
 	if err != nil {
@@ -211,15 +214,26 @@ func ringUser(tx *store.Tx, slug string, e store.Extension) (sip.Route, error) {
 	}
 	for _, n := range u.Extensions {
 		if n == e.Number {
-			r.AORs = append(r.AORs, e.SIPUsername)
+			r.AORs = lineAORs(r.AORs, e)
 		} else if x, err := tx.Extension(slug, n); err == nil {
-			r.AORs = append(r.AORs, x.SIPUsername)
+			r.AORs = lineAORs(r.AORs, x)
 		}
 	}
 	if !slices.Contains(r.AORs, e.SIPUsername) {
-		r.AORs = append(r.AORs, e.SIPUsername)
+		r.AORs = lineAORs(r.AORs, e)
 	}
 	return r, nil
+}
+
+// lineAORs appends the two names a line's phones may register: its SIP username and
+// its extension number.
+func lineAORs(aors []string, e store.Extension) []string {
+	for _, n := range []string{e.SIPUsername, e.Number} {
+		if n != "" && !slices.Contains(aors, n) {
+			aors = append(aors, n)
+		}
+	}
+	return aors
 }
 
 // outside routes a number to the upstream, or refuses it by the toll-fraud guard.

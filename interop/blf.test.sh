@@ -3,8 +3,8 @@
 # credentials), gets 200 with the Expires granted, then a NOTIFY in the dialog with 742's
 # full dialog-info (version 0, idle); it unsubscribes in the dialog (Expires: 0, challenged
 # again) and gets the last NOTIFY, Subscription-State: terminated, version 1. The NOTIFYs
-# of a call's steps (early, confirmed, terminated) need calls through the proxy; here
-# sip's TestBLFFollowsCalls feeds them. presence and message-summary SUBSCRIBEs are 489
+# of a call's steps (early, confirmed, terminated) are in calls.test.sh, with a real call
+# through the proxy. presence and message-summary SUBSCRIBEs are 489
 # with Allow-Events: dialog. Then the call history API with curl: the list pages (empty:
 # no call went through here), and call_history_days takes 1 to 3650.
 # Sourced by interop/run.sh (lib.sh loaded, Dialtone running).

@@ -62,8 +62,7 @@
 // The provisioning-server credential keys written per make: Yealink
 // static.auto_provision.server.username/password, Poly device.prov.user/password,
 // Snom the userinfo of setting_server's URL, Cisco [--uid --pwd] in Profile_Rule,
-// Grandstream P1359/P1360. Fanvil's configs carry none (no key known for it): set it
-// on the phone or as a raw setting.
+// Grandstream P1359/P1360, Fanvil <ap><DefaultUsername>/<DefaultPassword>.
 //
 // HTTPS: a fetch over TLS is logged with protocol https. A tenant with
 // provisioning_https_only is refused a known phone's own file (the files with secrets)

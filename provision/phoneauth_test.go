@@ -9,6 +9,7 @@ import (
 	"hash"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +68,13 @@ func digestGet(t *testing.T, url, alg, user, password string) (int, string) {
 // or "" and the answer when the fetch was not challenged.
 func digestAnswer(t *testing.T, url, alg, user, password string) (string, int, string) {
 	t.Helper()
-	code, body, hdr := get(t, url, yealinkUA)
+	return digestAnswerAs(t, url, yealinkUA, alg, user, password)
+}
+
+// digestAnswerAs is digestAnswer with the User-Agent ua.
+func digestAnswerAs(t *testing.T, url, ua, alg, user, password string) (string, int, string) {
+	t.Helper()
+	code, body, hdr := get(t, url, ua)
 	if code != 401 {
 		return "", code, body
 	}
@@ -178,6 +185,80 @@ func TestDigestNeededAfterFirstFetch(t *testing.T) {
 	// Common files stay open.
 	if code, _, _ := get(t, base+"y000000000028.cfg", yealinkUA); code != 200 {
 		t.Fatalf("common file: %d", code)
+	}
+}
+
+// TestDigestCredentialsInEveryMake: under provisioning_auth digest, the first fetch of a
+// phone's own file carries its credentials in its make's keys (Fanvil
+// <ap><DefaultUsername>/<DefaultPassword>, Poly device.prov.user/password, Snom the
+// userinfo of setting_server, Cisco [--uid --pwd] in Profile_Rule, Grandstream
+// P1359/P1360); the next fetch is challenged, and the credentials read from the config
+// answer the challenge.
+func TestDigestCredentialsInEveryMake(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	setTenant(t, e.st, "acme", func(t *store.Tenant) { t.ProvisioningAuth = store.ProvisioningDigest })
+	attr := func(path string) func(xmlDoc) (string, string) {
+		return func(d xmlDoc) (string, string) { return d[path+".user"], d[path+".password"] }
+	}
+	phones := []struct {
+		mk, model, mac, ua, file string
+		creds                    func(xmlDoc) (user, password string)
+	}{
+		{"fanvil", "X4U", "0c383e07e16c", "Fanvil X4U 2.12.10 0c383e07e16c", "0c383e07e16c.cfg", func(d xmlDoc) (string, string) {
+			return d["sysConf/ap/DefaultUsername"], d["sysConf/ap/DefaultPassword"]
+		}},
+		{"poly", "VVX450", "0004f2010203", "FileTransport PolycomVVX-VVX_450-UA/6.4.3.5018", "0004f2010203-user.cfg", attr("polycomConfig/device@device.prov")},
+		{"snom", "D785", "000413a1b2c3", "Mozilla/4.0 (compatible; snomD785-SIP 10.1.54.13 1.1.3-s)", "000413A1B2C3.xml", func(d xmlDoc) (string, string) {
+			u, err := neturl.Parse(d["settings/phone-settings/setting_server"])
+			if err != nil || u.User == nil {
+				return "", ""
+			}
+			pw, _ := u.User.Password()
+			return u.User.Username(), pw
+		}},
+		{"cisco", "8841", "00562b043615", "Cisco-CP8841-3PCC/11.3.7 (00562b043615)", "00562b043615.xml", func(d xmlDoc) (string, string) {
+			var user, pw string
+			fmt.Sscanf(d["flat-profile/Profile_Rule"], "[--uid %s --pwd %s", &user, &pw)
+			pw, _, _ = strings.Cut(pw, "]")
+			return user, pw
+		}},
+		{"grandstream", "GRP2614", "c074ad010203", "Grandstream Model HW GRP2614 SW 1.0.5.33 DevId c074ad010203", "cfgc074ad010203.xml", func(d xmlDoc) (string, string) {
+			return d["gs_provision/config/P1359"], d["gs_provision/config/P1360"]
+		}},
+	}
+	if err := e.st.Update(func(tx *store.Tx) error {
+		for _, p := range phones {
+			if _, err := tx.CreatePhone(store.Phone{MAC: p.mac, Tenant: "acme", Make: p.mk, Model: p.model, UserID: e.user.ID}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	base := e.httpURL + "/p/" + e.tenant.ProvisioningToken + "/"
+	for _, p := range phones {
+		url := base + p.file
+		code, body, _ := get(t, url, p.ua)
+		doc, _, err := parseXML([]byte(body))
+		if code != 200 || err != nil {
+			t.Errorf("%s first fetch: %d %v\n%s", p.mk, code, err, body)
+			continue
+		}
+		user, pw := p.creds(doc)
+		if user != p.mac || len(pw) < 16 {
+			t.Errorf("%s config carries provisioning credentials %q/%q", p.mk, user, pw)
+			continue
+		}
+		auth, code, _ := digestAnswerAs(t, url, p.ua, "SHA-256", user, pw)
+		if auth == "" {
+			t.Errorf("%s second fetch without credentials: %d, want 401", p.mk, code)
+			continue
+		}
+		if code, _, _ := get(t, url, p.ua, "Authorization", auth); code != 200 {
+			t.Errorf("%s with the credentials from its config: %d, want 200", p.mk, code)
+		}
 	}
 }
 

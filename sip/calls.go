@@ -43,7 +43,7 @@ type Route struct {
 	Reason string // RouteRefuse: the reason phrase the phone shows
 
 	// RouteInternal: the callee.
-	AORs      []string // SIP usernames whose bindings ring (all the callee's lines)
+	AORs      []string // AORs whose bindings ring: every line of the callee, by SIP username and extension
 	UserID    string
 	Extension string
 

@@ -79,6 +79,14 @@ func (s *Server) onChange(c store.Change) {
 			s.accounts.forgetTenants() // its sip_digest may have changed
 		}
 	case store.KindFlex:
+		// A logout (or the next user's login): the phone stops ringing for the user who
+		// left, whether or not it re-provisions and drops their lines itself — once
+		// their registration has carried it the check-sync (it may be its only one).
+		if old, ok := c.Old.(store.FlexSession); ok && c.Op == store.OpDelete {
+			s.resync.leave(c.Tenant, c.ID, old.UserID)
+		} else if nw, ok := c.New.(store.FlexSession); ok {
+			s.resync.stay(c.ID, nw.UserID)
+		}
 		// Someone is waiting at this phone for their lines: no need to wait for a burst
 		// to settle (a login's changes arrive together, from one transaction).
 		s.resync.addSoon("m:"+c.ID, flexResyncDelay)
@@ -119,10 +127,54 @@ type resyncQueue struct {
 	mu       sync.Mutex
 	due      map[string]time.Time
 	wake     chan struct{}
+	// left: by MAC, the user just logged out of a flex phone, whose lines' bindings
+	// from that phone go once the phone's check-sync has its targets (dropLeft).
+	left    map[string]flexLeft
+	leftSeq uint64
+}
+
+type flexLeft struct {
+	tenant, user string
+	seq          uint64
 }
 
 func newResyncQueue(s *Server, debounce time.Duration) *resyncQueue {
-	return &resyncQueue{s: s, debounce: debounce, due: make(map[string]time.Time), wake: make(chan struct{}, 1)}
+	return &resyncQueue{s: s, debounce: debounce, due: make(map[string]time.Time), wake: make(chan struct{}, 1),
+		left: make(map[string]flexLeft)}
+}
+
+// leave records that user left flex phone mac (one entry per phone: bounded).
+func (q *resyncQueue) leave(tenant, mac, user string) {
+	if user == "" {
+		return
+	}
+	q.mu.Lock()
+	q.leftSeq++
+	q.left[mac] = flexLeft{tenant: tenant, user: user, seq: q.leftSeq}
+	q.mu.Unlock()
+}
+
+// stay: user logged in at mac (again): their lines there are not to be dropped.
+func (q *resyncQueue) stay(mac, user string) {
+	q.mu.Lock()
+	if l, ok := q.left[mac]; ok && l.user == user {
+		delete(q.left, mac)
+	}
+	q.mu.Unlock()
+}
+
+// dropLeft removes the bindings from mac of the user who left it, if that is still
+// what was recorded when the check-sync now sent began (l).
+func (q *resyncQueue) dropLeft(mac string, l flexLeft) {
+	q.mu.Lock()
+	cur, ok := q.left[mac]
+	if ok && cur.seq == l.seq {
+		delete(q.left, mac)
+	}
+	q.mu.Unlock()
+	if ok && cur.seq == l.seq {
+		q.s.bindings.removeWhere(l.tenant, func(b *Binding) bool { return b.MAC == mac && b.UserID == l.user })
+	}
 }
 
 func (q *resyncQueue) add(key string) { q.addSoon(key, q.debounce) }
@@ -180,11 +232,18 @@ func (q *resyncQueue) run(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			}
+			q.mu.Lock()
+			left, leaving := q.left[mac]
+			q.mu.Unlock()
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
 				defer crash.Recover(q.s.log, "sip", "check-sync")
-				err := q.s.Resync(ctx, mac)
+				var targeted func()
+				if leaving { // once the NOTIFY's targets are chosen: their copies are sent
+					targeted = func() { q.dropLeft(mac, left) }
+				}
+				err := q.s.notifyPhoneThen(ctx, mac, false, targeted)
 				switch {
 				case err == nil:
 					q.s.log.Debug("check-sync sent", "mac", mac)

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -96,13 +97,12 @@ func (d *dialogEvents) notifyWhileDue(sub *subscription) {
 		final := false
 		if err == nil {
 			var msg []byte
-			var branch string
 			func() {
 				d.mu.Lock()
 				defer d.mu.Unlock()
-				msg, branch, final = d.notifyMessage(sub, flow)
+				msg, final = d.notifyMessage(sub, flow)
 			}()
-			res, err = d.s.transactNotify(msg, branch, flow)
+			res, err = d.s.sendNotify(context.Background(), msg, flow.hop)
 		}
 		if err == nil && res.StatusCode >= 300 {
 			err = fmt.Errorf("NOTIFY answered %d %s", res.StatusCode, res.Reason)
@@ -124,10 +124,8 @@ func (d *dialogEvents) notifyWhileDue(sub *subscription) {
 // flow is how a subscription's NOTIFY leaves: the UDP socket its SUBSCRIBE came in on,
 // or its TCP or TLS connection.
 type flow struct {
-	transport string
-	host      string // our address for Via and Contact
-	dst       netip.AddrPort
-	write     func([]byte) error
+	*hop
+	host string // our address for Via and Contact
 }
 
 var errFlowGone = errors.New("the subscriber's connection is gone")
@@ -140,8 +138,8 @@ func (s *Server) dialogFlow(sub *subscription) (flow, error) {
 	transport, src, local, write := sub.transport, sub.src, sub.local, sub.write
 	d.mu.Unlock()
 	if transport == "UDP" {
-		return flow{transport: "UDP", host: hostPort(local, s.cfg.PublicHost), dst: src,
-			write: func(b []byte) error { return write(b, src) }}, nil
+		return flow{host: hostPort(local, s.cfg.PublicHost),
+			hop: &hop{transport: "UDP", dst: src, local: local, write: write}}, nil
 	}
 	s.mu.Lock()
 	tc := s.tcp[flowKey{transport, src}]
@@ -150,18 +148,20 @@ func (s *Server) dialogFlow(sub *subscription) (flow, error) {
 		s.flowsLost.Add(1)
 		return flow{}, errFlowGone
 	}
-	host := s.cfg.PublicHost
+	host, local := s.cfg.PublicHost, netip.AddrPort{}
 	if ta, ok := tc.c.LocalAddr().(*net.TCPAddr); ok {
-		host = hostPort(ta.AddrPort(), s.cfg.PublicHost)
+		local = ta.AddrPort()
+		host = hostPort(local, s.cfg.PublicHost)
 	}
-	return flow{transport: transport, host: host, dst: src, write: tc.write}, nil
+	return flow{host: host, hop: &hop{transport: transport, dst: src, local: unmapped(local),
+		write: func(b []byte, _ netip.AddrPort) error { return tc.write(b) }}}, nil
 }
 
 // notifyMessage writes the subscription's next NOTIFY (RFC 6665 §4.2.2, §8.2.3; RFC
 // 3261 §12.2.1.1): in its dialog, CSeq and dialog-info version one up, the state
 // pending for it, Subscription-State active with the seconds left, or terminated with
 // its reason when this NOTIFY ends it (d.mu held).
-func (d *dialogEvents) notifyMessage(sub *subscription, f flow) (msg []byte, branch string, final bool) {
+func (d *dialogEvents) notifyMessage(sub *subscription, f flow) (msg []byte, final bool) {
 	now := d.s.now()
 	state := "active;expires=" + strconv.Itoa(max(0, int(sub.expires.Sub(now)/time.Second)))
 	if sub.final != "" {
@@ -170,7 +170,7 @@ func (d *dialogEvents) notifyMessage(sub *subscription, f flow) (msg []byte, bra
 	body := dialogInfo(sub.version, sub.entity, sub.domain, sub.pending)
 	sub.version++
 	sub.cseq++
-	branch = "z9hG4bK" + randHex(10)
+	branch := "z9hG4bK" + randHex(10)
 	contact := "<sip:" + sub.ext + "@" + f.host
 	switch f.transport {
 	case "TCP":
@@ -194,49 +194,7 @@ func (d *dialogEvents) notifyMessage(sub *subscription, f flow) (msg []byte, bra
 	m.WriteString("User-Agent: Dialtone\r\n")
 	m.WriteString("Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n")
 	m.WriteString(body)
-	return []byte(m.String()), branch, final
-}
-
-// transactNotify runs one non-INVITE client transaction (RFC 3261 §17.1.2): the
-// answer matched by the Via branch; over UDP retransmitted from T1 doubling to T2;
-// given up after Timer F.
-func (s *Server) transactNotify(msg []byte, branch string, f flow) (*sip.Response, error) {
-	ch := make(chan *sip.Response, 4)
-	s.mu.Lock()
-	s.txs[branch] = ch
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.txs, branch)
-		s.mu.Unlock()
-	}()
-	if err := f.write(msg); err != nil {
-		return nil, err
-	}
-	interval := timerT1
-	retrans := time.NewTimer(interval)
-	defer retrans.Stop()
-	deadline := time.NewTimer(timerF)
-	defer deadline.Stop()
-	for {
-		select {
-		case res := <-ch:
-			if res.StatusCode >= 200 {
-				return res, nil
-			}
-			retrans.Stop() // provisional: keep waiting, stop retransmitting
-		case <-retrans.C:
-			if f.transport == "UDP" {
-				_ = f.write(msg)
-				interval = min(2*interval, timerT2)
-				retrans.Reset(interval)
-			}
-		case <-deadline.C:
-			return nil, errors.New("NOTIFY timed out (RFC 3261 Timer F)")
-		case <-s.done:
-			return nil, errors.New("registrar closed")
-		}
-	}
+	return []byte(m.String()), final
 }
 
 // dialogInfo is the application/dialog-info+xml document (RFC 4235 §4): always the

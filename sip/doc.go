@@ -6,7 +6,12 @@
 //
 // *56 logs a flex phone out only when dialled from the phone's guest line or from a line
 // of the user logged in there (the authenticated account of the INVITE, never the MAC
-// a User-Agent or +sip.instance names); other accounts get 403 with that reason.
+// a User-Agent or +sip.instance names); other accounts get 403 with that reason. When a
+// session ends (logout, auto-logout, the next user's login) the bindings of the user's
+// lines registered from that phone (by the MAC its User-Agent or +sip.instance gave)
+// are dropped as its check-sync NOTIFY is sent (to them too: they may be the phone's only
+// registration), so it stops ringing for them even if it never re-provisions. The same
+// user logging in there again (a renewed session) keeps them.
 //
 // It does not own the flex login rules themselves (which user may log in where, PIN
 // locks, auto-logout): those sit behind the FlexDesk interface that cmd/dialtone wires,
@@ -106,13 +111,19 @@
 // records the transport it came over ("UDP", "TCP" or "TLS") and its source; open TCP
 // and TLS connections are kept by transport and source, as flows (RFC 5626 §3.1).
 //
-// Requests we send (NOTIFY check-sync) leave from the listening socket, so they pass
-// the NAT pinhole the phone's registration opened, and their answers are matched by the
-// Via branch (RFC 3261 §17.1.2, non-INVITE client transaction with Timer E/F). To a
-// binding made over TCP or TLS they leave over that binding's own connection (RFC 5626
-// §5.3: flow reuse); when it has closed the request is not sent at all — a phone that
-// registered over TLS never gets one in clear over UDP — and the loss is logged and
-// counted (FlowsLost, dialtone_sip_flow_lost_total) until the phone registers again.
+// The requests we send of our own (the check-sync NOTIFY, a BLF NOTIFY, the
+// plug-and-play NOTIFY, the REGISTER to an upstream) each run a sipgo non-INVITE client
+// transaction (sip.NewClientTx, RFC 3261 §17.1.2) through a hop, as the proxy's
+// branches do (clienttx.go): over UDP retransmitted from T1 doubling to T2 (every T2
+// once a provisional answer came), given up at Timer F (32 s); over TCP and TLS sent
+// once; answers matched by Via branch and CSeq method (§17.1.3); the transaction ends
+// at its final answer. Plug-and-play bounds its sends and time more tightly (below).
+// Requests to a phone leave from the listening socket, so they pass the NAT pinhole
+// the phone's registration opened. To a binding made over TCP or TLS they leave over
+// that binding's own connection (RFC 5626 §5.3: flow reuse); when it has closed the
+// request is not sent at all — a phone that registered over TLS never gets one in
+// clear over UDP — and the loss is logged and counted (FlowsLost,
+// dialtone_sip_flow_lost_total) until the phone registers again.
 //
 // # Upstreams
 //

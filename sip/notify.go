@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/dialtone/dialtone/provision"
 	"github.com/dialtone/dialtone/store"
@@ -21,13 +20,6 @@ import (
 
 // ErrNotRegistered: the phone has no live binding to send a NOTIFY to.
 var ErrNotRegistered = errors.New("phone not registered")
-
-// Timers of a non-INVITE client transaction over UDP (RFC 3261 §17.1.2.2).
-const (
-	timerT1 = 500 * time.Millisecond
-	timerT2 = 4 * time.Second
-	timerF  = 64 * timerT1
-)
 
 // Resync sends the phone an out-of-dialog NOTIFY with its make's resync event
 // (NotifyEvent) so that it fetches its configuration again, answering the phone's digest
@@ -43,11 +35,20 @@ func (s *Server) Reboot(ctx context.Context, mac string) error {
 }
 
 func (s *Server) notifyPhone(ctx context.Context, mac string, reboot bool) error {
+	return s.notifyPhoneThen(ctx, mac, reboot, nil)
+}
+
+// notifyPhoneThen is notifyPhone calling targeted (when not nil) once the bindings the
+// NOTIFYs go to are chosen, before they are sent.
+func (s *Server) notifyPhoneThen(ctx context.Context, mac string, reboot bool, targeted func()) error {
 	m, ok := store.NormalizeMAC(mac)
 	if !ok {
 		return fmt.Errorf("mac %q: %w", mac, store.ErrInvalid)
 	}
 	targets, mk, err := s.phoneBindings(m)
+	if targeted != nil {
+		targeted()
+	}
 	if err != nil {
 		return err
 	}
@@ -178,80 +179,45 @@ func (s *Server) answerChallenge(res *sip.Response, b Binding) (string, error) {
 	return "", errors.New("phone sent no challenge we can answer")
 }
 
-// transact sends one NOTIFY and waits for its final response, retransmitting over UDP.
+// transact runs one NOTIFY client transaction (clienttx.go) to the binding: over UDP
+// from our socket, to a binding made over TCP or TLS over that binding's connection.
 func (s *Server) transact(ctx context.Context, b Binding, event, callID, fromTag string, cseq int, auth string) (*sip.Response, error) {
 	dst, err := netip.ParseAddrPort(b.Source)
 	if err != nil {
 		return nil, fmt.Errorf("binding source %q: %w", b.Source, err)
 	}
-	branch := "z9hG4bK" + randHex(10)
-	ch := make(chan *sip.Response, 4)
-	s.mu.Lock()
-	s.txs[branch] = ch
-	var sock *udpSocket
-	if len(s.udp) > 0 {
-		sock = s.udp[0]
-	}
-	tc := s.tcp[flowKey{b.Transport, dst}]
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.txs, branch)
-		s.mu.Unlock()
-	}()
-	var send func([]byte) error
-	var local net.Addr
 	transport := "UDP"
-	switch {
-	case b.Transport == "TCP" || b.Transport == "TLS":
+	if b.Transport == "TCP" || b.Transport == "TLS" {
+		transport = b.Transport
+	}
+	h, err := s.hopTo(transport, unmapped(dst))
+	if errors.Is(err, errNoFlow) {
 		// A binding made over a connection is reached over that connection only
 		// (RFC 5626 §5.3): a phone behind NAT cannot be reached otherwise, and one that
 		// registered over TLS must never get its NOTIFY in clear over another transport.
-		if tc == nil {
-			s.flowsLost.Add(1)
-			s.log.Warn("check-sync NOTIFY not sent: the phone's connection is gone",
-				"tenant", b.Tenant, "aor", b.AOR, "transport", b.Transport, "source", b.Source)
-			return nil, fmt.Errorf("%s connection of the binding is gone: %w", b.Transport, ErrNotRegistered)
-		}
-		transport, local, send = b.Transport, tc.c.LocalAddr(), tc.write
-	case sock != nil:
-		local = sock.pc.LocalAddr()
-		send = func(p []byte) error { return sock.writeTo(p, dst) }
-	default:
-		return nil, errors.New("no UDP socket to send from")
+		s.flowsLost.Add(1)
+		s.log.Warn("check-sync NOTIFY not sent: the phone's connection is gone",
+			"tenant", b.Tenant, "aor", b.AOR, "transport", b.Transport, "source", b.Source)
+		return nil, fmt.Errorf("%s connection of the binding is gone: %w", b.Transport, ErrNotRegistered)
 	}
-	msg := s.buildNotify(b, event, transport, local, branch, callID, fromTag, cseq, auth)
-	if err := send(msg); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	interval := timerT1
-	retrans := time.NewTimer(interval)
-	defer retrans.Stop()
-	deadline := time.NewTimer(timerF)
-	defer deadline.Stop()
-	for {
-		select {
-		case res := <-ch:
-			if res.StatusCode >= 200 {
-				return res, nil
-			}
-			if transport == "UDP" { // provisional: stop retransmitting, keep waiting
-				retrans.Stop()
-			}
-		case <-retrans.C:
-			if transport == "UDP" {
-				_ = send(msg)
-				interval = min(2*interval, timerT2)
-				retrans.Reset(interval)
-			}
-		case <-deadline.C:
-			return nil, errors.New("NOTIFY timed out (RFC 3261 Timer F)")
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-s.done:
-			return nil, errors.New("registrar closed")
-		}
+	branch := "z9hG4bK" + randHex(10)
+	return s.sendNotify(ctx, s.buildNotify(b, event, transport, h.LocalAddr(), branch, callID, fromTag, cseq, auth), h)
+}
+
+// sendNotify runs the client transaction of a NOTIFY (check-sync or BLF) and tells
+// its failures as a NOTIFY's.
+func (s *Server) sendNotify(ctx context.Context, msg []byte, h *hop) (*sip.Response, error) {
+	res, err := s.request(ctx, msg, h, txBound{})
+	switch {
+	case errors.Is(err, errNoAnswer):
+		return nil, errors.New("NOTIFY timed out (RFC 3261 Timer F)")
+	case errors.Is(err, errClosed):
+		return nil, errors.New("registrar closed")
 	}
+	return res, err
 }
 
 // buildNotify writes the check-sync NOTIFY (RFC 3265 §3.2 with Event: check-sync, as
@@ -293,27 +259,6 @@ func (s *Server) buildNotify(b Binding, event, transport string, local net.Addr,
 	}
 	m.WriteString("User-Agent: Dialtone\r\nContent-Length: 0\r\n\r\n")
 	return []byte(m.String())
-}
-
-// deliverResponse hands a response to the client transaction waiting for it.
-func (s *Server) deliverResponse(res *sip.Response) {
-	via := res.Via()
-	if via == nil {
-		return
-	}
-	if s.deliverProxyResponse(res) {
-		return
-	}
-	branch, _ := via.Params.Get("branch")
-	s.mu.Lock()
-	ch := s.txs[branch]
-	s.mu.Unlock()
-	if ch != nil {
-		select {
-		case ch <- res:
-		default:
-		}
-	}
 }
 
 func contactURI(contact string) string {

@@ -75,10 +75,10 @@ func flexGuest(t *testing.T, e *env, mac string) (store.Phone, *phone) {
 	return ph, newPhone(t, e, ph.GuestUsername, gpw, e.domain)
 }
 
-// TestResyncAnswersChallenge: Resync sends NOTIFY check-sync to the registered contact
-// and answers the phone's digest challenge with the account's credentials.
-func TestResyncAnswersChallenge(t *testing.T) {
-	t.Parallel()
+// registeredPhone is a phone of MAC 00:15:65:aa:bb:cc registered with the test
+// user's line, the NOTIFY its creation brought (if any) settled and drained.
+func registeredPhone(t *testing.T) (*env, *phone) {
+	t.Helper()
 	e := newEnv(t)
 	addPhone(t, e, "001565aabbcc", false)
 	p := newPhone(t, e, e.user, e.pass, e.domain)
@@ -87,6 +87,14 @@ func TestResyncAnswersChallenge(t *testing.T) {
 	}
 	e.settleResyncs(t) // the NOTIFY for the phone's creation, if it found the binding
 	p.drain()
+	return e, p
+}
+
+// TestResyncAnswersChallenge: Resync sends NOTIFY check-sync to the registered contact
+// and answers the phone's digest challenge with the account's credentials.
+func TestResyncAnswersChallenge(t *testing.T) {
+	t.Parallel()
+	e, p := registeredPhone(t)
 	errc := make(chan error, 1)
 	go func() { errc <- e.srv.Resync(context.Background(), "00:15:65:AA:BB:CC") }()
 	req, from := p.readRequest(3 * time.Second)

@@ -114,13 +114,13 @@ func (s *Server) onSubscribe(req *sip.Request, in *inbound, w *replyWriter) {
 	w.header("Contact", "<sip:"+hostPort(local, s.cfg.PublicHost)+">")
 	in.send(w.finish())
 
-	n, branch := s.pnpNotify(req, ev.Value(), url, local)
-	src, write := in.src, in.write
+	n := s.pnpNotify(req, ev.Value(), url, local)
+	src, h := in.src, hopOf(in)
 	s.log.Info("plug-and-play: phone pointed at its provisioning URL", "mac", mac, "source", src.String()) // not the URL: it carries the token
 	go func() {
 		defer func() { <-s.pnpSem }()
 		defer crash.Recover(s.log, "sip", "plug-and-play NOTIFY")
-		if err := s.pnpTransact(n, branch, src, write); err != nil {
+		if err := s.pnpTransact(n, h); err != nil {
 			s.log.Info("plug-and-play NOTIFY not answered", "mac", mac, "source", src.String(), "err", err)
 			return
 		}
@@ -155,7 +155,7 @@ func pnpMAC(req *sip.Request) (string, bool) {
 // in-dialog headers): to the SUBSCRIBE's Contact (the phone's remote target), From the
 // SUBSCRIBE's To with our tag, To its From, its Call-ID, the Event it sent (with its
 // parameters, as vendors expect them echoed), Subscription-State terminated.
-func (s *Server) pnpNotify(req *sip.Request, event, url string, local netip.AddrPort) (msg []byte, branch string) {
+func (s *Server) pnpNotify(req *sip.Request, event, url string, local netip.AddrPort) []byte {
 	target := req.From().Address.String()
 	if c := req.Contact(); c != nil {
 		target = c.Address.String()
@@ -165,7 +165,7 @@ func (s *Server) pnpNotify(req *sip.Request, event, url string, local netip.Addr
 		to += ";tag=" + s.tag
 	}
 	host := hostPort(local, s.cfg.PublicHost)
-	branch = "z9hG4bK" + randHex(10)
+	branch := "z9hG4bK" + randHex(10)
 	if len(event) > 512 {
 		event = "ua-profile"
 	}
@@ -185,54 +185,27 @@ func (s *Server) pnpNotify(req *sip.Request, event, url string, local netip.Addr
 	m.WriteString("User-Agent: Dialtone\r\n")
 	m.WriteString("Content-Length: " + strconv.Itoa(len(url)) + "\r\n\r\n")
 	m.WriteString(url)
-	return []byte(m.String()), branch
+	return []byte(m.String())
 }
 
 // pnpTransact sends the NOTIFY to the address the SUBSCRIBE came from — never to its
 // Contact, which a forged SUBSCRIBE could point anywhere: as responses go to the
 // request's source (RFC 3581 §4), so does the one request a SUBSCRIBE earns — and waits
-// for the phone's final answer, retransmitting pnpSends times at most.
-func (s *Server) pnpTransact(msg []byte, branch string, dst netip.AddrPort, write func([]byte, netip.AddrPort) error) error {
-	ch := make(chan *sip.Response, 4)
-	s.mu.Lock()
-	s.txs[branch] = ch
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.txs, branch)
-		s.mu.Unlock()
-	}()
-	if err := write(msg, dst); err != nil {
+// for the phone's final answer (clienttx.go), sent pnpSends times at most and given up
+// after pnpGiveUp.
+func (s *Server) pnpTransact(msg []byte, h *hop) error {
+	r, err := s.request(context.Background(), msg, h, txBound{sends: pnpSends, giveUp: pnpGiveUp})
+	switch {
+	case errors.Is(err, errNoAnswer):
+		return context.DeadlineExceeded
+	case errors.Is(err, errClosed):
+		return errors.New("registrar closed")
+	case err != nil:
 		return err
+	case r.StatusCode >= 300:
+		return errors.New("NOTIFY answered " + strconv.Itoa(r.StatusCode) + " " + r.Reason)
 	}
-	sends, interval := 1, timerT1
-	retrans := time.NewTimer(interval)
-	defer retrans.Stop()
-	giveUp := time.NewTimer(pnpGiveUp)
-	defer giveUp.Stop()
-	for {
-		select {
-		case r := <-ch:
-			if r.StatusCode >= 300 {
-				return errors.New("NOTIFY answered " + strconv.Itoa(r.StatusCode) + " " + r.Reason)
-			}
-			if r.StatusCode >= 200 {
-				return nil
-			}
-			retrans.Stop() // provisional: keep waiting, stop retransmitting
-		case <-retrans.C:
-			if sends < pnpSends {
-				sends++
-				_ = write(msg, dst)
-				interval *= 2
-				retrans.Reset(interval)
-			}
-		case <-giveUp.C:
-			return context.DeadlineExceeded
-		case <-s.done:
-			return errors.New("registrar closed")
-		}
-	}
+	return nil
 }
 
 // hostPort writes a local address for Via and Contact; an unspecified one is replaced

@@ -229,8 +229,8 @@ func (p *proxy) branchMAC(r, callID, transport string, dst netip.AddrPort) strin
 // a seventh of the memory under load (at 400 calls a second, 32 s kept some 28,000
 // server transactions alive). A retransmitted 2xx after its client transaction ended
 // is forwarded statelessly (forwardStray2xx); a late retransmitted BYE or INVITE is
-// forwarded or answered again, as a new request. Only the proxy runs sipgo
-// transactions in this process.
+// forwarded or answered again, as a new request. The requests we send of our own
+// (clienttx.go) end their transactions at the final answer, so these do not hold them.
 const txWait = 5 * time.Second
 
 func init() {

@@ -91,8 +91,8 @@ type Server struct {
 
 	mu   sync.Mutex
 	udp  []*udpSocket
-	tcp  map[flowKey]*tcpConn          // open TCP and TLS connections (flows)
-	txs  map[string]chan *sip.Response // client transactions by Via branch
+	tcp  map[flowKey]*tcpConn     // open TCP and TLS connections (flows)
+	txs  map[string]*sip.ClientTx // our own requests' client transactions (clienttx.go)
 	done chan struct{}
 
 	flowsLost   atomic.Uint64                  // requests not sent: the binding's connection was gone (tls.go)
@@ -154,7 +154,7 @@ func New(cfg Config) (*Server, error) {
 		parser:     sip.NewParser(),
 		flex:       cfg.Flex,
 		tcp:        make(map[flowKey]*tcpConn),
-		txs:        make(map[string]chan *sip.Response),
+		txs:        make(map[string]*sip.ClientTx),
 		done:       make(chan struct{}),
 		invites:    newAnswerCache(4096, 32*time.Second, cfg.Now),
 		challenges: newChallengeCache(cfg.Now),

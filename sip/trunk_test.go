@@ -440,7 +440,9 @@ func TestUpstreamOverTLS(t *testing.T) {
 func TestUpstreamSharedProvider(t *testing.T) {
 	e := newEnv(t)
 	prov := newProvider(t, "acme-trunk", "pw-a", 600)
-	prov.more = map[string]string{"other-trunk": "pw-o"}
+	prov.mu.Lock()
+	prov.more = map[string]string{"other-trunk": "pw-o"} // the provider serves already
+	prov.mu.Unlock()
 	saveUpstream(t, e.st, store.Upstream{Mode: store.UpstreamRegister, Host: "127.0.0.1", Port: int(prov.addr.Port()),
 		Transport: "udp", Username: "acme-trunk"}, "pw-a")
 	err := e.st.Update(func(tx *store.Tx) error {

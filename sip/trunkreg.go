@@ -218,10 +218,11 @@ func (r *trunkReg) register(ctx context.Context, expires int) (time.Duration, er
 	if err != nil {
 		return 0, errors.New("the upstream password does not open (key file changed?)")
 	}
-	send, local, err := r.flow(ctx)
+	h, err := r.flow(ctx)
 	if err != nil {
 		return 0, err
 	}
+	local := h.local
 	auth := ""
 	answered := 0
 	for range 6 {
@@ -229,9 +230,14 @@ func (r *trunkReg) register(ctx context.Context, expires int) (time.Duration, er
 		branch := "z9hG4bK" + randHex(10)
 		contact := r.contactAddr(local)
 		msg := r.build(local, contact, branch, expires, auth)
-		res, err := r.s.clientTransaction(ctx, send, msg, branch, r.up.Transport == "udp")
-		if err != nil {
+		res, err := r.s.request(ctx, msg, h, txBound{})
+		switch {
+		case errors.Is(err, errNoAnswer):
+			return 0, errors.New("the upstream did not answer (RFC 3261 Timer F)")
+		case errors.Is(err, errClosed) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 			return 0, err
+		case err != nil:
+			return 0, fmt.Errorf("sending to the upstream: %w", err)
 		}
 		moved := r.learn(res, local, contact)
 		switch code := res.StatusCode; {
@@ -428,11 +434,11 @@ func addrHostPort(a netip.AddrPort) string {
 // listening UDP socket (so the upstream's calls come back to where phones register,
 // through the same NAT pinhole), or the registration's own TCP or TLS connection,
 // opened when there is none.
-func (r *trunkReg) flow(ctx context.Context) (func([]byte) error, netip.AddrPort, error) {
+func (r *trunkReg) flow(ctx context.Context) (*hop, error) {
 	host, port := r.up.Addr()
 	dst, err := resolveUpstream(ctx, host, port)
 	if err != nil {
-		return nil, netip.AddrPort{}, err
+		return nil, err
 	}
 	r.mu.Lock()
 	r.dst, r.state.Registrar = dst, dst.String()
@@ -440,28 +446,27 @@ func (r *trunkReg) flow(ctx context.Context) (func([]byte) error, netip.AddrPort
 	if r.up.Transport == "udp" {
 		sock := r.s.udpSocketFor(dst)
 		if sock == nil {
-			return nil, netip.AddrPort{}, errNoSocket
+			return nil, errNoSocket
 		}
 		local, err := localAddrFor(sock, dst)
 		if err != nil {
-			return nil, netip.AddrPort{}, err
+			return nil, err
 		}
-		return func(b []byte) error { return sock.writeTo(b, dst) }, local, nil
+		return &hop{transport: "UDP", dst: dst, local: local, write: sock.writeTo}, nil
 	}
 	r.mu.Lock()
 	c := r.conn
 	r.mu.Unlock()
-	if c != nil && r.key.src == dst && r.s.liveConn(r.key, c) {
-		return c.write, addrPortOf(c.c.LocalAddr()), nil
+	if c == nil || r.key.src != dst || !r.s.liveConn(r.key, c) {
+		if c != nil {
+			r.s.dropConn(c, r.key)
+		}
+		if c, err = r.dial(ctx, dst); err != nil {
+			return nil, err
+		}
 	}
-	if c != nil {
-		r.s.dropConn(c, r.key)
-	}
-	c, err = r.dial(ctx, dst)
-	if err != nil {
-		return nil, netip.AddrPort{}, err
-	}
-	return c.write, addrPortOf(c.c.LocalAddr()), nil
+	return &hop{transport: c.transport, dst: dst, local: addrPortOf(c.c.LocalAddr()),
+		write: func(b []byte, _ netip.AddrPort) error { return c.write(b) }}, nil
 }
 
 // dial opens the registration's connection and reads it like a phone's: responses go
@@ -574,49 +579,4 @@ func localAddrFor(sock *udpSocket, dst netip.AddrPort) (netip.AddrPort, error) {
 	}
 	defer c.Close()
 	return netip.AddrPortFrom(addrPortOf(c.LocalAddr()).Addr(), la.Port()), nil
-}
-
-// clientTransaction sends a non-INVITE request and waits for its final response,
-// retransmitting over UDP (RFC 3261 §17.1.2: Timer E doubling to T2, Timer F).
-func (s *Server) clientTransaction(ctx context.Context, send func([]byte) error, msg []byte, branch string, udp bool) (*sip.Response, error) {
-	ch := make(chan *sip.Response, 4)
-	s.mu.Lock()
-	s.txs[branch] = ch
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.txs, branch)
-		s.mu.Unlock()
-	}()
-	if err := send(msg); err != nil {
-		return nil, fmt.Errorf("sending to the upstream: %w", err)
-	}
-	interval := timerT1
-	retrans := time.NewTimer(interval)
-	defer retrans.Stop()
-	deadline := time.NewTimer(timerF)
-	defer deadline.Stop()
-	for {
-		select {
-		case res := <-ch:
-			if res.StatusCode >= 200 {
-				return res, nil
-			}
-			if udp {
-				retrans.Stop() // provisional: keep waiting (RFC 3261 §17.1.2.2)
-			}
-		case <-retrans.C:
-			if udp {
-				_ = send(msg)
-				interval = min(2*interval, timerT2)
-				retrans.Reset(interval)
-			}
-		case <-deadline.C:
-			return nil, errors.New("the upstream did not answer (RFC 3261 Timer F)")
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-s.done:
-			return nil, errors.New("server closed")
-		}
-	}
 }

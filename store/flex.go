@@ -49,9 +49,22 @@ func init() {
 	})
 }
 
-// StartFlex records a login, replacing whoever was logged in at the phone.
+// StartFlex records a login, replacing whoever was logged in at the phone. The same user
+// logging in there again renews the session: no logout is told.
 func (tx *Tx) StartFlex(s FlexSession) error {
-	if _, err := tx.EndFlex(s.Tenant, s.MAC); err != nil {
+	prev, err := tx.Flex(s.Tenant, s.MAC)
+	switch {
+	case err == nil && prev.UserID == s.UserID:
+		if !prev.Until.IsZero() {
+			if err := tx.del(flexDueKey(prev)); err != nil {
+				return err
+			}
+		}
+	case err == nil || errors.Is(err, ErrNotFound):
+		if _, err := tx.EndFlex(s.Tenant, s.MAC); err != nil {
+			return err
+		}
+	default:
 		return err
 	}
 	if err := tx.put(flexKey(s.Tenant, s.MAC), s); err != nil {

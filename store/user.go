@@ -320,20 +320,6 @@ func (tx *Tx) Users(slug, cursor string, limit int) ([]User, error) {
 	return out, err
 }
 
-// UsersWhere pages through a tenant's users after cursor, keeping those keep accepts,
-// until limit are kept. A filter with few matches still reads many users: for admin
-// listings, not for protocol paths.
-func (tx *Tx) UsersWhere(slug, cursor string, limit int, keep func(User) bool) ([]User, error) {
-	var out []User
-	err := scanValues(tx, "t/"+slug+"/user/", cursor, 0, func(u User) bool {
-		if keep(u) {
-			out = append(out, u)
-		}
-		return limit <= 0 || len(out) < limit
-	})
-	return out, err
-}
-
 // EachUser calls fn for every user of a tenant (loading a cache at start, not per request).
 func (tx *Tx) EachUser(slug string, fn func(User) bool) error {
 	return scanValues(tx, "t/"+slug+"/user/", "", 0, fn)

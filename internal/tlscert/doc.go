@@ -73,8 +73,9 @@
 //   - Cisco MPP (3PCC): Custom_CA_Rule = http://{host}/ca.pem (fetched at resync).
 //   - Grandstream: the trusted CA certificate slots, P8433 first, PEM inline (check the
 //     slot numbers per model's config template).
-//   - Fanvil: a trusted certificate upload in the maintenance section (check the key
-//     name for the firmware line; the legacy and <sysConf> formats differ).
+//   - Fanvil: not written. No source names a Fanvil configuration key that installs a
+//     custom CA; admins upload ca.pem on the phone's web page or set the key as a raw
+//     setting.
 //   - Gigaset (Nx70): a <certificates><certificate url="…"/></certificates> section of
 //     the provisioning XML, like Snom's.
 //
