@@ -11,6 +11,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/digest"
 	"github.com/dialtone/dialtone/store"
+	"github.com/emiago/sipgo/sip"
 )
 
 // BenchmarkRegister runs what SIPp's register-auth.xml sends (REGISTER, 401, REGISTER
@@ -121,4 +122,30 @@ func BenchmarkRegister(b *testing.B) {
 			b.Fatalf("not registered: %s", last)
 		}
 	})
+}
+
+// BenchmarkSeals: the HMAC seals one call makes: our Via branch on the two INVITEs, the
+// ACK for the 2xx and the BYE, and the route token sealed on the INVITE and opened by
+// the ACK and the BYE (each branch checked too, as a stray 2xx's is).
+func BenchmarkSeals(b *testing.B) {
+	p := &proxy{}
+	caller := callEnd{transport: "UDP", addr: netip.MustParseAddrPort("192.0.2.10:5060")}
+	callee := callEnd{transport: "TCP", addr: netip.MustParseAddrPort("192.0.2.20:5062")}
+	via := &sip.ViaHeader{Transport: "UDP", Host: "192.0.2.10", Port: 5060, Params: sip.NewParams()}
+	const callID = "a84b4c76e66710@pc33.example.com"
+	b.ReportAllocs()
+	for b.Loop() {
+		for range 4 {
+			br := p.sealBranch("1x2y3z", callID, via)
+			if !p.branchSealed(br, callID, "UDP", caller.addr) {
+				b.Fatal("branch does not open")
+			}
+		}
+		tok := p.sealRoute(caller, callee, "1928301774")
+		for range 2 {
+			if _, _, ok := p.openRoute(tok, "1928301774"); !ok {
+				b.Fatal("route does not open")
+			}
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package sip
 
 import (
-	"hash/fnv"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -256,11 +255,7 @@ func (d *dialogEvents) dropStaleCalls(now time.Time) {
 
 // dialogID names one side of a call in dialog-info without giving its Call-ID away.
 func dialogID(callID, direction string) string {
-	h := fnv.New64a()
-	h.Write([]byte(callID))
-	h.Write([]byte{0})
-	h.Write([]byte(direction))
-	return strconv.FormatUint(h.Sum64(), 36)
+	return strconv.FormatUint(fnv64a(callID, direction), 36)
 }
 
 // shownNumber keeps a number that can go into a SIP URI as it is (digits, + and *);

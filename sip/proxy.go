@@ -3,7 +3,6 @@ package sip
 import (
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
 	"net/netip"
@@ -25,7 +24,7 @@ import (
 // calls a second keep some 15,000 alive; the caps leave room for four times that.
 // Each costs some KiB.
 type proxy struct {
-	key     [32]byte // seals route tokens (proxy_route.go)
+	mac     macs // seals route tokens (proxy_route.go) and Via branches
 	txLog   *slog.Logger
 	mu      sync.Mutex
 	servers map[string]*fwd
@@ -45,7 +44,7 @@ func newProxy(s *Server) *proxy {
 		servers: make(map[string]*fwd),
 		clients: make(map[string]*sip.ClientTx),
 	}
-	rand.Read(p.key[:])
+	rand.Read(p.mac.key[:])
 	p.calls = newCallTable(s.cfg.MaxCalls, s.now)
 	p.invites = ratelimit.NewStrikes[netip.Addr](invitePolicy(s.cfg.InvitesPerSource), s.now)
 	return p
@@ -219,9 +218,26 @@ func (p *proxy) branchSealed(branch, callID, transport string, dst netip.AddrPor
 }
 
 func (p *proxy) branchMAC(r, callID, transport string, dst netip.AddrPort) string {
-	m := hmac.New(sha256.New, p.key[:])
-	m.Write([]byte("branch\x00" + r + "\x00" + callID + "\x00" + strings.ToUpper(transport) + "\x00" + dst.String()))
-	return hex.EncodeToString(m.Sum(nil)[:8])
+	var buf [128]byte
+	b := append(buf[:0], "branch\x00"...)
+	b = append(b, r...)
+	b = append(b, 0)
+	b = append(b, callID...)
+	b = append(b, 0)
+	for i := 0; i < len(transport); i++ {
+		c := transport[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	b = append(b, 0)
+	b = dst.AppendTo(b)
+	m := p.mac.get()
+	m.Write(b)
+	sum := m.Sum(buf[:0])
+	p.mac.put(m)
+	return hex.EncodeToString(sum[:8])
 }
 
 // Completed transactions are kept 5 s (Kamailio's tm wait timer), not RFC 3261's

@@ -2,7 +2,6 @@ package sip
 
 import (
 	"context"
-	"hash/fnv"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -229,16 +228,10 @@ func (s *Server) macOfBinding(tenant, username string, src netip.AddrPort) strin
 // loopHash is the loop-detection part of our branch (RFC 3261 §16.6 step 8): the
 // request as received, by its Request-URI, From tag, Call-ID and CSeq number.
 func loopHash(req *sip.Request) string {
-	h := fnv.New64a()
-	h.Write([]byte(req.Recipient.String()))
 	tag, _ := req.From().Params.Get("tag")
-	h.Write([]byte{0})
-	h.Write([]byte(tag))
-	h.Write([]byte{0})
-	h.Write([]byte(req.CallID().Value()))
-	h.Write([]byte{0})
-	h.Write([]byte(strconv.FormatUint(uint64(req.CSeq().SeqNo), 10)))
-	return strconv.FormatUint(h.Sum64(), 36)
+	var n [20]byte
+	seq := strconv.AppendUint(n[:0], uint64(req.CSeq().SeqNo), 10)
+	return strconv.FormatUint(fnv64a(req.Recipient.String(), tag, req.CallID().Value(), string(seq)), 36)
 }
 
 // looped: a Via of ours whose branch was made for this very request (RFC 3261 §16.3

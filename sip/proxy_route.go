@@ -2,7 +2,6 @@ package sip
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"net/netip"
 
@@ -68,11 +67,13 @@ func (p *proxy) sealRoute(caller, callee callEnd, ftag string) string {
 }
 
 func (p *proxy) routeMAC(payload []byte, ftag string) []byte {
-	m := hmac.New(sha256.New, p.key[:])
+	m := p.mac.get()
 	m.Write(payload)
 	m.Write([]byte{0})
 	m.Write([]byte(ftag))
-	return m.Sum(nil)[:tokenMAC]
+	sum := m.Sum(nil)[:tokenMAC]
+	p.mac.put(m)
+	return sum
 }
 
 // openRoute checks a token against ftag and gives the two ends.
