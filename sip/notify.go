@@ -15,7 +15,6 @@ import (
 	"github.com/dialtone/dialtone/provision"
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
-	"github.com/icholy/digest"
 )
 
 // ErrNotRegistered: the phone has no live binding to send a NOTIFY to.
@@ -155,26 +154,12 @@ func (s *Server) checkSync(ctx context.Context, b Binding, event string) error {
 // answerChallenge builds the Authorization (or Proxy-Authorization) header for the
 // phone's challenge with the credentials of the account the phone registered.
 func (s *Server) answerChallenge(res *sip.Response, b Binding) (string, error) {
-	name, hname := "WWW-Authenticate", "Authorization"
-	if res.StatusCode == 407 {
-		name, hname = "Proxy-Authenticate", "Proxy-Authorization"
-	}
 	cred, err := s.accounts.credential(b.Username)
 	if err != nil {
 		return "", fmt.Errorf("credentials for the phone's challenge: %w", err)
 	}
-	for _, h := range res.GetHeaders(name) {
-		chal, err := digest.ParseChallenge(h.Value())
-		if err != nil || !digest.CanDigest(chal) {
-			continue
-		}
-		c, err := digest.Digest(chal, digest.Options{
-			Method: "NOTIFY", URI: contactURI(b.Contact), Username: cred.Username, Password: cred.Password,
-		})
-		if err != nil {
-			continue
-		}
-		return hname + ": " + c.String(), nil
+	if hname, value, _, ok := uacCredentials(res, "NOTIFY", contactURI(b.Contact), cred.Username, cred.Password); ok {
+		return hname + ": " + value, nil
 	}
 	return "", errors.New("phone sent no challenge we can answer")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/emiago/sipgo/sip"
-	"github.com/icholy/digest"
 )
 
 // toUpstream hands an outside or emergency call to the tenant's upstream: the
@@ -92,27 +91,15 @@ func (s *Server) toUpstream(f *fwd, in *inbound, t *tenantInfo, c *call, loop st
 // upstreamAuth is the request again with credentials for the upstream's challenge;
 // nil when it sent none we can answer.
 func (s *Server) upstreamAuth(sent *sip.Request, res *sip.Response, target UpstreamTarget, loop string) *sip.Request {
-	name, hname := "WWW-Authenticate", "Authorization"
-	if res.StatusCode == 407 {
-		name, hname = "Proxy-Authenticate", "Proxy-Authorization"
+	hname, cred, _, ok := uacCredentials(res, string(sent.Method), sent.Recipient.String(), target.Username, target.Password)
+	if !ok {
+		return nil
 	}
-	for _, h := range res.GetHeaders(name) {
-		chal, err := digest.ParseChallenge(h.Value())
-		if err != nil || !digest.CanDigest(chal) {
-			continue
-		}
-		cred, err := digest.Digest(chal, digest.Options{Method: string(sent.Method), URI: sent.Recipient.String(),
-			Username: target.Username, Password: target.Password, Count: 1})
-		if err != nil {
-			continue
-		}
-		next := sent.Clone()
-		removeHeaders(next, "Authorization", "Proxy-Authorization")
-		next.Via().Params.Add("branch", s.proxy.sealBranch(loop, sent.CallID().Value(), sent.GetHeaders("Via")[1].(*sip.ViaHeader)))
-		next.AppendHeader(sip.NewHeader(hname, cred.String()))
-		return next
-	}
-	return nil
+	next := sent.Clone()
+	removeHeaders(next, "Authorization", "Proxy-Authorization")
+	next.Via().Params.Add("branch", s.proxy.sealBranch(loop, sent.CallID().Value(), sent.GetHeaders("Via")[1].(*sip.ViaHeader)))
+	next.AppendHeader(sip.NewHeader(hname, cred))
+	return next
 }
 
 // validDisplayName: printable, no quote or backslash (it goes inside a quoted string).

@@ -15,7 +15,6 @@ import (
 
 	"github.com/dialtone/dialtone/store"
 	"github.com/emiago/sipgo/sip"
-	"github.com/icholy/digest"
 )
 
 // Retry bounds of a failed upstream registration: the wait doubles from
@@ -309,21 +308,9 @@ func hdrValue(h sip.Header) string {
 // answer builds the Authorization (or Proxy-Authorization) for the upstream's
 // challenge (RFC 3261 §22.2, RFC 8760: the first challenge whose algorithm we know).
 func (r *trunkReg) answer(res *sip.Response, password string, expires int) (string, bool, error) {
-	name, hname := "WWW-Authenticate", "Authorization"
-	if res.StatusCode == 407 {
-		name, hname = "Proxy-Authenticate", "Proxy-Authorization"
-	}
-	for _, h := range res.GetHeaders(name) {
-		chal, err := digest.ParseChallenge(h.Value())
-		if err != nil || !digest.CanDigest(chal) {
-			continue
-		}
-		c, err := digest.Digest(chal, digest.Options{Method: "REGISTER", URI: r.requestURI(),
-			Username: r.up.Username, Password: password, Count: 1})
-		if err != nil {
-			continue
-		}
-		return hname + ": " + c.String(), chal.Stale, nil
+	hname, cred, stale, ok := uacCredentials(res, "REGISTER", r.requestURI(), r.up.Username, password)
+	if ok {
+		return hname + ": " + cred, stale, nil
 	}
 	return "", false, fmt.Errorf("the upstream's %d carries no challenge we can answer", res.StatusCode)
 }

@@ -104,74 +104,19 @@ func (tx *Tx) AuditLogResume(slug string, q AuditQuery) (out []AuditEvent, resum
 	return out, "", nil
 }
 
-// auditSweepBatch bounds one sweep transaction (Badger's transaction size limit).
-const auditSweepBatch = 1000
-
 // SweepAudit deletes the audit events older than their tenant's retention
 // (audit_retention_days, default 400) and answers how many went. Event ids are times, so a
 // sweep reads only the keys it deletes and the first one it keeps.
 func (s *Store) SweepAudit(now time.Time) (int, error) {
-	tenants, err := s.Tenants()
-	if err != nil {
-		return 0, err
-	}
-	total := 0
-	for _, t := range tenants {
-		cutoff := fmt.Sprintf("%016x", now.Add(-t.AuditRetention()).UnixNano())
-		for {
-			n := 0
-			err := s.Update(func(tx *Tx) error {
-				n = 0
-				prefix := "t/" + t.Slug + "/audit/"
-				var old []string
-				err := tx.scan(prefix, "", true, func(key string, _ *badgerItem) (bool, error) {
-					if strings.TrimPrefix(key, prefix) >= cutoff {
-						return false, nil
-					}
-					old = append(old, key)
-					return len(old) < auditSweepBatch, nil
-				})
-				if err != nil {
-					return err
-				}
-				for _, k := range old {
-					if err := tx.del(k); err != nil {
-						return err
-					}
-				}
-				n = len(old)
-				return nil
-			})
-			if err != nil {
-				return total, err
-			}
-			total += n
-			if n < auditSweepBatch {
-				break
-			}
-		}
-	}
-	return total, nil
+	return s.sweepOld(now, "audit", false,
+		func(t Tenant, now time.Time) string {
+			return fmt.Sprintf("%016x", now.Add(-t.AuditRetention()).UnixNano())
+		},
+		func(tx *Tx, slug, id string, _ []byte) error { return tx.del("t/" + slug + "/audit/" + id) })
 }
 
-// AuditSweepEvery is how often RunAuditSweep sweeps.
-const AuditSweepEvery = time.Hour
-
-// RunAuditSweep sweeps the audit log at start and then every AuditSweepEvery until ctx
-// is cancelled, so the log cannot grow without end (guessing PINs or passwords writes to it).
+// RunAuditSweep sweeps the audit log at start and then every SweepEvery until ctx is
+// cancelled.
 func (s *Store) RunAuditSweep(ctx context.Context) error {
-	t := time.NewTicker(AuditSweepEvery)
-	defer t.Stop()
-	for {
-		if n, err := s.SweepAudit(s.now()); err != nil {
-			s.log.Error("audit retention sweep", "err", err)
-		} else if n > 0 {
-			s.log.Info("audit retention sweep", "deleted", n)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return s.runSweep(ctx, "audit retention sweep", s.SweepAudit)
 }

@@ -253,76 +253,29 @@ func checkCallHistory(t Tenant) error {
 // SweepCalls deletes the call records older than their tenant's call_history_days
 // (default 90), with their index entries, and answers how many went.
 func (s *Store) SweepCalls(now time.Time) (int, error) {
-	tenants, err := s.Tenants()
-	if err != nil {
-		return 0, err
-	}
-	total := 0
-	for _, t := range tenants {
-		cutoff := callTimeKey(now.Add(-t.CallHistory()))
-		prefix := "t/" + t.Slug + "/call/"
-		for {
-			n := 0
-			err := s.Update(func(tx *Tx) error {
-				n = 0
-				var old []CallRecord
-				err := tx.scan(prefix, "", false, func(key string, item *badgerItem) (bool, error) {
-					if strings.TrimPrefix(key, prefix) >= cutoff {
-						return false, nil
-					}
-					var c CallRecord
-					if err := item.Value(func(b []byte) error { return decode(b, &c) }); err != nil {
-						return false, err
-					}
-					c.ID = strings.TrimPrefix(key, prefix)
-					old = append(old, c)
-					return len(old) < auditSweepBatch, nil
-				})
-				if err != nil {
-					return err
-				}
-				for _, c := range old {
-					if err := tx.del(callKey(t.Slug, c.ID)); err != nil {
+	return s.sweepOld(now, "call", true,
+		func(t Tenant, now time.Time) string { return callTimeKey(now.Add(-t.CallHistory())) },
+		func(tx *Tx, slug, id string, value []byte) error {
+			var c CallRecord
+			if err := decode(value, &c); err != nil {
+				return err
+			}
+			if err := tx.del(callKey(slug, id)); err != nil {
+				return err
+			}
+			for _, u := range []string{c.Caller.UserID, c.Callee.UserID} {
+				if u != "" {
+					if err := tx.del(userCallKey(slug, u, id)); err != nil {
 						return err
 					}
-					for _, u := range []string{c.Caller.UserID, c.Callee.UserID} {
-						if u != "" {
-							if err := tx.del(userCallKey(t.Slug, u, c.ID)); err != nil {
-								return err
-							}
-						}
-					}
 				}
-				n = len(old)
-				return nil
-			})
-			if err != nil {
-				return total, err
 			}
-			total += n
-			if n < auditSweepBatch {
-				break
-			}
-		}
-	}
-	return total, nil
+			return nil
+		})
 }
 
-// RunCallSweep sweeps the call history at start and then every AuditSweepEvery until
-// ctx is cancelled.
+// RunCallSweep sweeps the call history at start and then every SweepEvery until ctx
+// is cancelled.
 func (s *Store) RunCallSweep(ctx context.Context) error {
-	t := time.NewTicker(AuditSweepEvery)
-	defer t.Stop()
-	for {
-		if n, err := s.SweepCalls(s.now()); err != nil {
-			s.log.Error("call history sweep", "err", err)
-		} else if n > 0 {
-			s.log.Info("call history sweep", "deleted", n)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return s.runSweep(ctx, "call history sweep", s.SweepCalls)
 }

@@ -153,7 +153,7 @@ func TestAuditRetention(t *testing.T) {
 		return len(evs)
 	}
 	before := map[string]int{DefaultTenant: count(DefaultTenant), "short": count("short")}
-	write(auditSweepBatch + 5) // more than one sweep transaction
+	write(sweepBatch + 5) // more than one sweep transaction
 	c.add(31 * 24 * time.Hour)
 	write(3)
 	if _, err := s.SweepAudit(c.now()); err != nil {
@@ -162,7 +162,7 @@ func TestAuditRetention(t *testing.T) {
 	if n := count("short"); n != 3 {
 		t.Errorf("30-day tenant after 31 days: %d events, want the 3 new ones", n)
 	}
-	if n := count(DefaultTenant); n != before[DefaultTenant]+auditSweepBatch+5+3 {
+	if n := count(DefaultTenant); n != before[DefaultTenant]+sweepBatch+5+3 {
 		t.Errorf("400-day tenant after 31 days lost events: %d", n)
 	}
 	c.add(370 * 24 * time.Hour) // 401 days after the first batch, 370 after the second
