@@ -73,9 +73,10 @@
 // Our Record-Route carries a route token (proxy_route.go): the call's two ends as flows,
 // HMAC-sealed under a per-process key, with the caller's From tag (ftag). The keyed
 // HMAC states are pooled (proxy_mac.go), not built for each seal: a call's seals took
-// 4.3 µs and 2.1 KB instead of 8.5 µs and 7.4 KB (BenchmarkSeals), and the server's CPU
-// a call in bench/calls.sh was 298–347 µs with the pool (median of four runs 331), and
-// 313–399 µs without (median of five 370; 2026-12, quiet machine, runs in alternation). Requests
+// 4.3 µs and 2.1 KB instead of 8.5 µs and 7.4 KB (BenchmarkSeals). In bench/calls.sh
+// the server's CPU a call was 298–361 µs with the pool (median 346 of five runs) and
+// 313–399 µs without (median 362 of six; 2026-12, quiet machine, runs in alternation):
+// the bench's spread is wider than the gain, which the benchmark measures. Requests
 // within the dialog (ACK for 2xx, BYE, re-INVITE, UPDATE, PRACK, INFO, MESSAGE, REFER,
 // NOTIFY) are loose-routed (§16.4): our Route entries are removed and the request goes
 // to the end that did not send it (the ftag tells the direction), statefully but for
