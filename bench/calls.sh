@@ -24,21 +24,6 @@ CALLS_CONC=${CALLS_CONC:-32}
 CALLS_HOLD=${CALLS_HOLD:-1000}
 CALLS_USERS=10000
 
-calls_ticks() { # PID: user+system CPU ticks of a process and its children (Kamailio forks)
-  local t=0 p v
-  for p in "$1" $(pgrep -P "$1" 2>/dev/null); do
-    v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)
-    t=$((t + v))
-  done
-  echo "$t"
-}
-
-calls_port() { # a UDP port nothing listens on
-  local p=$((20000 + RANDOM % 10000))
-  while ss -Hlun "sport = :$p" 2>/dev/null | grep -q .; do p=$((20000 + RANDOM % 10000)); done
-  echo "$p"
-}
-
 calls_rss_kb() { # PID: resident set of a process and its children, KB
   local t=0 p v
   for p in "$1" $(pgrep -P "$1" 2>/dev/null); do
@@ -60,14 +45,14 @@ calls_screen() {
 calls_side() {
   local name=$1 target=$2 domain=$3 regs=$4 callfile=$5 spid=$6
   local aport cport hport apid t0 t1 secs
-  aport=$(calls_port)
+  aport=$(free_udp_port)
   sipp -sf "$shared/sipp/answer.xml" -i 127.0.0.1 -p "$aport" -nostdin -buff_size 4194304 \
     -max_recv_loops 10000 >"$work/calls-$name-answer.out" 2>&1 &
   apid=$!
   pids+=("$apid")
   # Every extension registered with its Contact at the answering SIPp.
   timeout 120 sipp -sf "$shared/sipp/register-to.xml" -inf "$regs" -key contact "127.0.0.1:$aport" \
-    -r 2000 -m "$CALLS_USERS" -i 127.0.0.1 -p "$(calls_port)" -nostdin -trace_screen \
+    -r 2000 -m "$CALLS_USERS" -i 127.0.0.1 -p "$(free_udp_port)" -nostdin -trace_screen \
     -screen_file "$work/calls-$name-reg.screen" -buff_size 4194304 "$target" >/dev/null 2>&1 || true
   calls_screen "$work/calls-$name-reg.screen"
   [ "$OK" -eq "$CALLS_USERS" ] || echo "    $name: $OK of $CALLS_USERS extensions registered" >&2
@@ -78,7 +63,7 @@ calls_side() {
   # when all are up, and the difference divided among them.
   RSS_HELD=- RSS_IDLE=- RSS_PER=-
   if [ "$CALLS_HOLD" -gt 0 ]; then
-    hport=$(calls_port)
+    hport=$(free_udp_port)
     local idle held i
     idle=$(calls_rss_kb "$spid")
     ( cd "$work" && timeout 120 sipp -sf "$shared/sipp/call-auth.xml" -inf "$callfile" -r 200 \
@@ -99,15 +84,15 @@ calls_side() {
     RSS_PER="$(awk -v d=$((held - idle)) -v n="$CALLS_HOLD" 'BEGIN { printf "%.1f", d / n }') KB"
   fi
 
-  cport=$(calls_port)
-  t0=$(calls_ticks "$spid")
+  cport=$(free_udp_port)
+  t0=$(tree_ticks "$spid")
   # SIPp ends on the signal and writes its final screen: the calls completed in CALLS_SECS.
   ( cd "$work" && timeout -s INT "$CALLS_SECS" sipp -sf "$shared/sipp/call-auth.xml" -inf "$callfile" \
     -r 10000 -l "$CALLS_CONC" -d 0 -i 127.0.0.1 -p "$cport" -nostdin \
     -trace_screen -screen_file "$work/calls-$name.screen" -trace_rtt -rtt_freq 1 \
     -trace_err -error_file "$work/calls-$name.err" -buff_size 4194304 -max_recv_loops 10000 \
     "$target" >"$work/calls-$name.out" 2>&1 ) || true
-  t1=$(calls_ticks "$spid")
+  t1=$(tree_ticks "$spid")
   # Stopped by the signal, SIPp writes its last screens to stdout, not the screen file.
   local scr=$work/calls-$name.screen
   grep -q 'Successful call' "$scr" 2>/dev/null || scr=$work/calls-$name.out

@@ -79,14 +79,6 @@ system_default = client
 MaxProtocol = TLSv1.2
 CNF
 
-https_ticks() { # PID...: user+system CPU ticks of the processes and their children
-  local t=0 p v
-  for p in "$@" $(for q in "$@"; do pgrep -P "$q"; done); do
-    v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)
-    t=$((t + v))
-  done
-  echo "$t"
-}
 hz=$(getconf CLK_TCK)
 secs=$(awk -v d="$DUR" 'BEGIN { n = d + 0; if (d ~ /m$/) n *= 60; if (d ~ /h$/) n *= 3600; print (n < 1 ? 1 : int(n)) }')
 # https_run MODE URL PREFIX SERVER-PID → "rate µs-of-server-CPU-per-fetch
@@ -96,7 +88,7 @@ https_run() {
   local mode=$1 url=$2 prefix=$3 pid=$4 before after n r tls= hdr=() i clients=() client
   [ "$mode" = close-tls12 ] && tls=$work/tls12.cnf
   [ "$mode" = keepalive ] || hdr=(-H 'Connection: close')
-  before=$(https_ticks "$pid")
+  before=$(tree_ticks "$pid")
   if [ "$mode" = full ]; then
     for i in 1 2 3 4; do
       /usr/bin/time -f '%e %U %S' -o "$work/time.$i" openssl s_time -connect "${url#https://}" -new -time "$secs" \
@@ -119,7 +111,7 @@ https_run() {
     r=$(awk '/Requests\/sec/ { print $2 }' "$work/wrk.out")
     client=$(awk '{ print $1, $2 + $3 }' "$work/time.wrk")
   fi
-  after=$(https_ticks "$pid")
+  after=$(tree_ticks "$pid")
   awk -v r="$r" -v t=$((after - before)) -v hz="$hz" -v n="$n" -v client="$client" 'BEGIN {
     split(client, c, " ")
     printf "%s %.1f %.1f %.0f\n", r, (n > 0 ? t * 1e6 / hz / n : 0), (n > 0 ? c[2] * 1e6 / n : 0), (c[1] > 0 ? c[2] * 100 / c[1] : 0) }'

@@ -52,6 +52,23 @@ pad_yealink_to() {
   PADDED_SIZE=$(cfg)
 }
 
+# tree_ticks PID...: user+system CPU ticks of the processes and their children (Kamailio
+# and nginx fork workers).
+tree_ticks() {
+  local t=0 p v
+  for p in "$@" $(for q in "$@"; do pgrep -P "$q" 2>/dev/null; done); do
+    v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)
+    t=$((t + v))
+  done
+  echo "$t"
+}
+
+free_udp_port() { # a UDP port nothing listens on
+  local p=$((20000 + RANDOM % 10000))
+  while ss -Hlun "sport = :$p" 2>/dev/null | grep -q .; do p=$((20000 + RANDOM % 10000)); done
+  echo "$p"
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # report WHAT PEER PEER-RATE DIALTONE-RATE [NOTE] [RATIO]: RATIO when given (a median of
 # per-round ratios), else DIALTONE-RATE / PEER-RATE.

@@ -27,33 +27,18 @@ SIP_CALLS=${SIP_CALLS:-100000}
 SIP_USERS=10000
 SIP_WARMUP_RATE=2000
 
-sip_ticks() { # PID: user+system CPU ticks of a process and its children (Kamailio forks)
-  local t=0 p v
-  for p in "$1" $(pgrep -P "$1" 2>/dev/null); do
-    v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)
-    t=$((t + v))
-  done
-  echo "$t"
-}
-
-sip_free_port() { # a UDP port nothing listens on
-  local p=$((20000 + RANDOM % 10000))
-  while ss -Hlun "sport = :$p" 2>/dev/null | grep -q .; do p=$((20000 + RANDOM % 10000)); done
-  echo "$p"
-}
-
 # sip_run NAME TARGET USERS SERVER_PID LPORT RATE CALLS: one SIPp run; sets RATE
 # (successful registrations / SIPp's total time), FAILED, RETRANS and CPU_US (server CPU
 # per successful registration, µs).
 sip_run() {
   local name=$1 target=$2 users=$3 spid=$4 lport=$5 rate=$6 calls=$7
   local t0 t1
-  t0=$(sip_ticks "$spid")
+  t0=$(tree_ticks "$spid")
   timeout 300 sipp -sf "$shared/sipp/register-auth.xml" -inf "$users" -r "$rate" -m "$calls" \
     -i 127.0.0.1 -p "$lport" -nostdin -trace_screen -screen_file "$work/sipp-$name.screen" \
     -trace_err -error_file "$work/sipp-$name.err" -max_recv_loops 10000 -buff_size 4194304 \
     "$target" >"$work/sipp-$name.out" 2>&1 || true
-  t1=$(sip_ticks "$spid")
+  t1=$(tree_ticks "$spid")
   local s="$work/sipp-$name.screen" ok t
   ok=$(awk -F'|' '/Successful call/ { gsub(/ /, "", $3); v = $3 } END { print v + 0 }' "$s" 2>/dev/null)
   FAILED=$(awk -F'|' '/Failed call/ { gsub(/ /, "", $3); v = $3 } END { print v + 0 }' "$s" 2>/dev/null)
@@ -76,7 +61,7 @@ sip_run() {
 # sip_bench NAME TARGET USERS SERVER_PID RATE: the warm-up, then the measured run.
 sip_bench() {
   local lport
-  lport=$(sip_free_port)
+  lport=$(free_udp_port)
   sip_run "$1-warmup" "$2" "$3" "$4" "$lport" "$SIP_WARMUP_RATE" "$SIP_USERS"
   if [ "$FAILED" -gt 0 ]; then echo "    $1: $FAILED of $SIP_USERS failed in the warm-up" >&2; fi
   sip_run "$1" "$2" "$3" "$4" "$lport" "$5" "$SIP_CALLS"
