@@ -22,6 +22,6 @@
 // deadline, so a server that hangs costs one timeout, never a stuck sender. A panic in a
 // round ends that round only (internal/crash); its mail stays in the outbox for the next.
 //
-// Mailer.Stats gives delivery attempts sent and failed since start, and the outbox's
-// depth and earliest due time (a keys-only scan), for metrics.
+// For metrics, Mailer.Stats gives delivery attempts sent and failed since start (no store
+// read), Mailer.Queue the outbox's depth and earliest due time (a keys-only scan).
 package mail

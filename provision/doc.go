@@ -107,9 +107,9 @@
 // anything else with 403 (TFTP: access violation, code 2); prefer serves a fetch without
 // a certificate (plain HTTP, TFTP, none sent) and refuses a wrong one. Every such fetch is
 // logged on its own with device (verified, missing, refused) and a reason. Common files,
-// firmware and phonebooks are not gated. A chain check costs ~0.2 ms of CPU; its outcome
+// firmware and phonebooks are not gated. A chain check verifies signatures; its outcome
 // is kept per tenant and chain for a minute (at most 4096, all dropped when a tenant's
-// CAs change), so the requests of a kept-alive connection cost ~1.4 µs each. The gates
+// CAs change), so the later requests of a kept-alive connection skip it. The gates
 // of a phone's own file run in this order: provisioning_https_only, the device
 // certificate, the Digest credentials; so a fetch refused by an earlier gate never uses up
 // the phone's one fetch without credentials.

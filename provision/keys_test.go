@@ -39,24 +39,33 @@ func withKeys(t *testing.T, e *env, n int) []store.PhoneKey {
 // gsConfig fetches a Grandstream phone's config over HTTP and returns its P-values.
 func gsConfig(t *testing.T, e *env, mac, model string) map[string]string {
 	t.Helper()
+	return xmlConfig(t, e, store.Phone{MAC: mac, Make: "grandstream", Model: model},
+		"/cfg"+mac+".xml", "Grandstream Model HW "+model+" SW 1.0.5.33 DevId "+mac, "gs_provision/config/")
+}
+
+// xmlConfig adds phone to tenant acme for e's user, fetches its XML config file over
+// HTTP as userAgent and returns the values under prefix, keyed by the path after it.
+func xmlConfig(t *testing.T, e *env, phone store.Phone, file, userAgent, prefix string) map[string]string {
+	t.Helper()
+	phone.Tenant, phone.UserID = "acme", e.user.ID
 	err := e.st.Update(func(tx *store.Tx) error {
-		_, err := tx.CreatePhone(store.Phone{MAC: mac, Tenant: "acme", Make: "grandstream", Model: model, UserID: e.user.ID})
+		_, err := tx.CreatePhone(phone)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, body, _ := get(t, e.httpURL+"/p/"+e.tenant.ProvisioningToken+"/cfg"+mac+".xml", "Grandstream Model HW "+model+" SW 1.0.5.33 DevId "+mac)
+	code, body, _ := get(t, e.httpURL+"/p/"+e.tenant.ProvisioningToken+file, userAgent)
 	if code != 200 {
-		t.Fatalf("%s: %d %s", model, code, body)
+		t.Fatalf("%s: %d %s", phone.Model, code, body)
 	}
 	doc, _, err := parseXML([]byte(body))
 	if err != nil {
-		t.Fatalf("%s: %v", model, err)
+		t.Fatalf("%s: %v", phone.Model, err)
 	}
 	out := map[string]string{}
 	for k, v := range doc {
-		if p, ok := strings.CutPrefix(k, "gs_provision/config/"); ok {
+		if p, ok := strings.CutPrefix(k, prefix); ok {
 			out[p] = v
 		}
 	}
@@ -269,28 +278,8 @@ func TestPolyDirectoryNamesFit(t *testing.T) {
 // keyed by path under sysConf/dsskey ("dssSide[1]/Fkey[3]/Value").
 func fanvilConfig(t *testing.T, e *env, mac, model string) map[string]string {
 	t.Helper()
-	err := e.st.Update(func(tx *store.Tx) error {
-		_, err := tx.CreatePhone(store.Phone{MAC: mac, Tenant: "acme", Make: "fanvil", Model: model, UserID: e.user.ID})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, body, _ := get(t, e.httpURL+"/p/"+e.tenant.ProvisioningToken+"/"+mac+".cfg", "Fanvil "+model+" 2.12.10 "+mac)
-	if code != 200 {
-		t.Fatalf("%s: %d %s", model, code, body)
-	}
-	doc, _, err := parseXML([]byte(body))
-	if err != nil {
-		t.Fatalf("%s: %v", model, err)
-	}
-	out := map[string]string{}
-	for k, v := range doc {
-		if p, ok := strings.CutPrefix(k, "sysConf/dsskey/"); ok {
-			out[p] = v
-		}
-	}
-	return out
+	return xmlConfig(t, e, store.Phone{MAC: mac, Make: "fanvil", Model: model},
+		"/"+mac+".cfg", "Fanvil "+model+" 2.12.10 "+mac, "sysConf/dsskey/")
 }
 
 // TestFanvilKeysFollowTheModel: a Fanvil phone's two lines and its user's ten keys fill

@@ -3,7 +3,6 @@ package sip
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net"
 	"regexp"
 	"strconv"
@@ -355,32 +354,9 @@ func newStreamReader(c net.Conn) *streamReader { return &streamReader{c: c, r: b
 func (s *streamReader) next(t *testing.T) sip.Message {
 	t.Helper()
 	s.c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	var head strings.Builder
-	clen := 0
-	for {
-		line, err := s.r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("reading the connection: %v", err)
-		}
-		if strings.TrimSpace(line) == "" {
-			if head.Len() == 0 {
-				continue
-			}
-			head.WriteString(line)
-			break
-		}
-		head.WriteString(line)
-		if n, ok := contentLength([]byte(line)); ok {
-			clen = n
-		}
-	}
-	body := make([]byte, clen)
-	if _, err := io.ReadFull(s.r, body); err != nil {
-		t.Fatal(err)
-	}
-	m, err := sip.ParseMessage(append([]byte(head.String()), body...))
+	m, err := readFramed(t, s.r)
 	if err != nil {
-		t.Fatalf("unparsable message: %v\n%s", err, head.String())
+		t.Fatalf("reading the connection: %v", err)
 	}
 	return m
 }

@@ -66,16 +66,28 @@ func dialTLSPhone(t *testing.T, e *env, addr string, pool *x509.CertPool) *tlsPh
 	return &tlsPhone{phone: p, conn: c, r: bufio.NewReader(c)}
 }
 
-// readMsg reads one message framed by Content-Length (RFC 3261 §18.3).
+// readMsg reads one message framed by Content-Length (RFC 3261 §18.3); nil
+// when the connection yields none within d.
 func (p *tlsPhone) readMsg(d time.Duration) sip.Message {
 	p.t.Helper()
 	p.conn.SetReadDeadline(time.Now().Add(d))
+	m, err := readFramed(p.t, p.r)
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// readFramed reads one message off a stream, framed by Content-Length
+// (RFC 3261 §18.3); a read error is returned, an unparsable message fails t.
+func readFramed(t *testing.T, r *bufio.Reader) (sip.Message, error) {
+	t.Helper()
 	var head strings.Builder
 	clen := 0
 	for {
-		line, err := p.r.ReadString('\n')
+		line, err := r.ReadString('\n')
 		if err != nil {
-			return nil
+			return nil, err
 		}
 		if strings.TrimSpace(line) == "" {
 			if head.Len() == 0 {
@@ -90,14 +102,14 @@ func (p *tlsPhone) readMsg(d time.Duration) sip.Message {
 		}
 	}
 	body := make([]byte, clen)
-	if _, err := io.ReadFull(p.r, body); err != nil {
-		return nil
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, err
 	}
 	m, err := sip.ParseMessage(append([]byte(head.String()), body...))
 	if err != nil {
-		p.t.Fatalf("unparsable message: %v\n%s", err, head.String())
+		t.Fatalf("unparsable message: %v\n%s", err, head.String())
 	}
-	return m
+	return m, nil
 }
 
 func (p *tlsPhone) send(raw string) *sip.Response {

@@ -172,26 +172,27 @@ func (m *Main) registerProvisionMetrics(p *provision.Provisioner) {
 
 // registerMailMetrics: the outbox and delivery attempts.
 func (m *Main) registerMailMetrics(mailer *mail.Mailer) {
-	stats := func() mail.Stats {
-		s, err := mailer.Stats()
+	queue := func() (int, time.Time) {
+		n, oldest, err := mailer.Queue()
 		if err != nil {
 			m.log.Warn("mail metrics", "err", err)
 		}
-		return s
+		return n, oldest
 	}
 	m.metrics.CounterFunc("dialtone_mail_deliveries_total", "Mail delivery attempts by result: sent (the server took it) or failed (kept, retried later).", func() map[string]float64 {
-		s := stats()
+		s := mailer.Stats()
 		return map[string]float64{"sent": float64(s.Sent), "failed": float64(s.Failures)}
 	}, "result")
 	m.metrics.Gauge("dialtone_mail_queue", "Mails waiting in every tenant's outbox.", func() map[string]float64 {
-		return map[string]float64{"": float64(stats().Queued)}
+		n, _ := queue()
+		return map[string]float64{"": float64(n)}
 	})
 	m.metrics.Gauge("dialtone_mail_queue_oldest_due_seconds", "Seconds since the earliest queued mail fell due (0 when the outbox is empty or nothing is due yet): growing means the queue is stuck.", func() map[string]float64 {
-		s := stats()
-		if s.Queued == 0 {
+		n, oldest := queue()
+		if n == 0 {
 			return map[string]float64{"": 0}
 		}
-		return map[string]float64{"": max(time.Since(s.OldestDue).Seconds(), 0)}
+		return map[string]float64{"": max(time.Since(oldest).Seconds(), 0)}
 	})
 }
 
