@@ -146,15 +146,21 @@ grep -q "<identity>sip:801@$domain</identity>" "$WORK/calls-blf.msg" || fail "th
 echo "ok a BLF subscription to 805 got NOTIFYs as 801 called: idle, early, confirmed, terminated (versions 0-3)"
 
 # SIPp as both phones, with the benchmark's scenarios.
-uas=$(free_port)
-timeout 30 sipp -sf "$benchsipp/answer.xml" -i 127.0.0.1 -p "$uas" -m 1 -nostdin -timeout 25s -timeout_error \
-  -trace_msg -message_file "$WORK/calls-uas.msg" >"$WORK/calls-uas.out" 2>&1 &
-uaspid=$!
-printf 'SEQUENTIAL\n%s;%s;[authentication username=%s password=%s]\n' "$(acct 803 sip_username)" "$domain" \
-  "$(acct 803 sip_username)" "$(acct 803 sip_password)" >"$WORK/calls-reg.csv"
-timeout 20 sipp -sf "$benchsipp/register-to.xml" -key contact "127.0.0.1:$uas" -inf "$WORK/calls-reg.csv" -m 1 \
-  -i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 15s -timeout_error "$SIP" >"$WORK/calls-reg.out" 2>&1 ||
-  fail "SIPp did not register 803: $(tail -5 "$WORK/calls-reg.out")"
+# answering EXT NAME: SIPp answering one call (the benchmark's answer.xml, messages in
+# $WORK/calls-NAME.msg), registered as EXT. Sets uaspid.
+answering() {
+  local uas; uas=$(free_port)
+  timeout 30 sipp -sf "$benchsipp/answer.xml" -i 127.0.0.1 -p "$uas" -m 1 -nostdin -timeout 25s -timeout_error \
+    -trace_msg -message_file "$WORK/calls-$2.msg" >"$WORK/calls-$2.out" 2>&1 &
+  uaspid=$!
+  printf 'SEQUENTIAL\n%s;%s;[authentication username=%s password=%s]\n' "$(acct "$1" sip_username)" "$domain" \
+    "$(acct "$1" sip_username)" "$(acct "$1" sip_password)" >"$WORK/calls-reg$1.csv"
+  timeout 20 sipp -sf "$benchsipp/register-to.xml" -key contact "127.0.0.1:$uas" -inf "$WORK/calls-reg$1.csv" -m 1 \
+    -i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 15s -timeout_error "$SIP" >"$WORK/calls-reg$1.out" 2>&1 ||
+    fail "SIPp did not register $1: $(tail -5 "$WORK/calls-reg$1.out")"
+}
+
+answering 803 uas
 printf 'SEQUENTIAL\n%s;%s;[authentication username=%s password=%s];803\n' "$(acct 801 sip_username)" "$domain" \
   "$(acct 801 sip_username)" "$(acct 801 sip_password)" >"$WORK/calls-uac.csv"
 if ! timeout 25 sipp -sf "$benchsipp/call-auth.xml" -inf "$WORK/calls-uac.csv" -m 1 -d 500 -i 127.0.0.1 -p "$(free_port)" \
@@ -211,15 +217,7 @@ wait "$uppid" || { tail -30 "$WORK/calls-up.msg"; fail "the upstream did not see
 grep -q '^INVITE sip:112@' "$WORK/calls-up.msg" || fail "the upstream got no INVITE for 112: $(grep '^INVITE' "$WORK/calls-up.msg")"
 echo "ok 801 dialled 112: the upstream (SIPp at 127.0.0.2) answered, BYE through Dialtone"
 
-uas=$(free_port)
-timeout 30 sipp -sf "$benchsipp/answer.xml" -i 127.0.0.1 -p "$uas" -m 1 -nostdin -timeout 25s -timeout_error \
-  -trace_msg -message_file "$WORK/calls-804.msg" >"$WORK/calls-804.out" 2>&1 &
-uaspid=$!
-printf 'SEQUENTIAL\n%s;%s;[authentication username=%s password=%s]\n' "$(acct 804 sip_username)" "$domain" \
-  "$(acct 804 sip_username)" "$(acct 804 sip_password)" >"$WORK/calls-reg804.csv"
-timeout 20 sipp -sf "$benchsipp/register-to.xml" -key contact "127.0.0.1:$uas" -inf "$WORK/calls-reg804.csv" -m 1 \
-  -i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 15s -timeout_error "$SIP" >"$WORK/calls-reg804.out" 2>&1 ||
-  fail "SIPp did not register 804: $(tail -5 "$WORK/calls-reg804.out")"
+answering 804 804
 printf 'SEQUENTIAL\n%s;%s;%s\n' "+4915112345678" "$domain" "4930555804" >"$WORK/calls-in.csv"
 if ! timeout 25 sipp -sf "$sipdir/call-in.xml" -inf "$WORK/calls-in.csv" -m 1 -i 127.0.0.2 -p "$(free_port)" \
   -nostdin -timeout 20s -timeout_error -trace_msg -message_file "$WORK/calls-in.msg" "$SIP" >"$WORK/calls-in.out" 2>&1; then
